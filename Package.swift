@@ -1,0 +1,89 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "SensorHub",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sensorhub", targets: ["sensorhub"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure values and math: readings, resolutions, statistics, payload decoders. No I/O.
+        .target(name: "SensorCore", swiftSettings: strict),
+        // SQL migrations live in schema/ and are compiled into the binary.
+        .target(
+            name: "SensorSchema",
+            path: "schema",
+            exclude: ["README.md"],
+            resources: [.embedInCode("migrations")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SensorStore",
+            dependencies: [
+                "SensorCore", "SensorSchema",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SensorPipeline",
+            dependencies: [
+                "SensorCore", "SensorStore",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "SensorCore", "SensorPipeline", "SensorStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sensorhub",
+            dependencies: [
+                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore"], swiftSettings: strict),
+        .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["SensorCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

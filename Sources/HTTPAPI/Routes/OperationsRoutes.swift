@@ -1,0 +1,35 @@
+internal import Hummingbird
+internal import Prometheus
+internal import SensorPipeline
+
+/// `GET /healthz` (never behind the token) and `GET /metrics` (Prometheus text).
+struct OperationsRoutes<Context: RequestContext>: Sendable {
+    let pipeline: Pipeline
+    let registry: PrometheusCollectorRegistry
+
+    private struct Health: Encodable {
+        let status: String
+        let accepting: Bool
+        let queued: Int
+    }
+
+    func registerHealth(on router: Router<Context>) {
+        router.get("healthz") { _, _ in
+            let accepting = pipeline.isAccepting
+            return try IngestRoutes<Context>.json(
+                Health(status: accepting ? "ok" : "stopping", accepting: accepting, queued: pipeline.queuedReadings),
+                status: accepting ? .ok : .serviceUnavailable)
+        }
+    }
+
+    func registerMetrics(on group: RouterGroup<Context>) {
+        group.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16_384)
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+}

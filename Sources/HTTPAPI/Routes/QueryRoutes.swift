@@ -1,0 +1,39 @@
+internal import Hummingbird
+internal import SensorCore
+internal import SensorStore
+
+/// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
+/// connections, never blocking ingest.
+struct QueryRoutes<Context: RequestContext>: Sendable {
+    let store: SensorStore
+
+    func register(on group: RouterGroup<Context>) {
+        group.get("aggregates") { request, _ in
+            let parameters = request.uri.queryParameters
+            let query: AggregateQuery
+            do {
+                query = try AggregateQuery(
+                    device: parameters["device"].map(String.init), metric: parameters["metric"].map(String.init),
+                    window: parameters["window"].map(String.init), step: parameters["step"].map(String.init),
+                    from: parameters["from"].map(String.init), to: parameters["to"].map(String.init))
+            } catch {
+                throw APIError(.badRequest, error.message)
+            }
+            let rows: [AggregateRow]
+            do {
+                rows = try await store.aggregates(query)
+            } catch let error as StoreError {
+                throw APIError(.badRequest, error.description)
+            }
+            return try IngestRoutes<Context>.json(rows.map {
+                AggregateRecord(series: $0.series, windowStart: $0.windowStart, windowEnd: $0.windowEnd, stats: $0.stats)
+            })
+        }
+        group.get("devices") { _, _ in
+            let devices = try await store.devices()
+            return try IngestRoutes<Context>.json(devices.map {
+                DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)
+            })
+        }
+    }
+}

@@ -1,0 +1,47 @@
+public import Hummingbird
+public import Logging
+public import Prometheus
+public import SensorPipeline
+public import SensorStore
+internal import NIOCore
+
+/// Builds the daemon's HTTP application: ingest, queries, health and metrics, with the
+/// bearer token in front of `/v1/*` and `/metrics` when one is configured.
+public enum SensorHubHTTPServer {
+    /// - Parameter onListening: called once with the bound host and port (port 0 in the
+    ///   configuration picks a free one).
+    public static func makeApplication(
+        configuration: APIConfiguration,
+        pipeline: Pipeline,
+        store: SensorStore,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
+        onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        let operations = OperationsRoutes<BasicRequestContext>(pipeline: pipeline, registry: registry)
+        operations.registerHealth(on: router)
+
+        let protected = router.group()
+        if let token = configuration.token {
+            protected.add(middleware: BearerTokenMiddleware(token: token) {
+                pipeline.metrics.recordRejected(.unauthorized, transport: .http)
+            })
+        }
+        operations.registerMetrics(on: protected)
+        let v1 = protected.group("v1")
+        IngestRoutes<BasicRequestContext>(
+            pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
+        ).register(on: v1)
+        QueryRoutes<BasicRequestContext>(store: store).register(on: v1)
+
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub"),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                onListening(address?.ipAddress ?? configuration.host, address?.port ?? configuration.port)
+            },
+            logger: logger)
+    }
+}

@@ -1,0 +1,81 @@
+/// One aggregate row exactly as the contract prints it (CONTRACT.md §3): JSON object,
+/// CSV header names and table columns all come from here.
+///
+/// Percentiles are `nil` (JSON `null`, empty CSV cell) until buckets carry a quantile
+/// sketch; they are never made up from other statistics.
+public struct AggregateRecord: Codable, Sendable, Equatable {
+    public var device: String
+    public var metric: String
+    public var windowStart: String
+    public var windowEnd: String
+    public var count: Int64
+    public var sum: Double
+    public var min: Double
+    public var max: Double
+    public var mean: Double
+    public var stddev: Double
+    public var first: Double
+    public var last: Double
+    public var p50: Double?
+    public var p90: Double?
+    public var p95: Double?
+    public var p99: Double?
+
+    /// Column names in contract order.
+    public static let columns = [
+        "device", "metric", "window_start", "window_end", "count", "sum", "min", "max",
+        "mean", "stddev", "first", "last", "p50", "p90", "p95", "p99",
+    ]
+
+    public init(series: SeriesKey, windowStart: Int64, windowEnd: Int64, stats: BucketStats) {
+        device = series.device
+        metric = series.metric
+        self.windowStart = RFC3339.format(windowStart)
+        self.windowEnd = RFC3339.format(windowEnd)
+        count = stats.count
+        sum = stats.sum
+        min = stats.min
+        max = stats.max
+        mean = stats.mean
+        stddev = stats.stddev
+        first = stats.first
+        last = stats.last
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case device, metric, count, sum, min, max, mean, stddev, first, last, p50, p90, p95, p99
+        case windowStart = "window_start"
+        case windowEnd = "window_end"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(device, forKey: .device)
+        try container.encode(metric, forKey: .metric)
+        try container.encode(windowStart, forKey: .windowStart)
+        try container.encode(windowEnd, forKey: .windowEnd)
+        try container.encode(count, forKey: .count)
+        try container.encode(sum, forKey: .sum)
+        try container.encode(min, forKey: .min)
+        try container.encode(max, forKey: .max)
+        try container.encode(mean, forKey: .mean)
+        try container.encode(stddev, forKey: .stddev)
+        try container.encode(first, forKey: .first)
+        try container.encode(last, forKey: .last)
+        // Percentiles are always present as keys, null when unknown.
+        try container.encode(p50, forKey: .p50)
+        try container.encode(p90, forKey: .p90)
+        try container.encode(p95, forKey: .p95)
+        try container.encode(p99, forKey: .p99)
+    }
+
+    /// Cell texts in ``columns`` order (numbers in shortest round-trip form).
+    public var cells: [String] {
+        [
+            device, metric, windowStart, windowEnd, String(count), "\(sum)", "\(min)", "\(max)",
+            "\(mean)", "\(stddev)", "\(first)", "\(last)",
+            p50.map { "\($0)" } ?? "", p90.map { "\($0)" } ?? "",
+            p95.map { "\($0)" } ?? "", p99.map { "\($0)" } ?? "",
+        ]
+    }
+}

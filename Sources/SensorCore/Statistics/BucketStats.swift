@@ -1,0 +1,114 @@
+/// Mergeable summary of the readings in one bucket: count, sum, min, max, mean and M2
+/// (sum of squared deviations from the mean, Welford), plus first and last by event time.
+///
+/// `add` is Welford's update and `merge` is Chan et al.'s parallel combination, so the
+/// variance stays accurate for values far from zero (around 1e9) where the naive
+/// sum-of-squares formula cancels catastrophically. Merging is associative and, thanks to
+/// the deterministic tie-break on equal event times (smaller value is `first`, larger is
+/// `last`), commutative too: coarser windows, late readings and query-time merges give the
+/// same result whatever the order. Hot path: `add` is a handful of flops, no allocation.
+public struct BucketStats: Sendable, Equatable {
+    public private(set) var count: Int64
+    public private(set) var sum: Double
+    public private(set) var min: Double
+    public private(set) var max: Double
+    public private(set) var mean: Double
+    /// Sum of squared deviations from the mean.
+    public private(set) var m2: Double
+    /// Event time (µs) and value of the earliest reading.
+    public private(set) var firstTimestamp: Int64
+    public private(set) var first: Double
+    /// Event time (µs) and value of the latest reading.
+    public private(set) var lastTimestamp: Int64
+    public private(set) var last: Double
+
+    /// An empty bucket; the identity of `merge`.
+    public init() {
+        count = 0
+        sum = 0
+        min = .infinity
+        max = -.infinity
+        mean = 0
+        m2 = 0
+        firstTimestamp = .max
+        first = .nan
+        lastTimestamp = .min
+        last = .nan
+    }
+
+    /// Rebuilds stored stats (from SQLite); the caller vouches for their consistency.
+    public init(
+        count: Int64, sum: Double, min: Double, max: Double, mean: Double, m2: Double,
+        firstTimestamp: Int64, first: Double, lastTimestamp: Int64, last: Double
+    ) {
+        self.count = count
+        self.sum = sum
+        self.min = min
+        self.max = max
+        self.mean = mean
+        self.m2 = m2
+        self.firstTimestamp = firstTimestamp
+        self.first = first
+        self.lastTimestamp = lastTimestamp
+        self.last = last
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Population variance (M2 / n); 0 for an empty bucket.
+    public var variance: Double { count > 0 ? Swift.max(0, m2 / Double(count)) : 0 }
+
+    /// Population standard deviation.
+    public var stddev: Double { variance.squareRoot() }
+
+    /// Adds one reading (Welford's online update).
+    @inline(__always)
+    public mutating func add(_ value: Double, at timestamp: Int64) {
+        count += 1
+        sum += value
+        if value < min { min = value }
+        if value > max { max = value }
+        let delta = value - mean
+        mean += delta / Double(count)
+        m2 += delta * (value - mean)
+        takeFirstLast(value: value, at: timestamp, lastValue: value, at: timestamp)
+    }
+
+    /// Folds `other` into this bucket (Chan's parallel formula for mean and M2).
+    public mutating func merge(_ other: BucketStats) {
+        guard other.count > 0 else { return }
+        guard count > 0 else {
+            self = other
+            return
+        }
+        let n = Double(count + other.count)
+        let delta = other.mean - mean
+        let otherShare = Double(other.count) / n
+        m2 = m2 + other.m2 + delta * delta * Double(count) * otherShare
+        mean += delta * otherShare
+        count += other.count
+        sum += other.sum
+        min = Swift.min(min, other.min)
+        max = Swift.max(max, other.max)
+        takeFirstLast(value: other.first, at: other.firstTimestamp, lastValue: other.last, at: other.lastTimestamp)
+    }
+
+    /// The merge of two buckets, leaving both untouched.
+    public func merging(_ other: BucketStats) -> BucketStats {
+        var copy = self
+        copy.merge(other)
+        return copy
+    }
+
+    @inline(__always)
+    private mutating func takeFirstLast(value: Double, at firstTs: Int64, lastValue: Double, at lastTs: Int64) {
+        if firstTs < firstTimestamp || (firstTs == firstTimestamp && value < first) || first.isNaN {
+            firstTimestamp = firstTs
+            first = value
+        }
+        if lastTs > lastTimestamp || (lastTs == lastTimestamp && lastValue > last) || last.isNaN {
+            lastTimestamp = lastTs
+            last = lastValue
+        }
+    }
+}

@@ -1,0 +1,98 @@
+public import SensorCore
+public import SensorStore
+
+/// The buckets one shard touched since its last flush: per series, per resolution, the
+/// windows written to and their partial statistics, plus the series' reading count.
+///
+/// These are deltas, not totals: the store merges them into what it already holds, which
+/// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
+/// one dictionary lookup per reading (the series), then a short backwards scan per
+/// resolution, because readings of a series mostly arrive in time order.
+struct PendingBuckets: Sendable {
+    private var slots: [SeriesKey: Int] = [:]
+    private var series: [SeriesAccumulator] = []
+    private(set) var readingCount = 0
+
+    var isEmpty: Bool { readingCount == 0 }
+
+    /// Adds one reading to every resolution's window of it.
+    @inline(__always)
+    mutating func add(_ reading: Reading, resolutions: [Resolution]) {
+        let key = reading.series
+        let slot: Int
+        if let existing = slots[key] {
+            slot = existing
+        } else {
+            slot = series.count
+            slots[key] = slot
+            series.append(SeriesAccumulator(key: key, resolutionCount: resolutions.count))
+        }
+        series[slot].add(reading, resolutions: resolutions)
+        readingCount += 1
+    }
+
+    /// The deltas in the store's terms.
+    func flushBatch(resolutions: [Resolution]) -> FlushBatch {
+        var buckets: [BucketDelta] = []
+        buckets.reserveCapacity(series.count * resolutions.count)
+        var seriesDeltas: [SeriesDelta] = []
+        seriesDeltas.reserveCapacity(series.count)
+        for accumulator in series {
+            seriesDeltas.append(SeriesDelta(series: accumulator.key, readings: accumulator.readings, lastSeen: accumulator.lastSeen))
+            for (index, resolution) in resolutions.enumerated() {
+                let windows = accumulator.windows[index]
+                for position in windows.starts.indices {
+                    buckets.append(BucketDelta(
+                        series: accumulator.key, resolution: resolution,
+                        windowStart: windows.starts[position], stats: windows.stats[position]))
+                }
+            }
+        }
+        return FlushBatch(buckets: buckets, series: seriesDeltas)
+    }
+}
+
+/// One series' pending windows.
+private struct SeriesAccumulator: Sendable {
+    let key: SeriesKey
+    var readings: Int64 = 0
+    var lastSeen: Int64 = .min
+    var windows: [WindowList]
+
+    init(key: SeriesKey, resolutionCount: Int) {
+        self.key = key
+        self.windows = Array(repeating: WindowList(), count: resolutionCount)
+    }
+
+    @inline(__always)
+    mutating func add(_ reading: Reading, resolutions: [Resolution]) {
+        readings += 1
+        if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
+        for index in resolutions.indices {
+            let start = resolutions[index].windowStart(containing: reading.timestamp)
+            windows[index].add(reading.value, at: reading.timestamp, windowStart: start)
+        }
+    }
+}
+
+/// Windows of one resolution: parallel arrays, scanned from the newest end.
+private struct WindowList: Sendable {
+    var starts: [Int64] = []
+    var stats: [BucketStats] = []
+
+    @inline(__always)
+    mutating func add(_ value: Double, at timestamp: Int64, windowStart: Int64) {
+        var position = starts.count - 1
+        while position >= 0 {
+            if starts[position] == windowStart {
+                stats[position].add(value, at: timestamp)
+                return
+            }
+            position -= 1
+        }
+        var fresh = BucketStats()
+        fresh.add(value, at: timestamp)
+        starts.append(windowStart)
+        stats.append(fresh)
+    }
+}

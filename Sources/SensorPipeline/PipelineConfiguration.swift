@@ -1,0 +1,20 @@
+public import SensorCore
+
+/// How the pipeline is shaped: shards, queue bound, resolutions and flush cadence.
+public struct PipelineConfiguration: Sendable {
+    /// Number of shards (queue + worker each); series are hashed onto them.
+    public var shards: Int
+    /// Bound of each shard's queue, in readings.
+    public var queueCapacity: Int
+    /// Resolutions every reading is bucketed at, finest first.
+    public var resolutions: [Resolution]
+    /// Time between two flushes of the pending buckets to the store.
+    public var flushInterval: Duration
+
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration) {
+        self.shards = max(1, shards)
+        self.queueCapacity = max(1, queueCapacity)
+        self.resolutions = Array(Set(resolutions)).sorted()
+        self.flushInterval = flushInterval
+    }
+}

@@ -1,0 +1,180 @@
+public import SensorCore
+internal import Synchronization
+internal import DequeModule
+
+/// A bounded multi-producer, single-consumer queue of reading batches for one shard.
+///
+/// Capacity is counted in readings, not batches, so memory stays bounded whatever the
+/// batch sizes. Producers either suspend until there is room (``send(_:)``, the
+/// backpressure path) or reserve room without waiting (``tryReserve(_:)``, the HTTP path
+/// that answers 503 instead of waiting long). The consumer takes everything queued at once
+/// (``next()``), so one wake-up covers many batches.
+///
+/// Thread-safety: all state sits behind one `Mutex`; continuations are resumed outside it.
+public final class IngestQueue: Sendable {
+    public let capacity: Int
+
+    private struct Waiter {
+        let count: Int
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var batches = Deque<[Reading]>()
+        /// Readings queued plus readings reserved but not yet enqueued.
+        var depth = 0
+        var waiters = Deque<Waiter>()
+        var consumer: CheckedContinuation<[[Reading]]?, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "queue capacity must be positive")
+        self.capacity = capacity
+    }
+
+    /// Readings queued or reserved right now (for the depth gauge).
+    public var depth: Int { state.withLock { $0.depth } }
+
+    /// Whether `count` more readings fit now. A batch larger than the whole capacity fits
+    /// only into an empty queue, so it can never wait forever.
+    private func fits(_ count: Int, depth: Int) -> Bool {
+        depth == 0 || depth + count <= capacity
+    }
+
+    /// Reserves room for `count` readings without waiting; false when the queue is full or
+    /// finished. A successful reservation must be followed by ``enqueueReserved(_:)`` or
+    /// ``cancelReservation(_:)``.
+    public func tryReserve(_ count: Int) -> Bool {
+        state.withLock { state in
+            guard !state.finished, state.waiters.isEmpty, fits(count, depth: state.depth) else { return false }
+            state.depth += count
+            return true
+        }
+    }
+
+    /// Gives back a reservation that will not be used.
+    public func cancelReservation(_ count: Int) {
+        let (woken, consumer) = state.withLock { state in
+            state.depth -= count
+            var consumer: CheckedContinuation<[[Reading]]?, Never>?
+            if state.finished, state.depth == 0, state.batches.isEmpty {
+                consumer = state.consumer
+                state.consumer = nil
+            }
+            return (admitWaiters(&state), consumer)
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+        consumer?.resume(returning: nil)
+    }
+
+    /// Enqueues a batch whose room was reserved with ``tryReserve(_:)`` or ``reserve(_:)``.
+    /// Always succeeds, also after ``finish()``: reserved readings are never dropped.
+    public func enqueueReserved(_ batch: [Reading]) {
+        let consumer = state.withLock { state -> CheckedContinuation<[[Reading]]?, Never>? in
+            state.batches.append(batch)
+            guard let consumer = state.consumer else { return nil }
+            state.consumer = nil
+            return consumer
+        }
+        if let consumer { consumer.resume(returning: takeAll()) }
+    }
+
+    /// Reserves room for `count` readings, suspending while the queue is full (FIFO among
+    /// waiting producers). Returns false only when the queue was finished.
+    public func reserve(_ count: Int) async -> Bool {
+        let immediate: Bool? = state.withLock { state in
+            if state.finished { return false }
+            if state.waiters.isEmpty, fits(count, depth: state.depth) {
+                state.depth += count
+                return true
+            }
+            return nil
+        }
+        if let immediate { return immediate }
+        return await withCheckedContinuation { continuation in
+            let admitted: Bool? = state.withLock { state in
+                if state.finished { return false }
+                if state.waiters.isEmpty, fits(count, depth: state.depth) {
+                    state.depth += count
+                    return true
+                }
+                state.waiters.append(Waiter(count: count, continuation: continuation))
+                return nil
+            }
+            if let admitted { continuation.resume(returning: admitted) }
+        }
+    }
+
+    /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
+    public func send(_ batch: [Reading]) async -> Bool {
+        guard await reserve(batch.count) else { return false }
+        enqueueReserved(batch)
+        return true
+    }
+
+    /// Waits for queued batches and takes all of them; nil once the queue is finished and
+    /// empty. Only one consumer may call this.
+    public func next() async -> [[Reading]]? {
+        let ready = takeAll()
+        if !ready.isEmpty { return ready }
+        return await withCheckedContinuation { continuation in
+            let (result, woken): ([[Reading]]??, [CheckedContinuation<Bool, Never>]) = state.withLock { state in
+                if !state.batches.isEmpty {
+                    let taken = takeAllLocked(&state)
+                    return (.some(taken.batches), taken.woken)
+                }
+                if state.finished, state.depth == 0 { return (.some(nil), []) }
+                state.consumer = continuation
+                return (.none, [])
+            }
+            for producer in woken { producer.resume(returning: true) }
+            if let result { continuation.resume(returning: result) }
+        }
+    }
+
+    /// Stops admitting new readings: waiting producers get false. Already reserved
+    /// readings may still be enqueued; the consumer gets nil once all are taken.
+    public func finish() {
+        let (waiters, consumer) = state.withLock { state in
+            state.finished = true
+            let waiters = state.waiters.map(\.continuation)
+            state.waiters.removeAll()
+            var consumer: CheckedContinuation<[[Reading]]?, Never>?
+            if state.batches.isEmpty, state.depth == 0 {
+                consumer = state.consumer
+                state.consumer = nil
+            }
+            return (waiters, consumer)
+        }
+        for waiter in waiters { waiter.resume(returning: false) }
+        consumer?.resume(returning: nil)
+    }
+
+    private func takeAll() -> [[Reading]] {
+        let (batches, woken) = state.withLock { takeAllLocked(&$0) }
+        for continuation in woken { continuation.resume(returning: true) }
+        return batches
+    }
+
+    private func takeAllLocked(_ state: inout State) -> (batches: [[Reading]], woken: [CheckedContinuation<Bool, Never>]) {
+        guard !state.batches.isEmpty else { return ([], []) }
+        let batches = Array(state.batches)
+        state.batches.removeAll(keepingCapacity: true)
+        state.depth -= batches.reduce(0) { $0 + $1.count }
+        return (batches, admitWaiters(&state))
+    }
+
+    /// Hands freed room to waiting producers in FIFO order.
+    private func admitWaiters(_ state: inout State) -> [CheckedContinuation<Bool, Never>] {
+        var admitted: [CheckedContinuation<Bool, Never>] = []
+        while let waiter = state.waiters.first, fits(waiter.count, depth: state.depth) {
+            state.waiters.removeFirst()
+            state.depth += waiter.count
+            admitted.append(waiter.continuation)
+        }
+        return admitted
+    }
+}

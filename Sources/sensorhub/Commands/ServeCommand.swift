@@ -1,0 +1,80 @@
+import ArgumentParser
+import HTTPAPI
+import Logging
+import Metrics
+import Prometheus
+import SensorConfig
+import SensorCore
+import SensorPipeline
+import SensorStore
+import ServiceLifecycle
+
+/// `sensorhub serve`: the daemon. Settings come from --config FILE, then SENSORHUB_*
+/// variables, then these flags (each overriding the one before).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: HTTP ingest and queries, aggregation, SQLite storage.")
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "SQLite database path (store.path).") var db: String?
+    @Option(help: "MQTT broker, mqtt://[user:pass@]host:port (mqtt.url).") var mqttUrl: String?
+    @Option(help: "HTTP port, 0 for any free port (http.port).") var httpPort: String?
+    @Option(help: "HTTP listen address (http.host).") var httpHost: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        flags["store.path"] = db
+        flags["mqtt.url"] = mqttUrl
+        flags["http.port"] = httpPort
+        flags["http.host"] = httpHost
+        let settings: Settings
+        do {
+            settings = try Settings.load(file: config, flags: flags)
+        } catch {
+            throw CommandFailure.usage("configuration: \(error.description)")
+        }
+        let logger = LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
+        logger.info("starting", metadata: ["configuration": "\(settings.redactedDescription)"])
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let store: SensorStore
+        do {
+            store = try SensorStore(path: settings.storePath, mode: .readWrite)
+            try await store.registerResolutions(settings.resolutions)
+        } catch {
+            logger.critical("cannot open the database", metadata: ["path": "\(settings.storePath)", "error": "\(error)"])
+            throw CommandFailure.fail("cannot open the database \(settings.storePath): \(error)")
+        }
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(
+                shards: settings.shards, queueCapacity: settings.queueCapacity,
+                resolutions: settings.resolutions, flushInterval: settings.flushInterval),
+            store: store, logger: logger)
+        let http = SensorHubHTTPServer.makeApplication(
+            configuration: APIConfiguration(
+                host: settings.httpHost, port: settings.httpPort, token: settings.httpToken,
+                maxBodyBytes: settings.httpMaxBody, queueWait: settings.httpQueueWait),
+            pipeline: pipeline, store: store, registry: registry, logger: logger,
+            onListening: { host, port in logger.info("listening http=\(host):\(port)") })
+
+        // Services stop in reverse order: HTTP first (no new readings), then the pipeline
+        // drains its queues and writes the last buckets.
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: pipeline),
+                .init(service: http),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped on error", metadata: ["error": "\(error)"])
+            throw CommandFailure.fail("stopped on error: \(error)")
+        }
+        logger.info("stopped")
+    }
+}
