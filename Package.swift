@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        // Same range as swift-configuration's own YAML trait: SensorConfig walks the parsed
+        // config file with it to reject unknown keys (swift-configuration cannot).
+        .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
@@ -67,10 +70,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Settings from the YAML file, SENSORHUB_* variables and flags, validated.
+        .target(
+            name: "SensorConfig",
+            dependencies: [
+                "SensorCore",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "sensorhub",
             dependencies: [
-                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI",
+                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "SensorConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -83,6 +96,7 @@ let package = Package(
         .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["SensorCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,142 @@
+internal import Configuration
+internal import Foundation
+internal import Yams
+
+/// The YAML config file: read once, checked for shape and unknown keys, and exposed to
+/// `ConfigReader` through swift-configuration's own `YAMLSnapshot`.
+///
+/// Why not `FileProvider<YAMLSnapshot>` directly: its only initializers are `async`, and
+/// ``Settings/load(file:environment:flags:)`` is synchronous. `FileProvider` does nothing
+/// but read the bytes and call `YAMLSnapshot.init(data:providerName:parsingOptions:)`; we do
+/// the same, so values parse exactly as they would through `FileProvider`, and we get to tell
+/// a missing file from an unreadable one in the message.
+///
+/// Why the extra Yams walk: swift-configuration only answers lookups for keys it is asked
+/// about, so it cannot report a key nobody asks for (`http.prot`). We compose the same
+/// document with Yams (the parser `YAMLSnapshot` uses) and reject anything that is not a known
+/// section or key, or has the wrong shape, naming its line.
+struct ConfigFile {
+    /// The path as the caller gave it, used to name the file in messages.
+    let path: String
+    /// The provider serving the file's values; nil for a file without any document
+    /// (empty, only comments, or `---` alone).
+    let provider: (any ConfigProvider)?
+
+    init(path: String) throws(SettingsError) {
+        self.path = path
+        let source = SettingsError.Source.file(path)
+        func fail(_ problem: String) -> SettingsError { SettingsError(source: source, key: nil, problem: problem) }
+
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw fail("config file not found")
+        }
+        guard !isDirectory.boolValue else { throw fail("is a directory, not a config file") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let permission = FileManager.default.isReadableFile(atPath: path) ? "" : " (permission denied)"
+            throw fail("cannot read config file\(permission): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw fail("config file is not UTF-8 text")
+        }
+
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw fail("invalid YAML: \(Self.describe(error))")
+        }
+        guard let root, root.null == nil else {
+            // No document, or an empty one (`---` alone): nothing set, like an absent key.
+            provider = nil
+            return
+        }
+        try Self.checkShape(root, source: source)
+
+        let options = YAMLSnapshot.ParsingOptions(
+            secretsSpecifier: .specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.rawValue)))
+        )
+        let providerName = "YAMLSnapshot[\(path)]"
+        do {
+            let snapshot = try YAMLSnapshot(data: data.bytes, providerName: providerName, parsingOptions: options)
+            provider = SnapshotProvider(snapshot: snapshot)
+        } catch {
+            // checkShape rejects everything YAMLSnapshot is known to reject; keep its word anyway.
+            throw fail("invalid config file: \(error)")
+        }
+    }
+
+    /// Rejects anything but a mapping of known sections, each a mapping of known keys whose
+    /// values are scalars (or, for `store.resolutions`, a list of scalars), with no nulls.
+    private static func checkShape(_ root: Node, source: SettingsError.Source) throws(SettingsError) {
+        func fail(_ problem: String, key: String? = nil) -> SettingsError {
+            SettingsError(source: source, key: key, problem: problem)
+        }
+        let sections = SettingKey.sections
+        guard let mapping = root.mapping else {
+            throw fail("the top level must be a mapping of sections (\(sections.joined(separator: ", ")))\(at(root))")
+        }
+        for (sectionNode, sectionValue) in mapping {
+            guard let section = sectionNode.scalar?.string, sections.contains(section) else {
+                throw fail("unknown key \"\(sectionNode.scalar?.string ?? "?")\"\(at(sectionNode)); sections are \(sections.joined(separator: ", "))")
+            }
+            let keys = SettingKey.allCases.filter { $0.section == section }
+            if sectionValue.null != nil { continue }  // `http:` with nothing under it: an empty section
+            guard let entries = sectionValue.mapping else {
+                throw fail("\"\(section)\" must be a section of keys (\(keys.map(\.name).joined(separator: ", "))), not a value\(at(sectionValue))")
+            }
+            for (keyNode, value) in entries {
+                let name = keyNode.scalar?.string ?? "?"
+                guard let key = keys.first(where: { $0.name == name }) else {
+                    throw fail("unknown key \"\(section).\(name)\"\(at(keyNode)); keys of section \(section) are \(keys.map(\.name).joined(separator: ", "))")
+                }
+                try checkValue(value, of: key, fail: fail)
+            }
+        }
+    }
+
+    private static func checkValue(
+        _ value: Node,
+        of key: SettingKey,
+        fail: (String, String?) -> SettingsError
+    ) throws(SettingsError) {
+        switch value {
+        case .scalar:
+            if value.null != nil {
+                throw fail("has no value\(at(value)); give one or remove the line to use the default", key.rawValue)
+            }
+        case .sequence(let sequence) where key == .storeResolutions:
+            for item in sequence where item.scalar == nil || item.null != nil {
+                throw fail("list items must be single values like 10s\(at(item))", key.rawValue)
+            }
+        case .sequence:
+            throw fail("must be a single value, not a list\(at(value))", key.rawValue)
+        case .mapping:
+            throw fail("must be a value, not a section\(at(value))", key.rawValue)
+        case .alias:
+            throw fail("YAML aliases are not supported\(at(value))", key.rawValue)
+        }
+    }
+
+    /// ` (line N)` for a node that knows its position.
+    private static func at(_ node: Node) -> String {
+        node.mark.map { " (line \($0.line))" } ?? ""
+    }
+
+    /// A one-line description of a Yams error: position and problem, without the snippet.
+    private static func describe(_ error: any Error) -> String {
+        guard let yamlError = error as? YamlError else { return "\(error)" }
+        switch yamlError {
+        case let .scanner(context, problem, mark, _),
+             let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let contextText = context.map { "\($0.text): " } ?? ""
+            return "line \(mark.line), column \(mark.column): \(contextText)\(problem)"
+        default:
+            return String(describing: yamlError).split(separator: "\n").first.map(String.init) ?? "\(yamlError)"
+        }
+    }
+}

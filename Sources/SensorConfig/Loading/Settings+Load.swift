@@ -1,0 +1,255 @@
+public import Foundation
+internal import Configuration
+internal import SensorCore
+
+extension Settings {
+    /// Loads the settings: flags over `SENSORHUB_*` environment variables over the config
+    /// file over ``defaults``, every value validated.
+    ///
+    /// Strict by design, so that a typo never silently falls back to a default:
+    /// - `file` (when given) must exist, be readable, be valid YAML, and hold only known
+    ///   sections and keys (`store`, `http`, `mqtt`, `pipeline`, `log`; see ``SettingKey``);
+    /// - an environment variable in a setting section's namespace (`SENSORHUB_HTTP_*`,
+    ///   `SENSORHUB_STORE_*`, ...) must be one of the accepted names. Other names, including
+    ///   other `SENSORHUB_*` ones such as `SENSORHUB_BIN`, are not settings and are ignored;
+    /// - `flags` must be keyed by known dotted keys (`http.port`);
+    /// - every value must parse and be in range, whichever source it comes from.
+    ///
+    /// - Parameters:
+    ///   - file: path of the YAML config file, or nil for none.
+    ///   - environment: the environment to read `SENSORHUB_*` variables from.
+    ///   - flags: command-line values already parsed, keyed by dotted key
+    ///     (`["http.port": "0", "store.path": "/tmp/x.db"]`).
+    /// - Throws: ``SettingsError`` naming the source, the key and the problem.
+    public static func load(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        flags: [String: String]
+    ) throws(SettingsError) -> Settings {
+        try SettingsLoader(file: file, environment: environment, flags: flags).load()
+    }
+}
+
+/// One load: the three providers behind one `ConfigReader`, and the typed reads.
+private struct SettingsLoader {
+    /// A source's place in the reader's provider list (highest precedence first).
+    private enum SourceKind { case flags, environment, file(String) }
+
+    /// The sources, highest precedence first.
+    private let kinds: [SourceKind]
+    /// All sources behind one reader: what it returns is the effective value.
+    private let merged: ConfigReader
+    /// One reader per source (same order as `kinds`), to check values the merged one shadows.
+    private let singles: [ConfigReader]
+    private let recorder = SourceRecorder()
+
+    init(file: String?, environment: [String: String], flags: [String: String]) throws(SettingsError) {
+        try Self.checkFlagKeys(flags)
+        try Self.checkEnvironmentNames(environment)
+
+        var providers: [any ConfigProvider] = []
+        var kinds: [SourceKind] = []
+
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (name, text) in flags {
+            let key = SettingKey(rawValue: name)
+            flagValues[AbsoluteConfigKey(ConfigKey(name))] = ConfigValue(.string(text), isSecret: key?.isSecret ?? false)
+        }
+        providers.append(InMemoryProvider(name: "flags", values: flagValues))
+        kinds.append(.flags)
+
+        // `http.port` → `sensorhub.http.port` → SENSORHUB_HTTP_PORT (the provider upper-cases
+        // and joins components with `_`, so `flush_interval` stays FLUSH_INTERVAL).
+        let secretNames = SettingKey.allCases.filter(\.isSecret).map(\.environmentVariable)
+        providers.append(
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(Set(secretNames)))
+                .prefixKeys(with: ConfigKey(SettingKey.environmentPrefix))
+        )
+        kinds.append(.environment)
+
+        if let file, let fileProvider = try ConfigFile(path: file).provider {
+            providers.append(fileProvider)
+            kinds.append(.file(file))
+        }
+
+        self.kinds = kinds
+        self.merged = ConfigReader(providers: providers, accessReporter: recorder)
+        self.singles = providers.map { [recorder] in ConfigReader(provider: $0, accessReporter: recorder) }
+    }
+
+    func load() throws(SettingsError) -> Settings {
+        var settings = Settings.defaults
+        if let value = try read(.storePath, parse: ValueRules.nonEmpty) { settings.store.path = value }
+        if let value = try read(.storeFlushInterval, parse: { ValueRules.duration($0, minimum: .milliseconds(1)) }) {
+            settings.store.flushInterval = value
+        }
+        if let value = try read(.storeResolutions, parseRaw: ValueRules.resolutions) { settings.store.resolutions = value }
+        if let value = try read(.httpHost, parse: ValueRules.host) { settings.http.host = value }
+        if let value = try read(.httpPort, parse: ValueRules.port) { settings.http.port = value }
+        if let value = try read(.httpToken, parse: ValueRules.token) { settings.http.token = value }
+        if let value = try read(.httpMaxBody, parse: { ValueRules.size($0, within: 1...(1 << 30), rangeText: "1 byte to 1GiB") }) {
+            settings.http.maxBodyBytes = value
+        }
+        if let value = try read(.httpQueueWait, parse: { ValueRules.duration($0, minimum: .zero) }) {
+            settings.http.queueWait = value
+        }
+        if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
+        if let value = try read(.pipelineShards, parse: { ValueRules.count($0, within: 1...1_024, what: "shard count") }) {
+            settings.pipeline.shards = value
+        }
+        if let value = try read(.pipelineQueueCapacity, parse: { ValueRules.count($0, within: 1...(1 << 24), what: "queue capacity") }) {
+            settings.pipeline.queueCapacity = value
+        }
+        if let value = try read(.logLevel, parse: { ValueRules.choice($0, of: LogLevel.self, what: "log level") }) {
+            settings.log.level = value
+        }
+        if let value = try read(.logFormat, parse: { ValueRules.choice($0, of: LogFormat.self, what: "log format") }) {
+            settings.log.format = value
+        }
+        return settings
+    }
+
+    // MARK: Reading through ConfigReader
+
+    /// Reads `key` and parses it with `parse`, which returns the problem (without source or
+    /// key) when the text is not acceptable; nil when no source sets the key.
+    ///
+    /// The effective value comes from the merged reader (flags, then environment, then file:
+    /// swift-configuration's precedence). The values it shadows are then read from each
+    /// lower source alone and checked too, so a bad value anywhere is an error, not a time
+    /// bomb that goes off the day the overriding variable is dropped.
+    private func read<Value>(
+        _ key: SettingKey,
+        parse: (String) -> Result<Value, Problem>
+    ) throws(SettingsError) -> Value? {
+        try read(key, parseRaw: { raw in
+            switch raw {
+            case .text(let text): parse(text)
+            case .list: .failure(Problem("must be a single value, not a list"))
+            }
+        })
+    }
+
+    private func read<Value>(
+        _ key: SettingKey,
+        parseRaw: (RawValue) -> Result<Value, Problem>
+    ) throws(SettingsError) -> Value? {
+        guard let (raw, index) = try fetch(key, from: merged, firstSource: 0) else { return nil }
+        let value = try parsed(raw, of: key, from: index, with: parseRaw)
+        for lower in kinds.indices.dropFirst(index + 1) {
+            if let (shadowed, _) = try fetch(key, from: singles[lower], firstSource: lower) {
+                _ = try parsed(shadowed, of: key, from: lower, with: parseRaw)
+            }
+        }
+        return value
+    }
+
+    private func parsed<Value>(
+        _ raw: RawValue,
+        of key: SettingKey,
+        from index: Int,
+        with parse: (RawValue) -> Result<Value, Problem>
+    ) throws(SettingsError) -> Value {
+        switch parse(raw) {
+        case .success(let value): return value
+        case .failure(let problem): throw SettingsError(source: source(of: index, key: key), key: key.rawValue, problem: problem.text)
+        }
+    }
+
+    /// Looks `key` up through `reader`, whose providers are `kinds[firstSource...]` in
+    /// order; returns the raw value and the index (in `kinds`) of the source that has it.
+    ///
+    /// Reads text. `store.resolutions` may be a YAML list in the file: the YAML snapshot then
+    /// refuses to give it as text (a provider error, which the reader's optional getter
+    /// swallows but the recorder sees), and only then is it read as a list.
+    private func fetch(
+        _ key: SettingKey,
+        from reader: ConfigReader,
+        firstSource: Int
+    ) throws(SettingsError) -> (RawValue, Int)? {
+        let configKey = ConfigKey(key.rawValue)
+        _ = recorder.take()
+        let text = reader.string(forKey: configKey, isSecret: key.isSecret)
+        switch lookup(recorder.take(), firstSource: firstSource) {
+        case .absent:
+            return nil
+        case .found(let index):
+            guard let text else { throw unreadable(key, from: index, "is not text") }
+            return (.text(text), index)
+        case .failed(let index, let error):
+            guard key == .storeResolutions, case .file = kinds[index] else { throw unreadable(key, from: index, error) }
+            let list = reader.stringArray(forKey: configKey)
+            guard case .found(let listIndex) = lookup(recorder.take(), firstSource: firstSource), let list else {
+                throw unreadable(key, from: index, error)
+            }
+            return (.list(list), listIndex)
+        }
+    }
+
+    private func unreadable(_ key: SettingKey, from index: Int, _ reason: Any) -> SettingsError {
+        SettingsError(source: source(of: index, key: key), key: key.rawValue, problem: "cannot be read: \(reason)")
+    }
+
+    /// What one access found, by source index in `kinds`.
+    private enum Lookup {
+        case absent
+        case found(Int)
+        case failed(Int, any Error)
+    }
+
+    /// Which provider answered the access in `event`. A reader queries its providers in
+    /// order and stops at the first value or error, so result `i` is provider `i`, that is
+    /// source `firstSource + i`.
+    private func lookup(_ event: AccessEvent?, firstSource: Int) -> Lookup {
+        guard let event else { return .absent }
+        for (offset, providerResult) in event.providerResults.enumerated() where firstSource + offset < kinds.count {
+            switch providerResult.result {
+            case .failure(let error):
+                return .failed(firstSource + offset, error)
+            case .success(let result) where result.value != nil:
+                return .found(firstSource + offset)
+            case .success:
+                continue
+            }
+        }
+        return .absent
+    }
+
+    private func source(of index: Int, key: SettingKey) -> SettingsError.Source {
+        switch kinds[index] {
+        case .flags: .flag(key.flag)
+        case .environment: .environment(key.environmentVariable)
+        case .file(let path): .file(path)
+        }
+    }
+
+    // MARK: Checking names
+
+    private static func checkFlagKeys(_ flags: [String: String]) throws(SettingsError) {
+        for name in flags.keys.sorted() where SettingKey(rawValue: name) == nil {
+            throw SettingsError(
+                source: .flag(name),
+                key: nil,
+                problem: "unknown setting \"\(name)\"; flags are passed by key: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+    }
+
+    /// Rejects a `SENSORHUB_<SECTION>_*` (or bare `SENSORHUB_<SECTION>`) variable that is not
+    /// a setting: that namespace belongs to settings, so such a name is a typo. Other names
+    /// are left alone (`SENSORHUB_BIN` and the like are used by tools and tests).
+    private static func checkEnvironmentNames(_ environment: [String: String]) throws(SettingsError) {
+        let accepted = SettingKey.allCases.map(\.environmentVariable)
+        let acceptedSet = Set(accepted)
+        let sectionNames = SettingKey.sections.map { "SENSORHUB_" + $0.uppercased() }
+        for name in environment.keys.sorted() where name.hasPrefix("SENSORHUB_") && !acceptedSet.contains(name) {
+            let inSettingNamespace = sectionNames.contains { name == $0 || name.hasPrefix($0 + "_") }
+            guard inSettingNamespace else { continue }
+            throw SettingsError(
+                source: .environment(name),
+                key: nil,
+                problem: "unknown setting variable; accepted names are \(accepted.joined(separator: ", "))"
+            )
+        }
+    }
+}

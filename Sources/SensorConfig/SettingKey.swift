@@ -1,0 +1,83 @@
+internal import Configuration
+
+/// Every setting the daemon understands, named by its dotted key (`section.key`, snake_case).
+///
+/// The same key names the value in every source:
+/// - config file: nested YAML sections (`http:` → `port: 8080`);
+/// - environment: `SENSORHUB_` + section + `_` + key in capitals (`SENSORHUB_HTTP_PORT`),
+///   the name swift-configuration's `EnvironmentVariablesProvider` derives for the key
+///   prefixed with `sensorhub` (see ``environmentVariable``);
+/// - flags: the caller passes parsed flags keyed by this dotted key; ``flag`` is the name
+///   used in messages.
+public enum SettingKey: String, CaseIterable, Sendable {
+    case storePath = "store.path"
+    case storeFlushInterval = "store.flush_interval"
+    case storeResolutions = "store.resolutions"
+    case httpHost = "http.host"
+    case httpPort = "http.port"
+    case httpToken = "http.token"
+    case httpMaxBody = "http.max_body"
+    case httpQueueWait = "http.queue_wait"
+    case mqttURL = "mqtt.url"
+    case pipelineShards = "pipeline.shards"
+    case pipelineQueueCapacity = "pipeline.queue_capacity"
+    case logLevel = "log.level"
+    case logFormat = "log.format"
+
+    /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `log`).
+    public var section: String { String(rawValue.prefix(while: { $0 != "." })) }
+
+    /// The key inside its section (`flush_interval`).
+    public var name: String { String(rawValue.drop(while: { $0 != "." }).dropFirst()) }
+
+    /// All sections, in declaration order.
+    public static let sections: [String] = {
+        var seen: [String] = []
+        for key in allCases where !seen.contains(key.section) { seen.append(key.section) }
+        return seen
+    }()
+
+    /// The environment variable that sets this key (`SENSORHUB_STORE_FLUSH_INTERVAL`).
+    public var environmentVariable: String { Self.environmentNames[self] ?? Self.fallbackEnvironmentName(rawValue) }
+
+    /// The command-line flag that sets this key, as named in messages (`--http-port`).
+    /// The four contract flags have their own names (`--db`, `--http-host`, `--http-port`,
+    /// `--mqtt-url`); the others are the key in kebab-case (`--log-level`).
+    public var flag: String {
+        switch self {
+        case .storePath: "--db"
+        case .httpHost: "--http-host"
+        case .httpPort: "--http-port"
+        case .mqttURL: "--mqtt-url"
+        default: "--" + rawValue.map { $0 == "." || $0 == "_" ? "-" : $0 }.map(String.init).joined()
+        }
+    }
+
+    /// Whether the value is a secret: masked in descriptions and access logs, never echoed
+    /// in error messages.
+    public var isSecret: Bool { self == .httpToken }
+
+    /// The prefix added to every key before `EnvironmentVariablesProvider` maps it to a name.
+    static let environmentPrefix = "sensorhub"
+
+    /// Environment names as computed by swift-configuration itself: we ask a prefixed
+    /// `EnvironmentVariablesProvider` which name it looks up for each key, so the list of
+    /// accepted names can never drift from what the provider actually reads.
+    private static let environmentNames: [SettingKey: String] = {
+        let provider = EnvironmentVariablesProvider(environmentVariables: [:])
+            .prefixKeys(with: ConfigKey(environmentPrefix))
+        var names: [SettingKey: String] = [:]
+        for key in allCases {
+            if let lookup = try? provider.value(forKey: AbsoluteConfigKey(ConfigKey(key.rawValue)), type: .string) {
+                names[key] = lookup.encodedKey
+            }
+        }
+        return names
+    }()
+
+    /// The documented rule (`SENSORHUB_` + key in capitals, `.` → `_`), used only if the
+    /// provider could not be asked.
+    private static func fallbackEnvironmentName(_ key: String) -> String {
+        "SENSORHUB_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+}

@@ -1,0 +1,130 @@
+internal import Foundation
+public import SensorCore
+
+/// The daemon's effective configuration: every setting, typed and validated.
+///
+/// Built by ``load(file:environment:flags:)`` from, in order of precedence, command-line
+/// flags, `SENSORHUB_*` environment variables, the YAML config file and the defaults
+/// below (``defaults``). A `Settings` value is immutable input for the other modules; the
+/// fields are `var` so tests and tools can start from ``defaults`` and change one thing.
+public struct Settings: Sendable, Equatable {
+    /// `store.*`: the database and how aggregates are kept.
+    public struct Store: Sendable, Equatable {
+        /// `store.path` (flag `--db`): the SQLite database file. Default `./sensorhub.db`.
+        public var path: String
+        /// `store.flush_interval`: time between two flushes of open buckets; an acknowledged
+        /// reading is visible to queries within one interval. Default 1 s, always > 0.
+        public var flushInterval: Duration
+        /// `store.resolutions`: the window lengths every reading is bucketed at, finest
+        /// first, no duplicates, never empty. Default `10s,1m,1h`.
+        public var resolutions: [Resolution]
+    }
+
+    /// `http.*`: the HTTP API.
+    public struct HTTP: Sendable, Equatable {
+        /// `http.host` (flag `--http-host`): address to bind. Default `127.0.0.1`.
+        public var host: String
+        /// `http.port` (flag `--http-port`): 0–65535, 0 asks the OS for a free port.
+        /// Default 8080.
+        public var port: Int
+        /// `http.token`: bearer token required on `/v1/*` and `/metrics`; nil (the default)
+        /// leaves them open. A secret: masked in ``Settings/redactedDescription``.
+        public var token: String?
+        /// `http.max_body`: largest accepted request body in bytes (413 above). Default 8 MiB.
+        public var maxBodyBytes: Int
+        /// `http.queue_wait`: how long an HTTP ingest may wait for queue room before 503.
+        /// Default 250 ms; 0 answers 503 at once when the queue is full.
+        public var queueWait: Duration
+    }
+
+    /// `mqtt.*`: the broker connection.
+    public struct MQTT: Sendable, Equatable {
+        /// `mqtt.url` (flag `--mqtt-url`). Default `mqtt://127.0.0.1:1883`.
+        public var url: MQTTURL
+    }
+
+    /// `pipeline.*`: ingest sharding and back-pressure.
+    public struct Pipeline: Sendable, Equatable {
+        /// `pipeline.shards`: number of shards (queue + worker each), 1–1024.
+        /// Default: the number of active processors.
+        public var shards: Int
+        /// `pipeline.queue_capacity`: bound of each shard's queue in readings, 1–16 777 216.
+        /// Default 65 536.
+        public var queueCapacity: Int
+    }
+
+    /// `log.*`: logging.
+    public struct Log: Sendable, Equatable {
+        /// `log.level`. Default `info`.
+        public var level: LogLevel
+        /// `log.format`. Default `text`.
+        public var format: LogFormat
+    }
+
+    public var store: Store
+    public var http: HTTP
+    public var mqtt: MQTT
+    public var pipeline: Pipeline
+    public var log: Log
+
+    /// The embedded defaults, what ``load(file:environment:flags:)`` returns when no source
+    /// sets anything. `pipeline.shards` is this machine's active processor count.
+    public static var defaults: Settings {
+        Settings(
+            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions),
+            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
+            mqtt: MQTT(url: MQTTURL(host: "127.0.0.1", port: 1883)),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536),
+            log: Log(level: .info, format: .text)
+        )
+    }
+
+    private static let defaultResolutions: [Resolution] =
+        [10, 60, 3_600].compactMap { Resolution(seconds: $0) }
+
+    /// The effective value of `key` as text, in the form the sources accept, secrets in clear.
+    func text(of key: SettingKey) -> String? {
+        switch key {
+        case .storePath: store.path
+        case .storeFlushInterval: DurationText.format(store.flushInterval)
+        case .storeResolutions: store.resolutions.map(\.description).joined(separator: ",")
+        case .httpHost: http.host
+        case .httpPort: String(http.port)
+        case .httpToken: http.token
+        case .httpMaxBody: ByteSize.format(http.maxBodyBytes)
+        case .httpQueueWait: DurationText.format(http.queueWait)
+        case .mqttURL: mqtt.url.description
+        case .pipelineShards: String(pipeline.shards)
+        case .pipelineQueueCapacity: String(pipeline.queueCapacity)
+        case .logLevel: log.level.rawValue
+        case .logFormat: log.format.rawValue
+        }
+    }
+
+    /// Every effective setting on one line, `key=value` separated by spaces, in
+    /// ``SettingKey`` order, safe to log: `http.token` shows `***` when set (`<none>` when
+    /// not) and an MQTT password shows `***`. Values holding spaces or quotes are quoted.
+    ///
+    /// `store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h
+    /// http.host=127.0.0.1 http.port=8080 http.token=<none> ...`
+    public var redactedDescription: String {
+        SettingKey.allCases.map { key in
+            let value: String
+            if key.isSecret {
+                value = text(of: key) == nil ? "<none>" : "***"
+            } else {
+                value = Self.quotedIfNeeded(text(of: key) ?? "<none>")
+            }
+            return "\(key.rawValue)=\(value)"
+        }
+        .joined(separator: " ")
+    }
+
+    private static func quotedIfNeeded(_ value: String) -> String {
+        guard value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "=" }) else {
+            return value
+        }
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\""
+    }
+}

@@ -1,0 +1,179 @@
+import SensorCore
+import Testing
+@testable import SensorConfig
+
+/// Where values come from, and which source wins.
+@Suite struct SettingsSourcesTests {
+    static let fullFile = """
+        # every key, none at its default
+        store:
+          path: /var/lib/sensorhub/data.db
+          flush_interval: 500ms
+          resolutions: [1m, 5m, 1d]
+        http:
+          host: 0.0.0.0
+          port: 9090
+          token: file-token
+          max_body: 64KiB
+          queue_wait: 2s
+        mqtt:
+          url: mqtt://user:pass@broker:1884
+        pipeline:
+          shards: 3
+          queue_capacity: 1024
+        log:
+          level: debug
+          format: json
+        """
+
+    @Test func fileAloneSetsEveryKey() throws {
+        let file = try TemporaryConfigFile(Self.fullFile)
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.store.path == "/var/lib/sensorhub/data.db")
+        #expect(settings.store.flushInterval == .milliseconds(500))
+        #expect(settings.store.resolutions.map(\.seconds) == [60, 300, 86_400])
+        #expect(settings.http.host == "0.0.0.0")
+        #expect(settings.http.port == 9090)
+        #expect(settings.http.token == "file-token")
+        #expect(settings.http.maxBodyBytes == 65_536)
+        #expect(settings.http.queueWait == .seconds(2))
+        #expect(settings.mqtt.url == MQTTURL(host: "broker", port: 1884, username: "user", password: "pass"))
+        #expect(settings.pipeline.shards == 3)
+        #expect(settings.pipeline.queueCapacity == 1024)
+        #expect(settings.log.level == .debug)
+        #expect(settings.log.format == .json)
+    }
+
+    @Test func fileKeysNotSetKeepTheirDefaults() throws {
+        let file = try TemporaryConfigFile("http:\n  port: 0\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        var expected = Settings.defaults
+        expected.http.port = 0
+        #expect(settings == expected)
+    }
+
+    @Test(arguments: ["", "# only a comment\n", "---\n"])
+    func fileWithoutAnyDocumentMeansDefaults(contents: String) throws {
+        let file = try TemporaryConfigFile(contents)
+        #expect(try Settings.load(file: file.path, environment: [:], flags: [:]) == Settings.defaults)
+    }
+
+    @Test func emptySectionIsAllowed() throws {
+        let file = try TemporaryConfigFile("http:\nlog:\n  level: warning\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.log.level == .warning)
+        #expect(settings.http == Settings.defaults.http)
+    }
+
+    @Test func resolutionsAsCommaSeparatedStringInFile() throws {
+        let file = try TemporaryConfigFile("store:\n  resolutions: 1h, 10s,1m\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.store.resolutions.map(\.seconds) == [10, 60, 3_600], "sorted finest first")
+    }
+
+    @Test func environmentOverridesFile() throws {
+        let file = try TemporaryConfigFile(Self.fullFile)
+        let settings = try Settings.load(
+            file: file.path,
+            environment: [
+                "SENSORHUB_HTTP_PORT": "7070",
+                "SENSORHUB_STORE_FLUSH_INTERVAL": "2s",
+                "SENSORHUB_STORE_RESOLUTIONS": "30s,1h",
+                "SENSORHUB_HTTP_TOKEN": "env-token",
+                "SENSORHUB_PIPELINE_QUEUE_CAPACITY": "4096",
+                "SENSORHUB_LOG_LEVEL": "error",
+            ],
+            flags: [:]
+        )
+        #expect(settings.http.port == 7070)
+        #expect(settings.store.flushInterval == .seconds(2))
+        #expect(settings.store.resolutions.map(\.seconds) == [30, 3_600])
+        #expect(settings.http.token == "env-token")
+        #expect(settings.pipeline.queueCapacity == 4096)
+        #expect(settings.log.level == .error)
+        // Keys the environment does not set still come from the file.
+        #expect(settings.http.host == "0.0.0.0")
+        #expect(settings.pipeline.shards == 3)
+        #expect(settings.store.path == "/var/lib/sensorhub/data.db")
+    }
+
+    @Test func flagsOverrideEnvironmentAndFile() throws {
+        let file = try TemporaryConfigFile(Self.fullFile)
+        let settings = try Settings.load(
+            file: file.path,
+            environment: [
+                "SENSORHUB_HTTP_PORT": "7070",
+                "SENSORHUB_STORE_PATH": "/env.db",
+                "SENSORHUB_MQTT_URL": "mqtt://env-broker:1883",
+            ],
+            flags: [
+                "http.port": "0",
+                "store.path": "/flag.db",
+                "mqtt.url": "mqtt://flag-broker:2883",
+                "http.host": "::1",
+            ]
+        )
+        #expect(settings.http.port == 0)
+        #expect(settings.store.path == "/flag.db")
+        #expect(settings.mqtt.url == MQTTURL(host: "flag-broker", port: 2883))
+        #expect(settings.http.host == "::1")
+        // Not set by flags: environment, then file.
+        #expect(settings.http.token == "file-token")
+        #expect(settings.log.format == .json)
+    }
+
+    /// Every key can be set through its `SENSORHUB_*` variable: proves the name the provider
+    /// looks up is the one we document and accept.
+    @Test(arguments: SettingKey.allCases)
+    func everyKeyIsReadFromItsEnvironmentVariable(key: SettingKey) throws {
+        let sample: [SettingKey: String] = [
+            .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
+            .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
+            .httpQueueWait: "0ms", .mqttURL: "mqtt://h:1", .pipelineShards: "7",
+            .pipelineQueueCapacity: "9", .logLevel: "trace", .logFormat: "json",
+        ]
+        let text = try #require(sample[key])
+        let settings = try Settings.load(file: nil, environment: [key.environmentVariable: text], flags: [:])
+        #expect(settings != Settings.defaults, "\(key.environmentVariable)=\(text) was not applied")
+        #expect(settings.text(of: key) == text)
+    }
+
+    /// Every key can be set by a flag keyed by its dotted key.
+    @Test(arguments: SettingKey.allCases)
+    func everyKeyIsReadFromFlags(key: SettingKey) throws {
+        let text = sampleText(key)
+        let settings = try Settings.load(file: nil, environment: [:], flags: [key.rawValue: text])
+        #expect(settings != Settings.defaults, "flag \(key.rawValue)=\(text) was not applied")
+        #expect(settings.text(of: key) == text)
+    }
+
+    private func sampleText(_ key: SettingKey) -> String {
+        switch key {
+        case .storePath: "/f.db"
+        case .storeFlushInterval: "7d"
+        case .storeResolutions: "2h"
+        case .httpHost: "example.org"
+        case .httpPort: "65535"
+        case .httpToken: "abc"
+        case .httpMaxBody: "1GiB"
+        case .httpQueueWait: "5m"
+        case .mqttURL: "mqtt://b:2"
+        case .pipelineShards: "1024"
+        case .pipelineQueueCapacity: "1"
+        case .logLevel: "critical"
+        case .logFormat: "json"
+        }
+    }
+
+    @Test func yamlScalarsOfOtherTypesAreReadAsText() throws {
+        // Unquoted YAML numbers are fine where a number is expected ...
+        let file = try TemporaryConfigFile("http:\n  port: 8081\n  max_body: 1024\npipeline:\n  shards: 2\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.http.port == 8081)
+        #expect(settings.http.maxBodyBytes == 1024)
+        #expect(settings.pipeline.shards == 2)
+        // ... and quoted ones too.
+        let quoted = try TemporaryConfigFile("http:\n  port: \"8082\"\n")
+        #expect(try Settings.load(file: quoted.path, environment: [:], flags: [:]).http.port == 8082)
+    }
+}
