@@ -1,0 +1,121 @@
+internal import GRDB
+import SensorCore
+
+/// Applies one ``FlushBatch`` inside the writer's open transaction, with cached prepared
+/// statements only (no SQL text is built per row).
+///
+/// Series ids come from the committed id cache, else one indexed lookup, else an insert.
+/// A bucket delta costs one statement in the steady state:
+/// - the bucket is the cached open one (``BucketCache``): merge in memory, one UPDATE;
+/// - otherwise INSERT … ON CONFLICT DO NOTHING, which stores a new window;
+/// - only when that finds an existing row (a late reading, or the first flush after a
+///   restart): SELECT it, `BucketStats.merge`, UPDATE.
+/// What this transaction created or stored is collected in `createdIDs` / `touched` and
+/// reaches the store's caches only after the commit, so a rollback leaves them exact.
+struct BatchWriter {
+    let db: Database
+    /// Owner of the committed caches (read here under their locks, never written).
+    let store: SensorStore
+    private(set) var createdIDs: [SeriesKey: Int64] = [:]
+    private(set) var touched = BucketCache()
+
+    init(db: Database, store: SensorStore) {
+        self.db = db
+        self.store = store
+    }
+
+    mutating func write(_ batch: FlushBatch) throws {
+        let updateSeries = try db.cachedStatement(sql: """
+            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
+            """)
+        for delta in batch.series {
+            let id = try seriesID(delta.series, lastSeen: delta.lastSeen)
+            try updateSeries.execute(arguments: [delta.readings, delta.lastSeen, id])
+        }
+
+        let insertBucket = try db.cachedStatement(sql: """
+            INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last,
+                                 series_id, resolution_s, start_us)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """)
+        let selectBucket = try db.cachedStatement(sql: """
+            SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last
+            FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
+            """)
+        let updateBucket = try db.cachedStatement(sql: """
+            UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
+                               first_ts_us = ?, first = ?, last_ts_us = ?, last = ?
+            WHERE series_id = ? AND resolution_s = ? AND start_us = ?
+            """)
+        for delta in batch.buckets where delta.stats.count > 0 {
+            let id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
+            let slot = BucketCache.Slot(seriesID: id, resolution: delta.resolution.seconds)
+            let start = delta.windowStart
+            let cached = touched.stored(slot, start: start)
+                ?? store.bucketCache.withLock { $0.stored(slot, start: start) }
+            var stats: BucketStats
+            if let cached {
+                stats = cached.merging(delta.stats)
+                try updateBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                guard db.changesCount == 1 else {
+                    throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
+                }
+            } else {
+                stats = delta.stats
+                try insertBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                if db.changesCount == 0 {
+                    guard let row = try Row.fetchOne(selectBucket, arguments: [id, slot.resolution, start]) else {
+                        throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs is neither insertable nor readable")
+                    }
+                    stats = try Self.stats(from: row)
+                    stats.merge(delta.stats)
+                    try updateBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                }
+            }
+            touched.record(slot, start: start, stats: stats)
+        }
+    }
+
+    /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
+    private mutating func seriesID(_ series: SeriesKey, lastSeen: Int64) throws -> Int64 {
+        if let id = createdIDs[series] ?? store.seriesIDs.withLock({ $0[series] }) { return id }
+        let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
+        let id: Int64
+        if let existing = try Int64.fetchOne(select, arguments: [series.device, series.metric]) {
+            id = existing
+        } else {
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO series (device, metric, readings, last_seen_us) VALUES (?, ?, 0, ?)
+                """)
+            try insert.execute(arguments: [series.device, series.metric, lastSeen])
+            id = db.lastInsertedRowID
+        }
+        createdIDs[series] = id
+        return id
+    }
+
+    /// The stats columns (count … last) then the key, in the order of the INSERT and
+    /// UPDATE statements above; one array, built once per row.
+    static func arguments(_ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) -> StatementArguments {
+        [stats.count, stats.sum, stats.min, stats.max, stats.mean, stats.m2,
+         stats.firstTimestamp, stats.first, stats.lastTimestamp, stats.last,
+         seriesID, resolution, start]
+    }
+
+    /// Rebuilds stats from 10 columns starting at `offset` (count … last, as stored).
+    /// Throws instead of trapping on a NULL or mistyped value in a damaged file.
+    static func stats(from row: Row, offset: Int = 0) throws -> BucketStats {
+        BucketStats(
+            count: try row.decode(Int64.self, atIndex: offset),
+            sum: try row.decode(Double.self, atIndex: offset + 1),
+            min: try row.decode(Double.self, atIndex: offset + 2),
+            max: try row.decode(Double.self, atIndex: offset + 3),
+            mean: try row.decode(Double.self, atIndex: offset + 4),
+            m2: try row.decode(Double.self, atIndex: offset + 5),
+            firstTimestamp: try row.decode(Int64.self, atIndex: offset + 6),
+            first: try row.decode(Double.self, atIndex: offset + 7),
+            lastTimestamp: try row.decode(Int64.self, atIndex: offset + 8),
+            last: try row.decode(Double.self, atIndex: offset + 9))
+    }
+}

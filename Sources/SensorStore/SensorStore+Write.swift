@@ -1,0 +1,48 @@
+import SensorCore
+
+extension SensorStore {
+    /// Commits one flush in ONE transaction: each bucket delta is merged
+    /// (`BucketStats.merge`) into its stored bucket, or inserted when there is none; each
+    /// series delta adds its readings and keeps the maximum last-seen time. All or nothing:
+    /// on any error nothing of the batch is stored.
+    ///
+    /// Runs on the pool's single writer connection (serialised with other writes), never on
+    /// the cooperative pool, through cached prepared statements; series ids and the newest
+    /// stored bucket per series and resolution are cached in memory once committed.
+    ///
+    /// Cost: one statement per delta in the steady state — an UPDATE when the bucket is the
+    /// open one this store wrote last (merged in memory), an INSERT for a new window — and
+    /// a SELECT + UPDATE for a late reading into an older stored bucket.
+    ///
+    /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
+    ///   resolution or negative readings; ``StoreError/database(operation:reason:)``.
+    public func write(_ batch: FlushBatch) async throws(StoreError) {
+        try requireWritable()
+        guard !batch.isEmpty else { return }
+        try Self.validate(batch)
+        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache)
+        do {
+            committed = try await pool.write { db in
+                var writer = BatchWriter(db: db, store: self)
+                try writer.write(batch)
+                return (writer.createdIDs, writer.touched)
+            }
+        } catch {
+            throw StoreError.wrapping(error, operation: "write")
+        }
+        // Only now, after the commit, may the caches learn what this batch stored.
+        if !committed.ids.isEmpty {
+            seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
+        }
+        bucketCache.withLock { $0.absorb(committed.buckets) }
+    }
+
+    static func validate(_ batch: FlushBatch) throws(StoreError) {
+        for delta in batch.buckets where delta.resolution.windowStart(containing: delta.windowStart) != delta.windowStart {
+            throw .invalidBatch("bucket \(delta.series) window start \(delta.windowStart) µs is not a multiple of its resolution \(delta.resolution)")
+        }
+        for delta in batch.series where delta.readings < 0 {
+            throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/// The SQL migrations of the SensorHub database, compiled into the binary from
+/// `schema/migrations/v<N>_<name>.sql` (SwiftPM `embedInCode`).
+///
+/// SensorStore applies them in order at open with GRDB's migrator, each once, identified
+/// as `v<N>_<name>`. To change the schema, add a file with the next version and a line
+/// below; never edit a migration that has shipped.
+public enum SensorSchema {
+    /// Every migration, ascending by version.
+    public static let migrations: [(version: Int, name: String, sql: String)] = [
+        (1, "initial", String(decoding: PackageResources.v1_initial_sql, as: UTF8.self)),
+    ]
+
+    /// The value of `PRAGMA application_id` in every SensorHub database ('SHub').
+    public static let applicationID: Int32 = 0x5348_7562
+}
