@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.usage("configuration: \(error.description)")
         }
-        let logger = LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
+        let logger = LogSetup.bootstrap(level: Logger.Level(rawValue: settings.log.level.rawValue) ?? .info, format: settings.log.format.rawValue)
         logger.info("starting", metadata: ["configuration": "\(settings.redactedDescription)"])
 
         let registry = PrometheusCollectorRegistry()
@@ -42,21 +42,21 @@ struct ServeCommand: AsyncParsableCommand {
 
         let store: SensorStore
         do {
-            store = try SensorStore(path: settings.storePath, mode: .readWrite)
-            try await store.registerResolutions(settings.resolutions)
+            store = try SensorStore(path: settings.store.path, mode: .readWrite)
+            try await store.registerResolutions(settings.store.resolutions)
         } catch {
-            logger.critical("cannot open the database", metadata: ["path": "\(settings.storePath)", "error": "\(error)"])
-            throw CommandFailure.fail("cannot open the database \(settings.storePath): \(error)")
+            logger.critical("cannot open the database", metadata: ["path": "\(settings.store.path)", "error": "\(error)"])
+            throw CommandFailure.fail("cannot open the database \(settings.store.path): \(error)")
         }
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(
-                shards: settings.shards, queueCapacity: settings.queueCapacity,
-                resolutions: settings.resolutions, flushInterval: settings.flushInterval),
+                shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
+                resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval),
             store: store, logger: logger)
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
-                host: settings.httpHost, port: settings.httpPort, token: settings.httpToken,
-                maxBodyBytes: settings.httpMaxBody, queueWait: settings.httpQueueWait),
+                host: settings.http.host, port: settings.http.port, token: settings.http.token,
+                maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait),
             pipeline: pipeline, store: store, registry: registry, logger: logger,
             onListening: { host, port in logger.info("listening http=\(host):\(port)") })
 

@@ -1,0 +1,150 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// A real `sensorhub serve` on a free loopback port with its own temporary database.
+/// The port is read from the daemon's `listening http=HOST:PORT` log line.
+final class Daemon {
+    let folder: URL
+    let databasePath: String
+    let port: Int
+    let baseURL: URL
+    private let process: Process
+    private let log: LogBuffer
+
+    /// Starts the daemon and waits until it listens and `/healthz` answers 200.
+    init(name: String, arguments: [String] = [], environment: [String: String] = [:]) async throws {
+        folder = try temporaryFolder(name)
+        databasePath = folder.appendingPathComponent("sensorhub.db").path
+        let process = Process()
+        process.executableURL = Binary.sensorhub
+        process.arguments = ["serve", "--db", databasePath, "--http-port", "0", "--http-host", "127.0.0.1"] + arguments
+        process.environment = cleanEnvironment().merging(environment) { $1 }
+        process.currentDirectoryURL = folder
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        process.standardInput = FileHandle.nullDevice
+        let log = LogBuffer()
+        self.log = log
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            log.append(String(decoding: data, as: UTF8.self))
+        }
+        try process.run()
+        self.process = process
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        var found: Int?
+        while found == nil {
+            guard process.isRunning else {
+                throw DaemonError.exited(status: process.terminationStatus, log: log.text)
+            }
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                throw DaemonError.timedOut(log: log.text)
+            }
+            found = Self.listeningPort(in: log.text)
+            if found == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        port = found!
+        baseURL = URL(string: "http://127.0.0.1:\(port)")!
+        while try await request("GET", "/healthz").status != 200 {
+            guard ContinuousClock.now < deadline else { throw DaemonError.timedOut(log: log.text) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private static func listeningPort(in log: String) -> Int? {
+        guard let range = log.range(of: "listening http=") else { return nil }
+        let rest = log[range.upperBound...].prefix { $0 != "\n" && $0 != " " }
+        guard let colon = rest.lastIndex(of: ":") else { return nil }
+        return Int(rest[rest.index(after: colon)...])
+    }
+
+    /// Everything the daemon logged so far.
+    var output: String { log.text }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// One HTTP request; returns status, body and headers.
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
+        request.httpMethod = method
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        return HTTPAnswer(status: http.statusCode, body: data, headers: http.allHeaderFields as? [String: String] ?? [:])
+    }
+
+    /// POSTs readings with the given content type.
+    func post(_ body: String, contentType: String, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        try await request("POST", "/v1/readings", body: Data(body.utf8), headers: headers.merging(["Content-Type": contentType]) { $1 })
+    }
+
+    /// Runs a CLI command against this daemon (`--server` is added).
+    func cli(_ arguments: [String]) async throws -> ProcessOutput {
+        try await runSensorhub(arguments + ["--server", baseURL.absoluteString])
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    func stop(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw DaemonError.timedOut(log: output)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    /// Stops the daemon if needed and removes its folder.
+    func cleanUp() async {
+        _ = try? await stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// The daemon's log as it arrives from its pipe (written on a FileHandle thread).
+final class LogBuffer: Sendable {
+    private let buffer = Mutex("")
+    func append(_ text: String) { buffer.withLock { $0 += text } }
+    var text: String { buffer.withLock { $0 } }
+}
+
+struct HTTPAnswer: Sendable {
+    let status: Int
+    let body: Data
+    let headers: [String: String]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    func json() throws -> Any { try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.key.lowercased() == name.lowercased() }?.value
+    }
+}
+
+enum DaemonError: Error, CustomStringConvertible {
+    case exited(status: Int32, log: String)
+    case timedOut(log: String)
+
+    var description: String {
+        switch self {
+        case .exited(let status, let log): "daemon exited with status \(status):\n\(log)"
+        case .timedOut(let log): "daemon did not get ready in time:\n\(log)"
+        }
+    }
+}

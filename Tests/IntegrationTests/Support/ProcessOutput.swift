@@ -1,0 +1,51 @@
+import Foundation
+
+/// What a finished command printed and how it ended.
+struct ProcessOutput: Sendable {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs `sensorhub` with arguments to completion (CLI commands), with a clean environment
+/// apart from `environment`.
+func runSensorhub(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = Binary.sensorhub
+    process.arguments = arguments
+    process.environment = cleanEnvironment().merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes concurrently so a full pipe never blocks the child.
+    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            process.terminate()
+            break
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    process.waitUntilExit()
+    return ProcessOutput(
+        status: process.terminationStatus,
+        stdout: String(decoding: await stdout, as: UTF8.self),
+        stderr: String(decoding: await stderr, as: UTF8.self))
+}
+
+/// The test's environment without any SENSORHUB_* setting, so a developer's shell cannot
+/// change what a test sees.
+func cleanEnvironment() -> [String: String] {
+    ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SENSORHUB_") }
+}
+
+/// A fresh temporary folder, removed by the caller.
+func temporaryFolder(_ name: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sensorhub-\(name)-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}

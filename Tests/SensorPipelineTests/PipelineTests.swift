@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import Testing
+import SensorCore
+import SensorStore
+@testable import SensorPipeline
+
+private func temporaryStore() throws -> (SensorStore, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let store = try SensorStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+    return (store, directory)
+}
+
+@Suite struct PipelineTests {
+    let resolutions = [try! Resolution(parsing: "10s"), try! Resolution(parsing: "1m")]
+
+    @Test func readingsFlowThroughShardsIntoStoredBucketsExactly() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.registerResolutions(resolutions)
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(shards: 3, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3600)),
+            store: store, logger: Logger(label: "test"))
+        let runner = Task { try await pipeline.run() }
+
+        // 20 series × 120 readings, one per second from a minute boundary, values i*0.5.
+        let base: Int64 = 1_764_165_600_000_000
+        var readings: [Reading] = []
+        for series in 0..<20 {
+            for second in 0..<120 {
+                readings.append(Reading(device: "dev-\(series)", metric: "temp", value: Double(second) * 0.5,
+                                        timestamp: base + Int64(second) * 1_000_000))
+            }
+        }
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted)
+        pipeline.stopAccepting()
+        try await runner.value   // drains and flushes
+
+        let rows = try await store.aggregates(AggregateQuery(device: "dev-7", metric: "temp", window: "1m", step: nil, from: nil, to: nil))
+        #expect(rows.count == 2)
+        // First minute: values 0, 0.5, ..., 29.5.
+        let first = rows[0].stats
+        #expect(first.count == 60 && first.sum == (0..<60).reduce(0.0) { $0 + Double($1) * 0.5 })
+        #expect(first.min == 0 && first.max == 29.5 && first.first == 0 && first.last == 29.5)
+        let devices = try await store.devices()
+        #expect(devices.count == 20 && devices.allSatisfy { $0.readings == 120 })
+        #expect(await pipeline.submit(readings, waitingUpTo: .zero) == .closed)
+    }
+
+    @Test func fullQueueAnswersQueueFullAndTakesNothing() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Not running: nothing drains the queue.
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(shards: 1, queueCapacity: 10, resolutions: resolutions, flushInterval: .seconds(1)),
+            store: store, logger: Logger(label: "test"))
+        let eight = (0..<8).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0)) }
+        #expect(await pipeline.submit(eight, waitingUpTo: .zero) == .accepted)
+        #expect(await pipeline.submit(eight, waitingUpTo: .milliseconds(20)) == .queueFull)
+        #expect(pipeline.queuedReadings == 8)
+    }
+}
