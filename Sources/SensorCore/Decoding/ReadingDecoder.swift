@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns a payload of any ``PayloadFormat`` into readings, validated as CONTRACT §2 says.
+///
+/// A payload is atomic: either every item is valid and all readings are returned (in
+/// payload order; an item of line protocol with k numeric fields gives k readings), or the
+/// first bad item throws a ``DecodeError`` with its reason, its 0-based index and a message
+/// naming it. `index` is nil when the payload as a whole is unreadable (not JSON, an empty
+/// body, a bad bare number, a topic name that breaks the rules).
+///
+/// Cost: one pass over the bytes, no Foundation, no allocation per reading beyond the
+/// returned array and the device/metric Strings (inline up to 15 UTF-8 bytes; a name
+/// repeated by consecutive items is shared, not re-created). Thread-safe: pure function.
+public enum ReadingDecoder {
+    /// Decodes `bytes` as `format`, with the names and arrival time `context` supplies.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, format: PayloadFormat, context: DecodeContext) throws(DecodeError) -> [Reading] {
+        try NameResolver.validateContext(context)
+        guard let raw = bytes.baseAddress, bytes.count > 0 else {
+            if format == .bareNumber, !context.allowsBareNumber { throw bareNumberWithoutTopic }
+            throw emptyPayload
+        }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        let count = bytes.count
+        switch format {
+        case .json:
+            var decoder = NativeJSONDecoder(context: context)
+            return try decoder.decodeDocument(base: base, count: count)
+        case .ndjson:
+            var decoder = NativeJSONDecoder(context: context)
+            return try decoder.decodeLines(base: base, count: count)
+        case .senml:
+            var decoder = SenMLDecoder(context: context)
+            return try decoder.decode(base: base, count: count)
+        case .lineProtocol:
+            var decoder = LineProtocolDecoder(context: context)
+            return try decoder.decode(base: base, count: count)
+        case .bareNumber:
+            return try decodeBareNumber(base: base, count: count, context: context)
+        }
+    }
+
+    /// Decodes a byte array; see the `UnsafeRawBufferPointer` overload.
+    public static func decode(_ bytes: [UInt8], format: PayloadFormat, context: DecodeContext) throws(DecodeError) -> [Reading] {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(DecodeError) -> [Reading] in try decode(buffer, format: format, context: context) }
+        }.get()
+    }
+
+    /// Decodes the UTF-8 of a string (tests, tools); see
+    /// the `UnsafeRawBufferPointer` overload.
+    public static func decode(_ text: String, format: PayloadFormat, context: DecodeContext) throws(DecodeError) -> [Reading] {
+        var text = text
+        return try text.withUTF8 { buffer in
+            Result { () throws(DecodeError) -> [Reading] in
+                try decode(UnsafeRawBufferPointer(buffer), format: format, context: context)
+            }
+        }.get()
+    }
+
+    // MARK: - Bare number
+
+    /// One JSON number with optional whitespace around it, for the topic's device and
+    /// metric at arrival time.
+    private static func decodeBareNumber(base: UnsafePointer<UInt8>, count: Int, context: DecodeContext) throws(DecodeError) -> [Reading] {
+        guard let device = context.device, let metric = context.metric else { throw bareNumberWithoutTopic }
+        var scanner = JSONScanner(base: base, start: 0, end: count)
+        scanner.skipWhitespace()
+        guard !scanner.atEnd else { throw emptyPayload }
+        let start = scanner.pos
+        let b = scanner.peek
+        guard b == 0x2D || b &- 0x30 < 10 else {
+            throw DecodeError(.malformed, index: nil, "payload \(scanner.snippet(start, count)) is not a JSON number")
+        }
+        let number: JSONNumber
+        do throws(DecodeError) {
+            number = try scanner.scanNumber()
+            scanner.skipWhitespace()
+            guard scanner.atEnd else { throw scanner.syntaxError("end of input after the number") }
+        } catch {
+            throw DecodeError(.malformed, index: nil,
+                              "payload \(scanner.snippet(start, count)) is not a JSON number (\(error.message))")
+        }
+        let value = scanner.double(number)
+        guard value.isFinite else {
+            throw DecodeError(.invalidValue, index: nil,
+                              "value \(scanner.snippet(number.start, number.end)) is not a finite number")
+        }
+        return [Reading(device: device, metric: metric, value: value, timestamp: context.arrivalTime)]
+    }
+
+    // MARK: - Shared
+
+    static var emptyPayload: DecodeError { DecodeError(.malformed, index: nil, "empty payload") }
+
+    static var bareNumberWithoutTopic: DecodeError {
+        DecodeError(.malformed, index: nil,
+                    "a bare number needs a topic naming device and metric (sensors/<device>/<metric>)")
+    }
+
+    /// Offset of the next `\n` at or after `from`, or `count`.
+    @inline(__always)
+    static func endOfLine(base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        guard let hit = memchr(base + from, 0x0A, count - from) else { return count }
+        return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+    }
+}
