@@ -1,7 +1,7 @@
 public import SensorCore
 public import SensorStore
 public import ServiceLifecycle
-internal import Logging
+public import Logging
 internal import Metrics
 internal import Synchronization
 

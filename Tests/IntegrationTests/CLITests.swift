@@ -27,7 +27,7 @@ import Testing
 
     @Test func emptyResultIsSuccess() async throws {
         let daemon = try await Daemon(name: "empty")
-        defer { Task { await daemon.cleanUp() } }
+        defer { daemon.cleanUp() }
         let json = try await daemon.cli(["query", "--window", "1m", "--format", "json"])
         #expect(json.status == 0 && json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         let windowError = try await daemon.cli(["query", "--window", "7s"])

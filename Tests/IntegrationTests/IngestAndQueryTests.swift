@@ -45,7 +45,7 @@ private func expectRow(
 @Suite(.serialized) struct IngestAndQueryTests {
     @Test func everyFormatLandsInTheRightBucketsWithExactStats() async throws {
         let daemon = try await Daemon(name: "formats")
-        defer { Task { await daemon.cleanUp() } }
+        defer { daemon.cleanUp() }
 
         // Native JSON array: one number ts with a fraction, one RFC 3339 ts.
         var answer = try await daemon.post("""
@@ -79,7 +79,7 @@ private func expectRow(
         let output = try await waitForCount(daemon, 4 + 2 + 2 + 4)
         #expect(output.status == 0, "\(output.stderr)")
         let rows = try rowsByKey(output)
-        #expect(rows.count == 6, "\(rows.keys.sorted())")
+        #expect(rows.count == 7, "\(rows.keys.sorted())")
         expectRow(rows["json-1/temp@2025-11-26T14:00:00Z"], count: 4, sum: 100, min: 10, max: 40, mean: 25,
                   stddev: 125.0.squareRoot(), first: 10, last: 40)
         expectRow(rows["nd-1/hum@2025-11-26T14:01:00Z"], count: 2, sum: 4, min: 1.5, max: 2.5, mean: 2, stddev: 0.5, first: 1.5, last: 2.5)
@@ -87,12 +87,13 @@ private func expectRow(
         expectRow(rows["lp-1/power@2025-11-26T14:00:00Z"], count: 1, sum: 5, min: 5, max: 5, mean: 5, stddev: 0, first: 5, last: 5)
         expectRow(rows["lp-1/power@2025-11-26T14:01:00Z"], count: 1, sum: 7, min: 7, max: 7, mean: 7, stddev: 0, first: 7, last: 7)
         expectRow(rows["lp-1/power.volts@2025-11-26T14:00:00Z"], count: 1, sum: 230, min: 230, max: 230, mean: 230, stddev: 0, first: 230, last: 230)
+        expectRow(rows["lp-1/power.volts@2025-11-26T14:01:00Z"], count: 1, sum: 231, min: 231, max: 231, mean: 231, stddev: 0, first: 231, last: 231)
         #expect(rows["json-1/temp@2025-11-26T14:00:00Z"]?["window_end"] as? String == "2025-11-26T14:01:00Z")
 
         // Rows come ordered by device, metric, window_start.
         let ordered = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
-        let keys = ordered.map { "\($0["device"]!)|\($0["metric"]!)|\($0["window_start"]!)" }
-        #expect(keys == keys.sorted())
+        let keys = ordered.map { [$0["device"] as! String, $0["metric"] as! String, $0["window_start"] as! String] }
+        #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) })
 
         // CSV: the contract's header, then exact cells.
         let csv = try await daemon.cli(["query", "--device", "json-*", "--metric", "temp", "--window", "1m", "--format", "csv"])
@@ -126,7 +127,7 @@ private func expectRow(
 
     @Test func badInputIsRejectedSpecificallyAndTheDaemonKeepsCounting() async throws {
         let daemon = try await Daemon(name: "bad-input", environment: ["SENSORHUB_HTTP_MAX_BODY": "4KiB"])
-        defer { Task { await daemon.cleanUp() } }
+        defer { daemon.cleanUp() }
         let good = #"{"device":"ok-1","metric":"m","value":1,"ts":1764165600}"#
 
         var answer = try await daemon.post("[\(good), {\"device\":\"bad device\",\"metric\":\"m\",\"value\":1}]", contentType: "application/json")
@@ -175,7 +176,7 @@ private func expectRow(
 
     @Test func tokenGuardsTheAPIButNotHealth() async throws {
         let daemon = try await Daemon(name: "token", environment: ["SENSORHUB_HTTP_TOKEN": "s3cret"])
-        defer { Task { await daemon.cleanUp() } }
+        defer { daemon.cleanUp() }
         let good = #"{"device":"t","metric":"m","value":1}"#
         #expect(try await daemon.post(good, contentType: "application/json").status == 401)
         #expect(try await daemon.post(good, contentType: "application/json", headers: ["Authorization": "Bearer wrong"]).status == 401)
@@ -187,7 +188,7 @@ private func expectRow(
 
     @Test func sigtermFlushesEverythingAndExitsZero() async throws {
         let daemon = try await Daemon(name: "sigterm", arguments: [], environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h"])
-        defer { Task { await daemon.cleanUp() } }
+        defer { daemon.cleanUp() }
         let lines = (0..<500).map { #"{"device":"s-\#($0 % 5)","metric":"m","value":\#($0),"ts":1764165600}"# }
         #expect(try await daemon.post(lines.joined(separator: "\n"), contentType: "application/x-ndjson").status == 202)
         #expect(try await daemon.stop() == 0)

@@ -1,5 +1,5 @@
 import Testing
-import SensorCore
+@testable import SensorCore
 
 @Suite struct ResolutionTests {
     @Test(arguments: [("10s", 10), ("1m", 60), ("1h", 3_600), ("1d", 86_400), ("5m", 300), ("90s", 90), ("7d", 604_800)])

@@ -51,12 +51,14 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
             throw reject(tooLarge, .tooLarge)
         }
         let decodeContext = DecodeContext(device: nil, metric: nil, arrivalTime: Self.nowMicroseconds())
+        let decoded = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(DecodeError) in try ReadingDecoder.decode(bytes, format: format, context: decodeContext) }
+        }
         let readings: [Reading]
-        do {
-            readings = try body.withUnsafeReadableBytes { bytes throws(DecodeError) in
-                try ReadingDecoder.decode(bytes, format: format, context: decodeContext)
-            }
-        } catch let error as DecodeError {
+        switch decoded {
+        case .success(let taken):
+            readings = taken
+        case .failure(let error):
             throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
         }
         switch await pipeline.submit(readings, waitingUpTo: queueWait) {

@@ -11,7 +11,7 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
         group.get("aggregates") { request, _ in
             let parameters = request.uri.queryParameters
             let query: AggregateQuery
-            do {
+            do throws(QueryArgumentError) {
                 query = try AggregateQuery(
                     device: parameters["device"].map(String.init), metric: parameters["metric"].map(String.init),
                     window: parameters["window"].map(String.init), step: parameters["step"].map(String.init),

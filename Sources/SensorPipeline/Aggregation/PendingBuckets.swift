@@ -1,5 +1,5 @@
-public import SensorCore
-public import SensorStore
+internal import SensorCore
+internal import SensorStore
 
 /// The buckets one shard touched since its last flush: per series, per resolution, the
 /// windows written to and their partial statistics, plus the series' reading count.

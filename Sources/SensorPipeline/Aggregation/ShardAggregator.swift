@@ -1,4 +1,4 @@
-public import SensorCore
+internal import SensorCore
 internal import Synchronization
 
 /// The aggregation state of one shard: the worker applies queued batches to it and the

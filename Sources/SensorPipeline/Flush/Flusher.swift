@@ -42,6 +42,12 @@ actor Flusher {
             try await store.write(batch)
         } catch {
             failures.increment()
+            if case .invalidBatch(let problem) = error {
+                // Only a bug in the pipeline can build one; retrying would block every flush after it.
+                logger.critical("dropped a flush batch the store refused", metadata: ["error": "\(problem)"])
+                carried = []
+                return false
+            }
             if failingSince == nil {
                 failingSince = started
                 logger.error("failed to flush buckets, keeping them for the next flush", metadata: [

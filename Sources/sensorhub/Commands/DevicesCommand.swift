@@ -21,10 +21,8 @@ struct DevicesCommand: AsyncParsableCommand {
                 records = try await store.devices().map {
                     DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)
                 }
-            } catch let error as StoreError {
-                throw CommandFailure.fail(error.description)
             } catch {
-                throw CommandFailure.fail("cannot read \(source.db ?? ""): \(error)")
+                throw CommandFailure.fail(error.description)
             }
         }
         try RecordPrinter.printDevices(records, format: format)

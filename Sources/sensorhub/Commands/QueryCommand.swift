@@ -33,10 +33,8 @@ struct QueryCommand: AsyncParsableCommand {
                 records = try await store.aggregates(query).map {
                     AggregateRecord(series: $0.series, windowStart: $0.windowStart, windowEnd: $0.windowEnd, stats: $0.stats)
                 }
-            } catch let error as StoreError {
-                throw CommandFailure.fail(error.description)
             } catch {
-                throw CommandFailure.fail("cannot read \(source.db ?? ""): \(error)")
+                throw CommandFailure.fail(error.description)
             }
         }
         try RecordPrinter.printAggregates(records, format: format)

@@ -109,9 +109,13 @@ final class Daemon {
         return process.terminationStatus
     }
 
-    /// Stops the daemon if needed and removes its folder.
-    func cleanUp() async {
-        _ = try? await stop()
+    /// Stops the daemon if it still runs and removes its folder; for `defer`, so it
+    /// blocks until the process is gone.
+    func cleanUp() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: folder)
     }
 }
