@@ -11,6 +11,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sensorhub", targets: ["sensorhub"]),
+        // Libraries are products so that Benchmarks/ (a separate package) can use them.
+        .library(name: "SensorCore", targets: ["SensorCore"]),
+        .library(name: "SensorStore", targets: ["SensorStore"]),
+        .library(name: "SensorPipeline", targets: ["SensorPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
