@@ -25,29 +25,32 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
-        let updateSeries = try db.cachedStatement(sql: """
+        let updateSeries = BoundStatement(try db.cachedStatement(sql: """
             UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
-            """)
+            """), in: db)
         for delta in batch.series {
             let id = try seriesID(delta.series, lastSeen: delta.lastSeen)
-            try updateSeries.execute(arguments: [delta.readings, delta.lastSeen, id])
+            updateSeries.bind(1, delta.readings)
+            updateSeries.bind(2, delta.lastSeen)
+            updateSeries.bind(3, id)
+            try updateSeries.run()
         }
 
-        let insertBucket = try db.cachedStatement(sql: """
+        let insertBucket = BoundStatement(try db.cachedStatement(sql: """
             INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last,
                                  series_id, resolution_s, start_us)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
-            """)
+            """), in: db)
         let selectBucket = try db.cachedStatement(sql: """
             SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last
             FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
             """)
-        let updateBucket = try db.cachedStatement(sql: """
+        let updateBucket = BoundStatement(try db.cachedStatement(sql: """
             UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
                                first_ts_us = ?, first = ?, last_ts_us = ?, last = ?
             WHERE series_id = ? AND resolution_s = ? AND start_us = ?
-            """)
+            """), in: db)
         for delta in batch.buckets where delta.stats.count > 0 {
             let id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
             let slot = BucketCache.Slot(seriesID: id, resolution: delta.resolution.seconds)
@@ -57,20 +60,20 @@ struct BatchWriter {
             var stats: BucketStats
             if let cached {
                 stats = cached.merging(delta.stats)
-                try updateBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                try Self.run(updateBucket, stats, id, slot.resolution, start)
                 guard db.changesCount == 1 else {
                     throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
                 }
             } else {
                 stats = delta.stats
-                try insertBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                try Self.run(insertBucket, stats, id, slot.resolution, start)
                 if db.changesCount == 0 {
                     guard let row = try Row.fetchOne(selectBucket, arguments: [id, slot.resolution, start]) else {
                         throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs is neither insertable nor readable")
                     }
                     stats = try Self.stats(from: row)
                     stats.merge(delta.stats)
-                    try updateBucket.execute(arguments: Self.arguments(stats, id, slot.resolution, start))
+                    try Self.run(updateBucket, stats, id, slot.resolution, start)
                 }
             }
             touched.record(slot, start: start, stats: stats)
@@ -95,12 +98,15 @@ struct BatchWriter {
         return id
     }
 
-    /// The stats columns (count … last) then the key, in the order of the INSERT and
-    /// UPDATE statements above; one array, built once per row.
-    static func arguments(_ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) -> StatementArguments {
-        [stats.count, stats.sum, stats.min, stats.max, stats.mean, stats.m2,
-         stats.firstTimestamp, stats.first, stats.lastTimestamp, stats.last,
-         seriesID, resolution, start]
+    /// Binds the stats columns (count … last, 1...10) then the key (11...13), in the
+    /// order of the INSERT and UPDATE statements above, and runs the statement.
+    @inline(__always)
+    static func run(_ statement: BoundStatement, _ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) throws {
+        statement.bind(stats)
+        statement.bind(11, seriesID)
+        statement.bind(12, resolution)
+        statement.bind(13, start)
+        try statement.run()
     }
 
     /// Rebuilds stats from 10 columns starting at `offset` (count … last, as stored).
