@@ -33,26 +33,25 @@ extension SensorStore {
             return try await pool.read { db in
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
                 guard !plan.isEmpty else { return [] }
-                let statement = try db.cachedStatement(sql: Self.aggregateSQL)
-                let cursor = try Row.fetchCursor(statement, arguments: [
-                    query.deviceGlob, query.metricGlob, plan.resolution.seconds, plan.bucketLow, plan.bucketHigh,
-                ])
+                let statement = BoundStatement(try db.cachedStatement(sql: Self.aggregateSQL), in: db)
+                statement.bind(1, query.deviceGlob)
+                statement.bind(2, query.metricGlob)
+                statement.bind(3, plan.resolution.seconds)
+                statement.bind(4, plan.bucketLow)
+                statement.bind(5, plan.bucketHigh)
+                defer { statement.reset() }
                 var rows: [AggregateRow] = []
                 var merger = WindowMerger(plan: plan)
                 var currentID: Int64? = nil
                 var currentSeries = SeriesKey(device: "", metric: "")
-                while let row = try cursor.next() {
-                    let id = try row.decode(Int64.self, atIndex: 0)
+                while try statement.step() {
+                    let id = statement.int64(0)
                     if id != currentID {
                         if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
                         currentID = id
-                        currentSeries = SeriesKey(
-                            device: try row.decode(String.self, atIndex: 1),
-                            metric: try row.decode(String.self, atIndex: 2))
+                        currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
                     }
-                    merger.add(
-                        bucketStart: try row.decode(Int64.self, atIndex: 3),
-                        stats: try BatchWriter.stats(from: row, offset: 4))
+                    merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4))
                 }
                 if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
                 return rows

@@ -80,6 +80,12 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
     }
 
+    static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try JSONEncoder().encode(value)
         return Response(

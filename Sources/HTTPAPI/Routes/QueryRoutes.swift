@@ -25,15 +25,15 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             } catch let error as StoreError {
                 throw APIError(.badRequest, error.description)
             }
-            return try IngestRoutes<Context>.json(rows.map {
+            return IngestRoutes<Context>.json(text: JSONText.array(rows.map {
                 AggregateRecord(series: $0.series, windowStart: $0.windowStart, windowEnd: $0.windowEnd, stats: $0.stats)
-            })
+            }))
         }
         group.get("devices") { _, _ in
             let devices = try await store.devices()
-            return try IngestRoutes<Context>.json(devices.map {
+            return IngestRoutes<Context>.json(text: JSONText.array(devices.map {
                 DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)
-            })
+            }))
         }
     }
 }

@@ -1,9 +1,10 @@
-/// One aggregate row exactly as the contract prints it (CONTRACT.md §3): JSON object,
-/// CSV header names and table columns all come from here.
+/// One aggregate row exactly as the contract prints it (CONTRACT.md §3): JSON object
+/// (``appendJSON(to:)``), CSV header names and table columns all come from here; the CLI
+/// decodes the daemon's answers back into it.
 ///
 /// Percentiles are `nil` (JSON `null`, empty CSV cell) until buckets carry a quantile
 /// sketch; they are never made up from other statistics.
-public struct AggregateRecord: Codable, Sendable, Equatable {
+public struct AggregateRecord: Decodable, Sendable, Equatable {
     public var device: String
     public var metric: String
     public var windowStart: String
@@ -46,27 +47,6 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
         case device, metric, count, sum, min, max, mean, stddev, first, last, p50, p90, p95, p99
         case windowStart = "window_start"
         case windowEnd = "window_end"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(device, forKey: .device)
-        try container.encode(metric, forKey: .metric)
-        try container.encode(windowStart, forKey: .windowStart)
-        try container.encode(windowEnd, forKey: .windowEnd)
-        try container.encode(count, forKey: .count)
-        try container.encode(sum, forKey: .sum)
-        try container.encode(min, forKey: .min)
-        try container.encode(max, forKey: .max)
-        try container.encode(mean, forKey: .mean)
-        try container.encode(stddev, forKey: .stddev)
-        try container.encode(first, forKey: .first)
-        try container.encode(last, forKey: .last)
-        // Percentiles are always present as keys, null when unknown.
-        try container.encode(p50, forKey: .p50)
-        try container.encode(p90, forKey: .p90)
-        try container.encode(p95, forKey: .p95)
-        try container.encode(p99, forKey: .p99)
     }
 
     /// Cell texts in ``columns`` order (numbers in shortest round-trip form).

@@ -1,7 +1,7 @@
 /// One row of `GET /v1/devices` and `sensorhub devices` (CONTRACT.md §3): a device, its
 /// metrics, when it was last seen (latest event time, RFC 3339) and how many readings
 /// were counted for it (duplicates excluded).
-public struct DeviceRecord: Codable, Sendable, Equatable {
+public struct DeviceRecord: Decodable, Sendable, Equatable {
     public var device: String
     public var metrics: [String]
     public var lastSeen: String

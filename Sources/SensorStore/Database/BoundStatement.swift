@@ -2,13 +2,13 @@ internal import GRDB
 internal import GRDBSQLite
 internal import SensorCore
 
-/// Binds plain integers and doubles to a GRDB-prepared statement through the SQLite C API
-/// and steps it.
+/// Binds plain values to a GRDB-prepared statement, steps it and reads its columns through
+/// the SQLite C API.
 ///
 /// The flush writes hundreds of thousands of rows per second; GRDB's `StatementArguments`
 /// box every value as an existential `DatabaseValueConvertible` (an array and 13 boxed
 /// values per row), and a profile of the HTTP benchmark showed that boxing costing more
-/// than SQLite itself. Statements stay prepared and cached by GRDB; only binding and
+/// than SQLite itself; reading 40,000 aggregate rows through GRDB's `Row` took 0.45 s. Statements stay prepared and cached by GRDB; only binding and
 /// stepping bypass it, so a statement used here must not also be run through GRDB.
 struct BoundStatement {
     private let statement: Statement
@@ -43,6 +43,48 @@ struct BoundStatement {
         bind(9, stats.lastTimestamp)
         bind(10, stats.last)
     }
+
+    /// Binds a text parameter (copied by SQLite).
+    func bind(_ index: Int32, _ value: String) {
+        sqlite3_bind_text(statement.sqliteStatement, index, value, -1, Self.transient)
+    }
+
+    /// Steps a query: true while it yields a row; throws on an error. Call ``reset()`` once done.
+    @inline(__always)
+    func step() throws -> Bool {
+        let code = sqlite3_step(statement.sqliteStatement)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
+        sqlite3_reset(statement.sqliteStatement)
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+    }
+
+    func reset() {
+        sqlite3_reset(statement.sqliteStatement)
+    }
+
+    @inline(__always)
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement.sqliteStatement, column) }
+
+    @inline(__always)
+    func double(_ column: Int32) -> Double { sqlite3_column_double(statement.sqliteStatement, column) }
+
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(statement.sqliteStatement, column) else { return "" }
+        return String(cString: bytes)
+    }
+
+    /// The ten stats columns starting at `offset` of the current row (count … last).
+    func stats(at offset: Int32) -> BucketStats {
+        BucketStats(
+            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
+            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
+            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9))
+    }
+
+    /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Steps the statement to completion and resets it for the next row.
     func run() throws {

@@ -5,7 +5,7 @@ import SensorCore
 enum RecordPrinter {
     static func printAggregates(_ records: [AggregateRecord], format: OutputFormat) throws {
         switch format {
-        case .json: try printJSON(records)
+        case .json: write(JSONText.array(records) + "\n")
         case .csv: printCSV(header: AggregateRecord.columns, rows: records.map(\.cells))
         case .table:
             // People read rounded numbers; json and csv keep every digit.
@@ -18,32 +18,35 @@ enum RecordPrinter {
 
     static func printDevices(_ records: [DeviceRecord], format: OutputFormat) throws {
         switch format {
-        case .json: try printJSON(records)
+        case .json: write(JSONText.array(records) + "\n")
         case .csv: printCSV(header: DeviceRecord.columns, rows: records.map(\.cells))
         case .table:
             print(TextTable(header: DeviceRecord.columns, rows: records.map(\.cells), rightAligned: [3]).rendered, terminator: "")
         }
     }
 
-    private static func printJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+    private static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     private static func printCSV(header: [String], rows: [[String]]) {
-        var out = header.map(csvField).joined(separator: ",") + "\n"
-        for row in rows {
-            out += row.map(csvField).joined(separator: ",") + "\n"
+        var out = ""
+        out.reserveCapacity((rows.count + 1) * 200)
+        for cells in [header] + rows {
+            for (index, cell) in cells.enumerated() {
+                if index > 0 { out += "," }
+                out += csvField(cell)
+            }
+            out += "\n"
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        write(out)
     }
 
     /// RFC 4180 quoting, only where needed.
     private static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -1,0 +1,100 @@
+/// Writes the contract's rows as JSON text directly: Foundation's `JSONEncoder` spent more
+/// time building its intermediate tree than the query took (40,000 rows in ~0.3 s).
+/// Numbers use Swift's shortest round-trip form, which is valid JSON for finite values.
+public enum JSONText {
+    /// A JSON array of the rows, `[]` when empty.
+    public static func array(_ records: [AggregateRecord]) -> String {
+        var out = "["
+        out.reserveCapacity(records.count * 340 + 2)
+        for (index, record) in records.enumerated() {
+            if index > 0 { out += "," }
+            record.appendJSON(to: &out)
+        }
+        out += "]"
+        return out
+    }
+
+    /// A JSON array of device rows, `[]` when empty.
+    public static func array(_ records: [DeviceRecord]) -> String {
+        var out = "["
+        for (index, record) in records.enumerated() {
+            if index > 0 { out += "," }
+            record.appendJSON(to: &out)
+        }
+        out += "]"
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal, escaping what JSON requires.
+    static func appendString(_ text: String, to out: inout String) {
+        let needsEscaping = text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        out += "\""
+        if !needsEscaping {
+            out += text
+        } else {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    static func appendNumber(_ value: Double?, to out: inout String) {
+        guard let value, value.isFinite else {
+            out += "null"
+            return
+        }
+        out += value.description
+    }
+}
+
+extension AggregateRecord {
+    /// Appends this row as one JSON object with the contract's keys, in contract order.
+    public func appendJSON(to out: inout String) {
+        out += "{\"device\":"
+        JSONText.appendString(device, to: &out)
+        out += ",\"metric\":"
+        JSONText.appendString(metric, to: &out)
+        out += ",\"window_start\":"
+        JSONText.appendString(windowStart, to: &out)
+        out += ",\"window_end\":"
+        JSONText.appendString(windowEnd, to: &out)
+        out += ",\"count\":"
+        out += String(count)
+        for (key, value) in [("sum", sum), ("min", min), ("max", max), ("mean", mean), ("stddev", stddev), ("first", first), ("last", last)] {
+            out += ",\"" + key + "\":"
+            JSONText.appendNumber(value, to: &out)
+        }
+        for (key, value) in [("p50", p50), ("p90", p90), ("p95", p95), ("p99", p99)] {
+            out += ",\"" + key + "\":"
+            JSONText.appendNumber(value, to: &out)
+        }
+        out += "}"
+    }
+}
+
+extension DeviceRecord {
+    /// Appends this row as one JSON object.
+    public func appendJSON(to out: inout String) {
+        out += "{\"device\":"
+        JSONText.appendString(device, to: &out)
+        out += ",\"metrics\":["
+        for (index, metric) in metrics.enumerated() {
+            if index > 0 { out += "," }
+            JSONText.appendString(metric, to: &out)
+        }
+        out += "],\"last_seen\":"
+        JSONText.appendString(lastSeen, to: &out)
+        out += ",\"readings\":" + String(readings) + "}"
+    }
+}
