@@ -21,6 +21,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case mqttURL = "mqtt.url"
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
+    case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
     case logLevel = "log.level"
     case logFormat = "log.format"
 

@@ -51,6 +51,10 @@ public struct Settings: Sendable, Equatable {
         /// `pipeline.queue_capacity`: bound of each shard's queue in readings, 1–16 777 216.
         /// Default 65 536.
         public var queueCapacity: Int
+        /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
+        /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
+        /// 1 000–100 000 000. Default 100 000.
+        public var maxPendingBuckets: Int
     }
 
     /// `log.*`: logging.
@@ -74,7 +78,7 @@ public struct Settings: Sendable, Equatable {
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions),
             http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
             mqtt: MQTT(url: MQTTURL(host: "127.0.0.1", port: 1883)),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000),
             log: Log(level: .info, format: .text)
         )
     }
@@ -96,6 +100,7 @@ public struct Settings: Sendable, Equatable {
         case .mqttURL: mqtt.url.description
         case .pipelineShards: String(pipeline.shards)
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
+        case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)
         case .logLevel: log.level.rawValue
         case .logFormat: log.format.rawValue
         }

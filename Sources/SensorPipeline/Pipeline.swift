@@ -29,6 +29,10 @@ public final class Pipeline: Service, Sendable {
     private let accepting = Atomic<Bool>(true)
     private let logger: Logger
     private let depthGauges: [Gauge]
+    /// Flush triggers: the interval timer and shards over their pending-bucket limit.
+    /// Coalesced: a trigger arriving during a flush causes one more flush, not many.
+    private let flushTriggers: AsyncStream<Void>
+    private let triggerFlush: AsyncStream<Void>.Continuation
 
     public init(configuration: PipelineConfiguration, store: SensorStore, logger: Logger) {
         self.configuration = configuration
@@ -37,8 +41,10 @@ public final class Pipeline: Service, Sendable {
             Shard(
                 index: index,
                 queue: IngestQueue(capacity: configuration.queueCapacity),
-                aggregator: ShardAggregator(resolutions: configuration.resolutions))
+                aggregator: ShardAggregator(resolutions: configuration.resolutions),
+                pendingBucketLimit: max(1, configuration.maxPendingBuckets / configuration.shards))
         }
+        (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards
         self.flusher = Flusher(shards: shards, store: store, logger: logger)
         self.depthGauges = shards.map { Gauge(label: "sensorhub_queue_depth", dimensions: [("shard", "\($0.index)")]) }
@@ -92,10 +98,11 @@ public final class Pipeline: Service, Sendable {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.flushPeriodically() }
+                    group.addTask { await self.tickFlushes() }
+                    group.addTask { await self.flushOnTriggers() }
                     await withDiscardingTaskGroup { workers in
                         for shard in shards {
-                            workers.addTask { await shard.work() }
+                            workers.addTask { await shard.work { self.triggerFlush.yield() } }
                         }
                     }
                     group.cancelAll()
@@ -127,13 +134,21 @@ public final class Pipeline: Service, Sendable {
         await flusher.flush()
     }
 
-    private func flushPeriodically() async {
-        while !Task.isCancelled {
+    /// Triggers a flush every interval.
+    private func tickFlushes() async {
+        while true {
             do {
                 try await Task.sleep(for: configuration.flushInterval)
             } catch {
                 return
             }
+            triggerFlush.yield()
+        }
+    }
+
+    /// Flushes once per (coalesced) trigger until cancelled.
+    private func flushOnTriggers() async {
+        for await _ in flushTriggers {
             for (shard, gauge) in zip(shards, depthGauges) { gauge.record(shard.queue.depth) }
             await flusher.flush()
         }

@@ -10,11 +10,15 @@ public struct PipelineConfiguration: Sendable {
     public var resolutions: [Resolution]
     /// Time between two flushes of the pending buckets to the store.
     public var flushInterval: Duration
+    /// Pending buckets (all shards) that trigger a flush before the interval is up, so a
+    /// burst of backlog readings spread over many windows cannot grow memory unboundedly.
+    public var maxPendingBuckets: Int
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000) {
         self.shards = max(1, shards)
         self.queueCapacity = max(1, queueCapacity)
         self.resolutions = Array(Set(resolutions)).sorted()
         self.flushInterval = flushInterval
+        self.maxPendingBuckets = max(1, maxPendingBuckets)
     }
 }

@@ -37,7 +37,7 @@ import Testing
             "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
             "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_MQTT_URL", "SENSORHUB_PIPELINE_SHARDS",
-            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
+            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
         ])
     }
 
@@ -56,7 +56,7 @@ import Testing
         #expect(!line.contains("\n"))
         #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h "
             + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms "
-            + "mqtt.url=mqtt://127.0.0.1:1883 pipeline.shards=3 pipeline.queue_capacity=65536 "
+            + "mqtt.url=mqtt://127.0.0.1:1883 pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "
             + "log.level=info log.format=text")
     }
 

@@ -130,7 +130,7 @@ import Testing
             .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
             .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
             .httpQueueWait: "0ms", .mqttURL: "mqtt://h:1", .pipelineShards: "7",
-            .pipelineQueueCapacity: "9", .logLevel: "trace", .logFormat: "json",
+            .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000", .logLevel: "trace", .logFormat: "json",
         ]
         let text = try #require(sample[key])
         let settings = try Settings.load(file: nil, environment: [key.environmentVariable: text], flags: [:])
@@ -160,6 +160,7 @@ import Testing
         case .mqttURL: "mqtt://b:2"
         case .pipelineShards: "1024"
         case .pipelineQueueCapacity: "1"
+        case .pipelineMaxPendingBuckets: "1000"
         case .logLevel: "critical"
         case .logFormat: "json"
         }

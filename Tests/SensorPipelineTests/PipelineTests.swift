@@ -60,4 +60,27 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         #expect(await pipeline.submit(eight, waitingUpTo: .milliseconds(20)) == .queueFull)
         #expect(pipeline.queuedReadings == 8)
     }
+
+    @Test func tooManyPendingBucketsFlushBeforeTheInterval() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.registerResolutions(resolutions)
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(
+                shards: 1, queueCapacity: 10_000, resolutions: resolutions, flushInterval: .seconds(3600), maxPendingBuckets: 50),
+            store: store, logger: Logger(label: "test"))
+        let runner = Task { try await pipeline.run() }
+        // One series, 100 readings 10 s apart: 100 10s buckets + 17 1m buckets pending.
+        let readings = (0..<100).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0) * 10_000_000) }
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted)
+        var stored = 0
+        let deadline = ContinuousClock.now + .seconds(10)
+        while stored < 100, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            stored = try await store.devices().first.map { Int($0.readings) } ?? 0
+        }
+        #expect(stored == 100, "the hour-long interval was not due: only the bucket limit can have flushed")
+        pipeline.stopAccepting()
+        try await runner.value
+    }
 }

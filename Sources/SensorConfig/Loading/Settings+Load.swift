@@ -100,6 +100,9 @@ private struct SettingsLoader {
         if let value = try read(.pipelineQueueCapacity, parse: { ValueRules.count($0, within: 1...(1 << 24), what: "queue capacity") }) {
             settings.pipeline.queueCapacity = value
         }
+        if let value = try read(.pipelineMaxPendingBuckets, parse: { ValueRules.count($0, within: 1_000...100_000_000, what: "pending bucket limit") }) {
+            settings.pipeline.maxPendingBuckets = value
+        }
         if let value = try read(.logLevel, parse: { ValueRules.choice($0, of: LogLevel.self, what: "log level") }) {
             settings.log.level = value
         }

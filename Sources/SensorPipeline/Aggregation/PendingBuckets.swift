@@ -12,6 +12,8 @@ struct PendingBuckets: Sendable {
     private var slots: [SeriesKey: Int] = [:]
     private var series: [SeriesAccumulator] = []
     private(set) var readingCount = 0
+    /// Buckets (series × resolution × window) holding at least one reading.
+    private(set) var bucketCount = 0
 
     var isEmpty: Bool { readingCount == 0 }
 
@@ -27,7 +29,7 @@ struct PendingBuckets: Sendable {
             slots[key] = slot
             series.append(SeriesAccumulator(key: key, resolutionCount: resolutions.count))
         }
-        series[slot].add(reading, resolutions: resolutions)
+        bucketCount += series[slot].add(reading, resolutions: resolutions)
         readingCount += 1
     }
 
@@ -64,14 +66,17 @@ private struct SeriesAccumulator: Sendable {
         self.windows = Array(repeating: WindowList(), count: resolutionCount)
     }
 
+    /// Adds the reading to its window at every resolution; returns how many windows it opened.
     @inline(__always)
-    mutating func add(_ reading: Reading, resolutions: [Resolution]) {
+    mutating func add(_ reading: Reading, resolutions: [Resolution]) -> Int {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
+        var opened = 0
         for index in resolutions.indices {
             let start = resolutions[index].windowStart(containing: reading.timestamp)
-            windows[index].add(reading.value, at: reading.timestamp, windowStart: start)
+            if windows[index].add(reading.value, at: reading.timestamp, windowStart: start) { opened += 1 }
         }
+        return opened
     }
 }
 
@@ -80,13 +85,14 @@ private struct WindowList: Sendable {
     var starts: [Int64] = []
     var stats: [BucketStats] = []
 
+    /// Adds the value to its window; true when that window is new.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, windowStart: Int64) {
+    mutating func add(_ value: Double, at timestamp: Int64, windowStart: Int64) -> Bool {
         var position = starts.count - 1
         while position >= 0 {
             if starts[position] == windowStart {
                 stats[position].add(value, at: timestamp)
-                return
+                return false
             }
             position -= 1
         }
@@ -94,5 +100,6 @@ private struct WindowList: Sendable {
         fresh.add(value, at: timestamp)
         starts.append(windowStart)
         stats.append(fresh)
+        return true
     }
 }

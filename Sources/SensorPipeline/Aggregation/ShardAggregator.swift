@@ -15,14 +15,16 @@ final class ShardAggregator: Sendable {
         self.resolutions = resolutions
     }
 
-    /// Folds the batches into the pending buckets.
-    func apply(_ batches: [[Reading]]) {
+    /// Folds the batches into the pending buckets; returns how many buckets are pending.
+    @discardableResult
+    func apply(_ batches: [[Reading]]) -> Int {
         pending.withLock { pending in
             for batch in batches {
                 for reading in batch {
                     pending.add(reading, resolutions: resolutions)
                 }
             }
+            return pending.bucketCount
         }
     }
 

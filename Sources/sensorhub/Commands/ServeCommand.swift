@@ -51,7 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(
                 shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
-                resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval),
+                resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
+                maxPendingBuckets: settings.pipeline.maxPendingBuckets),
             store: store, logger: logger)
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
