@@ -8,12 +8,13 @@ struct Shard: Sendable {
     /// This shard's share of ``PipelineConfiguration/maxPendingBuckets``.
     let pendingBucketLimit: Int
 
-    /// Applies queued batches until the queue is finished and drained; asks for an early
-    /// flush whenever its pending buckets pass the limit.
+    /// Applies queued batches until the queue is finished and drained. Past the pending
+    /// bucket limit it asks for a flush and waits until the flusher took the buckets.
     func work(requestFlush: () -> Void) async {
         while let batches = await queue.next() {
             if aggregator.apply(batches) >= pendingBucketLimit {
                 requestFlush()
+                await aggregator.waitForDrain(below: pendingBucketLimit)
             }
         }
     }
