@@ -63,6 +63,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libmosquitto through pkg-config; MQTTIngest is the only module that imports it.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(
+            name: "MQTTIngest",
+            dependencies: [
+                "CMosquitto", "SensorCore", "SensorPipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "HTTPAPI",
             dependencies: [
@@ -88,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "sensorhub",
             dependencies: [
-                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "SensorConfig",
+                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,6 +114,7 @@ let package = Package(
         .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["SensorCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,7 @@ internal import NIOCore
 /// Builds the daemon's HTTP application: ingest, queries, health and metrics, with the
 /// bearer token in front of `/v1/*` and `/metrics` when one is configured.
 public enum SensorHubHTTPServer {
+    /// - Parameter mqttState: the MQTT connection state for `/healthz`, nil without MQTT.
     /// - Parameter onListening: called once with the bound host and port (port 0 in the
     ///   configuration picks a free one).
     public static func makeApplication(
@@ -16,10 +17,11 @@ public enum SensorHubHTTPServer {
         store: SensorStore,
         registry: PrometheusCollectorRegistry,
         logger: Logger,
+        mqttState: @escaping @Sendable () -> String? = { nil },
         onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
-        let operations = OperationsRoutes<BasicRequestContext>(pipeline: pipeline, registry: registry)
+        let operations = OperationsRoutes<BasicRequestContext>(pipeline: pipeline, registry: registry, mqttState: mqttState)
         operations.registerHealth(on: router)
 
         let protected = router.group()

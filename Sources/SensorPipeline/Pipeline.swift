@@ -92,20 +92,38 @@ public final class Pipeline: Service, Sendable {
         return true
     }
 
+    /// Submits a batch from a thread outside Swift concurrency (libmosquitto's network
+    /// thread), blocking it for as long as a queue is full: while it blocks, the MQTT
+    /// acknowledgement is not sent and the broker keeps the backlog. Returns false when
+    /// the pipeline is shutting down.
+    public func submitBlocking(_ readings: [Reading]) -> Bool {
+        guard isAccepting else { return false }
+        for (index, part) in partition(readings).enumerated() where !part.isEmpty {
+            guard shards[index].queue.reserveBlocking(part.count) else { return false }
+            shards[index].queue.enqueueReserved(part)
+        }
+        return true
+    }
+
     /// Runs workers and the periodic flusher until graceful shutdown or cancellation,
     /// then drains the queues and writes the last buckets.
     public func run() async throws {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.tickFlushes() }
                     group.addTask { await self.flushOnTriggers() }
-                    await withDiscardingTaskGroup { workers in
-                        for shard in shards {
-                            workers.addTask { await shard.work { self.triggerFlush.yield() } }
+                    await withTaskGroup(of: Void.self) { running in
+                        running.addTask { await self.tickFlushes() }
+                        await withDiscardingTaskGroup { workers in
+                            for shard in shards {
+                                workers.addTask { await shard.work { self.triggerFlush.yield() } }
+                            }
                         }
+                        running.cancelAll()
                     }
-                    group.cancelAll()
+                    // Ends the flush loop after the flush it may be running: cancelling it
+                    // would interrupt that write and make the last flush redo it.
+                    triggerFlush.finish()
                 }
                 // The last flush must not inherit a cancellation, or the store would refuse it.
                 let flushed = await Task { await self.flusher.flush() }.value
@@ -146,7 +164,7 @@ public final class Pipeline: Service, Sendable {
         }
     }
 
-    /// Flushes once per (coalesced) trigger until cancelled.
+    /// Flushes once per (coalesced) trigger until the trigger stream is finished.
     private func flushOnTriggers() async {
         for await _ in flushTriggers {
             for (shard, gauge) in zip(shards, depthGauges) { gauge.record(shard.queue.depth) }

@@ -6,18 +6,23 @@ internal import SensorPipeline
 struct OperationsRoutes<Context: RequestContext>: Sendable {
     let pipeline: Pipeline
     let registry: PrometheusCollectorRegistry
+    /// The MQTT connection state (`connected`, `connecting`, `stopped`); nil without MQTT.
+    let mqttState: @Sendable () -> String?
 
     private struct Health: Encodable {
         let status: String
         let accepting: Bool
         let queued: Int
+        let mqtt: String?
     }
 
     func registerHealth(on router: Router<Context>) {
         router.get("healthz") { _, _ in
             let accepting = pipeline.isAccepting
             return try IngestRoutes<Context>.json(
-                Health(status: accepting ? "ok" : "stopping", accepting: accepting, queued: pipeline.queuedReadings),
+                Health(
+                    status: accepting ? "ok" : "stopping", accepting: accepting, queued: pipeline.queuedReadings,
+                    mqtt: mqttState()),
                 status: accepting ? .ok : .serviceUnavailable)
         }
     }

@@ -1,22 +1,27 @@
 public import SensorCore
 internal import Synchronization
 internal import DequeModule
+internal import Dispatch
 
 /// A bounded multi-producer, single-consumer queue of reading batches for one shard.
 ///
 /// Capacity is counted in readings, not batches, so memory stays bounded whatever the
 /// batch sizes. Producers either suspend until there is room (``send(_:)``, the
-/// backpressure path) or reserve room without waiting (``tryReserve(_:)``, the HTTP path
-/// that answers 503 instead of waiting long). The consumer takes everything queued at once
+/// backpressure path), block their thread until there is room (``reserveBlocking(_:)``,
+/// for libmosquitto's thread, which must not return before the readings are queued) or
+/// reserve room without waiting (``tryReserve(_:)``, the HTTP path that answers 503
+/// instead of waiting long). The consumer takes everything queued at once
 /// (``next()``), so one wake-up covers many batches.
 ///
 /// Thread-safety: all state sits behind one `Mutex`; continuations are resumed outside it.
 public final class IngestQueue: Sendable {
     public let capacity: Int
 
+    /// A producer waiting for room: a suspended task or a blocked thread, resumed with
+    /// true when admitted and false when the queue was finished.
     private struct Waiter {
         let count: Int
-        let continuation: CheckedContinuation<Bool, Never>
+        let resume: @Sendable (Bool) -> Void
     }
 
     private struct State {
@@ -66,7 +71,7 @@ public final class IngestQueue: Sendable {
             }
             return (admitWaiters(&state), consumer)
         }
-        for continuation in woken { continuation.resume(returning: true) }
+        for resume in woken { resume(true) }
         consumer?.resume(returning: nil)
     }
 
@@ -101,11 +106,33 @@ public final class IngestQueue: Sendable {
                     state.depth += count
                     return true
                 }
-                state.waiters.append(Waiter(count: count, continuation: continuation))
+                state.waiters.append(Waiter(count: count) { continuation.resume(returning: $0) })
                 return nil
             }
             if let admitted { continuation.resume(returning: admitted) }
         }
+    }
+
+    /// Like ``reserve(_:)`` but blocks the calling thread; for threads outside Swift
+    /// concurrency only (libmosquitto's), never from a task, where it would hold a
+    /// cooperative thread hostage. Returns false only when the queue was finished.
+    public func reserveBlocking(_ count: Int) -> Bool {
+        let admission = BlockingAdmission()
+        let immediate: Bool? = state.withLock { state in
+            if state.finished { return false }
+            if state.waiters.isEmpty, fits(count, depth: state.depth) {
+                state.depth += count
+                return true
+            }
+            state.waiters.append(Waiter(count: count) { admitted in
+                admission.admitted.store(admitted, ordering: .releasing)
+                admission.semaphore.signal()
+            })
+            return nil
+        }
+        if let immediate { return immediate }
+        admission.semaphore.wait()
+        return admission.admitted.load(ordering: .acquiring)
     }
 
     /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
@@ -121,7 +148,7 @@ public final class IngestQueue: Sendable {
         let ready = takeAll()
         if !ready.isEmpty { return ready }
         return await withCheckedContinuation { continuation in
-            let (result, woken): ([[Reading]]??, [CheckedContinuation<Bool, Never>]) = state.withLock { state in
+            let (result, woken): ([[Reading]]??, [@Sendable (Bool) -> Void]) = state.withLock { state in
                 if !state.batches.isEmpty {
                     let taken = takeAllLocked(&state)
                     return (.some(taken.batches), taken.woken)
@@ -130,7 +157,7 @@ public final class IngestQueue: Sendable {
                 state.consumer = continuation
                 return (.none, [])
             }
-            for producer in woken { producer.resume(returning: true) }
+            for resume in woken { resume(true) }
             if let result { continuation.resume(returning: result) }
         }
     }
@@ -140,7 +167,7 @@ public final class IngestQueue: Sendable {
     public func finish() {
         let (waiters, consumer) = state.withLock { state in
             state.finished = true
-            let waiters = state.waiters.map(\.continuation)
+            let waiters = state.waiters.map(\.resume)
             state.waiters.removeAll()
             var consumer: CheckedContinuation<[[Reading]]?, Never>?
             if state.batches.isEmpty, state.depth == 0 {
@@ -149,17 +176,17 @@ public final class IngestQueue: Sendable {
             }
             return (waiters, consumer)
         }
-        for waiter in waiters { waiter.resume(returning: false) }
+        for waiter in waiters { waiter(false) }
         consumer?.resume(returning: nil)
     }
 
     private func takeAll() -> [[Reading]] {
         let (batches, woken) = state.withLock { takeAllLocked(&$0) }
-        for continuation in woken { continuation.resume(returning: true) }
+        for resume in woken { resume(true) }
         return batches
     }
 
-    private func takeAllLocked(_ state: inout State) -> (batches: [[Reading]], woken: [CheckedContinuation<Bool, Never>]) {
+    private func takeAllLocked(_ state: inout State) -> (batches: [[Reading]], woken: [@Sendable (Bool) -> Void]) {
         guard !state.batches.isEmpty else { return ([], []) }
         let batches = Array(state.batches)
         state.batches.removeAll(keepingCapacity: true)
@@ -168,13 +195,19 @@ public final class IngestQueue: Sendable {
     }
 
     /// Hands freed room to waiting producers in FIFO order.
-    private func admitWaiters(_ state: inout State) -> [CheckedContinuation<Bool, Never>] {
-        var admitted: [CheckedContinuation<Bool, Never>] = []
+    private func admitWaiters(_ state: inout State) -> [@Sendable (Bool) -> Void] {
+        var admitted: [@Sendable (Bool) -> Void] = []
         while let waiter = state.waiters.first, fits(waiter.count, depth: state.depth) {
             state.waiters.removeFirst()
             state.depth += waiter.count
-            admitted.append(waiter.continuation)
+            admitted.append(waiter.resume)
         }
         return admitted
     }
+}
+
+/// Where a blocked thread learns whether it was admitted.
+private final class BlockingAdmission: Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    let admitted = Atomic<Bool>(false)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HTTPAPI
 import Logging
+import MQTTIngest
 import Metrics
 import Prometheus
 import SensorConfig
@@ -54,18 +55,27 @@ struct ServeCommand: AsyncParsableCommand {
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
                 maxPendingBuckets: settings.pipeline.maxPendingBuckets),
             store: store, logger: logger)
+        let mqtt: MQTTSource
+        do {
+            mqtt = try MQTTSource(configuration: MQTTSetup.configuration(from: settings), pipeline: pipeline, logger: logger)
+        } catch {
+            throw CommandFailure.fail("\(error)")
+        }
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
                 host: settings.http.host, port: settings.http.port, token: settings.http.token,
                 maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait),
             pipeline: pipeline, store: store, registry: registry, logger: logger,
+            mqttState: { mqtt.connectionState.description },
             onListening: { host, port in logger.info("listening http=\(host):\(port)") })
 
-        // Services stop in reverse order: HTTP first (no new readings), then the pipeline
-        // drains its queues and writes the last buckets.
+        // Services stop in reverse order: HTTP and MQTT first (no new readings; MQTT
+        // disconnects keeping its session), then the pipeline drains its queues and writes
+        // the last buckets.
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: pipeline),
+                .init(service: mqtt),
                 .init(service: http),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

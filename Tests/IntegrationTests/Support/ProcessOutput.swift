@@ -10,8 +10,13 @@ struct ProcessOutput: Sendable {
 /// Runs `sensorhub` with arguments to completion (CLI commands), with a clean environment
 /// apart from `environment`.
 func runSensorhub(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> ProcessOutput {
+    try await run(Binary.sensorhub.path, arguments, environment: environment, timeout: timeout)
+}
+
+/// Runs any program to completion with a clean environment apart from `environment`.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> ProcessOutput {
     let process = Process()
-    process.executableURL = Binary.sensorhub
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = cleanEnvironment().merging(environment) { $1 }
     let out = Pipe(), err = Pipe()

@@ -1,0 +1,239 @@
+internal import CMosquitto
+internal import Foundation
+public import Logging
+internal import Metrics
+internal import SensorCore
+public import SensorPipeline
+public import ServiceLifecycle
+internal import Synchronization
+
+/// The MQTT road in: a libmosquitto client subscribed to the configured filters, feeding
+/// every valid message into the pipeline, run as a service inside `sensorhub serve`.
+///
+/// ## The bridge between libmosquitto's thread and Swift concurrency
+/// One dedicated `Thread` owns the libmosquitto handle: it connects, runs
+/// `mosquitto_loop`, and every callback (connect, message, disconnect) runs on it,
+/// synchronously inside that loop. The callbacks are capture-free C functions that find
+/// this object through libmosquitto's user-data pointer. Nothing else touches the handle
+/// after `init`, which is why it can be `nonisolated(unsafe)`; everything the callbacks
+/// share with other threads (connection state, the stop flag) is `Atomic`, the pipeline
+/// and the loggers are `Sendable`, so the object is `Sendable` for real.
+///
+/// Backpressure: the message callback decodes the payload and hands it to
+/// `Pipeline.submitBlocking`, which blocks this thread while the shard queue is full.
+/// libmosquitto sends the QoS 1 PUBACK only after the callback returns, so a full
+/// pipeline delays the acknowledgement and the broker holds the backlog (persistent
+/// session: clean session off, stable client id, MQTT 5 session expiry). The MQTT 5
+/// receive maximum caps what the broker sends before our acknowledgements.
+public final class MQTTSource: Service, Sendable {
+    public let configuration: MQTTSourceConfiguration
+    private let pipeline: Pipeline
+    private let logger: Logger
+    private let rejects: RejectLogger
+    private let state = Atomic<UInt8>(MQTTConnectionState.stopped.rawValue)
+    private let stopRequested = Atomic<Bool>(false)
+    /// Set by the connect callback when the broker accepted us: the loop resets its backoff.
+    private let accepted = Atomic<Bool>(false)
+    private let finished = OneShotEvent()
+    /// Used by the loop thread only once `init` is done (see the type's comment).
+    private nonisolated(unsafe) let handle: OpaquePointer
+    private let reconnects = Counter(label: "sensorhub_mqtt_reconnects_total")
+    private let connectedGauge = Gauge(label: "sensorhub_mqtt_connected")
+
+    /// libmosquitto wants one process-wide init before the first client.
+    private static let libraryReady: Bool = {
+        mosquitto_lib_init()
+        return true
+    }()
+
+    public init(configuration: MQTTSourceConfiguration, pipeline: Pipeline, logger: Logger) throws(MQTTSourceError) {
+        _ = Self.libraryReady
+        guard let handle = mosquitto_new(configuration.clientID, false, nil) else {
+            throw MQTTSourceError("cannot create an MQTT client: \(String(cString: strerror(errno)))")
+        }
+        self.configuration = configuration
+        self.pipeline = pipeline
+        self.logger = logger
+        self.rejects = RejectLogger(logger: logger)
+        self.handle = handle
+
+        let version = configuration.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version))
+        if configuration.protocolVersion == .v5 {
+            mosquitto_int_option(handle, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(configuration.receiveMaximum))
+        }
+        if let username = configuration.username {
+            mosquitto_username_pw_set(handle, username, configuration.password)
+        }
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        mosquitto_connect_callback_set(handle) { _, userData, code in
+            guard let userData else { return }
+            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().didConnect(code: code)
+        }
+        mosquitto_message_callback_set(handle) { _, userData, message in
+            guard let userData, let message else { return }
+            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().didReceive(message.pointee)
+        }
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    /// Where the connection stands right now.
+    public var connectionState: MQTTConnectionState {
+        MQTTConnectionState(rawValue: state.load(ordering: .relaxed)) ?? .stopped
+    }
+
+    /// Connects (retrying with backoff for as long as it takes) and takes messages until
+    /// graceful shutdown, then disconnects, keeping the session on the broker.
+    public func run() async throws {
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "sensorhub-mqtt"
+        thread.start()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await finished.wait()
+            } onGracefulShutdown: {
+                self.stopRequested.store(true, ordering: .releasing)
+            }
+        } onCancel: {
+            self.stopRequested.store(true, ordering: .releasing)
+        }
+    }
+
+    // MARK: The loop thread
+
+    private var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    private func setState(_ new: MQTTConnectionState) {
+        state.store(new.rawValue, ordering: .relaxed)
+        connectedGauge.record(new == .connected ? 1 : 0)
+    }
+
+    private func runLoop() {
+        let backoff = Backoff(minimum: configuration.reconnectMin, maximum: configuration.reconnectMax)
+        var attempt = 0
+        var socketOpen = false
+        let target = "\(configuration.host):\(configuration.port)"
+        while !isStopping {
+            if !socketOpen {
+                setState(.connecting)
+                let code = connect()
+                guard code == MOSQ_ERR_SUCCESS.rawValue else {
+                    let wait = backoff.delay(afterFailures: attempt)
+                    attempt += 1
+                    logger.warning("connecting to broker failed", metadata: [
+                        "broker": "\(target)", "error": "\(Self.errorText(code))", "retry_in": "\(wait)",
+                    ])
+                    pause(wait)
+                    continue
+                }
+                socketOpen = true
+            }
+            let code = mosquitto_loop(handle, 100, 1)
+            if accepted.exchange(false, ordering: .acquiringAndReleasing) { attempt = 0 }
+            if code != MOSQ_ERR_SUCCESS.rawValue {
+                socketOpen = false
+                setState(.connecting)
+                reconnects.increment()
+                let wait = backoff.delay(afterFailures: attempt)
+                attempt += 1
+                logger.warning("lost connection to broker", metadata: [
+                    "broker": "\(target)", "error": "\(Self.errorText(code))", "retry_in": "\(wait)",
+                ])
+                pause(wait)
+            }
+        }
+        if socketOpen {
+            // A normal DISCONNECT: with clean session off the broker keeps our session and
+            // queues what arrives until we are back.
+            mosquitto_disconnect(handle)
+            for _ in 0..<20 where mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+            logger.info("disconnected from broker, session kept", metadata: ["broker": "\(target)"])
+        }
+        setState(.stopped)
+        finished.signal()
+    }
+
+    private func connect() -> Int32 {
+        let keepalive = Int32(max(5, configuration.keepalive.components.seconds))
+        guard configuration.protocolVersion == .v5 else {
+            return mosquitto_connect(handle, configuration.host, Int32(configuration.port), keepalive)
+        }
+        var properties: OpaquePointer? = nil
+        let expiry = UInt32(clamping: configuration.sessionExpiry.components.seconds)
+        mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), expiry)
+        defer { mosquitto_property_free_all(&properties) }
+        return mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port), keepalive, nil, properties)
+    }
+
+    /// Sleeps up to `duration` in short steps so a stop request is honoured quickly.
+    private func pause(_ duration: Duration) {
+        let end = ContinuousClock.now + duration
+        while !isStopping {
+            let remaining = end - ContinuousClock.now
+            guard remaining > .zero else { return }
+            let (seconds, attoseconds) = remaining.components
+            Thread.sleep(forTimeInterval: min(0.05, Double(seconds) + Double(attoseconds) * 1e-18))
+        }
+    }
+
+    private static func errorText(_ code: Int32) -> String {
+        if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
+        return String(cString: mosquitto_strerror(code))
+    }
+
+    // MARK: Callbacks (on the loop thread)
+
+    private func didConnect(code: Int32) {
+        guard code == 0 else {
+            logger.error("broker refused the connection", metadata: ["reason": "\(String(cString: mosquitto_connack_string(code)))"])
+            return
+        }
+        for topic in configuration.topics {
+            let result = mosquitto_subscribe(handle, nil, topic, Int32(configuration.qos))
+            if result != MOSQ_ERR_SUCCESS.rawValue {
+                logger.error("subscribing failed", metadata: ["topic": "\(topic)", "error": "\(Self.errorText(result))"])
+            }
+        }
+        accepted.store(true, ordering: .releasing)
+        setState(.connected)
+        logger.info("connected to broker", metadata: [
+            "broker": "\(configuration.host):\(configuration.port)", "topics": "\(configuration.topics.joined(separator: ","))",
+            "client_id": "\(configuration.clientID)",
+        ])
+    }
+
+    private func didReceive(_ message: mosquitto_message) {
+        let topic = message.topic.map { String(cString: $0) } ?? ""
+        let payload = UnsafeRawBufferPointer(start: message.payload, count: Int(max(0, message.payloadlen)))
+        let route = TopicRoute(topic: topic)
+        let decoded = Result { () throws(DecodeError) -> (PayloadFormat, [Reading]) in
+            let format = try route.format(of: payload)
+            let arrival = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+            return (format, try ReadingDecoder.decode(payload, format: format, context: route.context(arrivalTime: arrival)))
+        }
+        switch decoded {
+        case .failure(let error):
+            pipeline.metrics.recordRejected(error.reason, transport: .mqtt)
+            rejects.record(error, topic: topic)
+        case .success(let (format, readings)):
+            if pipeline.submitBlocking(readings) {
+                pipeline.metrics.recordIngested(readings.count, transport: .mqtt, format: format)
+            } else {
+                // Shutting down: disconnect before the callback returns, so the broker never
+                // sees the acknowledgement and redelivers the message to our next session.
+                stopRequested.store(true, ordering: .releasing)
+                mosquitto_disconnect(handle)
+                logger.notice("pipeline closed while a message arrived; left it to the broker", metadata: ["topic": "\(topic)"])
+            }
+        }
+    }
+}
+
+/// A configuration problem of the MQTT source.
+public struct MQTTSourceError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

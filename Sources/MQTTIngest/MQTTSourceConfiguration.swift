@@ -1,0 +1,48 @@
+/// How the MQTT source connects and subscribes.
+public struct MQTTSourceConfiguration: Sendable {
+    public enum ProtocolVersion: Sendable {
+        case v5
+        case v311
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    /// Topic filters to subscribe to (default `sensors/#`).
+    public var topics: [String]
+    public var qos: Int
+    /// Stable across restarts, so the broker keeps the session (clean session off).
+    public var clientID: String
+    public var protocolVersion: ProtocolVersion
+    public var keepalive: Duration
+    /// Reconnect backoff: doubles from `reconnectMin` up to `reconnectMax`, with jitter.
+    public var reconnectMin: Duration
+    public var reconnectMax: Duration
+    /// MQTT 5 receive maximum: QoS > 0 messages the broker may have in flight to us.
+    public var receiveMaximum: Int
+    /// MQTT 5 session expiry: how long the broker keeps our session while we are away.
+    public var sessionExpiry: Duration
+
+    public init(
+        host: String, port: Int, username: String? = nil, password: String? = nil,
+        topics: [String] = ["sensors/#"], qos: Int = 1, clientID: String,
+        protocolVersion: ProtocolVersion = .v5, keepalive: Duration = .seconds(60),
+        reconnectMin: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
+        receiveMaximum: Int = 100, sessionExpiry: Duration = .seconds(86_400)
+    ) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.topics = topics
+        self.qos = qos
+        self.clientID = clientID
+        self.protocolVersion = protocolVersion
+        self.keepalive = keepalive
+        self.reconnectMin = reconnectMin
+        self.reconnectMax = reconnectMax
+        self.receiveMaximum = receiveMaximum
+        self.sessionExpiry = sessionExpiry
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A real mosquitto on a free loopback port, configured from the shipped
+/// deploy/mosquitto.conf (listener, persistence folder and user replaced for the test).
+final class Broker {
+    let port: Int
+    let folder: URL
+    private var process: Process?
+
+    init(port: Int? = nil) async throws {
+        self.port = try port ?? FreePort.pick()
+        folder = try temporaryFolder("broker")
+        try start()
+    }
+
+    var url: String { "mqtt://127.0.0.1:\(port)" }
+
+    /// The shipped config with the test's listener and persistence folder.
+    private func configuration() throws -> String {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/mosquitto.conf")
+        let kept = try String(contentsOf: shipped, encoding: .utf8).split(separator: "\n").filter { line in
+            !line.hasPrefix("listener") && !line.hasPrefix("persistence_location")
+        }
+        return (kept + [
+            "listener \(port) 127.0.0.1",
+            "persistence_location \(folder.path)/",
+            "user root",
+        ]).joined(separator: "\n") + "\n"
+    }
+
+    /// Starts (or restarts) mosquitto and waits until it accepts connections.
+    func start() throws {
+        let config = folder.appendingPathComponent("mosquitto.conf")
+        try configuration().write(to: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+        process.arguments = ["-c", config.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(10)
+        while !FreePort.accepts(port) {
+            guard Date() < deadline, process.isRunning else { throw BrokerError.notListening(port) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    /// Stops mosquitto (SIGTERM: it saves its persistence file).
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Publishes one message with mosquitto_pub and waits for it (QoS 1/2 acknowledged).
+    func publish(_ payload: String, topic: String, qos: Int = 1) async throws {
+        let output = try await run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-m", payload])
+        guard output.status == 0 else { throw BrokerError.publishFailed(output.stderr) }
+    }
+
+    func cleanUp() {
+        stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+enum BrokerError: Error {
+    case notListening(Int)
+    case publishFailed(String)
+}
+
+/// Loopback ports for tests: asks the OS for a free one.
+enum FreePort {
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw BrokerError.notListening(0) }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

@@ -1,0 +1,54 @@
+import Testing
+import SensorCore
+@testable import MQTTIngest
+
+private func format(_ payload: String, on topic: String) throws(DecodeError) -> PayloadFormat {
+    let bytes = Array(payload.utf8)
+    return try bytes.withUnsafeBytes { buffer throws(DecodeError) in try TopicRoute(topic: topic).format(of: buffer) }
+}
+
+@Suite struct TopicRouteTests {
+    @Test func topicFormsNameWhatTheyShould() {
+        #expect(TopicRoute(topic: "sensors/d1/temp") == TopicRoute(topic: "sensors/d1/temp"))
+        let both = TopicRoute(topic: "sensors/d1/temp")
+        #expect(both.form == .deviceAndMetric && both.device == "d1" && both.metric == "temp")
+        let device = TopicRoute(topic: "sensors/d1")
+        #expect(device.form == .deviceOnly && device.device == "d1" && device.metric == nil)
+        for topic in ["sensors/gw/7/batch", "sensors/a/b/c/d", "sensors"] {
+            let route = TopicRoute(topic: topic)
+            #expect(route.form == .selfDescribing && route.device == nil && route.metric == nil, "\(topic)")
+        }
+    }
+
+    @Test func payloadFormatsAreRecognised() throws {
+        #expect(try format(#"{"value":1}"#, on: "sensors/d/m") == .json)
+        #expect(try format(#"  [{"device":"d","metric":"m","value":1}]"#, on: "sensors/gw/1/batch") == .json)
+        #expect(try format(#"[{"bn":"d/","n":"m","v":1}]"#, on: "sensors/d") == .senml)
+        #expect(try format(#"[ { "n":"m","v":1}]"#, on: "sensors/d") == .senml)
+        #expect(try format("21.5", on: "sensors/d/m") == .bareNumber)
+        #expect(try format("-3", on: "sensors/d/m") == .bareNumber)
+        #expect(try format("NaN", on: "sensors/d/m") == .bareNumber)
+        #expect(try format("temp,device=d value=1", on: "sensors/gw/1/lp") == .lineProtocol)
+    }
+
+    @Test func bareNumbersOnlyWhereTheTopicNamesDeviceAndMetric() {
+        for topic in ["sensors/d", "sensors/gw/1/batch"] {
+            #expect(throws: DecodeError.self, "\(topic)") { try format("21.5", on: topic) }
+        }
+    }
+
+    @Test func lineProtocolOnlyOnSelfDescribingTopics() {
+        for topic in ["sensors/d", "sensors/d/m"] {
+            #expect(throws: DecodeError.self, "\(topic)") { try format("temp,device=d value=1", on: topic) }
+        }
+    }
+
+    @Test func backoffDoublesUpToTheCapWithJitter() {
+        let backoff = Backoff(minimum: .milliseconds(100), maximum: .seconds(2))
+        for failures in 0..<30 {
+            let step = min(Duration.milliseconds(100) * (1 << min(failures, 20)), .seconds(2))
+            let delay = backoff.delay(afterFailures: failures)
+            #expect(delay >= step * 0.5 && delay <= step, "failures \(failures): \(delay) not in [\(step * 0.5), \(step)]")
+        }
+    }
+}
