@@ -15,9 +15,10 @@ final class Daemon {
     private let log: LogBuffer
 
     /// Starts the daemon and waits until it listens and `/healthz` answers 200.
-    init(name: String, arguments: [String] = [], environment: [String: String] = [:]) async throws {
+    /// - Parameter database: an existing database to reopen (a restart); default a new one.
+    init(name: String, arguments: [String] = [], environment: [String: String] = [:], database: String? = nil) async throws {
         folder = try temporaryFolder(name)
-        databasePath = folder.appendingPathComponent("sensorhub.db").path
+        databasePath = database ?? folder.appendingPathComponent("sensorhub.db").path
         let process = Process()
         process.executableURL = Binary.sensorhub
         process.arguments = ["serve", "--db", databasePath, "--http-port", "0", "--http-host", "127.0.0.1"] + arguments

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+/// Per-series totals over everything stored: "device/metric" → (count, sum).
+private func totals(_ daemon: Daemon) async throws -> [String: (count: Int, sum: Double)] {
+    let output = try await daemon.cli(["query", "--window", "1d", "--format", "json"])
+    let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
+    var result: [String: (count: Int, sum: Double)] = [:]
+    for row in rows {
+        let key = "\(row["device"]!)/\(row["metric"]!)"
+        let previous = result[key] ?? (0, 0)
+        result[key] = (previous.count + (row["count"] as? Int ?? 0), previous.sum + (row["sum"] as? Double ?? 0))
+    }
+    return result
+}
+
+/// Waits until the stored readings add up to `expected` (or 15 s pass).
+private func waitForTotal(_ daemon: Daemon, _ expected: Int) async throws -> [String: (count: Int, sum: Double)] {
+    let deadline = ContinuousClock.now + .seconds(15)
+    while true {
+        let current = try await totals(daemon)
+        if current.values.reduce(0, { $0 + $1.count }) >= expected || ContinuousClock.now > deadline { return current }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
+
+private func healthMQTT(_ daemon: Daemon) async throws -> String? {
+    let body = try await daemon.request("GET", "/healthz").json() as? [String: Any]
+    return body?["mqtt"] as? String
+}
+
+private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = .seconds(20)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await healthMQTT(daemon) != state {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("MQTT never became \(state):\n\(daemon.output)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+@Suite(.serialized) struct MQTTIngestTests {
+    @Test func everyPayloadFormOnEveryTopicFormAtEveryQoS() async throws {
+        let broker = try await Broker()
+        defer { broker.cleanUp() }
+        let daemon = try await Daemon(name: "mqtt-forms", arguments: ["--mqtt-url", broker.url])
+        defer { daemon.cleanUp() }
+        try await waitForMQTT(daemon, "connected")
+
+        // sensors/<device>/<metric>: bare number, native object without names, SenML without names.
+        try await broker.publish("21.5", topic: "sensors/m-1/temp", qos: 0)
+        try await broker.publish(#"{"value":22.5,"ts":1764165600}"#, topic: "sensors/m-1/temp", qos: 1)
+        try await broker.publish(#"[{"v":23.5,"t":1764165601}]"#, topic: "sensors/m-1/temp", qos: 2)
+        // sensors/<device>: native object naming the metric, SenML naming it.
+        try await broker.publish(#"{"metric":"hum","value":50,"ts":1764165600}"#, topic: "sensors/m-2", qos: 1)
+        try await broker.publish(#"[{"n":"hum","v":52,"t":1764165610}]"#, topic: "sensors/m-2", qos: 1)
+        // Self-describing topic: native array, SenML, line protocol.
+        try await broker.publish(#"[{"device":"m-3","metric":"a","value":1,"ts":1764165600},{"device":"m-4","metric":"b","value":2,"ts":1764165600}]"#,
+                                 topic: "sensors/gw/1/batch", qos: 1)
+        try await broker.publish(#"[{"bn":"m-3/","bt":1764165600,"n":"a","v":3},{"n":"a","t":1,"v":4}]"#, topic: "sensors/gw/1/senml", qos: 1)
+        try await broker.publish("power,device=m-4 value=5,volts=230 1764165600000000000", topic: "sensors/gw/2/lp", qos: 2)
+        // Rejected as a whole: topic names another device; bare numbers where the topic does
+        // not name the metric; line protocol on a device topic; not JSON at all.
+        try await broker.publish(#"{"device":"other","metric":"temp","value":1}"#, topic: "sensors/m-1/temp")
+        try await broker.publish("7", topic: "sensors/m-2")
+        try await broker.publish("7", topic: "sensors/gw/1/batch")
+        try await broker.publish("power,device=m-2 value=5", topic: "sensors/m-2")
+        try await broker.publish("{not json", topic: "sensors/gw/1/batch")
+
+        let result = try await waitForTotal(daemon, 3 + 2 + 2 + 2 + 2)
+        #expect(result["m-1/temp"]?.count == 3 && result["m-1/temp"]?.sum == 67.5, "\(result)")
+        #expect(result["m-2/hum"]?.count == 2 && result["m-2/hum"]?.sum == 102, "\(result)")
+        #expect(result["m-3/a"]?.count == 3 && result["m-3/a"]?.sum == 8, "\(result)")
+        #expect(result["m-4/b"]?.count == 1 && result["m-4/b"]?.sum == 2, "\(result)")
+        #expect(result["m-4/power"]?.count == 1 && result["m-4/power.volts"]?.sum == 230, "\(result)")
+        #expect(result["other/temp"] == nil && result["m-2/power"] == nil)
+
+        let metrics = try await daemon.request("GET", "/metrics").text
+        for reason in ["topic_mismatch", "malformed"] {
+            #expect(metrics.contains("reason=\"\(reason)\"") && metrics.contains("transport=\"mqtt\""), "no mqtt reject counter for \(reason)")
+        }
+        #expect(daemon.output.contains("rejected payload"), "rejections are logged with their topic")
+    }
+
+    @Test func startsWithoutABrokerKeepsServingAndConnectsWhenItComes() async throws {
+        let port = try FreePort.pick()
+        let daemon = try await Daemon(name: "mqtt-late", arguments: ["--mqtt-url", "mqtt://127.0.0.1:\(port)"])
+        defer { daemon.cleanUp() }
+        #expect(try await healthMQTT(daemon) == "connecting")
+        #expect(try await daemon.post(#"{"device":"h","metric":"m","value":1,"ts":1764165600}"#, contentType: "application/json").status == 202)
+        try await Task.sleep(for: .seconds(1))
+        #expect(daemon.output.contains("connecting to broker failed"), "each failed attempt is logged")
+
+        let broker = try await Broker(port: port)
+        defer { broker.cleanUp() }
+        try await waitForMQTT(daemon, "connected")
+        try await broker.publish(#"{"value":2,"ts":1764165600}"#, topic: "sensors/late/m")
+        let result = try await waitForTotal(daemon, 2)
+        #expect(result["late/m"]?.count == 1 && result["h/m"]?.count == 1, "\(result)")
+    }
+
+    @Test func garbageAndHugePayloadsAreCountedWhileGoodReadingsFlow() async throws {
+        let broker = try await Broker()
+        defer { broker.cleanUp() }
+        let daemon = try await Daemon(name: "mqtt-junk", arguments: ["--mqtt-url", broker.url])
+        defer { daemon.cleanUp() }
+        try await waitForMQTT(daemon, "connected")
+
+        let junk = daemon.folder.appendingPathComponent("junk.bin")
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: junk)
+        for index in 0..<20 {
+            try await broker.publish(#"{"value":\#(index),"ts":1764165600}"#, topic: "sensors/good/m")
+            try await broker.publish("garbage \(index)", topic: "sensors/junk/m")
+        }
+        let output = try await run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(broker.port)", "-q", "1", "-t", "sensors/gw/9/junk", "-f", junk.path])
+        #expect(output.status == 0, "\(output.stderr)")
+        try await broker.publish(#"{"value":100,"ts":1764165600}"#, topic: "sensors/good/m")
+
+        let result = try await waitForTotal(daemon, 21)
+        #expect(result["good/m"]?.count == 21 && result["good/m"]?.sum == Double((0..<20).reduce(0, +) + 100), "\(result)")
+        #expect(try await healthMQTT(daemon) == "connected", "junk must not disconnect the client")
+    }
+
+    @Test func messagesPublishedWhileTheDaemonIsDownArriveWhenItReturns() async throws {
+        let broker = try await Broker()
+        defer { broker.cleanUp() }
+        let first = try await Daemon(name: "mqtt-session", arguments: ["--mqtt-url", broker.url])
+        try await waitForMQTT(first, "connected")
+        #expect(try await first.stop() == 0)
+        let database = first.databasePath
+
+        for index in 0..<50 {
+            try await broker.publish(#"{"value":\#(index),"ts":1764165600}"#, topic: "sensors/queued/m")
+        }
+        let second = try await Daemon(name: "mqtt-session-2", arguments: ["--mqtt-url", broker.url], database: database)
+        defer {
+            second.cleanUp()
+            first.cleanUp()
+        }
+        let result = try await waitForTotal(second, 50)
+        #expect(result["queued/m"]?.count == 50 && result["queued/m"]?.sum == Double((0..<50).reduce(0, +)), "\(result)")
+    }
+}
