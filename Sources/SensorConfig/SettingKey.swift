@@ -19,6 +19,16 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpMaxBody = "http.max_body"
     case httpQueueWait = "http.queue_wait"
     case mqttURL = "mqtt.url"
+    case mqttEnabled = "mqtt.enabled"
+    case mqttTopics = "mqtt.topics"
+    case mqttQoS = "mqtt.qos"
+    case mqttClientID = "mqtt.client_id"
+    case mqttProtocol = "mqtt.protocol"
+    case mqttKeepalive = "mqtt.keepalive"
+    case mqttReconnectMin = "mqtt.reconnect_min"
+    case mqttReconnectMax = "mqtt.reconnect_max"
+    case mqttReceiveMaximum = "mqtt.receive_maximum"
+    case mqttSessionExpiry = "mqtt.session_expiry"
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
@@ -57,6 +67,16 @@ public enum SettingKey: String, CaseIterable, Sendable {
     /// Whether the value is a secret: masked in descriptions and access logs, never echoed
     /// in error messages.
     public var isSecret: Bool { self == .httpToken }
+
+    /// For the keys that take a list (in the file also as a YAML list), an example item for
+    /// messages; nil for single-value keys.
+    var listItemExample: String? {
+        switch self {
+        case .storeResolutions: "10s"
+        case .mqttTopics: "sensors/#"
+        default: nil
+        }
+    }
 
     /// The prefix added to every key before `EnvironmentVariablesProvider` maps it to a name.
     static let environmentPrefix = "sensorhub"

@@ -41,6 +41,44 @@ public struct Settings: Sendable, Equatable {
     public struct MQTT: Sendable, Equatable {
         /// `mqtt.url` (flag `--mqtt-url`). Default `mqtt://127.0.0.1:1883`.
         public var url: MQTTURL
+        /// `mqtt.enabled`: whether to connect to the broker at all; false runs HTTP ingest
+        /// only (the other `mqtt.*` keys are still validated). `true` or `false` (also
+        /// `yes`/`no`, `1`/`0`). Default true.
+        public var enabled: Bool
+        /// `mqtt.topics`: the topic filters to subscribe to, in the order given; at least one,
+        /// no duplicates, each a valid MQTT filter (non-empty, no NUL, at most 65 535 bytes,
+        /// `#` alone in the last level, `+` alone in its level). Comma-separated, or a YAML
+        /// list in the file (the only way to give a filter containing a comma).
+        /// Default `sensors/#`.
+        public var topics: [String]
+        /// `mqtt.qos`: the maximum QoS requested for every subscription, 0–2. Default 1.
+        public var qos: Int
+        /// `mqtt.client_id`: the client identifier sent in CONNECT, 1–128 characters from
+        /// `A-Z a-z 0-9 . _ -` (MQTT 3.1.1 brokers need only accept 23 letters and digits).
+        /// Default `sensorhub-` + this host's name (`ProcessInfo.hostName`, other characters
+        /// replaced by `-`): stable across restarts, so the daemon finds its session again.
+        public var clientID: String
+        /// `mqtt.protocol`: `5` or `3.1.1` (also written `311`). Default `5`.
+        public var protocolVersion: MQTTProtocol
+        /// `mqtt.keepalive`: the longest silence before client and broker ping each other,
+        /// whole seconds from 5 s to 65 535 s (CONNECT carries a 16-bit count of seconds).
+        /// Default 60 s.
+        public var keepalive: Duration
+        /// `mqtt.reconnect_min`: the first delay before reconnecting after the connection
+        /// is lost or refused; later delays grow up to `mqtt.reconnect_max`. At least 10 ms.
+        /// Default 500 ms.
+        public var reconnectMin: Duration
+        /// `mqtt.reconnect_max`: the longest delay between reconnection attempts, at least
+        /// `mqtt.reconnect_min`. Default 30 s.
+        public var reconnectMax: Duration
+        /// `mqtt.receive_maximum`: MQTT 5 Receive Maximum, how many QoS 1 and 2 messages the
+        /// broker may send before we acknowledge them, 1–65 535. Default 100.
+        public var receiveMaximum: Int
+        /// `mqtt.session_expiry`: MQTT 5 Session Expiry Interval, how long the broker keeps
+        /// our session (subscriptions and queued QoS 1 and 2 messages) after we disconnect;
+        /// whole seconds from 0 s (the session ends with the connection) to 4 294 967 295 s
+        /// (never expires). Default 1 day.
+        public var sessionExpiry: Duration
     }
 
     /// `pipeline.*`: ingest sharding and back-pressure.
@@ -77,7 +115,19 @@ public struct Settings: Sendable, Equatable {
         Settings(
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions),
             http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
-            mqtt: MQTT(url: MQTTURL(host: "127.0.0.1", port: 1883)),
+            mqtt: MQTT(
+                url: MQTTURL(host: "127.0.0.1", port: 1883),
+                enabled: true,
+                topics: ["sensors/#"],
+                qos: 1,
+                clientID: defaultClientID,
+                protocolVersion: .v5,
+                keepalive: .seconds(60),
+                reconnectMin: .milliseconds(500),
+                reconnectMax: .seconds(30),
+                receiveMaximum: 100,
+                sessionExpiry: .seconds(86_400)
+            ),
             pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000),
             log: Log(level: .info, format: .text)
         )
@@ -85,6 +135,9 @@ public struct Settings: Sendable, Equatable {
 
     private static let defaultResolutions: [Resolution] =
         [10, 60, 3_600].compactMap { Resolution(seconds: $0) }
+
+    /// `sensorhub-` + this host's name, sanitised (see ``MQTTClientID/defaultID(hostName:)``).
+    static let defaultClientID = MQTTClientID.defaultID(hostName: ProcessInfo.processInfo.hostName)
 
     /// The effective value of `key` as text, in the form the sources accept, secrets in clear.
     func text(of key: SettingKey) -> String? {
@@ -98,6 +151,16 @@ public struct Settings: Sendable, Equatable {
         case .httpMaxBody: ByteSize.format(http.maxBodyBytes)
         case .httpQueueWait: DurationText.format(http.queueWait)
         case .mqttURL: mqtt.url.description
+        case .mqttEnabled: String(mqtt.enabled)
+        case .mqttTopics: mqtt.topics.joined(separator: ",")
+        case .mqttQoS: String(mqtt.qos)
+        case .mqttClientID: mqtt.clientID
+        case .mqttProtocol: mqtt.protocolVersion.rawValue
+        case .mqttKeepalive: DurationText.format(mqtt.keepalive)
+        case .mqttReconnectMin: DurationText.format(mqtt.reconnectMin)
+        case .mqttReconnectMax: DurationText.format(mqtt.reconnectMax)
+        case .mqttReceiveMaximum: String(mqtt.receiveMaximum)
+        case .mqttSessionExpiry: DurationText.format(mqtt.sessionExpiry)
         case .pipelineShards: String(pipeline.shards)
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
         case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)

@@ -15,8 +15,19 @@ import Testing
         #expect(settings.http.maxBodyBytes == 8 * 1024 * 1024)
         #expect(settings.http.queueWait == .milliseconds(250))
         #expect(settings.mqtt.url == MQTTURL(host: "127.0.0.1", port: 1883))
+        #expect(settings.mqtt.enabled == true)
+        #expect(settings.mqtt.topics == ["sensors/#"])
+        #expect(settings.mqtt.qos == 1)
+        #expect(settings.mqtt.clientID == MQTTClientID.defaultID(hostName: ProcessInfo.processInfo.hostName))
+        #expect(settings.mqtt.protocolVersion == .v5)
+        #expect(settings.mqtt.keepalive == .seconds(60))
+        #expect(settings.mqtt.reconnectMin == .milliseconds(500))
+        #expect(settings.mqtt.reconnectMax == .seconds(30))
+        #expect(settings.mqtt.receiveMaximum == 100)
+        #expect(settings.mqtt.sessionExpiry == .seconds(86_400))
         #expect(settings.pipeline.shards == max(1, ProcessInfo.processInfo.activeProcessorCount))
         #expect(settings.pipeline.queueCapacity == 65_536)
+        #expect(settings.pipeline.maxPendingBuckets == 100_000)
         #expect(settings.log.level == .info)
         #expect(settings.log.format == .text)
         #expect(settings == Settings.defaults)
@@ -36,7 +47,10 @@ import Testing
         #expect(names == [
             "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
-            "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_MQTT_URL", "SENSORHUB_PIPELINE_SHARDS",
+            "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
+            "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
+            "SENSORHUB_MQTT_RECONNECT_MIN", "SENSORHUB_MQTT_RECONNECT_MAX", "SENSORHUB_MQTT_RECEIVE_MAXIMUM",
+            "SENSORHUB_MQTT_SESSION_EXPIRY", "SENSORHUB_PIPELINE_SHARDS",
             "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
         ])
     }
@@ -47,16 +61,48 @@ import Testing
         #expect(SettingKey.httpPort.flag == "--http-port")
         #expect(SettingKey.mqttURL.flag == "--mqtt-url")
         #expect(SettingKey.logLevel.flag == "--log-level")
+        #expect(SettingKey.mqttClientID.flag == "--mqtt-client-id")
+        #expect(SettingKey.mqttReconnectMax.flag == "--mqtt-reconnect-max")
+    }
+
+    @Test func defaultClientIDIsSensorHubAndThisHostsName() throws {
+        let id = Settings.defaults.mqtt.clientID
+        #expect(id == MQTTClientID.defaultID(hostName: ProcessInfo.processInfo.hostName))
+        #expect(id.hasPrefix("sensorhub"))
+        #expect(Settings.defaults.mqtt.clientID == id, "the same on every call")
+        // The default is a value the setting itself accepts.
+        let settings = try Settings.load(file: nil, environment: ["SENSORHUB_MQTT_CLIENT_ID": id], flags: [:])
+        #expect(settings == Settings.defaults)
+    }
+
+    @Test(arguments: [
+        ("vm", "sensorhub-vm"),
+        ("edge-01.plant.example.com", "sensorhub-edge-01.plant.example.com"),
+        ("Build_Box", "sensorhub-Build_Box"),
+        ("my host", "sensorhub-my-host"),
+        ("hôte:1", "sensorhub-h-te-1"),
+        ("", "sensorhub"),
+    ])
+    func defaultClientIDReplacesCharactersMQTTDoesNotAllow(hostName: String, expected: String) {
+        #expect(MQTTClientID.defaultID(hostName: hostName) == expected)
+    }
+
+    @Test func defaultClientIDIsCutTo128Characters() {
+        let id = MQTTClientID.defaultID(hostName: String(repeating: "h", count: 200))
+        #expect(id == "sensorhub-" + String(repeating: "h", count: 118))
     }
 
     @Test func redactedDescriptionListsEveryKeyOnOneLine() throws {
         var settings = Settings.defaults
         settings.pipeline.shards = 3
+        settings.mqtt.clientID = "sensorhub-box"
         let line = settings.redactedDescription
         #expect(!line.contains("\n"))
         #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h "
             + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms "
-            + "mqtt.url=mqtt://127.0.0.1:1883 pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "
+            + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "
+            + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
+            + "mqtt.session_expiry=1d pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "
             + "log.level=info log.format=text")
     }
 

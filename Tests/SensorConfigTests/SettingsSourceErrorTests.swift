@@ -87,6 +87,17 @@ import Testing
         #expect(error?.description == "\(path): http.port: must be a single value, not a list (line 2)")
     }
 
+    @Test func topicsListItemsMustBeValues() throws {
+        let (error, path) = try fileError("mqtt:\n  topics:\n    - sensors/#\n    - [a, b]\n")
+        #expect(error?.description == "\(path): mqtt.topics: list items must be single values like sensors/# (line 4)")
+    }
+
+    @Test func unknownMQTTKeyListsTheSectionsKeys() throws {
+        let (error, path) = try fileError("mqtt:\n  topic: sensors/#\n")
+        #expect(error?.description == "\(path): unknown key \"mqtt.topic\" (line 2); keys of section mqtt are url, enabled, topics, "
+            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry")
+    }
+
     @Test func keyWithoutValueIsRejected() throws {
         let (error, path) = try fileError("http:\n  token:\n")
         #expect(error?.description

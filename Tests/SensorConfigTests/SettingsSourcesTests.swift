@@ -18,9 +18,22 @@ import Testing
           queue_wait: 2s
         mqtt:
           url: mqtt://user:pass@broker:1884
+          enabled: no
+          topics:
+            - plant/+/sensors/#
+            - "#"
+          qos: 2
+          client_id: edge-box.01
+          protocol: 3.1.1
+          keepalive: 2m
+          reconnect_min: 1s
+          reconnect_max: 5m
+          receive_maximum: 20
+          session_expiry: 0s
         pipeline:
           shards: 3
           queue_capacity: 1024
+          max_pending_buckets: 2000
         log:
           level: debug
           format: json
@@ -38,8 +51,19 @@ import Testing
         #expect(settings.http.maxBodyBytes == 65_536)
         #expect(settings.http.queueWait == .seconds(2))
         #expect(settings.mqtt.url == MQTTURL(host: "broker", port: 1884, username: "user", password: "pass"))
+        #expect(settings.mqtt.enabled == false)
+        #expect(settings.mqtt.topics == ["plant/+/sensors/#", "#"])
+        #expect(settings.mqtt.qos == 2)
+        #expect(settings.mqtt.clientID == "edge-box.01")
+        #expect(settings.mqtt.protocolVersion == .v311)
+        #expect(settings.mqtt.keepalive == .seconds(120))
+        #expect(settings.mqtt.reconnectMin == .seconds(1))
+        #expect(settings.mqtt.reconnectMax == .seconds(300))
+        #expect(settings.mqtt.receiveMaximum == 20)
+        #expect(settings.mqtt.sessionExpiry == .zero)
         #expect(settings.pipeline.shards == 3)
         #expect(settings.pipeline.queueCapacity == 1024)
+        #expect(settings.pipeline.maxPendingBuckets == 2000)
         #expect(settings.log.level == .debug)
         #expect(settings.log.format == .json)
     }
@@ -71,6 +95,59 @@ import Testing
         #expect(settings.store.resolutions.map(\.seconds) == [10, 60, 3_600], "sorted finest first")
     }
 
+    @Test func topicsAsCommaSeparatedStringInFile() throws {
+        let file = try TemporaryConfigFile("mqtt:\n  topics: sensors/#, alerts/+/high,$SYS/broker/#\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.mqtt.topics == ["sensors/#", "alerts/+/high", "$SYS/broker/#"], "in the order given")
+    }
+
+    @Test func topicsYAMLListKeepsCommasAndSpacesInsideFilters() throws {
+        let file = try TemporaryConfigFile("mqtt:\n  topics:\n    - \"site a/temp,humidity\"\n    - \"+\"\n    - a//b\n")
+        let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
+        #expect(settings.mqtt.topics == ["site a/temp,humidity", "+", "a//b"])
+    }
+
+    @Test(arguments: [
+        ("true", true), ("false", false), ("yes", true), ("no", false), ("1", true), ("0", false),
+        ("TRUE", true), ("No", false),
+    ])
+    func enabledAcceptsBooleanSpellings(text: String, expected: Bool) throws {
+        let fromFlag = try Settings.load(file: nil, environment: [:], flags: ["mqtt.enabled": text])
+        #expect(fromFlag.mqtt.enabled == expected)
+        let fromEnvironment = try Settings.load(file: nil, environment: ["SENSORHUB_MQTT_ENABLED": text], flags: [:])
+        #expect(fromEnvironment.mqtt.enabled == expected)
+        // Unquoted in YAML, where yes/no/true/false are booleans and 1/0 numbers: read as text.
+        let file = try TemporaryConfigFile("mqtt:\n  enabled: \(text)\n")
+        #expect(try Settings.load(file: file.path, environment: [:], flags: [:]).mqtt.enabled == expected)
+    }
+
+    @Test(arguments: [("5", MQTTProtocol.v5), ("3.1.1", .v311), ("311", .v311)])
+    func protocolAcceptsItsSpellings(text: String, expected: MQTTProtocol) throws {
+        let settings = try Settings.load(file: nil, environment: ["SENSORHUB_MQTT_PROTOCOL": text], flags: [:])
+        #expect(settings.mqtt.protocolVersion == expected)
+        let file = try TemporaryConfigFile("mqtt:\n  protocol: \(text)\n")
+        #expect(try Settings.load(file: file.path, environment: [:], flags: [:]).mqtt.protocolVersion == expected)
+    }
+
+    @Test func protocolLevelsAreTheCONNECTValues() {
+        #expect(MQTTProtocol.v5.protocolLevel == 5)
+        #expect(MQTTProtocol.v311.protocolLevel == 4)
+    }
+
+    @Test func reconnectDelaysMayBeEqualAndMinMayPassTheDefaultMaxWhenMaxIsRaised() throws {
+        let equal = try Settings.load(
+            file: nil,
+            environment: ["SENSORHUB_MQTT_RECONNECT_MIN": "2s", "SENSORHUB_MQTT_RECONNECT_MAX": "2s"],
+            flags: [:]
+        )
+        #expect(equal.mqtt.reconnectMin == .seconds(2))
+        #expect(equal.mqtt.reconnectMax == .seconds(2))
+        let file = try TemporaryConfigFile("mqtt:\n  reconnect_min: 1m\n")
+        let raised = try Settings.load(file: file.path, environment: [:], flags: ["mqtt.reconnect_max": "5m"])
+        #expect(raised.mqtt.reconnectMin == .seconds(60))
+        #expect(raised.mqtt.reconnectMax == .seconds(300))
+    }
+
     @Test func environmentOverridesFile() throws {
         let file = try TemporaryConfigFile(Self.fullFile)
         let settings = try Settings.load(
@@ -82,9 +159,13 @@ import Testing
                 "SENSORHUB_HTTP_TOKEN": "env-token",
                 "SENSORHUB_PIPELINE_QUEUE_CAPACITY": "4096",
                 "SENSORHUB_LOG_LEVEL": "error",
+                "SENSORHUB_MQTT_ENABLED": "true",
+                "SENSORHUB_MQTT_TOPICS": "a/#,b/+",
             ],
             flags: [:]
         )
+        #expect(settings.mqtt.enabled == true)
+        #expect(settings.mqtt.topics == ["a/#", "b/+"], "the variable's list replaces the file's")
         #expect(settings.http.port == 7070)
         #expect(settings.store.flushInterval == .seconds(2))
         #expect(settings.store.resolutions.map(\.seconds) == [30, 3_600])
@@ -129,7 +210,10 @@ import Testing
         let sample: [SettingKey: String] = [
             .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
             .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
-            .httpQueueWait: "0ms", .mqttURL: "mqtt://h:1", .pipelineShards: "7",
+            .httpQueueWait: "0ms", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
+            .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
+            .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
+            .mqttSessionExpiry: "0ms", .pipelineShards: "7",
             .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000", .logLevel: "trace", .logFormat: "json",
         ]
         let text = try #require(sample[key])
@@ -158,6 +242,16 @@ import Testing
         case .httpMaxBody: "1GiB"
         case .httpQueueWait: "5m"
         case .mqttURL: "mqtt://b:2"
+        case .mqttEnabled: "false"
+        case .mqttTopics: "x"
+        case .mqttQoS: "0"
+        case .mqttClientID: "c"
+        case .mqttProtocol: "3.1.1"
+        case .mqttKeepalive: "5s"
+        case .mqttReconnectMin: "30s"
+        case .mqttReconnectMax: "500ms"
+        case .mqttReceiveMaximum: "1"
+        case .mqttSessionExpiry: "4294967295s"
         case .pipelineShards: "1024"
         case .pipelineQueueCapacity: "1"
         case .pipelineMaxPendingBuckets: "1000"
@@ -168,11 +262,15 @@ import Testing
 
     @Test func yamlScalarsOfOtherTypesAreReadAsText() throws {
         // Unquoted YAML numbers are fine where a number is expected ...
-        let file = try TemporaryConfigFile("http:\n  port: 8081\n  max_body: 1024\npipeline:\n  shards: 2\n")
+        let file = try TemporaryConfigFile(
+            "http:\n  port: 8081\n  max_body: 1024\npipeline:\n  shards: 2\nmqtt:\n  qos: 0\n  receive_maximum: 10\n"
+        )
         let settings = try Settings.load(file: file.path, environment: [:], flags: [:])
         #expect(settings.http.port == 8081)
         #expect(settings.http.maxBodyBytes == 1024)
         #expect(settings.pipeline.shards == 2)
+        #expect(settings.mqtt.qos == 0)
+        #expect(settings.mqtt.receiveMaximum == 10)
         // ... and quoted ones too.
         let quoted = try TemporaryConfigFile("http:\n  port: \"8082\"\n")
         #expect(try Settings.load(file: quoted.path, environment: [:], flags: [:]).http.port == 8082)

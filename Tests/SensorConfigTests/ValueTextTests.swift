@@ -41,6 +41,18 @@ import Testing
         #expect(ByteSize.format(bytes) == expected)
     }
 
+    /// The valid examples of MQTT 3.1.1 and 5, section 4.7.
+    @Test(arguments: ["#", "+", "+/+", "/+", "/", "sport/#", "sport/tennis/#", "sport/+/player1", "+/tennis/#",
+                      "a//b", "/finance", "$SYS/#", "$share/group/sensors/#", "capteurs/é/température"])
+    func validTopicFiltersAreAccepted(filter: String) {
+        #expect(TopicFilter.problem(in: filter) == nil)
+    }
+
+    @Test(arguments: ["sport/tennis#", "sport/tennis/#/ranking", "sport+", "sport/+tennis", "#/a", "a/##", "++"])
+    func wildcardsOutsideTheirOwnLevelAreRejected(filter: String) {
+        #expect(TopicFilter.problem(in: filter) != nil)
+    }
+
     @Test func mqttURLWithoutPortUses1883() throws {
         let url = try MQTTURL.parse("mqtt://broker.local").get()
         #expect(url == MQTTURL(host: "broker.local", port: 1883))

@@ -70,7 +70,8 @@ struct ConfigFile {
     }
 
     /// Rejects anything but a mapping of known sections, each a mapping of known keys whose
-    /// values are scalars (or, for `store.resolutions`, a list of scalars), with no nulls.
+    /// values are scalars (or, for a list key such as `store.resolutions`, a list of
+    /// scalars), with no nulls.
     private static func checkShape(_ root: Node, source: SettingsError.Source) throws(SettingsError) {
         func fail(_ problem: String, key: String? = nil) -> SettingsError {
             SettingsError(source: source, key: key, problem: problem)
@@ -108,9 +109,9 @@ struct ConfigFile {
             if value.null != nil {
                 throw fail("has no value\(at(value)); give one or remove the line to use the default", key.rawValue)
             }
-        case .sequence(let sequence) where key == .storeResolutions:
+        case .sequence(let sequence) where key.listItemExample != nil:
             for item in sequence where item.scalar == nil || item.null != nil {
-                throw fail("list items must be single values like 10s\(at(item))", key.rawValue)
+                throw fail("list items must be single values like \(key.listItemExample ?? "")\(at(item))", key.rawValue)
             }
         case .sequence:
             throw fail("must be a single value, not a list\(at(value))", key.rawValue)

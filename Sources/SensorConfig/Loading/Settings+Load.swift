@@ -94,6 +94,27 @@ private struct SettingsLoader {
             settings.http.queueWait = value
         }
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
+        if let value = try read(.mqttEnabled, parse: ValueRules.bool) { settings.mqtt.enabled = value }
+        if let value = try read(.mqttTopics, parseRaw: ValueRules.topicFilters) { settings.mqtt.topics = value }
+        if let value = try read(.mqttQoS, parse: { ValueRules.count($0, within: 0...2, what: "QoS level") }) {
+            settings.mqtt.qos = value
+        }
+        if let value = try read(.mqttClientID, parse: ValueRules.clientID) { settings.mqtt.clientID = value }
+        if let value = try read(.mqttProtocol, parse: ValueRules.mqttProtocol) { settings.mqtt.protocolVersion = value }
+        if let value = try read(.mqttKeepalive, parse: {
+            ValueRules.duration($0, minimum: .seconds(5), maximum: .seconds(65_535), wholeSeconds: true)
+        }) {
+            settings.mqtt.keepalive = value
+        }
+        try readReconnectDelays(into: &settings)
+        if let value = try read(.mqttReceiveMaximum, parse: { ValueRules.count($0, within: 1...65_535, what: "receive maximum") }) {
+            settings.mqtt.receiveMaximum = value
+        }
+        if let value = try read(.mqttSessionExpiry, parse: {
+            ValueRules.duration($0, minimum: .zero, maximum: .seconds(4_294_967_295), wholeSeconds: true)
+        }) {
+            settings.mqtt.sessionExpiry = value
+        }
         if let value = try read(.pipelineShards, parse: { ValueRules.count($0, within: 1...1_024, what: "shard count") }) {
             settings.pipeline.shards = value
         }
@@ -112,6 +133,39 @@ private struct SettingsLoader {
         return settings
     }
 
+    /// `mqtt.reconnect_min` and `mqtt.reconnect_max`, each at least 10 ms, and max not below
+    /// min. The error names the key a source set (max when both are set) and says where the
+    /// other key's value comes from.
+    private func readReconnectDelays(into settings: inout Settings) throws(SettingsError) {
+        // Keep the text as written, to quote it if the pair is out of order.
+        let delay = { (text: String) in ValueRules.duration(text, minimum: .milliseconds(10)).map { (value: $0, text: text) } }
+        let low = try located(.mqttReconnectMin, parse: delay)
+        let high = try located(.mqttReconnectMax, parse: delay)
+        if let low { settings.mqtt.reconnectMin = low.value.value }
+        if let high { settings.mqtt.reconnectMax = high.value.value }
+        guard settings.mqtt.reconnectMax < settings.mqtt.reconnectMin else { return }
+
+        let minKey = SettingKey.mqttReconnectMin.rawValue
+        let maxKey = SettingKey.mqttReconnectMax.rawValue
+        if let high {
+            let other = low.map { "\(ValueRules.quoted($0.value.text)) from \(source(of: $0.source, key: .mqttReconnectMin))" }
+                ?? "\(DurationText.format(settings.mqtt.reconnectMin)) by default"
+            throw SettingsError(
+                source: source(of: high.source, key: .mqttReconnectMax),
+                key: maxKey,
+                problem: "\(ValueRules.quoted(high.value.text)) is shorter than \(minKey) (\(other)); \(maxKey) must be at least \(minKey)"
+            )
+        }
+        if let low {
+            throw SettingsError(
+                source: source(of: low.source, key: .mqttReconnectMin),
+                key: minKey,
+                problem: "\(ValueRules.quoted(low.value.text)) is longer than \(maxKey) (\(DurationText.format(settings.mqtt.reconnectMax)) by default); "
+                    + "\(minKey) must be at most \(maxKey)"
+            )
+        }
+    }
+
     // MARK: Reading through ConfigReader
 
     /// Reads `key` and parses it with `parse`, which returns the problem (without source or
@@ -125,7 +179,22 @@ private struct SettingsLoader {
         _ key: SettingKey,
         parse: (String) -> Result<Value, Problem>
     ) throws(SettingsError) -> Value? {
-        try read(key, parseRaw: { raw in
+        try located(key, parse: parse)?.value
+    }
+
+    private func read<Value>(
+        _ key: SettingKey,
+        parseRaw: (RawValue) -> Result<Value, Problem>
+    ) throws(SettingsError) -> Value? {
+        try located(key, parseRaw: parseRaw)?.value
+    }
+
+    /// ``read(_:parse:)`` that also says which source (index in `kinds`) gave the value.
+    private func located<Value>(
+        _ key: SettingKey,
+        parse: (String) -> Result<Value, Problem>
+    ) throws(SettingsError) -> (value: Value, source: Int)? {
+        try located(key, parseRaw: { raw in
             switch raw {
             case .text(let text): parse(text)
             case .list: .failure(Problem("must be a single value, not a list"))
@@ -133,10 +202,10 @@ private struct SettingsLoader {
         })
     }
 
-    private func read<Value>(
+    private func located<Value>(
         _ key: SettingKey,
         parseRaw: (RawValue) -> Result<Value, Problem>
-    ) throws(SettingsError) -> Value? {
+    ) throws(SettingsError) -> (value: Value, source: Int)? {
         guard let (raw, index) = try fetch(key, from: merged, firstSource: 0) else { return nil }
         let value = try parsed(raw, of: key, from: index, with: parseRaw)
         for lower in kinds.indices.dropFirst(index + 1) {
@@ -144,7 +213,7 @@ private struct SettingsLoader {
                 _ = try parsed(shadowed, of: key, from: lower, with: parseRaw)
             }
         }
-        return value
+        return (value, index)
     }
 
     private func parsed<Value>(
@@ -162,9 +231,10 @@ private struct SettingsLoader {
     /// Looks `key` up through `reader`, whose providers are `kinds[firstSource...]` in
     /// order; returns the raw value and the index (in `kinds`) of the source that has it.
     ///
-    /// Reads text. `store.resolutions` may be a YAML list in the file: the YAML snapshot then
-    /// refuses to give it as text (a provider error, which the reader's optional getter
-    /// swallows but the recorder sees), and only then is it read as a list.
+    /// Reads text. A list key (`store.resolutions`, `mqtt.topics`) may be a YAML list in the
+    /// file: the YAML snapshot then refuses to give it as text (a provider error, which the
+    /// reader's optional getter swallows but the recorder sees), and only then is it read as
+    /// a list.
     private func fetch(
         _ key: SettingKey,
         from reader: ConfigReader,
@@ -180,7 +250,7 @@ private struct SettingsLoader {
             guard let text else { throw unreadable(key, from: index, "is not text") }
             return (.text(text), index)
         case .failed(let index, let error):
-            guard key == .storeResolutions, case .file = kinds[index] else { throw unreadable(key, from: index, error) }
+            guard key.listItemExample != nil, case .file = kinds[index] else { throw unreadable(key, from: index, error) }
             let list = reader.stringArray(forKey: configKey)
             guard case .found(let listIndex) = lookup(recorder.take(), firstSource: firstSource), let list else {
                 throw unreadable(key, from: index, error)

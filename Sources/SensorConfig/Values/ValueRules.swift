@@ -1,7 +1,8 @@
 internal import Foundation
 internal import SensorCore
 
-/// A value as a source holds it: text, or (only `store.resolutions` in the file) a list.
+/// A value as a source holds it: text, or (only a list key, `store.resolutions` or
+/// `mqtt.topics`, in the file) a list.
 enum RawValue {
     case text(String)
     case list([String])
@@ -16,7 +17,7 @@ struct Problem: Error {
 /// The rules every setting's text must follow, one function per kind of value; each
 /// returns the value or the problem, never repeating a secret.
 enum ValueRules {
-    private static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
@@ -50,14 +51,36 @@ enum ValueRules {
         return .success(text)
     }
 
-    static func duration(_ text: String, minimum: Duration) -> Result<Duration, Problem> {
+    /// `wholeSeconds` for values the protocol counts in seconds (MQTT keepalive and session
+    /// expiry), so that `1500ms` is an error rather than silently cut to `1s`.
+    static func duration(
+        _ text: String,
+        minimum: Duration,
+        maximum: Duration? = nil,
+        wholeSeconds: Bool = false
+    ) -> Result<Duration, Problem> {
         guard let duration = DurationText.parse(text) else {
             return .failure(Problem("\(quoted(text)) is not a duration: expected \(DurationText.accepted)"))
         }
         guard duration >= minimum else {
             return .failure(Problem("\(quoted(text)) is too short: must be at least \(DurationText.format(minimum))"))
         }
+        if let maximum, duration > maximum {
+            return .failure(Problem("\(quoted(text)) is too long: must be at most \(DurationText.format(maximum))"))
+        }
+        if wholeSeconds, duration.components.attoseconds != 0 {
+            return .failure(Problem("\(quoted(text)) is not a whole number of seconds"))
+        }
         return .success(duration)
+    }
+
+    /// `true`/`false`, also `yes`/`no` and `1`/`0`, in any case.
+    static func bool(_ text: String) -> Result<Bool, Problem> {
+        switch text.lowercased() {
+        case "true", "yes", "1": .success(true)
+        case "false", "no", "0": .success(false)
+        default: .failure(Problem("\(quoted(text)) is not a boolean: expected true or false (also yes/no or 1/0)"))
+        }
     }
 
     static func size(_ text: String, within range: ClosedRange<Int>, rangeText: String) -> Result<Int, Problem> {
@@ -89,6 +112,62 @@ enum ValueRules {
         return .success(value)
     }
 
+    static func mqttProtocol(_ text: String) -> Result<MQTTProtocol, Problem> {
+        guard let value = MQTTProtocol(text: text) else {
+            return .failure(Problem("\(quoted(text)) is not an MQTT protocol version: expected 5 or 3.1.1 (also written 311)"))
+        }
+        return .success(value)
+    }
+
+    static func clientID(_ text: String) -> Result<String, Problem> {
+        if text.isEmpty { return .failure(Problem("must not be empty")) }
+        guard text.unicodeScalars.allSatisfy(MQTTClientID.isAllowed) else {
+            return .failure(Problem("\(quoted(text)) is not a valid client ID: use only A-Z, a-z, 0-9, '.', '_' and '-'"))
+        }
+        guard text.unicodeScalars.count <= MQTTClientID.maximumLength else {
+            return .failure(Problem("\(quoted(text)) is too long: a client ID has at most \(MQTTClientID.maximumLength) characters"))
+        }
+        return .success(text)
+    }
+
+    /// In the order given; empty lists, empty items and duplicates are rejected. Text is a
+    /// comma-separated list (`sensors/#,alerts/+/high`, spaces around items dropped); a
+    /// filter containing a comma can only be given as a YAML list in the file.
+    static func topicFilters(_ raw: RawValue) -> Result<[String], Problem> {
+        let items = listItems(raw)
+        if items.isEmpty || items == [""] { return .failure(Problem("must list at least one topic filter (e.g. sensors/#)")) }
+        for item in items where item.isEmpty {
+            return .failure(Problem("has an empty item in \(quoted(items.joined(separator: ",")))"))
+        }
+        var seen: Set<String> = []
+        for item in items {
+            switch TopicFilter.problem(in: item) {
+            case .tooLong?:
+                return .failure(Problem("has a topic filter longer than \(TopicFilter.maximumBytes) bytes"))
+            case let reason?:
+                // A NUL is shown as \0 so the message stays one printable line.
+                let shown = quoted(item).replacingOccurrences(of: "\0", with: "\\0")
+                return .failure(Problem("\(shown) is not a valid topic filter: \(reason.text)"))
+            case nil:
+                break
+            }
+            if !seen.insert(item).inserted {
+                return .failure(Problem("lists the same topic filter twice (\(quoted(item)))"))
+            }
+        }
+        return .success(items)
+    }
+
+    /// The items of a list value: a YAML list as is, text split at commas and trimmed.
+    private static func listItems(_ raw: RawValue) -> [String] {
+        switch raw {
+        case .text(let text):
+            text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        case .list(let list):
+            list
+        }
+    }
+
     static func mqttURL(_ text: String) -> Result<MQTTURL, Problem> {
         MQTTURL.parse(text).mapError { Problem("\(quoted(MQTTURL.masked(text))) \($0.reason)") }
     }
@@ -96,13 +175,7 @@ enum ValueRules {
     /// Finest first; empty lists, empty items and duplicates (`60s` and `1m`) are rejected.
     /// Text is a comma-separated list (`10s,1m,1h`, spaces around items allowed).
     static func resolutions(_ raw: RawValue) -> Result<[Resolution], Problem> {
-        let items: [String]
-        switch raw {
-        case .text(let text):
-            items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        case .list(let list):
-            items = list
-        }
+        let items = listItems(raw)
         if items.isEmpty || items == [""] { return .failure(Problem("must list at least one resolution (e.g. 10s,1m,1h)")) }
         for item in items where item.isEmpty {
             return .failure(Problem("has an empty item in \(quoted(items.joined(separator: ",")))"))
