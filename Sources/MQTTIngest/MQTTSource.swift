@@ -40,14 +40,8 @@ public final class MQTTSource: Service, Sendable {
     private let reconnects = Counter(label: "sensorhub_mqtt_reconnects_total")
     private let connectedGauge = Gauge(label: "sensorhub_mqtt_connected")
 
-    /// libmosquitto wants one process-wide init before the first client.
-    private static let libraryReady: Bool = {
-        mosquitto_lib_init()
-        return true
-    }()
-
     public init(configuration: MQTTSourceConfiguration, pipeline: Pipeline, logger: Logger) throws(MQTTSourceError) {
-        _ = Self.libraryReady
+        _ = MosquittoLibrary.ready
         guard let handle = mosquitto_new(configuration.clientID, false, nil) else {
             throw MQTTSourceError("cannot create an MQTT client: \(String(cString: strerror(errno)))")
         }

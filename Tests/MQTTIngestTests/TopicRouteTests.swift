@@ -2,9 +2,12 @@ import Testing
 import SensorCore
 @testable import MQTTIngest
 
-private func format(_ payload: String, on topic: String) throws(DecodeError) -> PayloadFormat {
+private func format(_ payload: String, on topic: String) throws -> PayloadFormat {
     let bytes = Array(payload.utf8)
-    return try bytes.withUnsafeBytes { buffer throws(DecodeError) in try TopicRoute(topic: topic).format(of: buffer) }
+    let result = bytes.withUnsafeBytes { buffer in
+        Result { () throws(DecodeError) in try TopicRoute(topic: topic).format(of: buffer) }
+    }
+    return try result.get()
 }
 
 @Suite struct TopicRouteTests {

@@ -3,10 +3,15 @@ import SensorConfig
 
 /// Translates the daemon's settings into the MQTT source's configuration.
 enum MQTTSetup {
-    static func configuration(from settings: Settings) -> MQTTSourceConfiguration {
-        let url = settings.mqtt.url
+    /// The source's configuration, or nil when `mqtt.enabled` is false (HTTP only).
+    static func configuration(from settings: Settings) -> MQTTSourceConfiguration? {
+        let mqtt = settings.mqtt
+        guard mqtt.enabled else { return nil }
         return MQTTSourceConfiguration(
-            host: url.host, port: url.port, username: url.username, password: url.password,
-            clientID: "sensorhub")
+            host: mqtt.url.host, port: mqtt.url.port, username: mqtt.url.username, password: mqtt.url.password,
+            topics: mqtt.topics, qos: mqtt.qos, clientID: mqtt.clientID,
+            protocolVersion: mqtt.protocolVersion == .v5 ? .v5 : .v311,
+            keepalive: mqtt.keepalive, reconnectMin: mqtt.reconnectMin, reconnectMax: mqtt.reconnectMax,
+            receiveMaximum: mqtt.receiveMaximum, sessionExpiry: mqtt.sessionExpiry)
     }
 }

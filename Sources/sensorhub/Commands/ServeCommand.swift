@@ -55,31 +55,32 @@ struct ServeCommand: AsyncParsableCommand {
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
                 maxPendingBuckets: settings.pipeline.maxPendingBuckets),
             store: store, logger: logger)
-        let mqtt: MQTTSource
-        do {
-            mqtt = try MQTTSource(configuration: MQTTSetup.configuration(from: settings), pipeline: pipeline, logger: logger)
-        } catch {
-            throw CommandFailure.fail("\(error)")
+        let mqtt: MQTTSource?
+        if let mqttConfiguration = MQTTSetup.configuration(from: settings) {
+            do {
+                mqtt = try MQTTSource(configuration: mqttConfiguration, pipeline: pipeline, logger: logger)
+            } catch {
+                throw CommandFailure.fail("\(error)")
+            }
+        } else {
+            mqtt = nil
         }
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
                 host: settings.http.host, port: settings.http.port, token: settings.http.token,
                 maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait),
             pipeline: pipeline, store: store, registry: registry, logger: logger,
-            mqttState: { mqtt.connectionState.description },
+            mqttState: { [mqtt] in mqtt?.connectionState.description },
             onListening: { host, port in logger.info("listening http=\(host):\(port)") })
 
         // Services stop in reverse order: HTTP and MQTT first (no new readings; MQTT
         // disconnects keeping its session), then the pipeline drains its queues and writes
         // the last buckets.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        if let mqtt { services.append(.init(service: mqtt)) }
+        services.append(.init(service: http))
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: pipeline),
-                .init(service: mqtt),
-                .init(service: http),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -5,7 +5,7 @@ import Foundation
 final class Broker {
     let port: Int
     let folder: URL
-    private var process: Process?
+    private var pid: pid_t = 0
 
     init(port: Int? = nil) async throws {
         self.port = try port ?? FreePort.pick()
@@ -33,25 +33,26 @@ final class Broker {
     func start() throws {
         let config = folder.appendingPathComponent("mosquitto.conf")
         try configuration().write(to: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        process.arguments = ["-c", config.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        pid = try ChildProcess.spawn("/usr/sbin/mosquitto", ["-c", config.path])
         let deadline = Date().addingTimeInterval(10)
         while !FreePort.accepts(port) {
-            guard Date() < deadline, process.isRunning else { throw BrokerError.notListening(port) }
+            guard Date() < deadline, ChildProcess.isRunning(pid) else { throw BrokerError.notListening(port) }
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
-    /// Stops mosquitto (SIGTERM: it saves its persistence file).
+    /// Stops mosquitto with SIGTERM (it saves its persistence file), SIGKILL after 10 s.
     func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        guard pid > 0 else { return }
+        ChildProcess.terminate(pid, grace: 10)
+        pid = 0
+    }
+
+    /// Kills mosquitto at once (SIGKILL): a crash, nothing saved since its last autosave.
+    func kill() {
+        guard pid > 0 else { return }
+        ChildProcess.terminate(pid, grace: 0)
+        pid = 0
     }
 
     /// Publishes one message with mosquitto_pub and waits for it (QoS 1/2 acknowledged).
