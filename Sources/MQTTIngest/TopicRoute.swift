@@ -16,15 +16,23 @@ public struct TopicRoute: Sendable, Equatable {
     public let metric: String?
 
     public init(topic: String) {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
-        switch levels.count {
-        case 3:
-            form = .deviceAndMetric
-            device = String(levels[1])
-            metric = String(levels[2])
+        // Per message on the hot path: find the separators in the UTF-8 view, slice once.
+        let utf8 = topic.utf8
+        var separators: [String.Index] = []
+        separators.reserveCapacity(3)
+        var index = utf8.startIndex
+        while index != utf8.endIndex, separators.count < 3 {
+            if utf8[index] == UInt8(ascii: "/") { separators.append(index) }
+            index = utf8.index(after: index)
+        }
+        switch separators.count {
         case 2:
+            form = .deviceAndMetric
+            device = String(topic[topic.index(after: separators[0])..<separators[1]])
+            metric = String(topic[topic.index(after: separators[1])...])
+        case 1:
             form = .deviceOnly
-            device = String(levels[1])
+            device = String(topic[topic.index(after: separators[0])...])
             metric = nil
         default:
             form = .selfDescribing

@@ -175,6 +175,12 @@ public final class Pipeline: Service, Sendable {
     private func partition(_ readings: [Reading]) -> [[Reading]] {
         let count = UInt64(shards.count)
         if count == 1 { return [readings] }
+        // One series (every single-reading MQTT message): no per-shard arrays to build.
+        if let first = readings.first, readings.allSatisfy({ $0.device == first.device && $0.metric == first.metric }) {
+            var parts = [[Reading]](repeating: [], count: shards.count)
+            parts[Int(first.series.stableHash % count)] = readings
+            return parts
+        }
         var parts = [[Reading]](repeating: [], count: shards.count)
         for reading in readings {
             parts[Int(reading.series.stableHash % count)].append(reading)

@@ -16,6 +16,12 @@ struct Shard: Sendable {
                 requestFlush()
                 await aggregator.waitForDrain(below: pendingBucketLimit)
             }
+            // A trickle of tiny batches (one MQTT message each) would wake this task once
+            // per reading; a millisecond's pause lets them gather, so wake-ups stay under
+            // a thousand a second. Large batches go straight on.
+            if batches.count < 8, batches.reduce(0, { $0 + $1.count }) < 64 {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
         }
     }
 }
