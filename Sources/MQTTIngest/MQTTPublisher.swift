@@ -24,6 +24,8 @@ public final class MQTTPublisher: Sendable {
         // Let libmosquitto keep up to 1000 QoS > 0 messages in flight; the caller bounds
         // what it queues beyond that with `waitUntilInFlight(atMost:)`.
         mosquitto_max_inflight_messages_set(handle, 1_000)
+        // After a lost connection the network thread retries every second.
+        mosquitto_reconnect_delay_set(handle, 1, 1, false)
         if let username { mosquitto_username_pw_set(handle, username, password) }
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_publish_callback_set(handle) { _, userData, _ in
@@ -60,13 +62,20 @@ public final class MQTTPublisher: Sendable {
     /// Messages the broker has acknowledged so far.
     public var acknowledged: Int { acknowledgedCount.load(ordering: .relaxed) }
 
-    /// Queues one message for sending.
-    public func publish(topic: String, payload: [UInt8], qos: Int) throws(MQTTSourceError) {
-        let code = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), false)
-        }
-        guard code == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MQTTSourceError("publishing to \(topic) failed: \(String(cString: mosquitto_strerror(code)))")
+    /// Queues one message for sending. While the connection is down (a broker restart)
+    /// it waits for libmosquitto's network thread to reconnect, up to `reconnectTimeout`;
+    /// messages already queued but unacknowledged are resent by libmosquitto itself.
+    public func publish(topic: String, payload: [UInt8], qos: Int, reconnectTimeout: Duration = .seconds(60)) throws(MQTTSourceError) {
+        let deadline = ContinuousClock.now + reconnectTimeout
+        while true {
+            let code = payload.withUnsafeBytes { bytes in
+                mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), false)
+            }
+            if code == MOSQ_ERR_SUCCESS.rawValue { return }
+            guard code == MOSQ_ERR_NO_CONN.rawValue, ContinuousClock.now < deadline else {
+                throw MQTTSourceError("publishing to \(topic) failed: \(String(cString: mosquitto_strerror(code)))")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 

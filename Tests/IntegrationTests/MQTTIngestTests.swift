@@ -195,4 +195,52 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         #expect(total >= 10_000, "\(total) of 10000 counted")
         #expect(result.count == 20)
     }
+
+    @Test func brokerRestartMidStreamLosesNoAcknowledgedReading() async throws {
+        let broker = try await Broker()
+        defer { broker.cleanUp() }
+        let daemon = try await Daemon(name: "mqtt-midstream", arguments: ["--mqtt-url", broker.url], environment: [
+            "SENSORHUB_MQTT_RECONNECT_MIN": "50ms", "SENSORHUB_MQTT_RECONNECT_MAX": "200ms",
+        ])
+        defer { daemon.cleanUp() }
+        try await waitForMQTT(daemon, "connected")
+        // About 3 s of publishing; the broker goes down and comes back in the middle.
+        let url = broker.url
+        async let publishing = run(Binary.sensorhub.path, [
+            "simulate", "--mqtt-url", url, "--devices", "10", "--metrics", "2", "--count", "6000",
+            "--rate", "2000", "--qos", "1", "--seed", "3",
+        ], timeout: .seconds(120))
+        try await Task.sleep(for: .seconds(1))
+        broker.stop()
+        try await Task.sleep(for: .milliseconds(500))
+        try broker.start()
+        let sent = try await publishing
+        #expect(sent.status == 0 && sent.stdout.contains("acknowledged=6000"), "\(sent.stdout)\(sent.stderr)")
+        let result = try await waitForTotal(daemon, 6_000)
+        let total = result.values.reduce(0) { $0 + $1.count }
+        #expect(total >= 6_000, "\(total) of 6000 acknowledged readings counted")
+    }
+
+    @Test func daemonStoppedWhileTheSimulatorPublishesCountsEverythingAfterRestart() async throws {
+        let broker = try await Broker()
+        defer { broker.cleanUp() }
+        let first = try await Daemon(name: "mqtt-stop-midstream", arguments: ["--mqtt-url", broker.url])
+        defer { first.cleanUp() }
+        try await waitForMQTT(first, "connected")
+        let url = broker.url
+        async let publishing = run(Binary.sensorhub.path, [
+            "simulate", "--mqtt-url", url, "--devices", "10", "--metrics", "2", "--count", "6000",
+            "--rate", "3000", "--qos", "1", "--seed", "4",
+        ], timeout: .seconds(120))
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await first.stop() == 0)
+        let sent = try await publishing
+        #expect(sent.status == 0 && sent.stdout.contains("acknowledged=6000"), "\(sent.stdout)\(sent.stderr)")
+        // The broker queued the rest for the persistent session.
+        let second = try await Daemon(name: "mqtt-stop-midstream-2", arguments: ["--mqtt-url", broker.url], database: first.databasePath)
+        defer { second.cleanUp() }
+        let result = try await waitForTotal(second, 6_000)
+        let total = result.values.reduce(0) { $0 + $1.count }
+        #expect(total >= 6_000, "\(total) of 6000 acknowledged readings counted")
+    }
 }
