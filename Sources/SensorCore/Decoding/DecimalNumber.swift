@@ -31,12 +31,7 @@ struct DecimalNumber {
     /// Adds one digit of the integer part.
     @inline(__always)
     mutating func appendIntegerDigit(_ d: UInt8) {
-        if digits < Self.maxDigits {
-            if mantissa != 0 || d != 0 {
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                digits &+= 1
-            }
-        } else {
+        if !appendToMantissa(d) {
             exponent &+= 1
             if d != 0 { truncated = true }
         }
@@ -45,15 +40,23 @@ struct DecimalNumber {
     /// Adds one digit of the fraction part.
     @inline(__always)
     mutating func appendFractionDigit(_ d: UInt8) {
-        if digits < Self.maxDigits {
-            if mantissa != 0 || d != 0 {
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                digits &+= 1
-            }
+        if appendToMantissa(d) {
             exponent &-= 1
         } else if d != 0 {
             truncated = true
         }
+    }
+
+    /// Appends `d` to the mantissa while it holds fewer than ``maxDigits`` (leading zeros
+    /// are not significant and take no room); false, changing nothing, when it is full.
+    @inline(__always)
+    private mutating func appendToMantissa(_ d: UInt8) -> Bool {
+        guard digits < Self.maxDigits else { return false }
+        if mantissa != 0 || d != 0 {
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            digits &+= 1
+        }
+        return true
     }
 
     /// The correctly rounded double (IEEE round-half-even), ±∞ when too large.

@@ -249,6 +249,62 @@ struct JSONScanner {
         return JSONNumber(start: start, end: p, decimal: decimal, isInteger: isInteger)
     }
 
+    // MARK: - Containers
+
+    /// Scans the object whose `{` is at `pos` and leaves `pos` after its `}`. For each
+    /// member, `member` gets the key, the scanner at the value (whitespace skipped) and
+    /// `fields`, where it may keep what it reads; it must consume exactly that value.
+    ///
+    /// `fields` is passed through rather than captured: a captured variable is copied
+    /// when the caller passes it on afterwards, and a captured array is re-checked for
+    /// uniqueness on every append.
+    @inline(__always)
+    mutating func scanObject<Fields>(
+        into fields: inout Fields,
+        _ member: (_ key: JSONString, _ scanner: inout JSONScanner, _ fields: inout Fields) throws(DecodeError) -> Void
+    ) throws(DecodeError) {
+        pos += 1
+        skipWhitespace()
+        if peek == 0x7D { pos += 1; return }
+        while true {
+            guard peek == 0x22 else { throw syntaxError("a string key") }
+            let key = try scanString()
+            skipWhitespace()
+            try expect(0x3A, "':'")
+            skipWhitespace()
+            try member(key, &self, &fields)
+            skipWhitespace()
+            let b = peek
+            if b == 0x2C { pos += 1; skipWhitespace(); continue }
+            if b == 0x7D { pos += 1; return }
+            throw syntaxError("',' or '}'")
+        }
+    }
+
+    /// Scans the array whose `[` is at `pos` and leaves `pos` after its `]`. `element`
+    /// gets each element's 0-based index, the scanner at it (whitespace skipped) and
+    /// `items`, where it may keep what it reads; it must consume exactly that element.
+    /// (`items` is passed through for the reason given at ``scanObject(into:_:)``.)
+    @inline(__always)
+    mutating func scanArray<Items>(
+        into items: inout Items,
+        _ element: (_ index: Int, _ scanner: inout JSONScanner, _ items: inout Items) throws(DecodeError) -> Void
+    ) throws(DecodeError) {
+        pos += 1
+        skipWhitespace()
+        if peek == 0x5D { pos += 1; return }
+        var index = 0
+        while true {
+            try element(index, &self, &items)
+            index &+= 1
+            skipWhitespace()
+            let b = peek
+            if b == 0x2C { pos += 1; skipWhitespace(); continue }
+            if b == 0x5D { pos += 1; return }
+            throw syntaxError("',' or ']'")
+        }
+    }
+
     // MARK: - Values
 
     /// Scans any value at `pos`, keeping strings and numbers as tokens.
@@ -269,6 +325,16 @@ struct JSONScanner {
         return .other(kind, start: start, end: pos)
     }
 
+    /// Scans the value at `pos` into `slot`, the field `name` of item `index` (called a
+    /// `noun` in messages); `malformed` when the item already had that field.
+    @inline(__always)
+    mutating func scanField(_ slot: inout JSONValue?, _ name: StaticString, noun: StaticString, index: Int) throws(DecodeError) {
+        guard slot == nil else {
+            throw DecodeError(.malformed, index: index, "\(noun) \(index): duplicate key \"\(name)\"")
+        }
+        slot = try scanValue()
+    }
+
     /// Validates and skips one value of any kind at `pos`.
     mutating func skipValue(depth: Int = 0) throws(DecodeError) {
         switch peek {
@@ -278,35 +344,12 @@ struct JSONScanner {
             _ = try scanNumber()
         case 0x7B:
             guard depth < Self.maxDepth else { throw syntaxError(at: pos, "nesting too deep") }
-            pos += 1
-            skipWhitespace()
-            if peek == 0x7D { pos += 1; return }
-            while true {
-                guard peek == 0x22 else { throw syntaxError("a string key") }
-                _ = try scanString()
-                skipWhitespace()
-                try expect(0x3A, "':'")
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                let b = peek
-                if b == 0x2C { pos += 1; skipWhitespace(); continue }
-                if b == 0x7D { pos += 1; return }
-                throw syntaxError("',' or '}'")
-            }
+            var none: Void = ()
+            try scanObject(into: &none) { (_, scanner, _) throws(DecodeError) in try scanner.skipValue(depth: depth + 1) }
         case 0x5B:
             guard depth < Self.maxDepth else { throw syntaxError(at: pos, "nesting too deep") }
-            pos += 1
-            skipWhitespace()
-            if peek == 0x5D { pos += 1; return }
-            while true {
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                let b = peek
-                if b == 0x2C { pos += 1; skipWhitespace(); continue }
-                if b == 0x5D { pos += 1; return }
-                throw syntaxError("',' or ']'")
-            }
+            var none: Void = ()
+            try scanArray(into: &none) { (_, scanner, _) throws(DecodeError) in try scanner.skipValue(depth: depth + 1) }
         case 0x74: try skipLiteral("true")
         case 0x66: try skipLiteral("false")
         case 0x6E: try skipLiteral("null")

@@ -36,9 +36,7 @@ struct LineProtocolDecoder {
         var readings: [Reading] = []
         readings.reserveCapacity(min(count / 32, 4_096))
         var index = 0
-        var lineStart = 0
-        while lineStart < count {
-            let newline = ReadingDecoder.endOfLine(base: base, from: lineStart, count: count)
+        try ReadingDecoder.forEachLine(base: base, count: count) { (lineStart, newline) throws(DecodeError) in
             var lineEnd = newline
             if lineEnd > lineStart, base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             var p = lineStart
@@ -49,7 +47,6 @@ struct LineProtocolDecoder {
                 }
                 index += 1
             }
-            lineStart = newline + 1
         }
         guard index > 0 else { throw ReadingDecoder.emptyPayload }
         return readings
@@ -110,12 +107,7 @@ struct LineProtocolDecoder {
         while p < end, base[p] == 0x20 { p += 1 }
         guard p < end else { throw malformed("missing field set after the tags") }
 
-        let device: String
-        if let deviceTag {
-            device = try names.device(deviceTag, cacheable: true, noun: "item", index: index)
-        } else {
-            device = try names.defaultDevice(noun: "item", index: index)
-        }
+        let device = try names.nameOrTopic(.device, deviceTag, cacheable: true, noun: "item", index: index)
 
         // fields
         let first = readings.count
@@ -151,7 +143,7 @@ struct LineProtocolDecoder {
                     }
                     let metric: String
                     if isValue {
-                        metric = try names.metric(measurement, cacheable: true, noun: "item", index: index)
+                        metric = try names.name(.metric, measurement, cacheable: true, noun: "item", index: index)
                     } else {
                         metric = try fieldMetric(measurement, key, slot: ordinal, index: index)
                     }

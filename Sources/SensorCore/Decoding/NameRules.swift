@@ -104,60 +104,66 @@ struct NameResolver {
         }
     }
 
-    /// The device String for name bytes taken from the payload (`cacheable` when they
-    /// point into the payload buffer), validated and checked against the topic.
+    /// The device or metric String for name bytes taken from the payload (`cacheable`
+    /// when they point into the payload buffer), validated and checked against the topic.
     @inline(__always)
-    mutating func device(_ bytes: UnsafeBufferPointer<UInt8>, cacheable: Bool, noun: StaticString, index: Int) throws(DecodeError) -> String {
-        if let hit = devices.lookup(bytes) { return hit }
-        let string = try resolve(.device, bytes, expected: context.device, noun: noun, index: index)
-        if cacheable { devices.store(bytes, string) }
+    mutating func name(_ kind: NameKind, _ bytes: UnsafeBufferPointer<UInt8>, cacheable: Bool,
+                       noun: StaticString, index: Int) throws(DecodeError) -> String {
+        if let hit = kind == .device ? devices.lookup(bytes) : metrics.lookup(bytes) { return hit }
+        let string = try resolve(kind, bytes, noun: noun, index: index)
+        if cacheable {
+            if kind == .device { devices.store(bytes, string) } else { metrics.store(bytes, string) }
+        }
         return string
     }
 
-    /// The metric String for name bytes; see ``device(_:cacheable:noun:index:)``.
+    /// ``name(_:_:cacheable:noun:index:)`` for `bytes`, or ``topicName(_:noun:index:)``
+    /// when there are none.
     @inline(__always)
-    mutating func metric(_ bytes: UnsafeBufferPointer<UInt8>, cacheable: Bool, noun: StaticString, index: Int) throws(DecodeError) -> String {
-        if let hit = metrics.lookup(bytes) { return hit }
-        let string = try resolve(.metric, bytes, expected: context.metric, noun: noun, index: index)
-        if cacheable { metrics.store(bytes, string) }
-        return string
+    mutating func nameOrTopic(_ kind: NameKind, _ bytes: UnsafeBufferPointer<UInt8>?, cacheable: Bool,
+                              noun: StaticString, index: Int) throws(DecodeError) -> String {
+        guard let bytes else { return try topicName(kind, noun: noun, index: index) }
+        return try name(kind, bytes, cacheable: cacheable, noun: noun, index: index)
     }
 
-    /// The topic's device when the payload names none, else `invalid_device`.
+    /// The topic's device or metric when the item names none, else `invalid_device` or
+    /// `invalid_metric`.
     @inline(__always)
-    func defaultDevice(noun: StaticString, index: Int) throws(DecodeError) -> String {
-        guard let device = context.device else {
-            throw DecodeError(.invalidDevice, index: index, "\(noun) \(index): missing device")
-        }
-        return device
+    func topicName(_ kind: NameKind, noun: StaticString, index: Int) throws(DecodeError) -> String {
+        guard let name = topic(kind) else { throw Self.missing(kind, noun: noun, index: index) }
+        return name
     }
 
-    /// The topic's metric when the payload names none, else `invalid_metric`.
-    @inline(__always)
-    func defaultMetric(noun: StaticString, index: Int) throws(DecodeError) -> String {
-        guard let metric = context.metric else {
-            throw DecodeError(.invalidMetric, index: index, "\(noun) \(index): missing metric")
-        }
-        return metric
+    @inline(never)
+    private static func missing(_ kind: NameKind, noun: StaticString, index: Int) -> DecodeError {
+        DecodeError(kind.reason, index: index, "\(noun) \(index): missing \(kind.name)")
     }
 
     /// Validates a name built by the decoder (line protocol's `measurement.field`) and
-    /// checks it against the topic.
+    /// checks it against the topic. Out of line: only a cache miss gets here, and inlined
+    /// it keeps line protocol's hot loop from inlining its cache lookup.
+    @inline(never)
     func validated(_ kind: NameKind, _ string: String, noun: StaticString, index: Int) throws(DecodeError) -> String {
         var copy = string
         return try copy.withUTF8 { bytes in
             Result { () throws(DecodeError) -> String in
-                try resolve(kind, bytes, expected: kind == .device ? context.device : context.metric, noun: noun, index: index)
+                try resolve(kind, bytes, noun: noun, index: index)
             }
         }.get()
     }
 
-    private func resolve(_ kind: NameKind, _ bytes: UnsafeBufferPointer<UInt8>, expected: String?, noun: StaticString, index: Int) throws(DecodeError) -> String {
+    /// The name the topic gives for `kind`, if any.
+    @inline(__always)
+    private func topic(_ kind: NameKind) -> String? {
+        kind == .device ? context.device : context.metric
+    }
+
+    private func resolve(_ kind: NameKind, _ bytes: UnsafeBufferPointer<UInt8>, noun: StaticString, index: Int) throws(DecodeError) -> String {
         guard kind.isValid(bytes) else {
             throw DecodeError(kind.reason, index: index, "\(noun) \(index): \(kind.problem(bytes))")
         }
         let string = String(decoding: bytes, as: UTF8.self)
-        if let expected, expected != string {
+        if let expected = topic(kind), expected != string {
             throw DecodeError(.topicMismatch, index: index,
                               "\(noun) \(index): \(kind.name) \"\(string)\" does not match the topic's \(kind.name) \"\(expected)\"")
         }

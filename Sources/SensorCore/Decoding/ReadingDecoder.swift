@@ -103,9 +103,50 @@ public enum ReadingDecoder {
                     "a bare number needs a topic naming device and metric (sensors/<device>/<metric>)")
     }
 
+    /// Reads the JSON document `base[0..<count]`: `body` gets the scanner at its value
+    /// (after an optional byte order mark and whitespace) and the readings to fill; after
+    /// that value only whitespace may follow. An empty document is `emptyPayload`. A syntax
+    /// error anywhere in the document wins over an item error (one with an index), as the
+    /// body is then not JSON at all.
+    ///
+    /// Not `@inline(__always)`: it runs once per payload, and forced inline it changes
+    /// how the per-item code is inlined (native JSON ~4% slower).
+    static func readJSONDocument(
+        base: UnsafePointer<UInt8>, count: Int,
+        _ body: (_ scanner: inout JSONScanner, _ readings: inout [Reading]) throws(DecodeError) -> Void
+    ) throws(DecodeError) -> [Reading] {
+        var scanner = JSONScanner(base: base, start: 0, end: count)
+        scanner.skipByteOrderMark()
+        scanner.skipWhitespace()
+        guard !scanner.atEnd else { throw emptyPayload }
+        var readings: [Reading] = []
+        do throws(DecodeError) {
+            try body(&scanner, &readings)
+            scanner.skipWhitespace()
+            guard scanner.atEnd else { throw scanner.syntaxError("end of input after the JSON value") }
+        } catch {
+            if error.index != nil { try JSONScanner.validateDocument(base: base, start: 0, end: count) }
+            throw error
+        }
+        return readings
+    }
+
+    /// Calls `line` with the bounds of each line of `base[0..<count]`: from its first byte
+    /// to its `\n` (or `count`), which is left out; nothing else is trimmed.
+    @inline(__always)
+    static func forEachLine(base: UnsafePointer<UInt8>, count: Int,
+                            _ line: (_ start: Int, _ end: Int) throws(DecodeError) -> Void) throws(DecodeError) {
+        var start = 0
+        while start < count {
+            let end = endOfLine(base: base, from: start, count: count)
+            try line(start, end)
+            start = end + 1
+        }
+    }
+
     /// Offset of the next `\n` at or after `from`, or `count`.
     @inline(__always)
-    static func endOfLine(base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+    private static func endOfLine(base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
         guard let hit = memchr(base + from, 0x0A, count - from) else { return count }
         return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }

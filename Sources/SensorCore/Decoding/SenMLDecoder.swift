@@ -45,83 +45,43 @@ struct SenMLDecoder {
     }
 
     mutating func decode(base: UnsafePointer<UInt8>, count: Int) throws(DecodeError) -> [Reading] {
-        var scanner = JSONScanner(base: base, start: 0, end: count)
-        scanner.skipByteOrderMark()
-        scanner.skipWhitespace()
-        guard !scanner.atEnd else { throw ReadingDecoder.emptyPayload }
-        var readings: [Reading] = []
-        do throws(DecodeError) {
+        try ReadingDecoder.readJSONDocument(base: base, count: count) { (scanner, readings) throws(DecodeError) in
             guard scanner.peek == 0x5B else {
                 try JSONScanner.validateDocument(base: base, start: 0, end: count)
                 throw DecodeError(.malformed, index: nil, "SenML payload must be a JSON array of records")
             }
-            scanner.pos += 1
-            scanner.skipWhitespace()
-            if scanner.peek == 0x5D {
-                scanner.pos += 1
-            } else {
-                readings.reserveCapacity(min(count / 24, 4_096))
-                var pack = Base()
-                var index = 0
-                while true {
-                    guard scanner.peek == 0x7B else {
-                        throw DecodeError(.malformed, index: index, "record \(index): expected a JSON object")
-                    }
-                    let record = try scanRecord(&scanner, index: index)
-                    readings.append(try reading(record, base: &pack, scanner, index: index))
-                    index += 1
-                    scanner.skipWhitespace()
-                    let b = scanner.peek
-                    if b == 0x2C { scanner.pos += 1; scanner.skipWhitespace(); continue }
-                    if b == 0x5D { scanner.pos += 1; break }
-                    throw scanner.syntaxError("',' or ']'")
+            var pack = Base()
+            try scanner.scanArray(into: &readings) { (index, scanner, readings) throws(DecodeError) in
+                if index == 0 { readings.reserveCapacity(min(count / 24, 4_096)) }
+                guard scanner.peek == 0x7B else {
+                    throw DecodeError(.malformed, index: index, "record \(index): expected a JSON object")
                 }
+                let record = try scanRecord(&scanner, index: index)
+                readings.append(try reading(record, base: &pack, scanner, index: index))
             }
-            scanner.skipWhitespace()
-            guard scanner.atEnd else { throw scanner.syntaxError("end of input after the JSON value") }
-        } catch {
-            if error.index != nil { try JSONScanner.validateDocument(base: base, start: 0, end: count) }
-            throw error
         }
-        return readings
     }
 
     // MARK: - Scanning
 
     private func scanRecord(_ scanner: inout JSONScanner, index: Int) throws(DecodeError) -> Record {
-        scanner.pos += 1
-        scanner.skipWhitespace()
         var record = Record()
-        if scanner.peek == 0x7D {
-            scanner.pos += 1
-            return record
-        }
-        while true {
-            guard scanner.peek == 0x22 else { throw scanner.syntaxError("a string key") }
-            let keyToken = try scanner.scanString()
-            scanner.skipWhitespace()
-            try scanner.expect(0x3A, "':'")
-            scanner.skipWhitespace()
-            switch Self.key(keyToken, scanner) {
-            case .n: try Self.set(&record.n, "n", &scanner, index)
-            case .t: try Self.set(&record.t, "t", &scanner, index)
-            case .v: try Self.set(&record.v, "v", &scanner, index)
-            case .bn: try Self.set(&record.bn, "bn", &scanner, index)
-            case .bt: try Self.set(&record.bt, "bt", &scanner, index)
-            case .bv: try Self.set(&record.bv, "bv", &scanner, index)
-            case .vs: try Self.set(&record.vs, "vs", &scanner, index)
-            case .vb: try Self.set(&record.vb, "vb", &scanner, index)
-            case .vd: try Self.set(&record.vd, "vd", &scanner, index)
+        try scanner.scanObject(into: &record) { (key, scanner, record) throws(DecodeError) in
+            switch Self.key(key, scanner) {
+            case .n: try scanner.scanField(&record.n, "n", noun: "record", index: index)
+            case .t: try scanner.scanField(&record.t, "t", noun: "record", index: index)
+            case .v: try scanner.scanField(&record.v, "v", noun: "record", index: index)
+            case .bn: try scanner.scanField(&record.bn, "bn", noun: "record", index: index)
+            case .bt: try scanner.scanField(&record.bt, "bt", noun: "record", index: index)
+            case .bv: try scanner.scanField(&record.bv, "bv", noun: "record", index: index)
+            case .vs: try scanner.scanField(&record.vs, "vs", noun: "record", index: index)
+            case .vb: try scanner.scanField(&record.vb, "vb", noun: "record", index: index)
+            case .vd: try scanner.scanField(&record.vd, "vd", noun: "record", index: index)
             case .mustUnderstand:
                 throw DecodeError(.malformed, index: index,
-                                  "record \(index): unsupported must-understand SenML field \(scanner.snippet(keyToken.start - 1, keyToken.end + 1))")
+                                  "record \(index): unsupported must-understand SenML field \(scanner.snippet(key.start - 1, key.end + 1))")
             case .other: try scanner.skipValue(depth: 1)
             }
-            scanner.skipWhitespace()
-            let b = scanner.peek
-            if b == 0x2C { scanner.pos += 1; scanner.skipWhitespace(); continue }
-            if b == 0x7D { scanner.pos += 1; break }
-            throw scanner.syntaxError("',' or '}'")
         }
         return record
     }
@@ -162,13 +122,6 @@ struct SenMLDecoder {
         }
         // A field ending in '_' must be understood (RFC 8428 §4.4); none is, here.
         return bytes.last == 0x5F ? .mustUnderstand : .other
-    }
-
-    private static func set(_ slot: inout JSONValue?, _ name: StaticString, _ scanner: inout JSONScanner, _ index: Int) throws(DecodeError) {
-        guard slot == nil else {
-            throw DecodeError(.malformed, index: index, "record \(index): duplicate key \"\(name)\"")
-        }
-        slot = try scanner.scanValue()
     }
 
     // MARK: - Resolving
@@ -245,18 +198,8 @@ struct SenMLDecoder {
                 // An empty part names nothing: the topic's name applies, or it is missing.
                 if devicePart?.isEmpty == true { devicePart = nil }
                 if metricPart?.isEmpty == true { metricPart = nil }
-                let device: String
-                if let devicePart {
-                    device = try names.device(devicePart, cacheable: deviceCacheable, noun: "record", index: index)
-                } else {
-                    device = try names.defaultDevice(noun: "record", index: index)
-                }
-                let metric: String
-                if let metricPart {
-                    metric = try names.metric(metricPart, cacheable: metricCacheable, noun: "record", index: index)
-                } else {
-                    metric = try names.defaultMetric(noun: "record", index: index)
-                }
+                let device = try names.nameOrTopic(.device, devicePart, cacheable: deviceCacheable, noun: "record", index: index)
+                let metric = try names.nameOrTopic(.metric, metricPart, cacheable: metricCacheable, noun: "record", index: index)
                 return (device, metric)
             }
         }
