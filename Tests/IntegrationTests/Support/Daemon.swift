@@ -22,7 +22,10 @@ final class Daemon {
         let process = Process()
         process.executableURL = Binary.sensorhub
         process.arguments = ["serve", "--db", databasePath, "--http-port", "0", "--http-host", "127.0.0.1"] + arguments
-        process.environment = cleanEnvironment().merging(environment) { $1 }
+        // Without a test broker the daemon runs HTTP only, so a broker that happens to
+        // listen on the default port of the machine is never touched.
+        let mqtt = arguments.contains("--mqtt-url") ? [:] : ["SENSORHUB_MQTT_ENABLED": "false"]
+        process.environment = cleanEnvironment().merging(mqtt) { $1 }.merging(environment) { $1 }
         process.currentDirectoryURL = folder
         let errors = Pipe()
         process.standardError = errors
