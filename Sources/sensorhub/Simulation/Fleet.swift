@@ -5,12 +5,12 @@ import SensorCore
 /// contract's payloads.
 struct Fleet {
     private(set) var series: [SimulatedSeries]
-    private var random: SplitMix64
+    private var random: SeededGenerator
     private var cursor = 0
     let withSeq: Bool
 
     init(devices: Int, metrics: Int, shape: ValueShape, seed: UInt64, withSeq: Bool) {
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let names = ["temp", "humidity", "pressure", "co2", "voltage", "current", "power", "lux", "noise", "pm25"]
         var series: [SimulatedSeries] = []
         for device in 0..<devices {

@@ -1,4 +1,5 @@
 import Foundation
+import SensorCore
 
 /// How simulated values move over time, reproducibly from a seed.
 enum ValueShape: String, CaseIterable {
@@ -22,7 +23,7 @@ struct SimulatedSeries {
     var current: Double
     var seq: UInt64 = 0
 
-    mutating func next(at microseconds: Int64, using random: inout SplitMix64) -> Double {
+    mutating func next(at microseconds: Int64, using random: inout SeededGenerator) -> Double {
         let noise = (Double(random.next() % 10_000) / 10_000 - 0.5) * amplitude * 0.05
         let value: Double
         switch shape {
@@ -37,20 +38,5 @@ struct SimulatedSeries {
         }
         // Three decimals, as a sensor would report.
         return (value * 1_000).rounded() / 1_000
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed gives the same fleet and values.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
