@@ -81,17 +81,6 @@ public final class Pipeline: Service, Sendable {
         }
     }
 
-    /// Submits a batch, suspending for as long as a queue is full (the backpressure path).
-    /// Returns false when the pipeline is shutting down; readings of shards already
-    /// queued by then are still aggregated.
-    public func submitWaiting(_ readings: [Reading]) async -> Bool {
-        guard isAccepting else { return false }
-        for (index, part) in partition(readings).enumerated() where !part.isEmpty {
-            guard await shards[index].queue.send(part) else { return false }
-        }
-        return true
-    }
-
     /// Submits a batch from a thread outside Swift concurrency (libmosquitto's network
     /// thread), blocking it for as long as a queue is full: while it blocks, the MQTT
     /// acknowledgement is not sent and the broker keeps the backlog. Returns false when
@@ -145,11 +134,6 @@ public final class Pipeline: Service, Sendable {
         guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
         logger.info("stopped accepting readings, draining queues", metadata: ["queued": "\(queuedReadings)"])
         for shard in shards { shard.queue.finish() }
-    }
-
-    /// Writes pending buckets now (tests and benchmarks; the service flushes by itself).
-    public func flushNow() async -> Bool {
-        await flusher.flush()
     }
 
     /// Triggers a flush every interval.
