@@ -205,7 +205,7 @@ public final class MQTTSource: Service, Sendable {
         let route = TopicRoute(topic: topic)
         let decoded = Result { () throws(DecodeError) -> (PayloadFormat, [Reading]) in
             let format = try route.format(of: payload)
-            let arrival = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+            let arrival = WallClock.microseconds()
             return (format, try ReadingDecoder.decode(payload, format: format, context: route.context(arrivalTime: arrival)))
         }
         switch decoded {

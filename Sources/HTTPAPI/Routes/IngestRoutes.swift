@@ -50,7 +50,7 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             throw reject(tooLarge, .tooLarge)
         }
-        let decodeContext = DecodeContext(device: nil, metric: nil, arrivalTime: Self.nowMicroseconds())
+        let decodeContext = DecodeContext(device: nil, metric: nil, arrivalTime: WallClock.microseconds())
         let decoded = body.withUnsafeReadableBytes { bytes in
             Result { () throws(DecodeError) in try ReadingDecoder.decode(bytes, format: format, context: decodeContext) }
         }
@@ -74,10 +74,6 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
             error.headers[.retryAfter] = "5"
             throw error
         }
-    }
-
-    static func nowMicroseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
     }
 
     static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,4 +1,5 @@
 import Foundation
+import SensorCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -22,7 +23,7 @@ struct HTTPSimulation {
         var sent = 0, accepted = 0, rejected = 0
         while plan.continues(sent: sent, elapsed: (ContinuousClock.now - started).seconds) {
             let size = plan.nextBatch(sent: sent)
-            let now = nowMicroseconds()
+            let now = WallClock.microseconds()
             let body = "[" + (0..<size).map { _ in
                 let reading = fleet.next(now: now)
                 return fleet.object(series: reading.series, value: reading.value, seq: reading.seq, now: now, names: true)

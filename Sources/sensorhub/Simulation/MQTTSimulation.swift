@@ -1,4 +1,5 @@
 import Foundation
+import SensorCore
 import MQTTIngest
 
 /// Publishes the fleet over MQTT and waits for every acknowledgement.
@@ -29,7 +30,7 @@ struct MQTTSimulation {
         var sent = 0, messages = 0
         while plan.continues(sent: sent, elapsed: (ContinuousClock.now - started).seconds) {
             let size = plan.nextBatch(sent: sent)
-            let now = nowMicroseconds()
+            let now = WallClock.microseconds()
             let topic: String
             let payload: String
             if size == 1 {

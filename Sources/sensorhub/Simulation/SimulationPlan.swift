@@ -61,7 +61,3 @@ struct SimulationSummary: CustomStringConvertible {
             + "elapsed=\(String(format: "%.2f", seconds))s rate=\(Int(rate)) readings/s"
     }
 }
-
-func nowMicroseconds() -> Int64 {
-    Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
-}
