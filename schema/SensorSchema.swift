@@ -8,6 +8,7 @@ public enum SensorSchema {
     /// Every migration, ascending by version.
     public static let migrations: [(version: Int, name: String, sql: String)] = [
         (1, "initial", String(decoding: PackageResources.v1_initial_sql, as: UTF8.self)),
+        (2, "journal", String(decoding: PackageResources.v2_journal_sql, as: UTF8.self)),
     ]
 
     /// The value of `PRAGMA application_id` in every SensorHub database ('SHub').

@@ -82,6 +82,13 @@ public final class MQTTSource: Service, Sendable {
     /// Connects (retrying with backoff for as long as it takes) and takes messages until
     /// graceful shutdown, then disconnects, keeping the session on the broker.
     public func run() async throws {
+        // Messages are taken only once the journal was replayed (the pipeline refuses
+        // readings before); a pipeline that stopped meanwhile leaves nothing to do.
+        await pipeline.recovered.wait()
+        guard pipeline.isAccepting else {
+            finished.signal()
+            return
+        }
         let thread = Thread { [self] in runLoop() }
         thread.name = "sensorhub-mqtt"
         thread.start()
@@ -213,8 +220,8 @@ public final class MQTTSource: Service, Sendable {
             pipeline.metrics.recordRejected(error.reason, transport: .mqtt)
             rejects.record(error, topic: topic)
         case .success(let (format, readings)):
-            if pipeline.submitBlocking(readings) {
-                pipeline.metrics.recordIngested(readings.count, transport: .mqtt, format: format)
+            if let taken = pipeline.submitBlocking(readings) {
+                pipeline.metrics.recordIngested(taken.accepted, transport: .mqtt, format: format)
             } else {
                 // Shutting down: disconnect before the callback returns, so the broker never
                 // sees the acknowledgement and redelivers the message to our next session.

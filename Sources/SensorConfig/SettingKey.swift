@@ -32,10 +32,15 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
+    case pipelineShutdownDeadline = "pipeline.shutdown_deadline"
+    case journalDirectory = "journal.directory"
+    case journalFsync = "journal.fsync"
+    case journalFsyncInterval = "journal.fsync_interval"
+    case journalSegmentSize = "journal.segment_size"
     case logLevel = "log.level"
     case logFormat = "log.format"
 
-    /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `log`).
+    /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `journal`, `log`).
     public var section: String { String(rawValue.prefix(while: { $0 != "." })) }
 
     /// The key inside its section (`flush_interval`).

@@ -93,6 +93,25 @@ public struct Settings: Sendable, Equatable {
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
         /// 1 000–100 000 000. Default 100 000.
         public var maxPendingBuckets: Int
+        /// `pipeline.shutdown_deadline`: how long a graceful shutdown (SIGTERM, SIGINT) may
+        /// take to drain the queues and flush before the daemon gives up and exits 1;
+        /// whatever was not flushed stays in the journal and is replayed on the next start.
+        /// Default 10s.
+        public var shutdownDeadline: Duration
+    }
+
+    /// `journal.*`: the ingest journal every reading is appended to before it is
+    /// acknowledged.
+    public struct Journal: Sendable, Equatable {
+        /// `journal.directory`: where the segment files go. Default: the database path
+        /// followed by `.journal` (`./sensorhub.db.journal`).
+        public var directory: String?
+        /// `journal.fsync`: `never`, `interval` or `always`. Default `interval`.
+        public var fsync: JournalFsync
+        /// `journal.fsync_interval`: time between two syncs with `interval`. Default 1s.
+        public var fsyncInterval: Duration
+        /// `journal.segment_size`: size at which a new segment file is begun. Default 64MiB.
+        public var segmentSize: Int
     }
 
     /// `log.*`: logging.
@@ -107,7 +126,11 @@ public struct Settings: Sendable, Equatable {
     public var http: HTTP
     public var mqtt: MQTT
     public var pipeline: Pipeline
+    public var journal: Journal
     public var log: Log
+
+    /// The journal directory in effect: `journal.directory`, else next to the database.
+    public var journalDirectory: String { journal.directory ?? store.path + ".journal" }
 
     /// The embedded defaults, what ``load(file:environment:flags:)`` returns when no source
     /// sets anything. `pipeline.shards` is this machine's active processor count.
@@ -128,7 +151,8 @@ public struct Settings: Sendable, Equatable {
                 receiveMaximum: 100,
                 sessionExpiry: .seconds(86_400)
             ),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, shutdownDeadline: .seconds(10)),
+            journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text)
         )
     }
@@ -164,6 +188,11 @@ public struct Settings: Sendable, Equatable {
         case .pipelineShards: String(pipeline.shards)
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
         case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)
+        case .pipelineShutdownDeadline: DurationText.format(pipeline.shutdownDeadline)
+        case .journalDirectory: journalDirectory
+        case .journalFsync: journal.fsync.rawValue
+        case .journalFsyncInterval: DurationText.format(journal.fsyncInterval)
+        case .journalSegmentSize: ByteSize.format(journal.segmentSize)
         case .logLevel: log.level.rawValue
         case .logFormat: log.format.rawValue
         }

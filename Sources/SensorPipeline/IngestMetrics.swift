@@ -5,10 +5,13 @@ internal import Metrics
 ///
 /// `sensorhub_readings_ingested_total{transport,format}` counts readings taken;
 /// `sensorhub_readings_rejected_total{transport,reason}` counts rejected items — a whole
-/// rejected payload counts once, since nothing of it was taken.
+/// rejected payload counts once, since nothing of it was taken;
+/// `sensorhub_readings_duplicate_total` counts readings dropped as duplicates by seq.
 public struct IngestMetrics: Sendable {
     private let ingested: [IngestTransport: [PayloadFormat: Counter]]
     private let rejected: [IngestTransport: [RejectReason: Counter]]
+    private let duplicates = Counter(label: "sensorhub_readings_duplicate_total")
+    private let journalDamage = Counter(label: "sensorhub_journal_damaged_records_total")
 
     public init() {
         var ingested: [IngestTransport: [PayloadFormat: Counter]] = [:]
@@ -35,6 +38,16 @@ public struct IngestMetrics: Sendable {
 
     public func recordIngested(_ count: Int, transport: IngestTransport, format: PayloadFormat) {
         ingested[transport]?[format]?.increment(by: count)
+    }
+
+    /// Readings dropped because their (device, metric, seq) was already counted.
+    public func recordDuplicates(_ count: Int) {
+        duplicates.increment(by: count)
+    }
+
+    /// Damaged journal records skipped during replay.
+    func recordJournalDamage(_ count: Int) {
+        journalDamage.increment(by: count)
     }
 
     public func recordRejected(_ reason: RejectReason, transport: IngestTransport) {

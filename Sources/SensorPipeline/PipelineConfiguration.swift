@@ -13,8 +13,12 @@ public struct PipelineConfiguration: Sendable {
     /// Pending buckets (all shards) that trigger a flush before the interval is up, so a
     /// burst of backlog readings spread over many windows cannot grow memory unboundedly.
     public var maxPendingBuckets: Int
+    /// Tests only: every flush waits this long before writing, so a test can slow the
+    /// flusher down and watch backpressure reach the producers. Zero in production.
+    public var flushDelay: Duration
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero) {
+        self.flushDelay = flushDelay
         self.shards = max(1, shards)
         self.queueCapacity = max(1, queueCapacity)
         self.resolutions = Array(Set(resolutions)).sorted()

@@ -51,7 +51,9 @@ import Testing
             "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
             "SENSORHUB_MQTT_RECONNECT_MIN", "SENSORHUB_MQTT_RECONNECT_MAX", "SENSORHUB_MQTT_RECEIVE_MAXIMUM",
             "SENSORHUB_MQTT_SESSION_EXPIRY", "SENSORHUB_PIPELINE_SHARDS",
-            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
+            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS",
+            "SENSORHUB_PIPELINE_SHUTDOWN_DEADLINE", "SENSORHUB_JOURNAL_DIRECTORY", "SENSORHUB_JOURNAL_FSYNC",
+            "SENSORHUB_JOURNAL_FSYNC_INTERVAL", "SENSORHUB_JOURNAL_SEGMENT_SIZE", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
         ])
     }
 
@@ -103,7 +105,8 @@ import Testing
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
             + "mqtt.session_expiry=1d pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "
-            + "log.level=info log.format=text")
+            + "pipeline.shutdown_deadline=10s journal.directory=./sensorhub.db.journal journal.fsync=interval "
+            + "journal.fsync_interval=1s journal.segment_size=64MiB log.level=info log.format=text")
     }
 
     @Test func redactedDescriptionMasksTheTokenAndTheMQTTPassword() throws {

@@ -214,7 +214,9 @@ import Testing
             .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
             .mqttSessionExpiry: "0ms", .pipelineShards: "7",
-            .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000", .logLevel: "trace", .logFormat: "json",
+            .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000",
+            .pipelineShutdownDeadline: "30s", .journalDirectory: "/srv/j", .journalFsync: "never",
+            .journalFsyncInterval: "2s", .journalSegmentSize: "128MiB", .logLevel: "trace", .logFormat: "json",
         ]
         let text = try #require(sample[key])
         let settings = try Settings.load(file: nil, environment: [key.environmentVariable: text], flags: [:])
@@ -255,6 +257,11 @@ import Testing
         case .pipelineShards: "1024"
         case .pipelineQueueCapacity: "1"
         case .pipelineMaxPendingBuckets: "1000"
+        case .pipelineShutdownDeadline: "1m"
+        case .journalDirectory: "/var/lib/j"
+        case .journalFsync: "always"
+        case .journalFsyncInterval: "250ms"
+        case .journalSegmentSize: "1MiB"
         case .logLevel: "critical"
         case .logFormat: "json"
         }

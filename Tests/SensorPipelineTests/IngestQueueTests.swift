@@ -2,8 +2,10 @@ import Testing
 import SensorCore
 @testable import SensorPipeline
 
-private func batch(_ count: Int, start: Int = 0) -> [Reading] {
-    (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) }
+private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
+    JournaledBatch(
+        readings: (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) },
+        position: Int64(start + count))
 }
 
 @Suite struct IngestQueueTests {
@@ -13,7 +15,7 @@ private func batch(_ count: Int, start: Int = 0) -> [Reading] {
         #expect(await queue.send(batch(2, start: 3)))
         #expect(queue.depth == 5)
         let taken = await queue.next()
-        #expect(taken?.flatMap { $0 }.map(\.value) == [0, 1, 2, 3, 4])
+        #expect(taken?.flatMap(\.readings).map(\.value) == [0, 1, 2, 3, 4])
         #expect(queue.depth == 0)
     }
 
@@ -41,10 +43,10 @@ private func batch(_ count: Int, start: Int = 0) -> [Reading] {
         #expect(queue.depth == 4)
         // ...and gets in as soon as the consumer takes the first batch.
         let first = await queue.next()
-        #expect(first?.flatMap { $0 }.count == 4)
+        #expect(first?.flatMap(\.readings).count == 4)
         #expect(await blocked.value)
         let second = await queue.next()
-        #expect(second?.flatMap { $0 }.map(\.value) == [4, 5])
+        #expect(second?.flatMap(\.readings).map(\.value) == [4, 5])
     }
 
     @Test func finishRefusesWaitingProducersButDeliversWhatWasQueued() async {
@@ -54,7 +56,7 @@ private func batch(_ count: Int, start: Int = 0) -> [Reading] {
         try? await Task.sleep(for: .milliseconds(20))
         queue.finish()
         #expect(await waiting.value == false)
-        #expect(await queue.next()?.flatMap { $0 }.count == 2)
+        #expect(await queue.next()?.flatMap(\.readings).count == 2)
         #expect(await queue.next() == nil)
         #expect(!queue.tryReserve(1))
     }
@@ -66,7 +68,7 @@ private func batch(_ count: Int, start: Int = 0) -> [Reading] {
         let consumer = Task { await queue.next() }
         try? await Task.sleep(for: .milliseconds(20))
         queue.enqueueReserved(batch(3))
-        #expect(await consumer.value?.flatMap { $0 }.count == 3)
+        #expect(await consumer.value?.flatMap(\.readings).count == 3)
         #expect(await queue.next() == nil)
     }
 
@@ -75,7 +77,7 @@ private func batch(_ count: Int, start: Int = 0) -> [Reading] {
         let producers = 8, perProducer = 500
         let consumer = Task { () -> Int in
             var total = 0
-            while let batches = await queue.next() { total += batches.reduce(0) { $0 + $1.count } }
+            while let batches = await queue.next() { total += batches.reduce(0) { $0 + $1.readings.count } }
             return total
         }
         await withTaskGroup(of: Void.self) { group in

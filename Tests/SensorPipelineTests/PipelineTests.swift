@@ -21,8 +21,10 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         try await store.registerResolutions(resolutions)
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(shards: 3, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3600)),
+            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
         let runner = Task { try await pipeline.run() }
+        await pipeline.recovered.wait()
 
         // 20 series × 120 readings, one per second from a minute boundary, values i*0.5.
         let base: Int64 = 1_764_165_600_000_000
@@ -33,7 +35,7 @@ private func temporaryStore() throws -> (SensorStore, URL) {
                                         timestamp: base + Int64(second) * 1_000_000))
             }
         }
-        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted)
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted(accepted: 2_400, duplicates: 0))
         pipeline.stopAccepting()
         try await runner.value   // drains and flushes
 
@@ -45,7 +47,7 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         #expect(first.min == 0 && first.max == 29.5 && first.first == 0 && first.last == 29.5)
         let devices = try await store.devices()
         #expect(devices.count == 20 && devices.allSatisfy { $0.readings == 120 })
-        #expect(await pipeline.submit(readings, waitingUpTo: .zero) == .closed)
+        #expect(await pipeline.submit(readings, waitingUpTo: .zero) == .unavailable(.stopping))
     }
 
     @Test func fullQueueAnswersQueueFullAndTakesNothing() async throws {
@@ -54,9 +56,11 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         // Not running: nothing drains the queue.
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(shards: 1, queueCapacity: 10, resolutions: resolutions, flushInterval: .seconds(1)),
+            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
+        try await pipeline.open()
         let eight = (0..<8).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0)) }
-        #expect(await pipeline.submit(eight, waitingUpTo: .zero) == .accepted)
+        #expect(await pipeline.submit(eight, waitingUpTo: .zero) == .accepted(accepted: 8, duplicates: 0))
         #expect(await pipeline.submit(eight, waitingUpTo: .milliseconds(20)) == .queueFull)
         #expect(pipeline.queuedReadings == 8)
     }
@@ -68,11 +72,13 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(
                 shards: 1, queueCapacity: 10_000, resolutions: resolutions, flushInterval: .seconds(3600), maxPendingBuckets: 50),
+            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
         let runner = Task { try await pipeline.run() }
+        await pipeline.recovered.wait()
         // One series, 100 readings 10 s apart: 100 10s buckets + 17 1m buckets pending.
         let readings = (0..<100).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0) * 10_000_000) }
-        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted)
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted(accepted: 100, duplicates: 0))
         var stored = 0
         let deadline = ContinuousClock.now + .seconds(10)
         while stored < 100, ContinuousClock.now < deadline {

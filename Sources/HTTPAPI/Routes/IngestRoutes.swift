@@ -62,17 +62,24 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
             throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
         }
         switch await pipeline.submit(readings, waitingUpTo: queueWait) {
-        case .accepted:
-            pipeline.metrics.recordIngested(readings.count, transport: .http, format: format)
-            return try Self.json(Accepted(accepted: readings.count, duplicates: 0), status: .accepted)
+        case .accepted(let accepted, let duplicates):
+            pipeline.metrics.recordIngested(accepted, transport: .http, format: format)
+            return try Self.json(Accepted(accepted: accepted, duplicates: duplicates), status: .accepted)
         case .queueFull:
             var error = APIError(.serviceUnavailable, "ingest queue is full, retry later", reason: .queueFull)
             error.headers[.retryAfter] = "1"
             throw reject(error, .queueFull)
-        case .closed:
-            var error = APIError(.serviceUnavailable, "shutting down, not accepting readings", reason: .queueFull)
+        case .unavailable(let phase):
+            let message = phase == .recovering
+                ? "replaying the ingest journal, not accepting readings yet"
+                : "shutting down, not accepting readings"
+            var error = APIError(.serviceUnavailable, message, reason: .unavailable)
+            error.headers[.retryAfter] = phase == .recovering ? "1" : "5"
+            throw reject(error, .unavailable)
+        case .journalFailed(let problem):
+            var error = APIError(.serviceUnavailable, "cannot make readings durable: \(problem)", reason: .journalUnavailable)
             error.headers[.retryAfter] = "5"
-            throw error
+            throw reject(error, .journalUnavailable)
         }
     }
 

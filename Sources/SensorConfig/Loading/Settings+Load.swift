@@ -124,6 +124,19 @@ private struct SettingsLoader {
         if let value = try read(.pipelineMaxPendingBuckets, parse: { ValueRules.count($0, within: 1_000...100_000_000, what: "pending bucket limit") }) {
             settings.pipeline.maxPendingBuckets = value
         }
+        if let value = try read(.pipelineShutdownDeadline, parse: { ValueRules.duration($0, minimum: .milliseconds(100)) }) {
+            settings.pipeline.shutdownDeadline = value
+        }
+        if let value = try read(.journalDirectory, parse: ValueRules.nonEmpty) { settings.journal.directory = value }
+        if let value = try read(.journalFsync, parse: { ValueRules.choice($0, of: JournalFsync.self, what: "journal fsync policy") }) {
+            settings.journal.fsync = value
+        }
+        if let value = try read(.journalFsyncInterval, parse: { ValueRules.duration($0, minimum: .milliseconds(10)) }) {
+            settings.journal.fsyncInterval = value
+        }
+        if let value = try read(.journalSegmentSize, parse: { ValueRules.size($0, within: (1 << 20)...(1 << 30), rangeText: "1MiB to 1GiB") }) {
+            settings.journal.segmentSize = value
+        }
         if let value = try read(.logLevel, parse: { ValueRules.choice($0, of: LogLevel.self, what: "log level") }) {
             settings.log.level = value
         }

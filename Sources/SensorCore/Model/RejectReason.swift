@@ -16,4 +16,9 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case queueFull = "queue_full"
     case unauthorized
     case seriesLimit = "series_limit"
+    /// The daemon is replaying its journal or shutting down (HTTP 503).
+    case unavailable
+    /// The journal cannot be written (disk full, permissions…), so nothing can be made
+    /// durable (HTTP 503).
+    case journalUnavailable = "journal_unavailable"
 }

@@ -10,29 +10,60 @@ internal import Synchronization
 final class ShardAggregator: Sendable {
     let resolutions: [Resolution]
 
+    /// What a flush takes from the shard: the bucket deltas, the journal position they
+    /// cover, and the seq windows that changed since the last drain.
+    struct Drained: Sendable {
+        var pending: PendingBuckets
+        var position: Int64
+        var windows: [SeriesKey: SeqWindow]
+    }
+
     private struct State {
         var pending = PendingBuckets()
+        /// Journal position after the last applied batch.
+        var position: Int64
+        /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
+        /// they are exactly the state the replay continues from.
+        var windows: [SeriesKey: SeqWindow]
+        var changedWindows: Set<SeriesKey> = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init(resolutions: [Resolution]) {
+    init(resolutions: [Resolution], position: Int64 = 0, windows: [SeriesKey: SeqWindow] = [:]) {
         self.resolutions = resolutions
+        self.state = Mutex(State(position: position, windows: windows))
     }
 
     /// Folds the batches into the pending buckets; returns how many buckets are pending.
     @discardableResult
-    func apply(_ batches: [[Reading]]) -> Int {
+    func apply(_ batches: [JournaledBatch]) -> Int {
         state.withLock { state in
             for batch in batches {
-                for reading in batch {
+                for reading in batch.readings {
                     state.pending.add(reading, resolutions: resolutions)
+                    if let seq = reading.seq {
+                        let key = reading.series
+                        if state.windows[key]?.admit(seq) == nil { state.windows[key] = SeqWindow(first: seq) }
+                        state.changedWindows.insert(key)
+                    }
                 }
+                state.position = max(state.position, batch.position)
             }
             return state.pending.bucketCount
         }
+    }
+
+    /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
+    func restore(windows: [SeriesKey: SeqWindow]) {
+        state.withLock { $0.windows = windows }
+    }
+
+    /// The seq windows as of the last applied batch.
+    func currentWindows() -> [SeriesKey: SeqWindow] {
+        state.withLock { $0.windows }
     }
 
     /// Suspends until the flusher has taken the pending buckets, unless fewer than `limit`
@@ -50,10 +81,13 @@ final class ShardAggregator: Sendable {
     }
 
     /// Takes the pending buckets, leaving an empty set for the worker to go on with.
-    func drain() -> PendingBuckets {
+    func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
-            let taken = state.pending
+            var windows: [SeriesKey: SeqWindow] = [:]
+            for key in state.changedWindows { windows[key] = state.windows[key] }
+            let taken = Drained(pending: state.pending, position: state.position, windows: windows)
             state.pending = PendingBuckets()
+            state.changedWindows = []
             let waiter = state.drainWaiter
             state.drainWaiter = nil
             return (taken, waiter)

@@ -3,40 +3,51 @@ internal import Metrics
 internal import SensorCore
 internal import SensorStore
 
-/// Writes what the shards accumulated to the store, one transaction per flush.
+/// Writes what the shards accumulated to the store, one transaction per flush, together
+/// with the journal checkpoint each shard's buckets cover; then deletes the journal
+/// segments that checkpoint made redundant.
 ///
 /// A failed write loses nothing: the batch is carried over and written together with the
-/// next one (bucket deltas are mergeable, so writing them later gives the same result).
+/// next one (bucket deltas are mergeable, so writing them later gives the same result),
+/// and the journal keeps everything after the last committed checkpoint meanwhile.
 /// Only one flush runs at a time (actor isolation).
 actor Flusher {
     private let shards: [Shard]
     private let store: SensorStore
     private let logger: Logger
-    private var carried: [FlushBatch] = []
+    private var carried: FlushBatch?
     private var failingSince: ContinuousClock.Instant?
     private let duration = Metrics.Timer(label: "sensorhub_flush_duration_seconds", preferredDisplayUnit: .seconds)
     private let bucketsWritten = Counter(label: "sensorhub_buckets_written_total")
     private let failures = Counter(label: "sensorhub_flush_failures_total")
 
-    init(shards: [Shard], store: SensorStore, logger: Logger) {
+    private let delay: Duration
+
+    init(shards: [Shard], store: SensorStore, delay: Duration, logger: Logger) {
         self.shards = shards
+        self.delay = delay
         self.store = store
         self.logger = logger
     }
 
     /// Takes every shard's pending buckets and writes them with whatever an earlier failed
-    /// flush carried. Returns false when the write failed (the data stays carried).
+    /// flush carried, plus `extraCheckpoints` (journal shards replayed at start-up).
+    /// Returns false when the write failed (the data stays carried).
     @discardableResult
-    func flush() async -> Bool {
+    func flush(extraCheckpoints: [Int: Int64] = [:]) async -> Bool {
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        var batch = carried ?? FlushBatch()
+        carried = nil
         for shard in shards {
-            let pending = shard.aggregator.drain()
-            if !pending.isEmpty {
-                carried.append(pending.flushBatch(resolutions: shard.aggregator.resolutions))
-            }
+            let drained = shard.aggregator.drain()
+            guard !drained.pending.isEmpty || !drained.windows.isEmpty else { continue }
+            var part = drained.pending.flushBatch(resolutions: shard.aggregator.resolutions)
+            part.checkpoints = [shard.index: drained.position]
+            part.seqWindows = drained.windows
+            batch.append(part)
         }
-        guard !carried.isEmpty else { return true }
-        let batch = carried.count == 1 ? carried[0] : FlushBatch(
-            buckets: carried.flatMap(\.buckets), series: carried.flatMap(\.series))
+        batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
+        guard !batch.isEmpty else { return true }
         let started = ContinuousClock.now
         do {
             try await store.write(batch)
@@ -44,8 +55,7 @@ actor Flusher {
             failures.increment()
             if case .invalidBatch(let problem) = error {
                 // Only a bug in the pipeline can build one; retrying would block every flush after it.
-                logger.critical("dropped a flush batch the store refused", metadata: ["error": "\(problem)"])
-                carried = []
+                logger.critical("dropped a flush batch the store refused (a bug, please report it)", metadata: ["error": "\(problem)"])
                 return false
             }
             if failingSince == nil {
@@ -54,7 +64,7 @@ actor Flusher {
                     "error": "\(error)", "buckets": "\(batch.buckets.count)",
                 ])
             }
-            carried = [batch]
+            carried = batch
             return false
         }
         let elapsed = ContinuousClock.now - started
@@ -64,7 +74,12 @@ actor Flusher {
             logger.notice("flushed again after failures", metadata: ["failing_for": "\(ContinuousClock.now - since)"])
             failingSince = nil
         }
-        carried = []
+        for shard in shards {
+            guard let checkpoint = batch.checkpoints[shard.index] else { continue }
+            for failure in shard.ingress.removeSegments(coveredBy: checkpoint) {
+                logger.warning("cannot delete a journal segment behind the checkpoint", metadata: ["error": "\(failure)"])
+            }
+        }
         return true
     }
 }

@@ -25,11 +25,11 @@ public final class IngestQueue: Sendable {
     }
 
     private struct State {
-        var batches = Deque<[Reading]>()
+        var batches = Deque<JournaledBatch>()
         /// Readings queued plus readings reserved but not yet enqueued.
         var depth = 0
         var waiters = Deque<Waiter>()
-        var consumer: CheckedContinuation<[[Reading]]?, Never>?
+        var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
         var finished = false
     }
 
@@ -64,7 +64,7 @@ public final class IngestQueue: Sendable {
     public func cancelReservation(_ count: Int) {
         let (woken, consumer) = state.withLock { state in
             state.depth -= count
-            var consumer: CheckedContinuation<[[Reading]]?, Never>?
+            var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
             if state.finished, state.depth == 0, state.batches.isEmpty {
                 consumer = state.consumer
                 state.consumer = nil
@@ -77,8 +77,8 @@ public final class IngestQueue: Sendable {
 
     /// Enqueues a batch whose room was reserved with ``tryReserve(_:)`` or ``reserve(_:)``.
     /// Always succeeds, also after ``finish()``: reserved readings are never dropped.
-    public func enqueueReserved(_ batch: [Reading]) {
-        let consumer = state.withLock { state -> CheckedContinuation<[[Reading]]?, Never>? in
+    public func enqueueReserved(_ batch: JournaledBatch) {
+        let consumer = state.withLock { state -> CheckedContinuation<[JournaledBatch]?, Never>? in
             state.batches.append(batch)
             guard let consumer = state.consumer else { return nil }
             state.consumer = nil
@@ -136,19 +136,19 @@ public final class IngestQueue: Sendable {
     }
 
     /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
-    public func send(_ batch: [Reading]) async -> Bool {
-        guard await reserve(batch.count) else { return false }
+    public func send(_ batch: JournaledBatch) async -> Bool {
+        guard await reserve(batch.readings.count) else { return false }
         enqueueReserved(batch)
         return true
     }
 
     /// Waits for queued batches and takes all of them; nil once the queue is finished and
     /// empty. Only one consumer may call this.
-    public func next() async -> [[Reading]]? {
+    public func next() async -> [JournaledBatch]? {
         let ready = takeAll()
         if !ready.isEmpty { return ready }
         return await withCheckedContinuation { continuation in
-            let (result, woken): ([[Reading]]??, [@Sendable (Bool) -> Void]) = state.withLock { state in
+            let (result, woken): ([JournaledBatch]??, [@Sendable (Bool) -> Void]) = state.withLock { state in
                 if !state.batches.isEmpty {
                     let taken = takeAllLocked(&state)
                     return (.some(taken.batches), taken.woken)
@@ -169,7 +169,7 @@ public final class IngestQueue: Sendable {
             state.finished = true
             let waiters = state.waiters.map(\.resume)
             state.waiters.removeAll()
-            var consumer: CheckedContinuation<[[Reading]]?, Never>?
+            var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
             if state.batches.isEmpty, state.depth == 0 {
                 consumer = state.consumer
                 state.consumer = nil
@@ -180,17 +180,17 @@ public final class IngestQueue: Sendable {
         consumer?.resume(returning: nil)
     }
 
-    private func takeAll() -> [[Reading]] {
+    private func takeAll() -> [JournaledBatch] {
         let (batches, woken) = state.withLock { takeAllLocked(&$0) }
         for resume in woken { resume(true) }
         return batches
     }
 
-    private func takeAllLocked(_ state: inout State) -> (batches: [[Reading]], woken: [@Sendable (Bool) -> Void]) {
+    private func takeAllLocked(_ state: inout State) -> (batches: [JournaledBatch], woken: [@Sendable (Bool) -> Void]) {
         guard !state.batches.isEmpty else { return ([], []) }
         let batches = Array(state.batches)
         state.batches.removeAll(keepingCapacity: true)
-        state.depth -= batches.reduce(0) { $0 + $1.count }
+        state.depth -= batches.reduce(0) { $0 + $1.readings.count }
         return (batches, admitWaiters(&state))
     }
 
@@ -210,4 +210,17 @@ public final class IngestQueue: Sendable {
 private final class BlockingAdmission: Sendable {
     let semaphore = DispatchSemaphore(value: 0)
     let admitted = Atomic<Bool>(false)
+}
+
+/// Readings of one journal record on their way to the shard's worker, with the journal
+/// position just past that record: once the worker applied the batch, a flush of its
+/// buckets covers the journal up to `position`.
+public struct JournaledBatch: Sendable, Equatable {
+    public var readings: [Reading]
+    public var position: Int64
+
+    public init(readings: [Reading], position: Int64) {
+        self.readings = readings
+        self.position = position
+    }
 }

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import Foundation
 import SensorCore
 
 /// Applies one ``FlushBatch`` inside the writer's open transaction, with cached prepared
@@ -77,6 +78,23 @@ struct BatchWriter {
                 }
             }
             touched.record(slot, start: start, stats: stats)
+        }
+
+        if !batch.seqWindows.isEmpty {
+            let updateWindow = try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?")
+            for (series, window) in batch.seqWindows {
+                let id = try seriesID(series, lastSeen: 0)
+                try updateWindow.execute(arguments: [Data(window.encoded), id])
+            }
+        }
+        if !batch.checkpoints.isEmpty {
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO journal_checkpoints (shard, position) VALUES (?, ?)
+                ON CONFLICT (shard) DO UPDATE SET position = max(position, excluded.position)
+                """)
+            for (shard, position) in batch.checkpoints {
+                try upsert.execute(arguments: [shard, position])
+            }
         }
     }
 

@@ -22,6 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "MQTT broker, mqtt://[user:pass@]host:port (mqtt.url).") var mqttUrl: String?
     @Option(help: "HTTP port, 0 for any free port (http.port).") var httpPort: String?
     @Option(help: "HTTP listen address (http.host).") var httpHost: String?
+    /// Benchmarks and tests only: no journal, so acknowledged readings die with the process.
+    @Flag(help: .hidden) var unsafeNoJournal = false
+    /// Tests only: every flush waits this long first, to show backpressure.
+    @Option(help: .hidden) var testingFlushDelay: Int?
 
     func run() async throws {
         var flags: [String: String] = [:]
@@ -53,7 +57,13 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: PipelineConfiguration(
                 shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
-                maxPendingBuckets: settings.pipeline.maxPendingBuckets),
+                maxPendingBuckets: settings.pipeline.maxPendingBuckets,
+                flushDelay: .milliseconds(testingFlushDelay ?? 0)),
+            journal: JournalConfiguration(
+                directory: settings.journalDirectory,
+                sync: Self.syncPolicy(settings.journal),
+                segmentBytes: Int64(settings.journal.segmentSize),
+                enabled: !unsafeNoJournal),
             store: store, logger: logger)
         let mqtt: MQTTSource?
         if let mqttConfiguration = MQTTSetup.configuration(from: settings) {
@@ -76,9 +86,11 @@ struct ServeCommand: AsyncParsableCommand {
         // Services stop in reverse order: HTTP and MQTT first (no new readings; MQTT
         // disconnects keeping its session), then the pipeline drains its queues and writes
         // the last buckets.
+        // The watchdog is last so it hears of the shutdown first and starts its clock.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
         if let mqtt { services.append(.init(service: mqtt)) }
         services.append(.init(service: http))
+        services.append(.init(service: ShutdownWatchdog(deadline: settings.pipeline.shutdownDeadline, logger: logger)))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -87,6 +99,19 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("stopped on error", metadata: ["error": "\(error)"])
             throw CommandFailure.fail("stopped on error: \(error)")
         }
+        do {
+            try store.close()
+        } catch {
+            logger.error("cannot close the database cleanly", metadata: ["error": "\(error)"])
+        }
         logger.info("stopped")
+    }
+
+    private static func syncPolicy(_ journal: Settings.Journal) -> JournalConfiguration.SyncPolicy {
+        switch journal.fsync {
+        case .never: .never
+        case .interval: .interval(journal.fsyncInterval)
+        case .always: .always
+        }
     }
 }

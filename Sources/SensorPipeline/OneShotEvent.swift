@@ -1,8 +1,8 @@
 internal import Synchronization
 
 /// Fires once; tasks waiting on it, before or after, resume then. Lets a service's
-/// `run()` await a plain thread's end.
-final class OneShotEvent: Sendable {
+/// `run()` await a plain thread's end, or a service wait for the pipeline's recovery.
+public final class OneShotEvent: Sendable {
     private struct State {
         var fired = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -10,7 +10,9 @@ final class OneShotEvent: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiters = state.withLock { state in
             state.fired = true
             defer { state.waiters = [] }
@@ -19,7 +21,7 @@ final class OneShotEvent: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func wait() async {
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let fired = state.withLock { state in
                 if !state.fired { state.waiters.append(continuation) }

@@ -1,0 +1,123 @@
+internal import NIOConcurrencyHelpers
+internal import SensorCore
+
+/// The way into one shard: de-duplication by seq, the journal append and the enqueue.
+///
+/// All three happen under one lock, for two reasons. The journal's order is then the
+/// queue's order, so the checkpoint of a flush is simply the position of the last batch
+/// the worker applied. And a batch spanning several shards can be made atomic: the
+/// pipeline locks its shards in index order (``lock()``), appends to each, and either
+/// enqueues everywhere or rolls every append back.
+///
+/// Thread-safety: `@unchecked Sendable` because every mutable field is touched only
+/// between ``lock()`` and ``unlock()`` (or inside ``withLock(_:)``).
+final class ShardIngress: @unchecked Sendable {
+    /// A filtered batch, appended but not yet visible to the worker.
+    struct Staged {
+        var kept: [Reading]
+        var duplicates: Int
+        fileprivate var windows: [SeriesKey: SeqWindow]
+        fileprivate var previousPosition: Int64
+        var position: Int64
+    }
+
+    let queue: IngestQueue
+    private let mutex = NIOLock()
+    /// Seq windows of every series that sent a seq: what is a duplicate at submit time.
+    private var windows: [SeriesKey: SeqWindow] = [:]
+    private var journal: JournalWriter?
+    /// Position after the last staged batch (the journal's, or a counter without one).
+    private var position: Int64 = 0
+
+    init(queue: IngestQueue) {
+        self.queue = queue
+    }
+
+    /// Sets the state recovery ended with, before the first reading is staged.
+    func open(journal: JournalWriter?, windows: [SeriesKey: SeqWindow], position: Int64) {
+        withLock {
+            self.journal = journal
+            self.windows = windows
+            self.position = journal?.position ?? position
+        }
+    }
+
+    func lock() { mutex.lock() }
+    func unlock() { mutex.unlock() }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        try mutex.withLock(body)
+    }
+
+    /// Drops duplicates (by seq, also within the batch: the first occurrence counts) and
+    /// appends the rest to the journal. Caller holds the lock and must then ``commit(_:)``
+    /// or ``rollBack(_:)`` before unlocking.
+    func stage(_ readings: [Reading]) throws(JournalError) -> Staged {
+        var staged = Staged(kept: readings, duplicates: 0, windows: [:], previousPosition: position, position: position)
+        if readings.contains(where: { $0.seq != nil }) {
+            staged.kept = []
+            staged.kept.reserveCapacity(readings.count)
+            for reading in readings {
+                guard let seq = reading.seq else {
+                    staged.kept.append(reading)
+                    continue
+                }
+                let key = reading.series
+                if var window = staged.windows[key] ?? windows[key] {
+                    guard window.admit(seq) else {
+                        staged.duplicates += 1
+                        continue
+                    }
+                    staged.windows[key] = window
+                } else {
+                    staged.windows[key] = SeqWindow(first: seq)
+                }
+                staged.kept.append(reading)
+            }
+        }
+        guard !staged.kept.isEmpty else { return staged }
+        if let journal {
+            staged.position = try journal.append(staged.kept)
+        } else {
+            staged.position = position + 1
+        }
+        position = staged.position
+        return staged
+    }
+
+    /// Makes a staged batch count: its seqs are remembered and the worker gets it. The
+    /// queue room (`reserved` readings) was reserved before; what duplicates freed is
+    /// given back.
+    func commit(_ staged: Staged, reserved: Int) {
+        for (key, window) in staged.windows { windows[key] = window }
+        if staged.kept.count < reserved { queue.cancelReservation(reserved - staged.kept.count) }
+        if !staged.kept.isEmpty {
+            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position))
+        }
+    }
+
+    /// Undoes a staged batch that another shard's failure made void: the record is cut off
+    /// the journal and nothing of it counts. Returns the journal's failure to cut, if any.
+    func rollBack(_ staged: Staged) -> JournalError? {
+        guard staged.position != staged.previousPosition else { return nil }
+        position = staged.previousPosition
+        guard let journal else { return nil }
+        do {
+            try journal.rollBack(to: staged.previousPosition)
+            return nil
+        } catch {
+            position = journal.position
+            return error
+        }
+    }
+
+    /// For the interval syncer: a duplicate descriptor of the open segment.
+    func journalDescriptor() -> Int32? {
+        withLock { journal?.duplicateDescriptor() }
+    }
+
+    /// Deletes journal segments a committed checkpoint covers.
+    func removeSegments(coveredBy checkpoint: Int64) -> [String] {
+        withLock { journal?.removeSegments(coveredBy: checkpoint) ?? [] }
+    }
+}

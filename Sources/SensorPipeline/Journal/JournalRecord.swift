@@ -1,0 +1,125 @@
+internal import SensorCore
+
+/// The on-disk form of one journal record: one append, i.e. the readings of one batch
+/// for one shard.
+///
+/// ```
+/// record  = magic u32 "SHJ1" | length u32 | crc32c u32 | payload (length bytes)
+/// payload = count u32 | count × reading
+/// reading = device len u8 | device | metric len u8 | metric | value f64 bits u64
+///           | ts µs i64 | has seq u8 | [seq u64]
+/// ```
+/// Integers are little-endian. The checksum covers the payload; the magic lets replay
+/// find the next record after a damaged one.
+enum JournalRecord {
+    static let magic: UInt32 = 0x314A_4853 // "SHJ1" read as little-endian bytes
+    static let headerSize = 12
+    /// A record larger than this is damage, not data (HTTP bodies are capped far below).
+    static let maximumPayload = 256 << 20
+
+    /// Appends the record for `readings` to `buffer`.
+    static func encode(_ readings: [Reading], into buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: headerSize))
+        append(UInt32(readings.count), to: &buffer)
+        for reading in readings {
+            appendName(reading.device, to: &buffer)
+            appendName(reading.metric, to: &buffer)
+            append(reading.value.bitPattern, to: &buffer)
+            append(UInt64(bitPattern: reading.timestamp), to: &buffer)
+            if let seq = reading.seq {
+                buffer.append(1)
+                append(seq, to: &buffer)
+            } else {
+                buffer.append(0)
+            }
+        }
+        let length = buffer.count - start - headerSize
+        let crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
+        store(magic, in: &buffer, at: start)
+        store(UInt32(length), in: &buffer, at: start + 4)
+        store(crc, in: &buffer, at: start + 8)
+    }
+
+    /// Decodes a payload whose checksum matched; nil when it does not parse (damage that
+    /// the checksum could not see, or a record of a future format).
+    static func decodePayload(_ payload: UnsafeRawBufferPointer) -> [Reading]? {
+        var reader = ByteReader(bytes: payload)
+        guard let count = reader.uint32(), count <= UInt32(payload.count) else { return nil }
+        var readings: [Reading] = []
+        readings.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let device = reader.name(), let metric = reader.name(),
+                  let bits = reader.uint64(), let timestamp = reader.uint64(), let flag = reader.byte()
+            else { return nil }
+            var seq: UInt64?
+            if flag == 1 {
+                guard let value = reader.uint64() else { return nil }
+                seq = value
+            } else if flag != 0 {
+                return nil
+            }
+            readings.append(Reading(
+                device: device, metric: metric, value: Double(bitPattern: bits),
+                timestamp: Int64(bitPattern: timestamp), seq: seq))
+        }
+        return reader.isAtEnd ? readings : nil
+    }
+
+    static func uint32(at offset: Int, in bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var value: UInt32 = 0
+        for index in (0..<4).reversed() { value = value << 8 | UInt32(bytes[offset + index]) }
+        return value
+    }
+
+    private static func appendName(_ name: String, to buffer: inout [UInt8]) {
+        // Names are at most 128 bytes of ASCII (validated by the decoders).
+        var name = name
+        name.withUTF8 { utf8 in
+            buffer.append(UInt8(truncatingIfNeeded: utf8.count))
+            buffer.append(contentsOf: utf8)
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private static func store(_ value: UInt32, in buffer: inout [UInt8], at offset: Int) {
+        for index in 0..<4 { buffer[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+}
+
+/// Bounds-checked little-endian reads over a record payload.
+private struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func byte() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint32() -> UInt32? {
+        guard offset + 4 <= bytes.count else { return nil }
+        defer { offset += 4 }
+        return JournalRecord.uint32(at: offset, in: bytes)
+    }
+
+    mutating func uint64() -> UInt64? {
+        guard offset + 8 <= bytes.count else { return nil }
+        var value: UInt64 = 0
+        for index in (0..<8).reversed() { value = value << 8 | UInt64(bytes[offset + index]) }
+        offset += 8
+        return value
+    }
+
+    mutating func name() -> String? {
+        guard let length = byte(), length > 0, offset + Int(length) <= bytes.count else { return nil }
+        defer { offset += Int(length) }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))]), as: UTF8.self)
+    }
+}

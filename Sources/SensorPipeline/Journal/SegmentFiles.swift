@@ -1,0 +1,67 @@
+internal import Glibc
+
+/// Naming and listing of one shard's segment files: `<start position, 20 digits>.seg`,
+/// where the start position is the shard's journal byte offset of the file's first byte.
+enum SegmentFiles {
+    static let suffix = ".seg"
+
+    static func name(startingAt position: Int64) -> String {
+        let digits = String(position)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
+    }
+
+    /// Start positions of the segment files in `directory`, ascending; empty when the
+    /// directory does not exist.
+    static func list(in directory: String) throws(JournalError) -> [Int64] {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw JournalError(operation: "list", path: directory, reason: SystemError.text(errno))
+        }
+        defer { closedir(handle) }
+        var starts: [Int64] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(suffix), let start = Int64(name.dropLast(suffix.count)) else { continue }
+            starts.append(start)
+        }
+        return starts.sorted()
+    }
+
+    /// Shard folders (`shard-<i>`) present under the journal directory, by index.
+    static func shardIndices(in directory: String) throws(JournalError) -> [Int] {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw JournalError(operation: "list", path: directory, reason: SystemError.text(errno))
+        }
+        defer { closedir(handle) }
+        var indices: [Int] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix("shard-"), let index = Int(name.dropFirst("shard-".count)) { indices.append(index) }
+        }
+        return indices.sorted()
+    }
+
+    static func shardDirectory(_ journal: String, shard: Int) -> String { "\(journal)/shard-\(shard)" }
+
+    /// Creates `path` and its missing parents.
+    static func makeDirectory(_ path: String) throws(JournalError) {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, 0o750) != 0, errno != EEXIST {
+                throw JournalError(operation: "create directory", path: built, reason: SystemError.text(errno))
+            }
+        }
+    }
+}
+
+enum SystemError {
+    static func text(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

@@ -1,0 +1,93 @@
+internal import Glibc
+internal import SensorCore
+internal import SensorStore
+internal import Logging
+
+extension Pipeline {
+    /// Brings the pipeline back to where the last run left off, before any reading is
+    /// taken: loads the checkpoints and seq windows, replays every journal shard from its
+    /// checkpoint into the aggregators, flushes (which commits the new checkpoints),
+    /// deletes the replayed segments and opens a fresh segment per shard.
+    ///
+    /// Journal folders of shards the current configuration no longer has are replayed
+    /// too: readings go to whichever shard their series hashes to now. The replay is held
+    /// in memory until its flush; it covers what arrived since the last committed flush
+    /// (about one flush interval, unless flushes were failing), and its size in memory is
+    /// the number of distinct buckets it touches, not the number of readings.
+    func recover() async throws {
+        let started = ContinuousClock.now
+        let state = try await store.recoveryState()
+        var windowsByShard = [[SeriesKey: SeqWindow]](repeating: [:], count: shards.count)
+        for (series, window) in state.seqWindows {
+            windowsByShard[shardIndex(of: series)][series] = window
+        }
+        for (shard, windows) in zip(shards, windowsByShard) {
+            shard.aggregator.restore(windows: windows)
+        }
+        guard journal.enabled else {
+            for (shard, windows) in zip(shards, windowsByShard) {
+                shard.ingress.open(journal: nil, windows: windows, position: state.checkpoints[shard.index] ?? 0)
+            }
+            logger.warning("the ingest journal is switched off: acknowledged readings are lost if the process dies before their flush")
+            return
+        }
+
+        try SegmentFiles.makeDirectory(journal.directory)
+        var ends = state.checkpoints
+        var total = JournalReplay.Summary()
+        for journalShard in try SegmentFiles.shardIndices(in: journal.directory) {
+            let directory = SegmentFiles.shardDirectory(journal.directory, shard: journalShard)
+            let checkpoint = state.checkpoints[journalShard] ?? 0
+            let summary = try JournalReplay(directory: directory).run(from: checkpoint) { line in
+                logger.warning("\(line)")
+            } handle: { readings, position in
+                for (index, part) in partition(readings).enumerated() where !part.isEmpty {
+                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0)])
+                }
+            }
+            ends[journalShard] = max(checkpoint, summary.end)
+            total.records += summary.records
+            total.readings += summary.readings
+            total.corruptRecords += summary.corruptRecords
+            total.tornBytes += summary.tornBytes
+        }
+        let flushed = await flusher.flush(extraCheckpoints: ends)
+        if flushed {
+            for journalShard in try SegmentFiles.shardIndices(in: journal.directory) {
+                Self.removeSegments(in: SegmentFiles.shardDirectory(journal.directory, shard: journalShard), before: ends[journalShard] ?? 0, logger: logger)
+            }
+        }
+        for shard in shards {
+            let writer = try JournalWriter(
+                directory: SegmentFiles.shardDirectory(journal.directory, shard: shard.index),
+                position: ends[shard.index] ?? 0, segmentBytes: journal.segmentBytes, sync: journal.sync)
+            // The replay advanced the aggregators' seq windows past the stored ones.
+            shard.ingress.open(journal: writer, windows: shard.aggregator.currentWindows(), position: 0)
+        }
+        let elapsed = ContinuousClock.now - started
+        var metadata: Logger.Metadata = [
+            "readings": "\(total.readings)", "records": "\(total.records)", "duration": "\(elapsed)",
+            "directory": "\(journal.directory)",
+        ]
+        if total.corruptRecords > 0 { metadata["damaged_records_skipped"] = "\(total.corruptRecords)" }
+        if total.tornBytes > 0 { metadata["torn_bytes_cut"] = "\(total.tornBytes)" }
+        if !flushed { metadata["flushed"] = "false" }
+        logger.info("replayed the ingest journal", metadata: metadata)
+        if total.corruptRecords > 0 { metrics.recordJournalDamage(total.corruptRecords) }
+    }
+
+    func shardIndex(of series: SeriesKey) -> Int {
+        Int(series.stableHash % UInt64(shards.count))
+    }
+
+    /// Deletes the segment files of a replayed shard folder that hold nothing past `end`.
+    private static func removeSegments(in directory: String, before end: Int64, logger: Logger) {
+        guard let starts = try? SegmentFiles.list(in: directory) else { return }
+        for start in starts where start < end {
+            let path = "\(directory)/\(SegmentFiles.name(startingAt: start))"
+            if unlink(path) != 0 {
+                logger.warning("cannot delete a replayed journal segment", metadata: ["path": "\(path)", "error": "\(SystemError.text(errno))"])
+            }
+        }
+    }
+}

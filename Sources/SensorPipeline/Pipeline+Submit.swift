@@ -1,0 +1,127 @@
+public import SensorCore
+internal import Foundation
+internal import Synchronization
+
+extension Pipeline {
+    /// Submits a batch atomically: either every reading is durable in the journal and
+    /// queued, or nothing is taken. Waits for queue room up to `wait`, then gives up with
+    /// ``SubmitOutcome/queueFull`` (HTTP's 503 path).
+    public func submit(_ readings: [Reading], waitingUpTo wait: Duration) async -> SubmitOutcome {
+        let parts = partition(readings)
+        let deadline = ContinuousClock.now + wait
+        while true {
+            guard phase == .accepting else { return .unavailable(phase) }
+            if reserveAll(parts) {
+                let outcome = admit(parts)
+                if case .journalFailed = outcome { cancelReservations(parts) }
+                return outcome
+            }
+            guard ContinuousClock.now < deadline else { return .queueFull }
+            // Room frees up as workers take batches; a short poll keeps this path simple
+            // and costs nothing while the queues have room.
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Submits a batch from a thread outside Swift concurrency (libmosquitto's network
+    /// thread), blocking it until the batch is durable and queued: while a queue is full
+    /// or the journal cannot be written, the MQTT acknowledgement is not sent and the
+    /// broker keeps the backlog. Returns nil, having taken nothing, when the pipeline is
+    /// not accepting (recovering or shutting down).
+    public func submitBlocking(_ readings: [Reading]) -> (accepted: Int, duplicates: Int)? {
+        guard isAccepting else { return nil }
+        let parts = partition(readings)
+        var reserved: [Int] = []
+        for (index, part) in parts.enumerated() where !part.isEmpty {
+            guard shards[index].queue.reserveBlocking(part.count) else {
+                for done in reserved { shards[done].queue.cancelReservation(parts[done].count) }
+                return nil
+            }
+            reserved.append(index)
+        }
+        while true {
+            if case .accepted(let accepted, let duplicates) = admit(parts) {
+                return (accepted, duplicates)
+            }
+            // The journal failed and was logged; retry until it works again or shutdown.
+            guard isAccepting else {
+                cancelReservations(parts)
+                return nil
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    /// Stages every part in its shard (de-duplication + journal append) with all those
+    /// shards locked in index order, then either commits all or rolls all back, so a
+    /// batch spanning shards is atomic. Room in the queues must be reserved; on failure
+    /// the reservations are left to the caller.
+    func admit(_ parts: [[Reading]]) -> SubmitOutcome {
+        let involved = parts.indices.filter { !parts[$0].isEmpty }
+        for index in involved { shards[index].ingress.lock() }
+        defer { for index in involved { shards[index].ingress.unlock() } }
+        var staged: [(index: Int, staged: ShardIngress.Staged)] = []
+        staged.reserveCapacity(involved.count)
+        for index in involved {
+            do {
+                staged.append((index, try shards[index].ingress.stage(parts[index])))
+            } catch {
+                for (done, stagedPart) in staged.reversed() {
+                    if let failure = shards[done].ingress.rollBack(stagedPart) {
+                        logger.critical("cannot roll back a journal append; those readings will be counted after a restart", metadata: ["error": "\(failure)"])
+                    }
+                }
+                if !journalFailing.exchange(true, ordering: .relaxed) {
+                    logger.error("journal append failed; refusing readings until it works again", metadata: ["error": "\(error)"])
+                }
+                return .journalFailed(error.description)
+            }
+        }
+        if journalFailing.exchange(false, ordering: .relaxed) {
+            logger.notice("journal appends work again; taking readings")
+        }
+        var accepted = 0
+        var duplicates = 0
+        for (index, stagedPart) in staged {
+            shards[index].ingress.commit(stagedPart, reserved: parts[index].count)
+            accepted += stagedPart.kept.count
+            duplicates += stagedPart.duplicates
+        }
+        if duplicates > 0 { metrics.recordDuplicates(duplicates) }
+        return .accepted(accepted: accepted, duplicates: duplicates)
+    }
+
+    func partition(_ readings: [Reading]) -> [[Reading]] {
+        let count = UInt64(shards.count)
+        if count == 1 { return [readings] }
+        var parts = [[Reading]](repeating: [], count: shards.count)
+        // One series (every single-reading MQTT message): no per-reading hashing.
+        if let first = readings.first, readings.allSatisfy({ $0.device == first.device && $0.metric == first.metric }) {
+            parts[Int(first.series.stableHash % count)] = readings
+            return parts
+        }
+        for reading in readings {
+            parts[Int(reading.series.stableHash % count)].append(reading)
+        }
+        return parts
+    }
+
+    /// Reserves room for every part or for none.
+    private func reserveAll(_ parts: [[Reading]]) -> Bool {
+        var reserved: [Int] = []
+        for (index, part) in parts.enumerated() where !part.isEmpty {
+            guard shards[index].queue.tryReserve(part.count) else {
+                for done in reserved { shards[done].queue.cancelReservation(parts[done].count) }
+                return false
+            }
+            reserved.append(index)
+        }
+        return true
+    }
+
+    private func cancelReservations(_ parts: [[Reading]]) {
+        for (index, part) in parts.enumerated() where !part.isEmpty {
+            shards[index].queue.cancelReservation(part.count)
+        }
+    }
+}
