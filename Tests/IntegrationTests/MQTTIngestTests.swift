@@ -143,24 +143,40 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         #expect(result["queued/m"]?.count == 50 && result["queued/m"]?.sum == Double((0..<50).reduce(0, +)), "\(result)")
     }
 
-    @Test func tinyQueueBackpressureLosesNoQoS1Reading() async throws {
+    @Test func tinyQueueAndSlowFlusherBackpressureLosesNoQoS1ReadingAndKeepsMemoryFlat() async throws {
         let broker = try await Broker()
         defer { broker.cleanUp() }
-        // A 16-reading queue per shard: the MQTT thread must wait for the workers all the
-        // time, delaying acknowledgements; the broker holds the backlog.
-        let daemon = try await Daemon(name: "mqtt-backpressure", arguments: ["--mqtt-url", broker.url], environment: [
+        // A 16-reading queue per shard and a flusher slowed by 100 ms per flush, with 3,600
+        // buckets open per window against a 3,000-bucket limit: the workers keep waiting
+        // for the flusher, the queues stay full, the MQTT thread waits, acknowledgements
+        // are delayed and the broker holds the backlog.
+        let daemon = try await Daemon(name: "mqtt-backpressure", arguments: ["--mqtt-url", broker.url, "--testing-flush-delay", "100"], environment: [
             "SENSORHUB_PIPELINE_QUEUE_CAPACITY": "16", "SENSORHUB_PIPELINE_SHARDS": "2",
+            "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS": "3000",
         ])
         defer { daemon.cleanUp() }
         try await waitForMQTT(daemon, "connected")
-        let sent = try await run(Binary.sensorhub.path, [
-            "simulate", "--transport", "mqtt", "--mqtt-url", broker.url, "--devices", "50", "--metrics", "4",
-            "--count", "20000", "--qos", "1", "--seed", "7",
-        ])
-        #expect(sent.status == 0 && sent.stdout.contains("acknowledged=20000"), "\(sent.stdout)\(sent.stderr)")
-        let result = try await waitForTotal(daemon, 20_000)
-        #expect(result.values.reduce(0) { $0 + $1.count } == 20_000, "\(result.count) series")
-        #expect(result.count == 200)
+        let url = broker.url
+        async let sending = run(Binary.sensorhub.path, [
+            "simulate", "--transport", "mqtt", "--mqtt-url", url, "--devices", "240", "--metrics", "5",
+            "--count", "100000", "--batch", "10", "--qos", "1", "--seed", "7",
+        ], timeout: .seconds(300))
+        // Resident memory while the backlog is worked off: it must not grow with it.
+        var samples: [Int] = []
+        while samples.count < 600 {
+            if let bytes = daemon.residentBytes { samples.append(bytes) }
+            let counted = try await daemon.request("GET", "/v1/devices").json() as? [[String: Any]] ?? []
+            if counted.reduce(0, { $0 + (($1["readings"] as? Int) ?? 0) }) >= 100_000 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let sent = try await sending
+        #expect(sent.status == 0 && sent.stdout.contains("acknowledged=100000"), "\(sent.stdout)\(sent.stderr)")
+        let result = try await waitForTotal(daemon, 100_000)
+        #expect(result.values.reduce(0) { $0 + $1.count } == 100_000, "\(result.count) series")
+        #expect(result.count == 1_200)
+        let early = samples.prefix(5).max() ?? 0
+        let peak = samples.max() ?? 0
+        #expect(peak - early < 64 << 20, "resident memory grew from \(early >> 20) MiB to \(peak >> 20) MiB while the broker held the backlog")
     }
 
     @Test func brokerRestartLosesNoQoS1Reading() async throws {
@@ -175,7 +191,7 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         for round in 0..<2 {
             let sent = try await run(Binary.sensorhub.path, [
                 "simulate", "--mqtt-url", broker.url, "--devices", "10", "--metrics", "2", "--count", "5000",
-                "--batch", "10", "--qos", "1", "--seed", "\(round + 1)",
+                "--batch", "10", "--qos", "1", "--seed", "\(round + 1)", "--seq", "--prefix", "r\(round)-",
             ])
             #expect(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
             if round == 0 {
@@ -188,12 +204,11 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
             }
         }
         let result = try await waitForTotal(daemon, 10_000)
-        // At least once: a restored session redelivers messages whose acknowledgement the
-        // broker had not recorded, so duplicates are possible until readings are deduplicated
-        // by seq (a later issue); a loss would show as fewer than 10,000.
+        // A restored session may redeliver messages whose acknowledgement the broker had
+        // not recorded; their seq makes them duplicates, so the count is exact.
         let total = result.values.reduce(0) { $0 + $1.count }
-        #expect(total >= 10_000, "\(total) of 10000 counted")
-        #expect(result.count == 20)
+        #expect(total == 10_000, "\(total) of 10000 counted")
+        #expect(result.count == 40)
     }
 
     @Test func brokerRestartMidStreamLosesNoAcknowledgedReading() async throws {
@@ -208,7 +223,7 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         let url = broker.url
         async let publishing = run(Binary.sensorhub.path, [
             "simulate", "--mqtt-url", url, "--devices", "10", "--metrics", "2", "--count", "6000",
-            "--rate", "2000", "--qos", "1", "--seed", "3",
+            "--rate", "2000", "--qos", "1", "--seed", "3", "--seq",
         ], timeout: .seconds(120))
         try await Task.sleep(for: .seconds(1))
         broker.stop()
@@ -218,7 +233,7 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         #expect(sent.status == 0 && sent.stdout.contains("acknowledged=6000"), "\(sent.stdout)\(sent.stderr)")
         let result = try await waitForTotal(daemon, 6_000)
         let total = result.values.reduce(0) { $0 + $1.count }
-        #expect(total >= 6_000, "\(total) of 6000 acknowledged readings counted")
+        #expect(total == 6_000, "\(total) of 6000 acknowledged readings counted exactly once")
     }
 
     @Test func daemonStoppedWhileTheSimulatorPublishesCountsEverythingAfterRestart() async throws {
@@ -230,7 +245,7 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         let url = broker.url
         async let publishing = run(Binary.sensorhub.path, [
             "simulate", "--mqtt-url", url, "--devices", "10", "--metrics", "2", "--count", "6000",
-            "--rate", "3000", "--qos", "1", "--seed", "4",
+            "--rate", "3000", "--qos", "1", "--seed", "4", "--seq",
         ], timeout: .seconds(120))
         try await Task.sleep(for: .seconds(1))
         #expect(try await first.stop() == 0)
@@ -241,6 +256,6 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
         defer { second.cleanUp() }
         let result = try await waitForTotal(second, 6_000)
         let total = result.values.reduce(0) { $0 + $1.count }
-        #expect(total >= 6_000, "\(total) of 6000 acknowledged readings counted")
+        #expect(total == 6_000, "\(total) of 6000 acknowledged readings counted exactly once")
     }
 }

@@ -15,11 +15,6 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
     let maxBodyBytes: Int
     let queueWait: Duration
 
-    private struct Accepted: Encodable {
-        let accepted: Int
-        let duplicates: Int
-    }
-
     func register(on group: RouterGroup<Context>) {
         group.post("readings") { request, context in
             try await ingest(request, context: context)
@@ -64,7 +59,8 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         switch await pipeline.submit(readings, waitingUpTo: queueWait) {
         case .accepted(let accepted, let duplicates):
             pipeline.metrics.recordIngested(accepted, transport: .http, format: format)
-            return try Self.json(Accepted(accepted: accepted, duplicates: duplicates), status: .accepted)
+            // Written by hand to keep the contract's key order (JSONEncoder's is unspecified).
+            return Self.json(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)}"#, status: .accepted)
         case .queueFull:
             var error = APIError(.serviceUnavailable, "ingest queue is full, retry later", reason: .queueFull)
             error.headers[.retryAfter] = "1"

@@ -11,6 +11,8 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
 
     private struct Health: Encodable {
         let status: String
+        /// Why readings are not taken; absent while they are.
+        let reason: String?
         let accepting: Bool
         let queued: Int
         let mqtt: String?
@@ -18,12 +20,22 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
 
     func registerHealth(on router: Router<Context>) {
         router.get("healthz") { _, _ in
-            let accepting = pipeline.isAccepting
+            let phase = pipeline.phase
+            let status: String
+            let reason: String?
+            switch phase {
+            case .recovering:
+                (status, reason) = ("recovering", "replaying the ingest journal")
+            case .accepting:
+                (status, reason) = ("ok", nil)
+            case .stopping:
+                (status, reason) = ("stopping", "shutting down")
+            }
             return try IngestRoutes<Context>.json(
                 Health(
-                    status: accepting ? "ok" : "stopping", accepting: accepting, queued: pipeline.queuedReadings,
+                    status: status, reason: reason, accepting: phase == .accepting, queued: pipeline.queuedReadings,
                     mqtt: mqttState()),
-                status: accepting ? .ok : .serviceUnavailable)
+                status: phase == .accepting ? .ok : .serviceUnavailable)
         }
     }
 

@@ -13,20 +13,21 @@ public struct SeqWindow: Sendable, Equatable {
 
     /// The highest seq counted so far.
     public private(set) var highest: UInt64
-    /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - i` was counted.
+    /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - 1 - i` was counted. The
+    /// highest itself is always counted, so it needs no bit.
     private var words: [UInt64]
 
     /// A window that counted exactly `seq`.
     public init(first seq: UInt64) {
         highest = seq
         words = Array(repeating: 0, count: Self.wordCount)
-        words[0] = 1
     }
 
     /// Whether `seq` would be counted (not a duplicate), without recording it.
     public func isNew(_ seq: UInt64) -> Bool {
         if seq > highest { return true }
-        let offset = highest - seq
+        guard seq < highest else { return false }
+        let offset = highest - seq - 1
         guard offset < UInt64(Self.width) else { return false }
         return words[Int(offset / 64)] & (1 << (offset % 64)) == 0
     }
@@ -36,11 +37,15 @@ public struct SeqWindow: Sendable, Equatable {
     public mutating func admit(_ seq: UInt64) -> Bool {
         guard isNew(seq) else { return false }
         if seq > highest {
-            shift(by: seq - highest)
+            let distance = seq - highest
+            shift(by: distance)
+            // The old highest is now `distance` below: bit `distance - 1`, if still remembered.
+            if distance <= UInt64(Self.width) {
+                words[Int((distance - 1) / 64)] |= 1 << ((distance - 1) % 64)
+            }
             highest = seq
-            words[0] |= 1
         } else {
-            let offset = highest - seq
+            let offset = highest - seq - 1
             words[Int(offset / 64)] |= 1 << (offset % 64)
         }
         return true

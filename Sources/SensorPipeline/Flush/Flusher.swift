@@ -35,7 +35,6 @@ actor Flusher {
     /// Returns false when the write failed (the data stays carried).
     @discardableResult
     func flush(extraCheckpoints: [Int: Int64] = [:]) async -> Bool {
-        if delay > .zero { try? await Task.sleep(for: delay) }
         var batch = carried ?? FlushBatch()
         carried = nil
         for shard in shards {
@@ -48,6 +47,7 @@ actor Flusher {
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
         guard !batch.isEmpty else { return true }
+        if delay > .zero { try? await Task.sleep(for: delay) }
         let started = ContinuousClock.now
         do {
             try await store.write(batch)

@@ -21,6 +21,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(help: "Number of devices.") var devices: Int = 10
     @Option(help: "Metrics per device.") var metrics: Int = 4
+    @Option(help: "Device names are this prefix and a 5-digit number (sim-00000, …).") var prefix: String = "sim-"
     @Option(help: "Total readings to send (default 10000 unless --duration is given).") var count: Int?
     @Option(help: "Send for this long instead of a count (e.g. 30s, 5m).") var duration: String?
     @Option(help: "Target readings per second; 0 sends as fast as acknowledgements allow.") var rate: Double = 0
@@ -50,7 +51,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let plan = SimulationPlan(
             count: count ?? (duration == nil ? 10_000 : nil), duration: duration.flatMap(SimulationPlan.seconds),
             rate: rate, batch: batch)
-        var fleet = Fleet(devices: devices, metrics: metrics, shape: ValueShape(rawValue: shape) ?? .mixed, seed: seed, withSeq: seq)
+        var fleet = Fleet(devices: devices, metrics: metrics, prefix: prefix, shape: ValueShape(rawValue: shape) ?? .mixed, seed: seed, withSeq: seq)
         let summary: SimulationSummary
         switch transport {
         case .mqtt: summary = try MQTTSimulation(url: mqttUrl, qos: qos).run(&fleet, plan: plan)

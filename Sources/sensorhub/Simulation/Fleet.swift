@@ -9,7 +9,7 @@ struct Fleet {
     private var cursor = 0
     let withSeq: Bool
 
-    init(devices: Int, metrics: Int, shape: ValueShape, seed: UInt64, withSeq: Bool) {
+    init(devices: Int, metrics: Int, prefix: String = "sim-", shape: ValueShape, seed: UInt64, withSeq: Bool) {
         var random = SeededGenerator(seed: seed)
         let names = ["temp", "humidity", "pressure", "co2", "voltage", "current", "power", "lux", "noise", "pm25"]
         var series: [SimulatedSeries] = []
@@ -19,7 +19,7 @@ struct Fleet {
                 let base = Double(random.next() % 100)
                 let metricName = metric < names.count ? names[metric] : "metric\(metric)"
                 series.append(SimulatedSeries(
-                    device: String(format: "sim-%05d", device), metric: metricName, shape: chosen,
+                    device: prefix + String(format: "%05d", device), metric: metricName, shape: chosen,
                     base: base, amplitude: 5 + Double(random.next() % 20), current: base))
             }
         }

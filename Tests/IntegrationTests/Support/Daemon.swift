@@ -77,6 +77,15 @@ final class Daemon {
 
     var isRunning: Bool { process.isRunning }
 
+    /// Resident memory of the daemon in bytes (VmRSS of /proc/PID/status), nil once gone.
+    var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// One HTTP request; returns status, body and headers.
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
@@ -111,6 +120,13 @@ final class Daemon {
             try await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus
+    }
+
+    /// Kills the daemon with SIGKILL (a crash: no shutdown code runs) and waits for it.
+    func kill9() async throws {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// Stops the daemon if it still runs and removes its folder; for `defer`, so it
