@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is there; uses sudo when not root.
 set -euo pipefail
 
-packages=(libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients pkg-config curl)
+packages=(libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients pkg-config curl sqlite3 util-linux)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -71,13 +71,20 @@ extension Pipeline {
                         logger.critical("cannot roll back a journal append; those readings will be counted after a restart", metadata: ["error": "\(failure)"])
                     }
                 }
-                if !journalFailing.exchange(true, ordering: .relaxed) {
+                let first = journalFailure.withLock { failure in
+                    defer { failure = error.description }
+                    return failure == nil
+                }
+                journalFailing.store(true, ordering: .relaxed)
+                if first {
                     logger.error("journal append failed; refusing readings until it works again", metadata: ["error": "\(error)"])
                 }
                 return .journalFailed(error.description)
             }
         }
-        if journalFailing.exchange(false, ordering: .relaxed) {
+        // One atomic load on the hot path; the lock only while recovering from a failure.
+        if journalFailing.load(ordering: .relaxed), journalFailure.withLock({ $0.take() }) != nil {
+            journalFailing.store(false, ordering: .relaxed)
             logger.notice("journal appends work again; taking readings")
         }
         var accepted = 0

@@ -41,15 +41,20 @@ public final class Pipeline: Service, Sendable {
     public let metrics = IngestMetrics()
     let shards: [Shard]
     let flusher: Flusher
-    let journal: JournalConfiguration
+    public let journal: JournalConfiguration
     let store: SensorStore
     let logger: Logger
     private let phaseValue = Atomic<UInt8>(Phase.recovering.rawValue)
     /// Fires once recovery is over (whether it succeeded or not).
     public let recovered = OneShotEvent()
     private let depthGauges: [Gauge]
-    /// Whether the last journal append failed (logged once per failing stretch).
+    /// Why the last journal append failed; nil once one succeeds (logged once per stretch).
+    let journalFailure = Mutex<String?>(nil)
     let journalFailing = Atomic<Bool>(false)
+
+    /// Why readings cannot be made durable right now (the last journal append failed and
+    /// none succeeded since), or nil.
+    public var journalProblem: String? { journalFailure.withLock { $0 } }
     /// Flush triggers: the interval timer and shards over their pending-bucket limit.
     /// Coalesced: a trigger arriving during a flush causes one more flush, not many.
     private let flushTriggers: AsyncStream<Void>

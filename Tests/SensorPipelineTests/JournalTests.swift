@@ -21,7 +21,8 @@ private func littleEndian32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
 
 /// The size of the record holding `readings`, from the documented layout: a 12-byte header,
 /// a u32 count, and per reading two length-prefixed names, value, timestamp, flag, [seq].
-private func recordSize(_ readings: [Reading]) -> Int {
+/// (Also used by DedupeAndRecoveryTests.)
+func journalRecordSize(_ readings: [Reading]) -> Int {
     12 + 4 + readings.reduce(0) { total, reading in
         total + 1 + reading.device.utf8.count + 1 + reading.metric.utf8.count + 8 + 8 + 1 + (reading.seq == nil ? 0 : 8)
     }
@@ -50,7 +51,8 @@ private struct TemporaryDirectory {
 }
 
 /// Segment files in `directory` as (start, size), by start, read with FileManager.
-private func segments(in directory: String) throws -> [(start: Int64, size: Int)] {
+/// (Also used by DedupeAndRecoveryTests.)
+func journalSegments(in directory: String) throws -> [(start: Int64, size: Int)] {
     try FileManager.default.contentsOfDirectory(atPath: directory)
         .filter { $0.hasSuffix(".seg") }
         .map { name in
@@ -76,7 +78,7 @@ private func writeJournal(in directory: String, records count: Int, segmentBytes
 private func expectedEnds(records count: Int) -> [Int64] {
     var position: Int64 = 0
     return (0..<count).map { index in
-        position += Int64(recordSize(recordReadings(index)))
+        position += Int64(journalRecordSize(recordReadings(index)))
         return position
     }
 }
@@ -113,7 +115,7 @@ private func replay(_ directory: String, from checkpoint: Int64) throws -> Repla
 
 /// XORs one byte of the journal at shard position `position` (located via the file names).
 private func flipByte(in directory: String, atPosition position: Int64, with mask: UInt8 = 0x5A) throws {
-    let start = try #require(try segments(in: directory).last { $0.start <= position }?.start)
+    let start = try #require(try journalSegments(in: directory).last { $0.start <= position }?.start)
     let path = segmentPath(directory, start)
     var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
     let offset = Int(position - start)
@@ -169,7 +171,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             JournalRecord.encode(readings, into: &buffer)
             #expect(Array(buffer.prefix(3)) == [9, 9, 9])
             let record = Array(buffer.dropFirst(3))
-            #expect(record.count == recordSize(readings), "record size")
+            #expect(record.count == journalRecordSize(readings), "record size")
             #expect(Array(record.prefix(4)) == Array("SHJ1".utf8), "magic")
             let length = Int(littleEndian32(record, at: 4))
             #expect(length == record.count - 12, "length field")
@@ -228,7 +230,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let ends = try writeJournal(in: directory.path, records: 25, segmentBytes: segmentBytes)
             #expect(ends == expectedEnds(records: 25))
 
-            let files = try segments(in: directory.path)
+            let files = try journalSegments(in: directory.path)
             let starts = expectedSegmentStarts(ends: ends, segmentBytes: segmentBytes)
             #expect(starts.count > 3, "the test must rotate several times")
             #expect(files.map(\.start) == starts)
@@ -248,7 +250,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: 5, segmentBytes: 1)
-            #expect(try segments(in: directory.path).map(\.start) == [0] + ends.dropLast())
+            #expect(try journalSegments(in: directory.path).map(\.start) == [0] + ends.dropLast())
         }
 
         @Test func rollBackCutsTheLastAppendAndAppendingGoesOn() throws {
@@ -259,11 +261,11 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let second = try writer.append(recordReadings(1))
             try writer.rollBack(to: first)
             #expect(writer.position == first)
-            #expect(try segments(in: directory.path).map(\.size) == [Int(first)])
+            #expect(try journalSegments(in: directory.path).map(\.size) == [Int(first)])
             try writer.rollBack(to: second) // later than the position: nothing to cut
             #expect(writer.position == first)
             let third = try writer.append(recordReadings(2))
-            #expect(third == first + Int64(recordSize(recordReadings(2))))
+            #expect(third == first + Int64(journalRecordSize(recordReadings(2))))
             let replayed = try replay(directory.path, from: 0)
             #expect(replayed.records == [recordReadings(0), recordReadings(2)])
             #expect(replayed.positions == [first, third])
@@ -276,13 +278,13 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let first = try writer.append(recordReadings(0))
             _ = try writer.append(recordReadings(1)) // rotated: a new segment at `first`
             try writer.rollBack(to: first)
-            #expect(try segments(in: directory.path).map(\.size) == [Int(first), 0])
+            #expect(try journalSegments(in: directory.path).map(\.size) == [Int(first), 0])
             // Into the segment before the open one: refused, nothing changes.
             #expect(throws: JournalError.self) { try writer.rollBack(to: 0) }
             #expect(writer.position == first)
             let again = try writer.append(recordReadings(3))
             #expect(try replay(directory.path, from: 0).records == [recordReadings(0), recordReadings(3)])
-            #expect(again == first + Int64(recordSize(recordReadings(3))))
+            #expect(again == first + Int64(journalRecordSize(recordReadings(3))))
         }
 
         @Test func removeSegmentsDeletesOnlyThoseWhollyCovered() throws {
@@ -291,16 +293,16 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let writer = try JournalWriter(directory: directory.path, position: 0, segmentBytes: 1, sync: .never)
             let ends = try (0..<6).map { try writer.append(recordReadings($0)) }
             // Segments start at 0, ends[0], ..., ends[4]; the last one is open.
-            #expect(try segments(in: directory.path).map(\.start) == [0] + ends.dropLast())
+            #expect(try journalSegments(in: directory.path).map(\.start) == [0] + ends.dropLast())
             #expect(writer.removeSegments(coveredBy: ends[1] - 1).isEmpty)
             // Segment 0 = [0, ends[0]) lies before the checkpoint: deleted; segment ends[0]
             // holds bytes after it (the checkpoint is inside): kept.
-            #expect(try segments(in: directory.path).map(\.start) == Array(ends.dropLast()))
+            #expect(try journalSegments(in: directory.path).map(\.start) == Array(ends.dropLast()))
             #expect(writer.removeSegments(coveredBy: ends[2]).isEmpty)
-            #expect(try segments(in: directory.path).map(\.start) == Array(ends[2...].dropLast()))
+            #expect(try journalSegments(in: directory.path).map(\.start) == Array(ends[2...].dropLast()))
             // A checkpoint past everything never deletes the open segment.
             #expect(writer.removeSegments(coveredBy: .max).isEmpty)
-            #expect(try segments(in: directory.path).map(\.start) == [ends[4]])
+            #expect(try journalSegments(in: directory.path).map(\.start) == [ends[4]])
             // Replay from the checkpoint still finds the records after it.
             #expect(try replay(directory.path, from: ends[4]).records == [recordReadings(5)])
         }
@@ -311,7 +313,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let ends = try writeJournal(in: directory.path, records: 3, segmentBytes: 1 << 20)
             let reopened = try JournalWriter(directory: directory.path, position: ends[2], segmentBytes: 1 << 20, sync: .never)
             let fourth = try reopened.append(recordReadings(3))
-            #expect(try segments(in: directory.path).map(\.start) == [0, ends[2]])
+            #expect(try journalSegments(in: directory.path).map(\.start) == [0, ends[2]])
             #expect(try replay(directory.path, from: 0).positions == ends + [fourth])
             // Opening where a segment with records already starts would write over it.
             #expect(throws: JournalError.self) {
@@ -322,8 +324,8 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             defer { empty.remove() }
             FileManager.default.createFile(atPath: segmentPath(empty.path, 500), contents: Data())
             let writer = try JournalWriter(directory: empty.path, position: 500, segmentBytes: 1 << 20, sync: .never)
-            #expect(try writer.append(recordReadings(0)) == 500 + Int64(recordSize(recordReadings(0))))
-            #expect(try segments(in: empty.path).map(\.start) == [500])
+            #expect(try writer.append(recordReadings(0)) == 500 + Int64(journalRecordSize(recordReadings(0))))
+            #expect(try journalSegments(in: empty.path).map(\.start) == [500])
         }
     }
 
@@ -337,7 +339,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: Self.count, segmentBytes: Self.segmentBytes)
-            #expect(try segments(in: directory.path).count > 4, "the journal must span several segments")
+            #expect(try journalSegments(in: directory.path).count > 4, "the journal must span several segments")
             let replayed = try replay(directory.path, from: 0)
             #expect(replayed.records == (0..<Self.count).map(recordReadings))
             #expect(replayed.positions == ends)
@@ -352,7 +354,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: Self.count, segmentBytes: Self.segmentBytes)
-            let starts = Set(try segments(in: directory.path).map(\.start))
+            let starts = Set(try journalSegments(in: directory.path).map(\.start))
             // Checkpoints inside a segment, on a segment boundary, and at the very end.
             let inside = try #require(ends.indices.first { !starts.contains(ends[$0]) && $0 > 3 })
             let boundary = try #require(ends.indices.first { starts.contains(ends[$0]) && $0 > 3 })
@@ -373,7 +375,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: Self.count, segmentBytes: Self.segmentBytes)
-            let newest = try #require(try segments(in: directory.path).last)
+            let newest = try #require(try journalSegments(in: directory.path).last)
             let path = segmentPath(directory.path, newest.start)
             let handle = try #require(FileHandle(forWritingAtPath: path))
             try handle.truncate(atOffset: UInt64(newest.size - missing))
@@ -382,11 +384,11 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let replayed = try replay(directory.path, from: 0)
             let lastComplete = ends[Self.count - 2]
             #expect(replayed.records == (0..<(Self.count - 1)).map(recordReadings), "all but the torn record")
-            #expect(replayed.summary.tornBytes == recordSize(recordReadings(Self.count - 1)) - missing)
+            #expect(replayed.summary.tornBytes == journalRecordSize(recordReadings(Self.count - 1)) - missing)
             #expect(replayed.summary.corruptRecords == 0)
             #expect(replayed.summary.end == lastComplete)
             #expect(replayed.reports.count == 1)
-            let cut = try #require(try segments(in: directory.path).last)
+            let cut = try #require(try journalSegments(in: directory.path).last)
             #expect(Int64(cut.size) == lastComplete - newest.start, "the file is cut to the end of the last complete record")
 
             // A second replay finds a clean journal, and a writer can continue at its end.
@@ -407,7 +409,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let replayed = try replay(directory.path, from: 0)
             #expect(replayed.records == (0..<3).map(recordReadings))
             #expect(replayed.summary.tornBytes == 7 && replayed.summary.end == ends[2])
-            #expect(try segments(in: directory.path).last?.size == 0)
+            #expect(try journalSegments(in: directory.path).last?.size == 0)
         }
 
         /// Where inside record `index` a byte is flipped: offset from the record's start.
@@ -433,11 +435,11 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: Self.count, segmentBytes: Self.segmentBytes)
-            let starts = Set(try segments(in: directory.path).map(\.start))
+            let starts = Set(try journalSegments(in: directory.path).map(\.start))
             // A record in the middle of a middle segment: neither first nor last in its file.
             let victim = try #require((5..<(Self.count - 5)).first { !starts.contains(ends[$0 - 1]) && !starts.contains(ends[$0]) })
-            let sizes = try segments(in: directory.path).map(\.size)
-            let size = recordSize(recordReadings(victim))
+            let sizes = try journalSegments(in: directory.path).map(\.size)
+            let size = journalRecordSize(recordReadings(victim))
             try flipByte(in: directory.path, atPosition: ends[victim - 1] + Int64(damage.offset(recordSize: size)))
 
             let replayed = try replay(directory.path, from: 0)
@@ -448,22 +450,22 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             #expect(replayed.summary.tornBytes == 0)
             #expect(replayed.summary.end == ends.last!)
             #expect(replayed.reports.count == 1, "\(replayed.reports)")
-            #expect(try segments(in: directory.path).map(\.size) == sizes, "damage in the middle cuts nothing")
+            #expect(try journalSegments(in: directory.path).map(\.size) == sizes, "damage in the middle cuts nothing")
         }
 
         @Test func aDamagedLastRecordOfAnOlderSegmentIsSkippedNotCut() throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let ends = try writeJournal(in: directory.path, records: Self.count, segmentBytes: Self.segmentBytes)
-            let starts = try segments(in: directory.path).map(\.start)
+            let starts = try journalSegments(in: directory.path).map(\.start)
             // The record ending where the second segment begins is the last of the first.
             let victim = try #require(ends.firstIndex(of: starts[1]))
-            let sizes = try segments(in: directory.path).map(\.size)
+            let sizes = try journalSegments(in: directory.path).map(\.size)
             try flipByte(in: directory.path, atPosition: ends[victim] - 3)
             let replayed = try replay(directory.path, from: 0)
             #expect(replayed.records == (0..<Self.count).filter { $0 != victim }.map(recordReadings))
             #expect(replayed.summary.corruptRecords == 1 && replayed.summary.tornBytes == 0)
-            #expect(try segments(in: directory.path).map(\.size) == sizes)
+            #expect(try journalSegments(in: directory.path).map(\.size) == sizes)
         }
 
         @Test func twoDamagedRecordsInDifferentSegmentsAreBothSkipped() throws {

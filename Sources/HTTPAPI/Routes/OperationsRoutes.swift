@@ -27,7 +27,11 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
             case .recovering:
                 (status, reason) = ("recovering", "replaying the ingest journal")
             case .accepting:
-                (status, reason) = ("ok", nil)
+                if let problem = pipeline.journalProblem {
+                    (status, reason) = ("degraded", "cannot write the journal: \(problem)")
+                } else {
+                    (status, reason) = ("ok", nil)
+                }
             case .stopping:
                 (status, reason) = ("stopping", "shutting down")
             }
@@ -35,7 +39,7 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
                 Health(
                     status: status, reason: reason, accepting: phase == .accepting, queued: pipeline.queuedReadings,
                     mqtt: mqttState()),
-                status: phase == .accepting ? .ok : .serviceUnavailable)
+                status: status == "ok" ? .ok : .serviceUnavailable)
         }
     }
 

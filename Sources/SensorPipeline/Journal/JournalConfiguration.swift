@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// Where and how the ingest journal is written.
 public struct JournalConfiguration: Sendable {
     /// When appended records are forced to the disk with `fdatasync`.
@@ -26,6 +28,16 @@ public struct JournalConfiguration: Sendable {
     /// Test and benchmark switch: false skips the journal entirely, so an acknowledged
     /// reading is only in memory until its flush. Never for production.
     public var enabled: Bool
+
+    /// Creates the directory if needed and checks it can be written, so a bad path fails
+    /// the start with a clear message instead of the first acknowledgement.
+    public func prepareDirectory() throws(JournalError) {
+        guard enabled else { return }
+        try SegmentFiles.makeDirectory(directory)
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw JournalError(operation: "write into", path: directory, reason: SystemError.text(errno))
+        }
+    }
 
     public init(directory: String, sync: SyncPolicy = .interval(.seconds(1)), segmentBytes: Int64 = 64 << 20, enabled: Bool = true) {
         self.directory = directory

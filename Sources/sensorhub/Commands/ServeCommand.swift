@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HTTPAPI
 import Logging
 import MQTTIngest
@@ -28,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .hidden) var testingFlushDelay: Int?
 
     func run() async throws {
+        // A file size limit (ulimit -f) must surface as an EFBIG write error, handled like
+        // a full disk, not as a signal that kills the daemon.
+        signal(SIGXFSZ, SIG_IGN)
         var flags: [String: String] = [:]
         flags["store.path"] = db
         flags["mqtt.url"] = mqttUrl
@@ -65,6 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
                 segmentBytes: Int64(settings.journal.segmentSize),
                 enabled: !unsafeNoJournal),
             store: store, logger: logger)
+        do {
+            try pipeline.journal.prepareDirectory()
+        } catch {
+            logger.critical("cannot use the journal directory", metadata: ["error": "\(error)"])
+            throw CommandFailure.fail("cannot use the journal directory: \(error)")
+        }
         let mqtt: MQTTSource?
         if let mqttConfiguration = MQTTSetup.configuration(from: settings) {
             do {

@@ -77,6 +77,8 @@ final class Daemon {
 
     var isRunning: Bool { process.isRunning }
 
+    var pid: Int32 { process.processIdentifier }
+
     /// Resident memory of the daemon in bytes (VmRSS of /proc/PID/status), nil once gone.
     var residentBytes: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+private func readingsStored(database: String) async throws -> Int {
+    let output = try await runSensorhub(["devices", "--db", database, "--format", "json"])
+    let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
+    return rows.reduce(0) { $0 + (($1["readings"] as? Int) ?? 0) }
+}
+
+/// Faults of the machine around the daemon: it names the path and the cause, refuses to
+/// acknowledge what it cannot make durable, and recovers by itself when the fault clears.
+@Suite(.serialized) struct ResourceFaultTests {
+    static let reading = #"[{"device":"d","metric":"m","value":1}]"#
+
+    /// A full disk, simulated with a file size limit on the running daemon (`prlimit`):
+    /// ingest answers 503 `journal_unavailable` naming the segment and the cause, /healthz
+    /// says why, and once the limit is lifted readings are taken and flushed again.
+    @Test func fullDiskRefusesReadingsAndRecoversWhenSpaceReturns() async throws {
+        let daemon = try await Daemon(name: "full-disk")
+        defer { daemon.cleanUp() }
+        #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
+
+        let limited = try await run("/usr/bin/prlimit", ["--pid", "\(daemon.pid)", "--fsize=16:unlimited"])
+        try #require(limited.status == 0, "\(limited.stderr)")
+        let refused = try await daemon.post(Self.reading, contentType: "application/json")
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") != nil)
+        let body = try refused.json() as? [String: String]
+        #expect(body?["reason"] == "journal_unavailable")
+        #expect(body?["error"]?.contains(".journal/shard-0/") == true && body?["error"]?.contains("File too large") == true, "\(refused.text)")
+        let health = try await daemon.request("GET", "/healthz")
+        #expect(health.status == 503)
+        #expect((try health.json() as? [String: Any])?["status"] as? String == "degraded")
+
+        let lifted = try await run("/usr/bin/prlimit", ["--pid", "\(daemon.pid)", "--fsize=unlimited:unlimited"])
+        try #require(lifted.status == 0, "\(lifted.stderr)")
+        #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
+        #expect(try await daemon.request("GET", "/healthz").status == 200)
+        #expect(try await daemon.stop() == 0)
+        #expect(daemon.output.contains("journal appends work again"))
+        #expect(try await readingsStored(database: daemon.databasePath) == 2, "the refused reading was not taken")
+    }
+
+    /// A database another program holds locked: flushes fail and are retried, readings
+    /// keep being acknowledged (they are durable in the journal), and everything is
+    /// stored once the lock is released.
+    @Test func lockedDatabaseDelaysFlushesButLosesNothing() async throws {
+        let daemon = try await Daemon(name: "locked-db", environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "100ms"])
+        defer { daemon.cleanUp() }
+        // sqlite3 holds an exclusive lock for 7 s, longer than the store's 5 s busy timeout.
+        let database = daemon.databasePath
+        async let locker = run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
+        // Readings over 6 s, so flushes are due while the lock holds (however late it came).
+        for _ in 0..<30 {
+            #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let locked = try await locker
+        #expect(locked.status == 0, "\(locked.stderr)")
+        #expect(try await daemon.stop() == 0)
+        #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
+        #expect(daemon.output.contains("flushed again after failures"))
+        #expect(try await readingsStored(database: database) == 30)
+    }
+
+    /// A journal directory that cannot be created stops the start with a message naming
+    /// the path and the cause.
+    @Test func unusableJournalDirectoryFailsTheStartNamingThePath() async throws {
+        let folder = try temporaryFolder("bad-journal")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("a-file")
+        try Data().write(to: file)
+        let output = try await runSensorhub(
+            ["serve", "--db", folder.appendingPathComponent("x.db").path, "--http-port", "0"],
+            environment: ["SENSORHUB_JOURNAL_DIRECTORY": file.path + "/journal", "SENSORHUB_MQTT_ENABLED": "false"])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("cannot use the journal directory: cannot create directory \(file.path)/journal: Not a directory"), "\(output.stderr)")
+    }
+}
