@@ -21,8 +21,9 @@ internal import Synchronization
 ///
 /// Backpressure: the message callback decodes the payload and hands it to
 /// `Pipeline.submitBlocking`, which blocks this thread while the shard queue is full.
-/// libmosquitto sends the QoS 1 PUBACK only after the callback returns, so a full
-/// pipeline delays the acknowledgement and the broker holds the backlog (persistent
+/// With the handle in threaded mode (see `init`) the QoS 1 PUBACK leaves only after the
+/// callback returned, so a full pipeline delays the acknowledgement and the broker holds
+/// the backlog (persistent
 /// session: clean session off, stable client id, MQTT 5 session expiry). The MQTT 5
 /// receive maximum caps what the broker sends before our acknowledgements.
 public final class MQTTSource: Service, Sendable {
@@ -51,6 +52,13 @@ public final class MQTTSource: Service, Sendable {
         self.rejects = RejectLogger(logger: logger)
         self.handle = handle
 
+        // libmosquitto queues the QoS 1 PUBACK *before* it calls on_message, and in its
+        // default (unthreaded) mode writes it to the socket at once: a crash inside the
+        // callback would lose an acknowledged message. In "threaded" mode queued packets
+        // are written only by the next mosquitto_loop, i.e. after the callback returned
+        // and the readings are in the journal. (We do drive the loop from our own thread,
+        // which is what the mode is for.)
+        mosquitto_threaded_set(handle, true)
         let version = configuration.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
         mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version))
         if configuration.protocolVersion == .v5 {

@@ -24,9 +24,11 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Read both pipes concurrently so a full pipe never blocks the child.
-    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+    // Read both pipes concurrently so a full pipe never blocks the child, each on a plain
+    // thread: a blocking read on the 2-thread cooperative pool could stall every test
+    // (a pipe end inherited by another child stays open as long as that child lives).
+    async let stdout = readToEnd(out.fileHandleForReading)
+    async let stderr = readToEnd(err.fileHandleForReading)
     let deadline = ContinuousClock.now + timeout
     while process.isRunning {
         if ContinuousClock.now > deadline {
@@ -40,6 +42,13 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
         status: process.terminationStatus,
         stdout: String(decoding: await stdout, as: UTF8.self),
         stderr: String(decoding: await stderr, as: UTF8.self))
+}
+
+/// Everything `handle` delivers until EOF, read on a thread of its own.
+private func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
+    }
 }
 
 /// The test's environment without any SENSORHUB_* setting, so a developer's shell cannot
