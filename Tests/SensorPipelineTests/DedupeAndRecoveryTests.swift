@@ -84,10 +84,22 @@ private struct Site {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
+    /// Opens the database read-write. Retries for a moment while the writer lock is still
+    /// held: a child process that another test is spawning in this process at the same
+    /// instant holds a copy of the closed store's lock descriptor until its exec.
     func openStore() async throws -> SensorStore {
-        let store = try SensorStore(path: databasePath, mode: .readWrite)
-        try await store.registerResolutions(resolutions)
-        return store
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                let store = try SensorStore(path: databasePath, mode: .readWrite)
+                try await store.registerResolutions(resolutions)
+                return store
+            } catch {
+                let lockHeld = String(describing: error).contains("another sensorhub process")
+                guard lockHeld, ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     /// A pipeline whose interval flush never comes during a test: only recovery and
