@@ -5,17 +5,9 @@ import FoundationNetworking
 import Synchronization
 import Testing
 
-/// Readings stored per series: "device/metric" → (count, sum), through the CLI on the file.
+/// Readings stored per series, read from the database file.
 private func storedTotals(database: String) async throws -> [String: (count: Int, sum: Double)] {
-    let output = try await runSensorhub(["query", "--db", database, "--window", "1d", "--format", "json"])
-    let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
-    var result: [String: (count: Int, sum: Double)] = [:]
-    for row in rows {
-        let key = "\(row["device"]!)/\(row["metric"]!)"
-        let previous = result[key] ?? (0, 0)
-        result[key] = (previous.count + (row["count"] as? Int ?? 0), previous.sum + (row["sum"] as? Double ?? 0))
-    }
-    return result
+    try await storedTotals(["--db", database])
 }
 
 private func total(_ totals: [String: (count: Int, sum: Double)], prefix: String) -> Int {

@@ -1,17 +1,9 @@
 import Foundation
 import Testing
 
-/// Per-series totals over everything stored: "device/metric" → (count, sum).
+/// Per-series totals stored by `daemon`.
 private func totals(_ daemon: Daemon) async throws -> [String: (count: Int, sum: Double)] {
-    let output = try await daemon.cli(["query", "--window", "1d", "--format", "json"])
-    let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
-    var result: [String: (count: Int, sum: Double)] = [:]
-    for row in rows {
-        let key = "\(row["device"]!)/\(row["metric"]!)"
-        let previous = result[key] ?? (0, 0)
-        result[key] = (previous.count + (row["count"] as? Int ?? 0), previous.sum + (row["sum"] as? Double ?? 0))
-    }
-    return result
+    try await storedTotals(["--server", daemon.baseURL.absoluteString])
 }
 
 /// Waits until the stored readings add up to `expected` (or 15 s pass).

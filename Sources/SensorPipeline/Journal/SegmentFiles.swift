@@ -13,37 +13,32 @@ enum SegmentFiles {
     /// Start positions of the segment files in `directory`, ascending; empty when the
     /// directory does not exist.
     static func list(in directory: String) throws(JournalError) -> [Int64] {
-        guard let handle = opendir(directory) else {
-            if errno == ENOENT { return [] }
-            throw JournalError(operation: "list", path: directory, reason: SystemError.text(errno))
-        }
-        defer { closedir(handle) }
-        var starts: [Int64] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.hasSuffix(suffix), let start = Int64(name.dropLast(suffix.count)) else { continue }
-            starts.append(start)
-        }
-        return starts.sorted()
+        try entries(in: directory).compactMap { name in
+            name.hasSuffix(suffix) ? Int64(name.dropLast(suffix.count)) : nil
+        }.sorted()
     }
 
     /// Shard folders (`shard-<i>`) present under the journal directory, by index.
     static func shardIndices(in directory: String) throws(JournalError) -> [Int] {
+        try entries(in: directory).compactMap { name in
+            name.hasPrefix("shard-") ? Int(name.dropFirst("shard-".count)) : nil
+        }.sorted()
+    }
+
+    /// Names in `directory`; empty when it does not exist.
+    private static func entries(in directory: String) throws(JournalError) -> [String] {
         guard let handle = opendir(directory) else {
             if errno == ENOENT { return [] }
             throw JournalError(operation: "list", path: directory, reason: SystemError.text(errno))
         }
         defer { closedir(handle) }
-        var indices: [Int] = []
+        var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix("shard-"), let index = Int(name.dropFirst("shard-".count)) { indices.append(index) }
+            })
         }
-        return indices.sorted()
+        return names
     }
 
     static func shardDirectory(_ journal: String, shard: Int) -> String { "\(journal)/shard-\(shard)" }

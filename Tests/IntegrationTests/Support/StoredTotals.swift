@@ -1,0 +1,17 @@
+import Foundation
+import Testing
+
+/// Per-series totals over everything stored, "device/metric" → (count, sum), from the
+/// JSON rows of `sensorhub query --window 1d` (run with `source`: `--server URL` or
+/// `--db PATH`).
+func storedTotals(_ source: [String]) async throws -> [String: (count: Int, sum: Double)] {
+    let output = try await runSensorhub(["query", "--window", "1d", "--format", "json"] + source)
+    let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
+    var result: [String: (count: Int, sum: Double)] = [:]
+    for row in rows {
+        let key = "\(row["device"]!)/\(row["metric"]!)"
+        let previous = result[key] ?? (0, 0)
+        result[key] = (previous.count + (row["count"] as? Int ?? 0), previous.sum + (row["sum"] as? Double ?? 0))
+    }
+    return result
+}
