@@ -9,6 +9,7 @@ public enum SensorSchema {
     public static let migrations: [(version: Int, name: String, sql: String)] = [
         (1, "initial", String(decoding: PackageResources.v1_initial_sql, as: UTF8.self)),
         (2, "journal", String(decoding: PackageResources.v2_journal_sql, as: UTF8.self)),
+        (3, "sketch", String(decoding: PackageResources.v3_sketch_sql, as: UTF8.self)),
     ]
 
     /// The value of `PRAGMA application_id` in every SensorHub database ('SHub').

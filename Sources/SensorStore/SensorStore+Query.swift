@@ -9,7 +9,7 @@ extension SensorStore {
     /// no sort, no temporary b-tree (checked in the tests with EXPLAIN QUERY PLAN).
     static let aggregateSQL = """
         SELECT s.id, s.device, s.metric, b.start_us,
-               b.count, b.sum, b.min, b.max, b.mean, b.m2, b.first_ts_us, b.first, b.last_ts_us, b.last
+               b.count, b.sum, b.min, b.max, b.mean, b.m2, b.first_ts_us, b.first, b.last_ts_us, b.last, b.sketch
         FROM series AS s CROSS JOIN buckets AS b
         WHERE s.device GLOB ? AND s.metric GLOB ?
           AND b.series_id = s.id AND b.resolution_s = ? AND b.start_us >= ? AND b.start_us < ?

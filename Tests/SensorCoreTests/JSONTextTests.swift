@@ -20,8 +20,21 @@ import Testing
         #expect(decoded == records)
         let objects = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         #expect(Set(objects[0].keys) == Set(AggregateRecord.columns))
-        #expect(objects[0]["p95"] is NSNull, "unknown percentiles are null, not absent")
+        // Sorted values -3.25e12, 1e-7, 21.5: p95 has rank ⌊0.95·2⌋ = 1, i.e. 1e-7, within 1%.
+        let p95 = try #require(objects[0]["p95"] as? Double)
+        #expect(abs(p95 - 1e-7) <= 1e-9)
         #expect(objects[0]["window_start"] as? String == "2025-11-26T14:00:00Z")
+    }
+
+    @Test func percentilesOfBucketsWithoutASketchAreNullNotAbsent() throws {
+        // A bucket stored before sketches existed: moments, but no distribution.
+        let legacy = BucketStats(count: 2, sum: 3, min: 1, max: 2, mean: 1.5, m2: 0.5,
+                                 firstTimestamp: 0, first: 1, lastTimestamp: 1, last: 2)
+        let record = AggregateRecord(series: SeriesKey(device: "d", metric: "m"), windowStart: 0, windowEnd: 60_000_000, stats: legacy)
+        let objects = try #require(JSONSerialization.jsonObject(with: Data(JSONText.array([record]).utf8)) as? [[String: Any]])
+        for key in ["p50", "p90", "p95", "p99"] {
+            #expect(objects[0][key] is NSNull, "\(key)")
+        }
     }
 
     @Test func emptyArrayIsBrackets() {

@@ -2,8 +2,9 @@
 /// (``appendJSON(to:)``), CSV header names and table columns all come from here; the CLI
 /// decodes the daemon's answers back into it.
 ///
-/// Percentiles are `nil` (JSON `null`, empty CSV cell) until buckets carry a quantile
-/// sketch; they are never made up from other statistics.
+/// Percentiles come from the buckets' quantile sketches (within 1%); they are `nil` (JSON
+/// `null`, empty CSV cell) only for windows holding buckets stored before sketches
+/// existed — never made up from other statistics.
 public struct AggregateRecord: Decodable, Sendable, Equatable {
     public var device: String
     public var metric: String
@@ -41,6 +42,10 @@ public struct AggregateRecord: Decodable, Sendable, Equatable {
         stddev = stats.stddev
         first = stats.first
         last = stats.last
+        p50 = stats.quantile(0.50)
+        p90 = stats.quantile(0.90)
+        p95 = stats.quantile(0.95)
+        p99 = stats.quantile(0.99)
     }
 
     enum CodingKeys: String, CodingKey {

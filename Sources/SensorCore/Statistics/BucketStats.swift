@@ -6,7 +6,8 @@
 /// sum-of-squares formula cancels catastrophically. Merging is associative and, thanks to
 /// the deterministic tie-break on equal event times (smaller value is `first`, larger is
 /// `last`), commutative too: coarser windows, late readings and query-time merges give the
-/// same result whatever the order. Hot path: `add` is a handful of flops, no allocation.
+/// same result whatever the order. The quantile sketch (``QuantileSketch``) merges exactly
+/// too. Hot path: `add` is a handful of flops, a logarithm and a bin increment.
 public struct BucketStats: Sendable, Equatable {
     public private(set) var count: Int64
     public private(set) var sum: Double
@@ -21,6 +22,8 @@ public struct BucketStats: Sendable, Equatable {
     /// Event time (µs) and value of the latest reading.
     public private(set) var lastTimestamp: Int64
     public private(set) var last: Double
+    /// The distribution of the values, for percentiles within 1%.
+    public private(set) var sketch: QuantileSketch
 
     /// An empty bucket; the identity of `merge`.
     public init() {
@@ -34,12 +37,14 @@ public struct BucketStats: Sendable, Equatable {
         first = .nan
         lastTimestamp = .min
         last = .nan
+        sketch = QuantileSketch()
     }
 
     /// Rebuilds stored stats (from SQLite); the caller vouches for their consistency.
     public init(
         count: Int64, sum: Double, min: Double, max: Double, mean: Double, m2: Double,
-        firstTimestamp: Int64, first: Double, lastTimestamp: Int64, last: Double
+        firstTimestamp: Int64, first: Double, lastTimestamp: Int64, last: Double,
+        sketch: QuantileSketch = QuantileSketch()
     ) {
         self.count = count
         self.sum = sum
@@ -51,6 +56,7 @@ public struct BucketStats: Sendable, Equatable {
         self.first = first
         self.lastTimestamp = lastTimestamp
         self.last = last
+        self.sketch = sketch
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -60,6 +66,14 @@ public struct BucketStats: Sendable, Equatable {
 
     /// Population standard deviation.
     public var stddev: Double { variance.squareRoot() }
+
+    /// The value at quantile `q` (0…1) within 1%, or nil when the sketch does not cover
+    /// every reading of the bucket (buckets written before sketches existed): a percentile
+    /// of part of the data is never passed off as one of all of it.
+    public func quantile(_ q: Double) -> Double? {
+        guard count > 0, sketch.count == UInt64(count) else { return nil }
+        return sketch.quantile(q, clampedTo: min...max)
+    }
 
     /// Adds one reading (Welford's online update).
     @inline(__always)
@@ -71,6 +85,7 @@ public struct BucketStats: Sendable, Equatable {
         let delta = value - mean
         mean += delta / Double(count)
         m2 += delta * (value - mean)
+        sketch.add(value)
         takeFirstLast(value: value, at: timestamp, lastValue: value, at: timestamp)
     }
 
@@ -90,6 +105,7 @@ public struct BucketStats: Sendable, Equatable {
         sum += other.sum
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
+        sketch.merge(other.sketch)
         takeFirstLast(value: other.first, at: other.firstTimestamp, lastValue: other.last, at: other.lastTimestamp)
     }
 

@@ -38,18 +38,18 @@ struct BatchWriter {
         }
 
         let insertBucket = BoundStatement(try db.cachedStatement(sql: """
-            INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last,
+            INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch,
                                  series_id, resolution_s, start_us)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """), in: db)
         let selectBucket = try db.cachedStatement(sql: """
-            SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last
+            SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch
             FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
             """)
         let updateBucket = BoundStatement(try db.cachedStatement(sql: """
             UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
-                               first_ts_us = ?, first = ?, last_ts_us = ?, last = ?
+                               first_ts_us = ?, first = ?, last_ts_us = ?, last = ?, sketch = ?
             WHERE series_id = ? AND resolution_s = ? AND start_us = ?
             """), in: db)
         for delta in batch.buckets where delta.stats.count > 0 {
@@ -116,18 +116,18 @@ struct BatchWriter {
         return id
     }
 
-    /// Binds the stats columns (count … last, 1...10) then the key (11...13), in the
-    /// order of the INSERT and UPDATE statements above, and runs the statement.
+    /// Binds the stats columns (count … last, sketch: 1...11) then the key (12...14), in
+    /// the order of the INSERT and UPDATE statements above, and runs the statement.
     @inline(__always)
     static func run(_ statement: BoundStatement, _ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) throws {
         statement.bind(stats)
-        statement.bind(11, seriesID)
-        statement.bind(12, resolution)
-        statement.bind(13, start)
+        statement.bind(12, seriesID)
+        statement.bind(13, resolution)
+        statement.bind(14, start)
         try statement.run()
     }
 
-    /// Rebuilds stats from 10 columns starting at `offset` (count … last, as stored).
+    /// Rebuilds stats from 11 columns starting at `offset` (count … last, sketch, as stored).
     /// Throws instead of trapping on a NULL or mistyped value in a damaged file.
     static func stats(from row: Row, offset: Int = 0) throws -> BucketStats {
         BucketStats(
@@ -140,6 +140,7 @@ struct BatchWriter {
             firstTimestamp: try row.decode(Int64.self, atIndex: offset + 6),
             first: try row.decode(Double.self, atIndex: offset + 7),
             lastTimestamp: try row.decode(Int64.self, atIndex: offset + 8),
-            last: try row.decode(Double.self, atIndex: offset + 9))
+            last: try row.decode(Double.self, atIndex: offset + 9),
+            sketch: (row[offset + 10] as Data?).flatMap { QuantileSketch(encoded: [UInt8]($0)) } ?? QuantileSketch())
     }
 }

@@ -29,7 +29,8 @@ struct BoundStatement {
         sqlite3_bind_double(statement.sqliteStatement, index, value)
     }
 
-    /// Binds the ten stats columns at 1...10, in the order of the bucket statements.
+    /// Binds the eleven stats columns at 1...11 (the sketch last), in the order of the
+    /// bucket statements.
     @inline(__always)
     func bind(_ stats: BucketStats) {
         bind(1, stats.count)
@@ -42,6 +43,22 @@ struct BoundStatement {
         bind(8, stats.first)
         bind(9, stats.lastTimestamp)
         bind(10, stats.last)
+        bind(11, stats.sketch.encoded)
+    }
+
+    /// Binds a blob parameter (copied by SQLite).
+    func bind(_ index: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob(statement.sqliteStatement, index, raw.baseAddress, Int32(raw.count), Self.transient)
+        }
+    }
+
+    /// A blob column of the current row (empty for NULL).
+    func blob(_ column: Int32) -> [UInt8] {
+        let handle = statement.sqliteStatement
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Binds a text parameter (copied by SQLite).
@@ -75,12 +92,15 @@ struct BoundStatement {
         return String(cString: bytes)
     }
 
-    /// The ten stats columns starting at `offset` of the current row (count … last).
+    /// The eleven stats columns starting at `offset` of the current row (count … last,
+    /// sketch). A NULL or undecodable sketch reads as empty, so the bucket gives no
+    /// percentiles rather than wrong ones.
     func stats(at offset: Int32) -> BucketStats {
         BucketStats(
             count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
             mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
-            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9))
+            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9),
+            sketch: QuantileSketch(encoded: blob(offset + 10)) ?? QuantileSketch())
     }
 
     /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.

@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A mergeable quantile sketch with relative accuracy (DDSketch, Masson et al. 2019):
+/// any quantile it answers is within 1% of the true value at that rank.
+///
+/// Values are counted in logarithmic bins: bin `k` holds the magnitudes in
+/// `(γ^(k-1), γ^k]` with `γ = 1.01 / 0.99`, and answers with `2γ^k / (γ + 1)`, which is
+/// within `(γ - 1)/(γ + 1) = 1%` of everything in the bin. Positive and negative values
+/// have a store each (negatives by magnitude); exact zeros are counted apart. Merging adds
+/// bin counts, so it is exact, associative and commutative: a merged sketch is the sketch
+/// of all the values.
+///
+/// Size is bounded: a store spans at most ``maxBins`` consecutive bins (a range of
+/// magnitudes of about e^40 ≈ 2·10^17, far beyond any sensor). Past it, the bins of the
+/// smallest magnitudes are collapsed into the smallest kept bin, so only quantiles that
+/// fall among values more than e^40 times smaller than the largest lose their accuracy.
+/// A bucket whose values stay within ±10% of each other needs about 10 bins.
+public struct QuantileSketch: Sendable, Equatable {
+    /// Guaranteed relative accuracy of every quantile.
+    public static let relativeAccuracy = 0.01
+    /// Largest number of consecutive bins per store (see the type's documentation).
+    public static let maxBins = 2048
+    static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
+    static let multiplier = 1 / log(gamma)
+
+    private(set) var positive = BinStore()
+    private(set) var negative = BinStore()
+    private(set) var zeroCount: UInt64 = 0
+
+    public init() {}
+
+    /// Values counted.
+    public var count: UInt64 { positive.total + negative.total + zeroCount }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Counts one finite value.
+    @inline(__always)
+    public mutating func add(_ value: Double) {
+        if value > 0 {
+            positive.add(Self.key(of: value))
+        } else if value < 0 {
+            negative.add(Self.key(of: -value))
+        } else {
+            zeroCount += 1
+        }
+    }
+
+    /// Folds `other` in: afterwards this is the sketch of both sets of values.
+    public mutating func merge(_ other: QuantileSketch) {
+        positive.merge(other.positive)
+        negative.merge(other.negative)
+        zeroCount += other.zeroCount
+    }
+
+    /// The value at quantile `q` (0…1) — the value of rank ⌊q·(n−1)⌋ among the n values in
+    /// ascending order, within 1% — clamped to `bounds` (the exact min and max, when known,
+    /// which only ever brings the answer closer). Nil for an empty sketch.
+    public func quantile(_ q: Double, clampedTo bounds: ClosedRange<Double>? = nil) -> Double? {
+        let total = count
+        guard total > 0 else { return nil }
+        let rank = UInt64((Swift.min(1, Swift.max(0, q)) * Double(total - 1)).rounded(.down))
+        var value: Double
+        if rank < negative.total {
+            // Most negative first: the largest magnitudes come first.
+            value = -Self.value(ofKey: negative.key(atRank: negative.total - 1 - rank))
+        } else if rank < negative.total + zeroCount {
+            value = 0
+        } else {
+            value = Self.value(ofKey: positive.key(atRank: rank - negative.total - zeroCount))
+        }
+        if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
+        return value
+    }
+
+    @inline(__always)
+    static func key(of magnitude: Double) -> Int32 {
+        Int32((log(magnitude) * multiplier).rounded(.up))
+    }
+
+    static func value(ofKey key: Int32) -> Double {
+        2 * pow(gamma, Double(key)) / (gamma + 1)
+    }
+}
+
+/// Counts per bin over a contiguous key range `[offset, offset + counts.count)`.
+struct BinStore: Sendable, Equatable {
+    private(set) var offset: Int32 = 0
+    private(set) var counts: [UInt64] = []
+    private(set) var total: UInt64 = 0
+
+    init() {}
+
+    init?(offset: Int32, counts: [UInt64]) {
+        guard counts.count <= QuantileSketch.maxBins else { return nil }
+        var total: UInt64 = 0
+        for count in counts {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { return nil }
+            total = sum
+        }
+        guard Int64(offset) + Int64(counts.count) <= Int64(Int32.max) else { return nil }
+        self.offset = offset
+        self.counts = counts
+        self.total = total
+    }
+
+    @inline(__always)
+    mutating func add(_ key: Int32, count: UInt64 = 1) {
+        if counts.isEmpty {
+            offset = key
+            counts = [count]
+        } else if key < offset {
+            counts.insert(contentsOf: repeatElement(0, count: Int(offset - key)), at: 0)
+            counts[0] = count
+            offset = key
+            collapseIfNeeded()
+        } else if Int(key - offset) >= counts.count {
+            counts.append(contentsOf: repeatElement(0, count: Int(key - offset) - counts.count + 1))
+            counts[counts.count - 1] += count
+            collapseIfNeeded()
+        } else {
+            counts[Int(key - offset)] += count
+        }
+        total += count
+    }
+
+    mutating func merge(_ other: BinStore) {
+        guard !other.counts.isEmpty else { return }
+        guard !counts.isEmpty else {
+            self = other
+            return
+        }
+        let low = Swift.min(offset, other.offset)
+        let high = Swift.max(offset + Int32(counts.count), other.offset + Int32(other.counts.count))
+        if low < offset || high > offset + Int32(counts.count) {
+            var widened = [UInt64](repeating: 0, count: Int(high - low))
+            for (index, count) in counts.enumerated() { widened[Int(offset - low) + index] = count }
+            counts = widened
+            offset = low
+        }
+        for (index, count) in other.counts.enumerated() where count > 0 {
+            counts[Int(other.offset - offset) + index] += count
+        }
+        total += other.total
+        collapseIfNeeded()
+    }
+
+    /// The key of the value of 0-based `rank` in ascending key order.
+    func key(atRank rank: UInt64) -> Int32 {
+        var seen: UInt64 = 0
+        for (index, count) in counts.enumerated() {
+            seen += count
+            if seen > rank { return offset + Int32(index) }
+        }
+        return offset + Int32(counts.count - 1)
+    }
+
+    /// Keeps the `maxBins` highest keys, folding the lower ones into the lowest kept bin.
+    private mutating func collapseIfNeeded() {
+        let excess = counts.count - QuantileSketch.maxBins
+        guard excess > 0 else { return }
+        let folded = counts[0...excess].reduce(0, +)
+        counts.removeFirst(excess)
+        counts[0] = folded
+        offset += Int32(excess)
+    }
+}
+
+extension QuantileSketch {
+    private static let encodingVersion: UInt8 = 1
+
+    /// Versioned compact encoding: version, zero count, then the negative and the positive
+    /// store, each as bin count, offset (zigzag) and counts, all as LEB128 varints.
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = [Self.encodingVersion]
+        Varint.append(zeroCount, to: &bytes)
+        for store in [negative, positive] {
+            Varint.append(UInt64(store.counts.count), to: &bytes)
+            guard !store.counts.isEmpty else { continue }
+            Varint.append(Varint.zigzag(Int64(store.offset)), to: &bytes)
+            for count in store.counts { Varint.append(count, to: &bytes) }
+        }
+        return bytes
+    }
+
+    /// Decodes ``encoded``; nil for another version or damaged bytes.
+    public init?(encoded bytes: [UInt8]) {
+        guard bytes.first == Self.encodingVersion else { return nil }
+        var reader = Varint.Reader(bytes: bytes, offset: 1)
+        guard let zeros = reader.next() else { return nil }
+        var stores: [BinStore] = []
+        for _ in 0..<2 {
+            guard let binCount = reader.next(), binCount <= UInt64(Self.maxBins) else { return nil }
+            guard binCount > 0 else {
+                stores.append(BinStore())
+                continue
+            }
+            guard let zigzagged = reader.next() else { return nil }
+            let offset = Varint.unzigzag(zigzagged)
+            guard offset >= Int64(Int32.min), offset <= Int64(Int32.max) else { return nil }
+            var counts: [UInt64] = []
+            counts.reserveCapacity(Int(binCount))
+            for _ in 0..<binCount {
+                guard let count = reader.next() else { return nil }
+                counts.append(count)
+            }
+            guard let store = BinStore(offset: Int32(offset), counts: counts) else { return nil }
+            stores.append(store)
+        }
+        guard reader.isAtEnd else { return nil }
+        negative = stores[0]
+        positive = stores[1]
+        zeroCount = zeros
+    }
+}
+
+/// LEB128 unsigned varints and zigzag signed ones.
+enum Varint {
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+    static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset: Int
+
+        var isAtEnd: Bool { offset == bytes.count }
+
+        mutating func next() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < bytes.count, shift < 64 {
+                let byte = bytes[offset]
+                offset += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+    }
+}
