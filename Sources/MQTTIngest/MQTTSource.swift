@@ -221,7 +221,9 @@ public final class MQTTSource: Service, Sendable {
         let decoded = Result { () throws(DecodeError) -> (PayloadFormat, [Reading]) in
             let format = try route.format(of: payload)
             let arrival = WallClock.microseconds()
-            return (format, try ReadingDecoder.decode(payload, format: format, context: route.context(arrivalTime: arrival)))
+            let readings = try ReadingDecoder.decode(payload, format: format, context: route.context(arrivalTime: arrival))
+            if let error = pipeline.timeRejection(of: readings) { throw error }
+            return (format, readings)
         }
         switch decoded {
         case .failure(let error):

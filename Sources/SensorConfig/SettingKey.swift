@@ -13,6 +13,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case storePath = "store.path"
     case storeFlushInterval = "store.flush_interval"
     case storeResolutions = "store.resolutions"
+    case storeRetention = "store.retention"
     case httpHost = "http.host"
     case httpPort = "http.port"
     case httpToken = "http.token"
@@ -33,6 +34,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
     case pipelineShutdownDeadline = "pipeline.shutdown_deadline"
+    case pipelineMaxFutureSkew = "pipeline.max_future_skew"
     case journalDirectory = "journal.directory"
     case journalFsync = "journal.fsync"
     case journalFsyncInterval = "journal.fsync_interval"
@@ -78,6 +80,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     var listItemExample: String? {
         switch self {
         case .storeResolutions: "10s"
+        case .storeRetention: "10s=7d"
         case .mqttTopics: "sensors/#"
         default: nil
         }

@@ -18,6 +18,15 @@ public struct Settings: Sendable, Equatable {
         /// `store.resolutions`: the window lengths every reading is bucketed at, finest
         /// first, no duplicates, never empty. Default `10s,1m,1h`.
         public var resolutions: [Resolution]
+        /// `store.retention`: how long each resolution's buckets are kept, as
+        /// `resolution=duration` items (`10s=7d,1m=90d`). A resolution not listed keeps
+        /// ``Resolution/defaultRetention``.
+        public var retention: [Resolution: Duration]
+
+        /// The retention in effect for every configured resolution.
+        public var effectiveRetention: [Resolution: Duration] {
+            Dictionary(uniqueKeysWithValues: resolutions.map { ($0, retention[$0] ?? $0.defaultRetention) })
+        }
     }
 
     /// `http.*`: the HTTP API.
@@ -98,6 +107,9 @@ public struct Settings: Sendable, Equatable {
         /// whatever was not flushed stays in the journal and is replayed on the next start.
         /// Default 10s.
         public var shutdownDeadline: Duration
+        /// `pipeline.max_future_skew`: readings whose event time is further than this ahead
+        /// of the daemon's clock are refused (`future_ts`). Default 5m.
+        public var maxFutureSkew: Duration
     }
 
     /// `journal.*`: the ingest journal every reading is appended to before it is
@@ -136,7 +148,7 @@ public struct Settings: Sendable, Equatable {
     /// sets anything. `pipeline.shards` is this machine's active processor count.
     public static var defaults: Settings {
         Settings(
-            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions),
+            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:]),
             http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
@@ -151,7 +163,7 @@ public struct Settings: Sendable, Equatable {
                 receiveMaximum: 100,
                 sessionExpiry: .seconds(86_400)
             ),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, shutdownDeadline: .seconds(10)),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text)
         )
@@ -169,6 +181,8 @@ public struct Settings: Sendable, Equatable {
         case .storePath: store.path
         case .storeFlushInterval: DurationText.format(store.flushInterval)
         case .storeResolutions: store.resolutions.map(\.description).joined(separator: ",")
+        case .storeRetention:
+            store.effectiveRetention.sorted { $0.key < $1.key }.map { "\($0.key)=\(DurationText.format($0.value))" }.joined(separator: ",")
         case .httpHost: http.host
         case .httpPort: String(http.port)
         case .httpToken: http.token
@@ -189,6 +203,7 @@ public struct Settings: Sendable, Equatable {
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
         case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)
         case .pipelineShutdownDeadline: DurationText.format(pipeline.shutdownDeadline)
+        case .pipelineMaxFutureSkew: DurationText.format(pipeline.maxFutureSkew)
         case .journalDirectory: journalDirectory
         case .journalFsync: journal.fsync.rawValue
         case .journalFsyncInterval: DurationText.format(journal.fsyncInterval)

@@ -12,6 +12,7 @@ public struct IngestMetrics: Sendable {
     private let rejected: [IngestTransport: [RejectReason: Counter]]
     private let duplicates = Counter(label: "sensorhub_readings_duplicate_total")
     private let journalDamage = Counter(label: "sensorhub_journal_damaged_records_total")
+    private let lateDropped = Counter(label: "sensorhub_readings_late_dropped_total")
 
     public init() {
         var ingested: [IngestTransport: [PayloadFormat: Counter]] = [:]
@@ -43,6 +44,11 @@ public struct IngestMetrics: Sendable {
     /// Readings dropped because their (device, metric, seq) was already counted.
     public func recordDuplicates(_ count: Int) {
         duplicates.increment(by: count)
+    }
+
+    /// Readings refused because they are older than every resolution's retention.
+    func recordLateDropped(_ count: Int) {
+        lateDropped.increment(by: count)
     }
 
     /// Damaged journal records skipped during replay.

@@ -1,4 +1,4 @@
-internal import SensorCore
+public import SensorCore
 public import SensorStore
 public import ServiceLifecycle
 public import Logging
@@ -132,6 +132,7 @@ public final class Pipeline: Service, Sendable {
             group.addTask { await self.flushOnTriggers() }
             await withTaskGroup(of: Void.self) { running in
                 running.addTask { await self.tickFlushes() }
+                running.addTask { await self.enforceRetention() }
                 await withDiscardingTaskGroup { workers in
                     for shard in shards {
                         workers.addTask { await shard.work { self.triggerFlush.yield() } }
@@ -158,6 +159,43 @@ public final class Pipeline: Service, Sendable {
         guard previous != Phase.stopping.rawValue else { return }
         logger.info("stopped accepting readings, draining queues", metadata: ["queued": "\(queuedReadings)"])
         for shard in shards { shard.queue.finish() }
+    }
+
+    /// Checks event times against ``PipelineConfiguration/timeRules`` (now = this clock):
+    /// the first reading in the future beyond the skew or older than every retention, as
+    /// the error to reject the whole batch with. Counts too-old readings as late_dropped.
+    public func timeRejection(of readings: [Reading]) -> DecodeError? {
+        let now = WallClock.microseconds()
+        guard let error = configuration.timeRules.rejection(of: readings, now: now) else { return nil }
+        if error.reason == .tooLate {
+            metrics.recordLateDropped(configuration.timeRules.tooLateCount(of: readings, now: now))
+        }
+        return error
+    }
+
+    /// Deletes expired buckets every retention interval (the first pass soon after start).
+    private func enforceRetention() async {
+        var pause: Duration = .seconds(5)
+        while true {
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                return
+            }
+            pause = configuration.retentionInterval
+            let now = WallClock.microseconds()
+            for (resolution, kept) in configuration.timeRules.retention.sorted(by: { $0.key < $1.key }) {
+                do {
+                    let deleted = try await store.deleteBuckets(of: resolution, startingBefore: now - kept.microseconds)
+                    if deleted > 0 {
+                        logger.info("retention deleted expired buckets", metadata: ["resolution": "\(resolution)", "buckets": "\(deleted)"])
+                    }
+                } catch {
+                    if case .cancelled = error { return }
+                    logger.error("retention pass failed; retrying at the next one", metadata: ["resolution": "\(resolution)", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Triggers a flush every interval.

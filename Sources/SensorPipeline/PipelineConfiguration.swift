@@ -16,9 +16,18 @@ public struct PipelineConfiguration: Sendable {
     /// Tests only: every flush waits this long before writing, so a test can slow the
     /// flusher down and watch backpressure reach the producers. Zero in production.
     public var flushDelay: Duration
+    /// Which event times are taken, and how long each resolution's buckets are kept.
+    public var timeRules: TimeRules
+    /// Time between two retention passes.
+    public var retentionInterval: Duration
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60)) {
         self.flushDelay = flushDelay
+        self.retentionInterval = retentionInterval
+        let sorted = Array(Set(resolutions)).sorted()
+        self.timeRules = timeRules ?? TimeRules(
+            maxFutureSkew: .seconds(300),
+            retention: Dictionary(uniqueKeysWithValues: sorted.map { ($0, $0.defaultRetention) }))
         self.shards = max(1, shards)
         self.queueCapacity = max(1, queueCapacity)
         self.resolutions = Array(Set(resolutions)).sorted()

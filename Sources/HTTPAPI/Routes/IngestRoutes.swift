@@ -56,6 +56,9 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         case .failure(let error):
             throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
         }
+        if let error = pipeline.timeRejection(of: readings) {
+            throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
+        }
         switch await pipeline.submit(readings, waitingUpTo: queueWait) {
         case .accepted(let accepted, let duplicates):
             pipeline.metrics.recordIngested(accepted, transport: .http, format: format)

@@ -84,6 +84,14 @@ private struct SettingsLoader {
             settings.store.flushInterval = value
         }
         if let value = try read(.storeResolutions, parseRaw: ValueRules.resolutions) { settings.store.resolutions = value }
+        if let found = try located(.storeRetention, parseRaw: ValueRules.retention) {
+            if let stray = found.value.keys.sorted().first(where: { !settings.store.resolutions.contains($0) }) {
+                throw SettingsError(
+                    source: source(of: found.source, key: .storeRetention), key: SettingKey.storeRetention.rawValue,
+                    problem: "names \(stray), which is not one of store.resolutions (\(settings.store.resolutions.map(\.description).joined(separator: ",")))")
+            }
+            settings.store.retention = found.value
+        }
         if let value = try read(.httpHost, parse: ValueRules.host) { settings.http.host = value }
         if let value = try read(.httpPort, parse: ValueRules.port) { settings.http.port = value }
         if let value = try read(.httpToken, parse: ValueRules.token) { settings.http.token = value }
@@ -126,6 +134,9 @@ private struct SettingsLoader {
         }
         if let value = try read(.pipelineShutdownDeadline, parse: { ValueRules.duration($0, minimum: .milliseconds(100)) }) {
             settings.pipeline.shutdownDeadline = value
+        }
+        if let value = try read(.pipelineMaxFutureSkew, parse: { ValueRules.duration($0, minimum: .zero) }) {
+            settings.pipeline.maxFutureSkew = value
         }
         if let value = try read(.journalDirectory, parse: ValueRules.nonEmpty) { settings.journal.directory = value }
         if let value = try read(.journalFsync, parse: { ValueRules.choice($0, of: JournalFsync.self, what: "journal fsync policy") }) {

@@ -194,4 +194,20 @@ enum ValueRules {
         }
         return .success(parsed.map(\.resolution).sorted())
     }
+
+    /// `resolution=duration` items (`10s=7d,1m=90d`), each resolution at most once, each
+    /// duration at least one second.
+    static func retention(_ raw: RawValue) -> Result<[Resolution: Duration], Problem> {
+        var result: [Resolution: Duration] = [:]
+        for item in listItems(raw) where !item.isEmpty {
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let resolution = try? Resolution(parsing: parts[0]), let kept = DurationText.parse(parts[1]) else {
+                return .failure(Problem("\(quoted(item)) is not resolution=duration (e.g. 10s=7d,1m=90d,1h=1825d)"))
+            }
+            guard kept >= .seconds(1) else { return .failure(Problem("\(quoted(item)): a retention must be at least 1s")) }
+            guard result[resolution] == nil else { return .failure(Problem("names \(resolution) twice")) }
+            result[resolution] = kept
+        }
+        return .success(result)
+    }
 }

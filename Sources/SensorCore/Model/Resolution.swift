@@ -71,3 +71,15 @@ public struct ResolutionError: Error, Sendable, Equatable, CustomStringConvertib
         "invalid window \"\(text)\": expected a whole number followed by s, m, h or d (e.g. 10s, 1m, 1h, 1d)"
     }
 }
+
+extension Resolution {
+    /// How long buckets of this resolution are kept unless configured otherwise: up to
+    /// 10 s for 7 days, up to 1 min for 90 days, longer for 1825 days (5 years).
+    public var defaultRetention: Duration {
+        switch seconds {
+        case ...10: .seconds(7 * 86_400)
+        case ...60: .seconds(90 * 86_400)
+        default: .seconds(1_825 * 86_400)
+        }
+    }
+}

@@ -32,6 +32,11 @@ struct BucketCache: Sendable {
         entries[slot] = Entry(start: start, stats: stats)
     }
 
+    /// Drops entries of `resolution` for buckets starting before `cutoff` (deleted by retention).
+    mutating func forget(resolution: Int64, before cutoff: Int64) {
+        entries = entries.filter { $0.key.resolution != resolution || $0.value.start >= cutoff }
+    }
+
     /// Applies what a committed transaction recorded in `other`.
     mutating func absorb(_ other: BucketCache) {
         for (slot, entry) in other.entries {

@@ -62,7 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
                 shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
                 maxPendingBuckets: settings.pipeline.maxPendingBuckets,
-                flushDelay: .milliseconds(testingFlushDelay ?? 0)),
+                flushDelay: .milliseconds(testingFlushDelay ?? 0),
+                timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention)),
             journal: JournalConfiguration(
                 directory: settings.journalDirectory,
                 sync: Self.syncPolicy(settings.journal),

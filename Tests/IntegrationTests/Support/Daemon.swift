@@ -25,7 +25,10 @@ final class Daemon {
         // Without a test broker the daemon runs HTTP only, so a broker that happens to
         // listen on the default port of the machine is never touched.
         let mqtt = arguments.contains("--mqtt-url") ? [:] : ["SENSORHUB_MQTT_ENABLED": "false"]
-        process.environment = cleanEnvironment().merging(mqtt) { $1 }.merging(environment) { $1 }
+        // Test readings are stamped in November 2025: keep every resolution for 10 years,
+        // unless a test is about retention, so no retention pass deletes what a test checks.
+        let retention = ["SENSORHUB_STORE_RETENTION": "10s=3650d,1m=3650d,1h=3650d"]
+        process.environment = cleanEnvironment().merging(mqtt) { $1 }.merging(retention) { $1 }.merging(environment) { $1 }
         process.currentDirectoryURL = folder
         let errors = Pipe()
         process.standardError = errors

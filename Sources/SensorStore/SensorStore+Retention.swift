@@ -1,0 +1,38 @@
+internal import GRDB
+public import SensorCore
+
+extension SensorStore {
+    /// Deletes the buckets of `resolution` that start before `cutoff` (µs), a few series
+    /// per transaction so that a flush waiting for the writer never waits long: each
+    /// transaction deletes primary-key ranges of `seriesPerBatch` series. Returns the
+    /// number of buckets deleted.
+    public func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64, seriesPerBatch: Int = 100) async throws(StoreError) -> Int {
+        try requireWritable()
+        do {
+            let ids = try await pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM series ORDER BY id") }
+            var deleted = 0
+            var start = 0
+            while start < ids.count {
+                let chunk = Array(ids[start..<min(start + seriesPerBatch, ids.count)])
+                start += chunk.count
+                let first = start == chunk.count
+                deleted += try await pool.write { db in
+                    // Inside the writer, so no flush sees a cached bucket this run deletes;
+                    // once is enough (a flush that misses the cache merges from the table).
+                    if first { self.bucketCache.withLock { $0.forget(resolution: resolution.seconds, before: cutoff) } }
+                    let delete = try db.cachedStatement(sql: "DELETE FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us < ?")
+                    var changes = 0
+                    for id in chunk {
+                        try delete.execute(arguments: [id, resolution.seconds, cutoff])
+                        changes += db.changesCount
+                    }
+                    return changes
+                }
+                await Task.yield()
+            }
+            return deleted
+        } catch {
+            throw StoreError.wrapping(error, operation: "retention")
+        }
+    }
+}
