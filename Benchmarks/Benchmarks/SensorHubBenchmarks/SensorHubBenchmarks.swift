@@ -185,6 +185,10 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("pipeline.endToEnd.finalFlushOnly", configuration: endToEnd) { benchmark in
         await endToEndIteration(benchmark, PipelineRun.configuration(flushInterval: .seconds(3_600), maxPendingBuckets: .max))
     }
+
+    // MARK: query (QueryBenchmarks.swift)
+
+    registerQueryBenchmarks()
 }
 
 /// Decodes one 100-reading body (cycling through 40 bodies that cover every series).
