@@ -17,7 +17,7 @@ internal import Darwin
 /// of all the values.
 ///
 /// Size is bounded: a store spans at most ``maxBins`` consecutive bins (a range of
-/// magnitudes of about e^40 ≈ 2·10^17, far beyond any sensor). Past it, the bins of the
+/// magnitudes of γ^2047 ≈ e^41 ≈ 9·10^17, far beyond any sensor). Past it, the bins of the
 /// smallest magnitudes are collapsed into the smallest kept bin, so only quantiles that
 /// fall among values more than e^40 times smaller than the largest lose their accuracy.
 /// A bucket whose values stay within ±10% of each other needs about 10 bins.
@@ -84,8 +84,11 @@ public struct QuantileSketch: Sendable, Equatable {
         Int32((log(magnitude) * multiplier).rounded(.up))
     }
 
+    /// `2γ^k / (γ + 1)` in one rounding, so nothing overflows on the way (`2·γ^k` did for
+    /// values above 9e307) and subnormal answers stay within 1%. For the top bins the answer
+    /// itself may pass the largest Double, which is then closer to every value of the bin.
     static func value(ofKey key: Int32) -> Double {
-        2 * pow(gamma, Double(key)) / (gamma + 1)
+        Swift.min(exp(Double(key) / multiplier + log(2 / (gamma + 1))), .greatestFiniteMagnitude)
     }
 }
 
@@ -113,18 +116,32 @@ struct BinStore: Sendable, Equatable {
 
     @inline(__always)
     mutating func add(_ key: Int32, count: UInt64 = 1) {
+        let maxBins = QuantileSketch.maxBins
         if counts.isEmpty {
             offset = key
             counts = [count]
         } else if key < offset {
+            // Below the range: a key the collapse would fold anyway goes straight to the
+            // lowest bin the store may keep, so no run of zeros is built just to be folded.
+            let key = Swift.max(key, offset + Int32(counts.count) - Int32(maxBins))
             counts.insert(contentsOf: repeatElement(0, count: Int(offset - key)), at: 0)
-            counts[0] = count
+            counts[0] += count
             offset = key
-            collapseIfNeeded()
         } else if Int(key - offset) >= counts.count {
-            counts.append(contentsOf: repeatElement(0, count: Int(key - offset) - counts.count + 1))
+            if Int(key - offset) >= maxBins {
+                // Far above: keep the maxBins keys ending at `key`, folding everything below.
+                let newOffset = key - Int32(maxBins) + 1
+                var kept = [UInt64](repeating: 0, count: maxBins)
+                for (index, binCount) in counts.enumerated() {
+                    let at = Swift.max(0, Int(offset + Int32(index) - newOffset))
+                    kept[at] += binCount
+                }
+                counts = kept
+                offset = newOffset
+            } else {
+                counts.append(contentsOf: repeatElement(0, count: Int(key - offset) - counts.count + 1))
+            }
             counts[counts.count - 1] += count
-            collapseIfNeeded()
         } else {
             counts[Int(key - offset)] += count
         }
@@ -204,7 +221,11 @@ extension QuantileSketch {
             }
             guard let zigzagged = reader.next() else { return nil }
             let offset = Varint.unzigzag(zigzagged)
-            guard offset >= Int64(Int32.min), offset <= Int64(Int32.max) else { return nil }
+            // Only keys of finite magnitudes (about ±37 000): the store's Int32 arithmetic
+            // (merge, add) relies on it.
+            guard offset >= Int64(Self.key(of: .leastNonzeroMagnitude)),
+                  offset <= Int64(Self.key(of: .greatestFiniteMagnitude)) - Int64(binCount) + 1
+            else { return nil }
             var counts: [UInt64] = []
             counts.reserveCapacity(Int(binCount))
             for _ in 0..<binCount {
@@ -215,6 +236,11 @@ extension QuantileSketch {
             stores.append(store)
         }
         guard reader.isAtEnd else { return nil }
+        // No more values than a bucket counts (Int64): `count` cannot overflow, nor can a
+        // merge with fresh readings.
+        let limit = UInt64(Int64.max)
+        guard zeros <= limit, stores[0].total <= limit - zeros,
+              stores[1].total <= limit - zeros - stores[0].total else { return nil }
         negative = stores[0]
         positive = stores[1]
         zeroCount = zeros
