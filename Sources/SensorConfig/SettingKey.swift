@@ -14,6 +14,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case storeFlushInterval = "store.flush_interval"
     case storeResolutions = "store.resolutions"
     case storeRetention = "store.retention"
+    case storeRetentionInterval = "store.retention_interval"
     case httpHost = "http.host"
     case httpPort = "http.port"
     case httpToken = "http.token"

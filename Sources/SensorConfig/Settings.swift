@@ -22,6 +22,9 @@ public struct Settings: Sendable, Equatable {
         /// `resolution=duration` items (`10s=7d,1m=90d`). A resolution not listed keeps
         /// ``Resolution/defaultRetention``.
         public var retention: [Resolution: Duration]
+        /// `store.retention_interval`: time between two retention passes (the first runs
+        /// 5 s after start). Default 1m.
+        public var retentionInterval: Duration
 
         /// The retention in effect for every configured resolution.
         public var effectiveRetention: [Resolution: Duration] {
@@ -148,7 +151,7 @@ public struct Settings: Sendable, Equatable {
     /// sets anything. `pipeline.shards` is this machine's active processor count.
     public static var defaults: Settings {
         Settings(
-            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:]),
+            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
             http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
@@ -181,6 +184,7 @@ public struct Settings: Sendable, Equatable {
         case .storePath: store.path
         case .storeFlushInterval: DurationText.format(store.flushInterval)
         case .storeResolutions: store.resolutions.map(\.description).joined(separator: ",")
+        case .storeRetentionInterval: DurationText.format(store.retentionInterval)
         case .storeRetention:
             store.effectiveRetention.sorted { $0.key < $1.key }.map { "\($0.key)=\(DurationText.format($0.value))" }.joined(separator: ",")
         case .httpHost: http.host

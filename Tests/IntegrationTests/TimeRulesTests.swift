@@ -40,13 +40,14 @@ import Testing
     @Test func retentionDeletesExpiredBucketsOfEachResolutionOnly() async throws {
         let daemon = try await Daemon(name: "retention", environment: [
             "SENSORHUB_STORE_RETENTION": "10s=1d,1m=3d,1h=30d", "SENSORHUB_STORE_FLUSH_INTERVAL": "50ms",
+            "SENSORHUB_STORE_RETENTION_INTERVAL": "1s",
         ])
         defer { daemon.cleanUp() }
         // Two days old: past the 10s retention, inside 1m and 1h. One hour old: inside all.
         let twoDays = (now - 2 * 86_400).rounded(.down)
         let recent = (now - 3_600).rounded(.down)
         #expect(try await daemon.post("[\(reading(twoDays, value: 2)),\(reading(recent, value: 5))]", contentType: "application/json").status == 202)
-        // The first retention pass runs 5 s after start.
+        // Retention passes run 5 s after start, then every second here.
         let deadline = ContinuousClock.now + .seconds(20)
         while !daemon.output.contains("retention deleted expired buckets"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))

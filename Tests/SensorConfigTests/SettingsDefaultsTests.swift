@@ -45,7 +45,7 @@ import Testing
     @Test func environmentVariableNamesFollowTheConvention() {
         let names = SettingKey.allCases.map(\.environmentVariable)
         #expect(names == [
-            "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION",
+            "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION", "SENSORHUB_STORE_RETENTION_INTERVAL",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
             "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
             "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
@@ -100,7 +100,7 @@ import Testing
         settings.mqtt.clientID = "sensorhub-box"
         let line = settings.redactedDescription
         #expect(!line.contains("\n"))
-        #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" "
+        #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" store.retention_interval=1m "
             + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms "
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "

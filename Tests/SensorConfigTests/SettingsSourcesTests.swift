@@ -215,7 +215,7 @@ import Testing
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
             .mqttSessionExpiry: "0ms", .pipelineShards: "7",
             .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000",
-            .pipelineShutdownDeadline: "30s", .pipelineMaxFutureSkew: "1h", .storeRetention: "10s=30d,1m=60d,1h=400d", .journalDirectory: "/srv/j", .journalFsync: "never",
+            .pipelineShutdownDeadline: "30s", .pipelineMaxFutureSkew: "1h", .storeRetention: "10s=30d,1m=60d,1h=400d", .storeRetentionInterval: "10s", .journalDirectory: "/srv/j", .journalFsync: "never",
             .journalFsyncInterval: "2s", .journalSegmentSize: "128MiB", .logLevel: "trace", .logFormat: "json",
         ]
         let text = try #require(sample[key])
@@ -260,6 +260,7 @@ import Testing
         case .pipelineShutdownDeadline: "1m"
         case .pipelineMaxFutureSkew: "0ms"
         case .storeRetention: "10s=1d,1m=2d,1h=3d"
+        case .storeRetentionInterval: "2h"
         case .journalDirectory: "/var/lib/j"
         case .journalFsync: "always"
         case .journalFsyncInterval: "250ms"

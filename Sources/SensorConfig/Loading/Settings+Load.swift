@@ -84,6 +84,9 @@ private struct SettingsLoader {
             settings.store.flushInterval = value
         }
         if let value = try read(.storeResolutions, parseRaw: ValueRules.resolutions) { settings.store.resolutions = value }
+        if let value = try read(.storeRetentionInterval, parse: { ValueRules.duration($0, minimum: .seconds(1)) }) {
+            settings.store.retentionInterval = value
+        }
         if let found = try located(.storeRetention, parseRaw: ValueRules.retention) {
             if let stray = found.value.keys.sorted().first(where: { !settings.store.resolutions.contains($0) }) {
                 throw SettingsError(

@@ -63,7 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
                 maxPendingBuckets: settings.pipeline.maxPendingBuckets,
                 flushDelay: .milliseconds(testingFlushDelay ?? 0),
-                timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention)),
+                timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
+                retentionInterval: settings.store.retentionInterval),
             journal: JournalConfiguration(
                 directory: settings.journalDirectory,
                 sync: Self.syncPolicy(settings.journal),
