@@ -11,7 +11,7 @@ extension Pipeline {
         let deadline = ContinuousClock.now + wait
         while true {
             guard phase == .accepting else { return .unavailable(phase) }
-            if reserveAll(parts) {
+            if reserveAll(parts, using: { $0.tryReserve($1) }) {
                 let outcome = admit(parts)
                 if case .journalFailed = outcome { cancelReservations(parts) }
                 return outcome
@@ -31,14 +31,7 @@ extension Pipeline {
     public func submitBlocking(_ readings: [Reading]) -> (accepted: Int, duplicates: Int)? {
         guard isAccepting else { return nil }
         let parts = partition(readings)
-        var reserved: [Int] = []
-        for (index, part) in parts.enumerated() where !part.isEmpty {
-            guard shards[index].queue.reserveBlocking(part.count) else {
-                for done in reserved { shards[done].queue.cancelReservation(parts[done].count) }
-                return nil
-            }
-            reserved.append(index)
-        }
+        guard reserveAll(parts, using: { $0.reserveBlocking($1) }) else { return nil }
         while true {
             if case .accepted(let accepted, let duplicates) = admit(parts) {
                 return (accepted, duplicates)
@@ -113,11 +106,11 @@ extension Pipeline {
         return parts
     }
 
-    /// Reserves room for every part or for none.
-    private func reserveAll(_ parts: [[Reading]]) -> Bool {
+    /// Reserves room for every part with `reserve` (waiting or not) or for none.
+    private func reserveAll(_ parts: [[Reading]], using reserve: (IngestQueue, Int) -> Bool) -> Bool {
         var reserved: [Int] = []
         for (index, part) in parts.enumerated() where !part.isEmpty {
-            guard shards[index].queue.tryReserve(part.count) else {
+            guard reserve(shards[index].queue, part.count) else {
                 for done in reserved { shards[done].queue.cancelReservation(parts[done].count) }
                 return false
             }

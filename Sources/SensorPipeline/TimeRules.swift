@@ -22,10 +22,10 @@ public struct TimeRules: Sendable {
         let earliest = now - longest.microseconds
         for (index, reading) in readings.enumerated() {
             if reading.timestamp > latest {
-                return DecodeError(.futureTimestamp, index: index, "item \(index): ts \(RFC3339.format(reading.timestamp)) is more than \(Self.text(maxFutureSkew)) ahead of this daemon's clock")
+                return DecodeError(.futureTimestamp, index: index, "item \(index): ts \(RFC3339.format(reading.timestamp)) is more than \(maxFutureSkew.shortText) ahead of this daemon's clock")
             }
             if retention.isEmpty == false, reading.timestamp < earliest {
-                return DecodeError(.tooLate, index: index, "item \(index): ts \(RFC3339.format(reading.timestamp)) is older than the longest retention (\(Self.text(longest))); no bucket keeps it")
+                return DecodeError(.tooLate, index: index, "item \(index): ts \(RFC3339.format(reading.timestamp)) is older than the longest retention (\(longest.shortText)); no bucket keeps it")
             }
         }
         return nil
@@ -36,15 +36,6 @@ public struct TimeRules: Sendable {
         guard let longest = retention.values.max() else { return 0 }
         let earliest = now - longest.microseconds
         return readings.reduce(0) { $0 + ($1.timestamp < earliest ? 1 : 0) }
-    }
-
-    /// `7d`, `90m`, `30s`: the largest whole unit, for messages.
-    static func text(_ duration: Duration) -> String {
-        let seconds = duration.components.seconds
-        for (unit, size) in [("d", Int64(86_400)), ("h", 3_600), ("m", 60)] where seconds >= size && seconds % size == 0 {
-            return "\(seconds / size)\(unit)"
-        }
-        return "\(seconds)s"
     }
 }
 

@@ -1,3 +1,5 @@
+internal import SensorCore
+
 /// Durations as written in settings: a whole number followed by a unit, `ms`, `s`, `m`, `h`
 /// or `d` (`500ms`, `10s`, `5m`, `2h`, `7d`). Nothing else is accepted: no fractions, no
 /// unit-less numbers, no spaces, no compound forms (`1h30m`).
@@ -20,15 +22,9 @@ enum DurationText {
         return nil
     }
 
-    /// The shortest text that parses back to `duration` (`250ms`, `1s`, `5m`); durations
-    /// finer than a millisecond are shown in milliseconds, truncated.
+    /// The shortest text that parses back to `duration` (``Duration/shortText``).
     static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
-        for (suffix, unit) in units.reversed() where milliseconds % unit == 0 && milliseconds != 0 {
-            return "\(milliseconds / unit)\(suffix)"
-        }
-        return "\(milliseconds)ms"
+        duration.shortText
     }
 }
 
