@@ -78,6 +78,13 @@ public struct BucketStats: Sendable, Equatable {
     /// Adds one reading (Welford's online update).
     @inline(__always)
     public mutating func add(_ value: Double, at timestamp: Int64) {
+        add(value, at: timestamp, bin: QuantileSketch.Bin(value))
+    }
+
+    /// Adds one reading whose sketch bin is already known (`QuantileSketch.Bin(value)`),
+    /// so a reading bucketed at several resolutions takes the logarithm once.
+    @inline(__always)
+    public mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin) {
         count += 1
         sum += value
         if value < min { min = value }
@@ -85,7 +92,7 @@ public struct BucketStats: Sendable, Equatable {
         let delta = value - mean
         mean += delta / Double(count)
         m2 += delta * (value - mean)
-        sketch.add(value)
+        sketch.add(bin)
         takeFirstLast(value: value, at: timestamp, lastValue: value, at: timestamp)
     }
 

@@ -40,15 +40,38 @@ public struct QuantileSketch: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// The bin of one finite value. Computing it costs a logarithm; a reading counted at
+    /// several resolutions computes it once and adds it to each of their sketches.
+    public struct Bin: Sendable {
+        fileprivate enum Side { case negative, zero, positive }
+        fileprivate let side: Side
+        fileprivate let key: Int32
+
+        @inline(__always)
+        public init(_ value: Double) {
+            if value > 0 {
+                (side, key) = (.positive, QuantileSketch.key(of: value))
+            } else if value < 0 {
+                (side, key) = (.negative, QuantileSketch.key(of: -value))
+            } else {
+                (side, key) = (.zero, 0)
+            }
+        }
+    }
+
     /// Counts one finite value.
     @inline(__always)
     public mutating func add(_ value: Double) {
-        if value > 0 {
-            positive.add(Self.key(of: value))
-        } else if value < 0 {
-            negative.add(Self.key(of: -value))
-        } else {
-            zeroCount += 1
+        add(Bin(value))
+    }
+
+    /// Counts one value by its precomputed bin.
+    @inline(__always)
+    public mutating func add(_ bin: Bin) {
+        switch bin.side {
+        case .positive: positive.add(bin.key)
+        case .negative: negative.add(bin.key)
+        case .zero: zeroCount += 1
         }
     }
 
@@ -169,6 +192,14 @@ struct BinStore: Sendable, Equatable {
         collapseIfNeeded()
     }
 
+    /// Bin count, then (when non-empty) offset (zigzag) and counts, as varints.
+    func encode(into bytes: inout [UInt8]) {
+        Varint.append(UInt64(counts.count), to: &bytes)
+        guard !counts.isEmpty else { return }
+        Varint.append(Varint.zigzag(Int64(offset)), to: &bytes)
+        for count in counts { Varint.append(count, to: &bytes) }
+    }
+
     /// The key of the value of 0-based `rank` in ascending key order.
     func key(atRank rank: UInt64) -> Int32 {
         var seen: UInt64 = 0
@@ -196,14 +227,12 @@ extension QuantileSketch {
     /// Versioned compact encoding: version, zero count, then the negative and the positive
     /// store, each as bin count, offset (zigzag) and counts, all as LEB128 varints.
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [Self.encodingVersion]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + negative.counts.count + positive.counts.count)
+        bytes.append(Self.encodingVersion)
         Varint.append(zeroCount, to: &bytes)
-        for store in [negative, positive] {
-            Varint.append(UInt64(store.counts.count), to: &bytes)
-            guard !store.counts.isEmpty else { continue }
-            Varint.append(Varint.zigzag(Int64(store.offset)), to: &bytes)
-            for count in store.counts { Varint.append(count, to: &bytes) }
-        }
+        negative.encode(into: &bytes)
+        positive.encode(into: &bytes)
         return bytes
     }
 

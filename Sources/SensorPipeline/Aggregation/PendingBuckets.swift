@@ -72,9 +72,10 @@ private struct SeriesAccumulator: Sendable {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
         var opened = 0
+        let bin = QuantileSketch.Bin(reading.value)
         for index in resolutions.indices {
             let start = resolutions[index].windowStart(containing: reading.timestamp)
-            if windows[index].add(reading.value, at: reading.timestamp, windowStart: start) { opened += 1 }
+            if windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start) { opened += 1 }
         }
         return opened
     }
@@ -87,17 +88,17 @@ private struct WindowList: Sendable {
 
     /// Adds the value to its window; true when that window is new.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, windowStart: Int64) -> Bool {
+    mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> Bool {
         var position = starts.count - 1
         while position >= 0 {
             if starts[position] == windowStart {
-                stats[position].add(value, at: timestamp)
+                stats[position].add(value, at: timestamp, bin: bin)
                 return false
             }
             position -= 1
         }
         var fresh = BucketStats()
-        fresh.add(value, at: timestamp)
+        fresh.add(value, at: timestamp, bin: bin)
         starts.append(windowStart)
         stats.append(fresh)
         return true
