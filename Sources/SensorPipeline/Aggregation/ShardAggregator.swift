@@ -24,17 +24,27 @@ final class ShardAggregator: Sendable {
         var position: Int64
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
-        var windows: [SeriesKey: SeqWindow]
-        var changedWindows: Set<SeriesKey> = []
+        var windows: [SeriesKey: TrackedWindow] = [:]
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
     }
 
-    private let state: Mutex<State>
+    /// A series' seq window and whether it changed since the last drain, in one entry so
+    /// a reading with seq costs one hash of its series here.
+    private struct TrackedWindow {
+        var window: SeqWindow?
+        var changed = false
 
-    init(resolutions: [Resolution], position: Int64 = 0, windows: [SeriesKey: SeqWindow] = [:]) {
+        mutating func record(_ seq: UInt64) {
+            if window?.admit(seq) == nil { window = SeqWindow(first: seq) }
+            changed = true
+        }
+    }
+
+    private let state = Mutex(State(position: 0))
+
+    init(resolutions: [Resolution]) {
         self.resolutions = resolutions
-        self.state = Mutex(State(position: position, windows: windows))
     }
 
     /// Folds the batches into the pending buckets; returns how many buckets are pending.
@@ -45,9 +55,7 @@ final class ShardAggregator: Sendable {
                 for reading in batch.readings {
                     state.pending.add(reading, resolutions: resolutions)
                     if let seq = reading.seq {
-                        let key = reading.series
-                        if state.windows[key]?.admit(seq) == nil { state.windows[key] = SeqWindow(first: seq) }
-                        state.changedWindows.insert(key)
+                        state.windows[reading.series, default: TrackedWindow()].record(seq)
                     }
                 }
                 state.position = max(state.position, batch.position)
@@ -58,12 +66,12 @@ final class ShardAggregator: Sendable {
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {
-        state.withLock { $0.windows = windows }
+        state.withLock { $0.windows = windows.mapValues { TrackedWindow(window: $0) } }
     }
 
     /// The seq windows as of the last applied batch.
     func currentWindows() -> [SeriesKey: SeqWindow] {
-        state.withLock { $0.windows }
+        state.withLock { $0.windows.compactMapValues(\.window) }
     }
 
     /// Suspends until the flusher has taken the pending buckets, unless fewer than `limit`
@@ -84,10 +92,12 @@ final class ShardAggregator: Sendable {
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
             var windows: [SeriesKey: SeqWindow] = [:]
-            for key in state.changedWindows { windows[key] = state.windows[key] }
+            for index in state.windows.indices where state.windows.values[index].changed {
+                windows[state.windows.keys[index]] = state.windows.values[index].window
+                state.windows.values[index].changed = false
+            }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows)
             state.pending = PendingBuckets()
-            state.changedWindows = []
             let waiter = state.drainWaiter
             state.drainWaiter = nil
             return (taken, waiter)
