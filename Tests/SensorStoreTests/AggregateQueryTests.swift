@@ -119,6 +119,25 @@ import Testing
         expectRows(rows, equal: expected)
     }
 
+    /// Readings in a few short bursts with long gaps: windows that start or end in an empty
+    /// block, hold a single chunk, or straddle a block boundary with data on one side only.
+    @Test(arguments: [("5m", "10s"), ("90s", "30s"), ("1h", "10m"), ("2m", "1m")])
+    func slidingWindowsOverSparseBurstsMatchRawReadings(window: String, step: String) async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir)
+        var raw: [Reading] = []
+        for (index, burstStart) in [0, 7, 8, 31, 95, 96, 97].enumerated() {
+            raw += makeReadings(
+                devices: ["dev-1"], metrics: ["temp"], start: t0 + Int64(burstStart) * minute + 17 * second,
+                span: 50 * second, perSeries: 15, seed: UInt64(index + 1))
+        }
+        try await write(raw, to: store)
+        let rows = try await store.aggregates(AggregateQuery(window: res(window), step: res(step)))
+        let expected = expectedWindows(raw, window: res(window).microseconds, step: res(step).microseconds)
+        #expect(!expected.isEmpty)
+        expectRows(rows, equal: expected)
+    }
+
     @Test func fromToReturnsOnlyWindowsWhollyInside() async throws {
         let dir = try TempDirectory()
         let store = try await makeStore(dir)

@@ -98,12 +98,15 @@ struct Expected: CustomStringConvertible {
     var stddev: Double
     var first: Double
     var last: Double
+    /// The values in ascending order, for exact quantiles.
+    var sortedValues: [Double]
 
     init(series: SeriesKey, windowStart: Int64, windowEnd: Int64, readings: [Reading]) {
         self.series = series
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         let values = readings.map(\.value)
+        sortedValues = values.sorted()
         count = Int64(values.count)
         sum = values.reduce(0, +)
         min = values.min() ?? .nan
@@ -168,7 +171,7 @@ func expectRows(
     #expect(rows.count == expected.count, "row count \(rows.count) != expected \(expected.count)", sourceLocation: sourceLocation)
     for (row, want) in zip(rows, expected) {
         let s = row.stats
-        let problems = [
+        let problems = ([
             row.series == want.series ? nil : "series \(row.series)",
             row.windowStart == want.windowStart ? nil : "windowStart \(row.windowStart)",
             row.windowEnd == want.windowEnd ? nil : "windowEnd \(row.windowEnd)",
@@ -180,7 +183,14 @@ func expectRows(
             close(s.stddev, want.stddev, relative: 1e-7) ? nil : "stddev \(s.stddev)",
             s.first == want.first ? nil : "first \(s.first)",
             s.last == want.last ? nil : "last \(s.last)",
-        ].compactMap { $0 }
+        ] + [0.5, 0.9, 0.95, 0.99].map { q in
+            // The sketch's answer within 1% of the exact value of rank ⌊q·(n−1)⌋.
+            let exact = want.sortedValues[Int((q * Double(want.sortedValues.count - 1)).rounded(.down))]
+            guard let got = s.quantile(q), abs(got - exact) <= 0.01 * abs(exact) else {
+                return "p\(Int(q * 100)) \(String(describing: s.quantile(q))) (exact \(exact))"
+            }
+            return nil
+        }).compactMap { $0 }
         #expect(problems.isEmpty, "got \(problems.joined(separator: ", ")) for expected \(want)", sourceLocation: sourceLocation)
     }
 }

@@ -238,6 +238,12 @@ extension QuantileSketch {
 
     /// Decodes ``encoded``; nil for another version or damaged bytes.
     public init?(encoded bytes: [UInt8]) {
+        guard let sketch = bytes.withUnsafeBytes({ QuantileSketch(encoded: $0) }) else { return nil }
+        self = sketch
+    }
+
+    /// Decodes ``encoded`` from memory it does not keep (an SQLite column, without a copy).
+    public init?(encoded bytes: UnsafeRawBufferPointer) {
         guard bytes.first == Self.encodingVersion else { return nil }
         var reader = Varint.Reader(bytes: bytes, offset: 1)
         guard let zeros = reader.next() else { return nil }
@@ -291,7 +297,7 @@ enum Varint {
     static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
 
     struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeRawBufferPointer
         var offset: Int
 
         var isAtEnd: Bool { offset == bytes.count }

@@ -53,12 +53,13 @@ struct BoundStatement {
         }
     }
 
-    /// A blob column of the current row (empty for NULL).
-    func blob(_ column: Int32) -> [UInt8] {
+    /// Calls `body` with the bytes of a blob column of the current row (empty for NULL),
+    /// valid only during the call.
+    func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         let handle = statement.sqliteStatement
         let count = Int(sqlite3_column_bytes(handle, column))
-        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Binds a text parameter (copied by SQLite).
@@ -100,7 +101,7 @@ struct BoundStatement {
             count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
             mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
             first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9),
-            sketch: QuantileSketch(encoded: blob(offset + 10)) ?? QuantileSketch())
+            sketch: withBlob(offset + 10) { QuantileSketch(encoded: $0) } ?? QuantileSketch())
     }
 
     /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.
