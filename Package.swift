@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "SensorSchema",
             path: "schema",
-            exclude: ["README.md"],
+            exclude: ["README.md", "openapi.yaml"],
             resources: [.embedInCode("migrations")],
             swiftSettings: strict
         ),
@@ -81,11 +82,15 @@ let package = Package(
             dependencies: [
                 "SensorCore", "SensorPipeline", "SensorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The dashboard page is compiled into the binary: the daemon serves it offline.
+            resources: [.embedInCode("Dashboard")],
             swiftSettings: strict
         ),
         // Settings from the YAML file, SENSORHUB_* variables and flags, validated.
@@ -116,7 +121,10 @@ let package = Package(
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["SensorCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SensorCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

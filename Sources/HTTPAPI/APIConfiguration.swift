@@ -9,8 +9,12 @@ public struct APIConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// How long an ingest request may wait for queue room before 503.
     public var queueWait: Duration
+    /// Time between two keep-alive comments on an idle `/v1/stream` connection.
+    public var heartbeatInterval: Duration
 
-    public init(host: String, port: Int, token: String?, maxBodyBytes: Int, queueWait: Duration) {
+    public init(host: String, port: Int, token: String?, maxBodyBytes: Int, queueWait: Duration,
+                heartbeatInterval: Duration = .seconds(15)) {
+        self.heartbeatInterval = heartbeatInterval
         self.host = host
         self.port = port
         self.token = token

@@ -7,13 +7,18 @@ internal import SensorCore
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
     let onRejected: @Sendable () -> Void
+    /// Paths where `?access_token=` may stand in for the header (browsers cannot set
+    /// headers on EventSource or WebSocket).
+    static var queryTokenPaths: Set<String> { ["/v1/stream", "/v1/ws"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let presented: Substring? = request.headers[.authorization].flatMap { header in
+        let fromHeader: Substring? = request.headers[.authorization].flatMap { header in
             let prefix = "Bearer "
             guard header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()) else { return nil }
             return header.dropFirst(prefix.count)
         }
+        let presented = fromHeader
+            ?? (Self.queryTokenPaths.contains(request.uri.path) ? request.uri.queryParameters["access_token"] : nil)
         guard let presented, Self.constantTimeEquals(presented.utf8, token.utf8) else {
             onRejected()
             var error = APIError(.unauthorized, "missing or wrong bearer token", reason: .unauthorized)

@@ -4,9 +4,11 @@ public import Prometheus
 public import SensorPipeline
 public import SensorStore
 internal import NIOCore
+internal import HummingbirdWebSocket
 
-/// Builds the daemon's HTTP application: ingest, queries, health and metrics, with the
-/// bearer token in front of `/v1/*` and `/metrics` when one is configured.
+/// Builds the daemon's HTTP application: ingest, queries, live streams (SSE and
+/// WebSocket), health, metrics and the dashboard, with the bearer token in front of
+/// `/v1/*` and `/metrics` when one is configured.
 public enum SensorHubHTTPServer {
     /// - Parameter mqttState: the MQTT connection state for `/healthz`, nil without MQTT.
     /// - Parameter onListening: called once with the bound host and port (port 0 in the
@@ -23,22 +25,29 @@ public enum SensorHubHTTPServer {
         let router = Router(context: BasicRequestContext.self)
         let operations = OperationsRoutes<BasicRequestContext>(pipeline: pipeline, registry: registry, mqttState: mqttState)
         operations.registerHealth(on: router)
+        DashboardRoutes<BasicRequestContext>().register(on: router)
+        let streams = StreamRoutes(pipeline: pipeline, heartbeatInterval: configuration.heartbeatInterval)
 
         let protected = router.group()
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let protectedWebSocket = webSocketRouter.group()
         if let token = configuration.token {
-            protected.add(middleware: BearerTokenMiddleware(token: token) {
-                pipeline.metrics.recordRejected(.unauthorized, transport: .http)
-            })
+            let rejected: @Sendable () -> Void = { pipeline.metrics.recordRejected(.unauthorized, transport: .http) }
+            protected.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
+            protectedWebSocket.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
         }
+        streams.registerWebSocket(on: protectedWebSocket.group("v1"))
         operations.registerMetrics(on: protected)
         let v1 = protected.group("v1")
         IngestRoutes<BasicRequestContext>(
             pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
         ).register(on: v1)
         QueryRoutes<BasicRequestContext>(store: store).register(on: v1)
+        streams.registerServerSentEvents(on: v1)
 
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub"),
             onServerRunning: { channel in
                 let address = channel.localAddress

@@ -20,6 +20,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpToken = "http.token"
     case httpMaxBody = "http.max_body"
     case httpQueueWait = "http.queue_wait"
+    case httpStreamBuffer = "http.stream_buffer"
     case mqttURL = "mqtt.url"
     case mqttEnabled = "mqtt.enabled"
     case mqttTopics = "mqtt.topics"

@@ -47,6 +47,10 @@ public struct Settings: Sendable, Equatable {
         /// `http.queue_wait`: how long an HTTP ingest may wait for queue room before 503.
         /// Default 250 ms; 0 answers 503 at once when the queue is full.
         public var queueWait: Duration
+        /// `http.stream_buffer`: bucket updates buffered per live subscriber (`/v1/stream`,
+        /// `/v1/ws`); past it the oldest are dropped and the subscriber is sent a `lagged`
+        /// event with the count. 1–1,000,000. Default 4096.
+        public var streamBuffer: Int
     }
 
     /// `mqtt.*`: the broker connection.
@@ -152,7 +156,7 @@ public struct Settings: Sendable, Equatable {
     public static var defaults: Settings {
         Settings(
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
-            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250)),
+            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
                 enabled: true,
@@ -192,6 +196,7 @@ public struct Settings: Sendable, Equatable {
         case .httpToken: http.token
         case .httpMaxBody: ByteSize.format(http.maxBodyBytes)
         case .httpQueueWait: DurationText.format(http.queueWait)
+        case .httpStreamBuffer: String(http.streamBuffer)
         case .mqttURL: mqtt.url.description
         case .mqttEnabled: String(mqtt.enabled)
         case .mqttTopics: mqtt.topics.joined(separator: ",")

@@ -47,6 +47,8 @@ public final class Pipeline: Service, Sendable {
     private let phaseValue = Atomic<UInt8>(Phase.recovering.rawValue)
     /// Fires once recovery is over (whether it succeeded or not).
     public let recovered = OneShotEvent()
+    /// Every flush's written buckets, for live subscribers.
+    public let live: LiveFeed
     private let depthGauges: [Gauge]
     /// Why the last journal append failed; nil once one succeeds (logged once per stretch).
     let journalFailure = Mutex<String?>(nil)
@@ -74,7 +76,8 @@ public final class Pipeline: Service, Sendable {
         }
         (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards
-        self.flusher = Flusher(shards: shards, store: store, delay: configuration.flushDelay, logger: logger)
+        self.live = LiveFeed(capacity: configuration.liveBufferCapacity)
+        self.flusher = Flusher(shards: shards, store: store, live: live, delay: configuration.flushDelay, logger: logger)
         self.depthGauges = shards.map { Gauge(label: "sensorhub_queue_depth", dimensions: [("shard", "\($0.index)")]) }
         for shard in shards {
             Gauge(label: "sensorhub_queue_capacity", dimensions: [("shard", "\(shard.index)")])

@@ -20,10 +20,13 @@ public struct PipelineConfiguration: Sendable {
     public var timeRules: TimeRules
     /// Time between two retention passes.
     public var retentionInterval: Duration
+    /// Bucket updates buffered per live subscriber before its oldest are dropped.
+    public var liveBufferCapacity: Int
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60)) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096) {
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
+        self.liveBufferCapacity = max(1, liveBufferCapacity)
         let sorted = Array(Set(resolutions)).sorted()
         self.timeRules = timeRules ?? TimeRules(
             maxFutureSkew: .seconds(300),

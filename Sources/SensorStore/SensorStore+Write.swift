@@ -14,18 +14,22 @@ extension SensorStore {
     /// open one this store wrote last (merged in memory), an INSERT for a new window — and
     /// a SELECT + UPDATE for a late reading into an older stored bucket.
     ///
+    /// - Parameter reportingBuckets: return every written bucket as now stored (for live
+    ///   subscribers); without it the result is empty and nothing is collected.
+    /// - Returns: the written buckets as stored after the merge, in batch order.
     /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
     ///   resolution or negative readings; ``StoreError/database(operation:reason:)``.
-    public func write(_ batch: FlushBatch) async throws(StoreError) {
+    @discardableResult
+    public func write(_ batch: FlushBatch, reportingBuckets: Bool = false) async throws(StoreError) -> [StoredBucket] {
         try requireWritable()
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else { return [] }
         try Self.validate(batch)
-        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache)
+        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, written: [StoredBucket])
         do {
             committed = try await pool.write { db in
-                var writer = BatchWriter(db: db, store: self)
+                var writer = BatchWriter(db: db, store: self, reportingBuckets: reportingBuckets)
                 try writer.write(batch)
-                return (writer.createdIDs, writer.touched)
+                return (writer.createdIDs, writer.touched, writer.written)
             }
         } catch {
             throw StoreError.wrapping(error, operation: "write")
@@ -35,6 +39,7 @@ extension SensorStore {
             seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
         }
         bucketCache.withLock { $0.absorb(committed.buckets) }
+        return committed.written
     }
 
     static func validate(_ batch: FlushBatch) throws(StoreError) {

@@ -104,6 +104,9 @@ private struct SettingsLoader {
         if let value = try read(.httpQueueWait, parse: { ValueRules.duration($0, minimum: .zero) }) {
             settings.http.queueWait = value
         }
+        if let value = try read(.httpStreamBuffer, parse: { ValueRules.count($0, within: 1...1_000_000, what: "stream buffer") }) {
+            settings.http.streamBuffer = value
+        }
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
         if let value = try read(.mqttEnabled, parse: ValueRules.bool) { settings.mqtt.enabled = value }
         if let value = try read(.mqttTopics, parseRaw: ValueRules.topicFilters) { settings.mqtt.topics = value }

@@ -14,6 +14,7 @@ internal import SensorStore
 actor Flusher {
     private let shards: [Shard]
     private let store: SensorStore
+    private let live: LiveFeed
     private let logger: Logger
     private var carried: FlushBatch?
     private var failingSince: ContinuousClock.Instant?
@@ -23,8 +24,9 @@ actor Flusher {
 
     private let delay: Duration
 
-    init(shards: [Shard], store: SensorStore, delay: Duration, logger: Logger) {
+    init(shards: [Shard], store: SensorStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
+        self.live = live
         self.delay = delay
         self.store = store
         self.logger = logger
@@ -49,8 +51,9 @@ actor Flusher {
         guard !batch.isEmpty else { return true }
         if delay > .zero { try? await Task.sleep(for: delay) }
         let started = ContinuousClock.now
+        let written: [StoredBucket]
         do {
-            try await store.write(batch)
+            written = try await store.write(batch, reportingBuckets: live.hasSubscribers)
         } catch {
             failures.increment()
             if case .invalidBatch(let problem) = error {
@@ -70,6 +73,7 @@ actor Flusher {
         let elapsed = ContinuousClock.now - started
         duration.recordNanoseconds(elapsed.nanoseconds)
         bucketsWritten.increment(by: batch.buckets.count)
+        live.publish(written)
         if let since = failingSince {
             logger.notice("flushed again after failures", metadata: ["failing_for": "\(ContinuousClock.now - since)"])
             failingSince = nil

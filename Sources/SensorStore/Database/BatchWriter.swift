@@ -19,10 +19,14 @@ struct BatchWriter {
     let store: SensorStore
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
     private(set) var touched = BucketCache()
+    /// Every written bucket as stored, when `reportingBuckets`.
+    private(set) var written: [StoredBucket] = []
+    let reportingBuckets: Bool
 
-    init(db: Database, store: SensorStore) {
+    init(db: Database, store: SensorStore, reportingBuckets: Bool) {
         self.db = db
         self.store = store
+        self.reportingBuckets = reportingBuckets
     }
 
     mutating func write(_ batch: FlushBatch) throws {
@@ -78,6 +82,9 @@ struct BatchWriter {
                 }
             }
             touched.record(slot, start: start, stats: stats)
+            if reportingBuckets {
+                written.append(StoredBucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
+            }
         }
 
         if !batch.seqWindows.isEmpty {

@@ -64,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
                 maxPendingBuckets: settings.pipeline.maxPendingBuckets,
                 flushDelay: .milliseconds(testingFlushDelay ?? 0),
                 timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
-                retentionInterval: settings.store.retentionInterval),
+                retentionInterval: settings.store.retentionInterval,
+                liveBufferCapacity: settings.http.streamBuffer),
             journal: JournalConfiguration(
                 directory: settings.journalDirectory,
                 sync: Self.syncPolicy(settings.journal),

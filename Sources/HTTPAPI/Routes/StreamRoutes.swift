@@ -1,0 +1,98 @@
+internal import Hummingbird
+internal import HummingbirdWebSocket
+internal import NIOCore
+internal import SensorPipeline
+internal import ServiceLifecycle
+
+/// `GET /v1/stream` (Server-Sent Events) and `GET /v1/ws` (WebSocket): every flush's
+/// updated buckets as contract rows, filtered by ``LiveQuery``.
+///
+/// Each connection is a ``LiveSubscription`` with a bounded buffer, so a slow client only
+/// loses its own oldest updates (it gets a `lagged` event with the count) and never slows
+/// ingest. A connection ends when the client goes away (the subscription is removed at
+/// once) or on graceful shutdown.
+struct StreamRoutes: Sendable {
+    let pipeline: Pipeline
+    /// Time between two keep-alives on an idle connection (proxies and clients time out).
+    let heartbeatInterval: Duration
+
+    /// SSE frames: a row as a default event, `event: lagged`, and comment heartbeats.
+    func registerServerSentEvents<Context: RequestContext>(on group: RouterGroup<Context>) {
+        group.get("stream") { request, _ -> Response in
+            // Validated before the 200 goes out: afterwards errors can only end the stream.
+            let filter = try LiveQuery.filter(request.uri.queryParameters, configured: pipeline.configuration.resolutions)
+            let live = pipeline.live
+            let interval = heartbeatInterval
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    let subscription = live.subscribe(filter)
+                    let heartbeats = Task { await Self.beat(subscription, every: interval) }
+                    defer {
+                        heartbeats.cancel()
+                        subscription.close()
+                    }
+                    // A client that disconnects cancels this at once (not at the next write).
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        try await withGracefulShutdownHandler {
+                            try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                            for await event in subscription {
+                                try await writer.write(ByteBuffer(string: Self.frame(event)))
+                            }
+                        } onGracefulShutdown: {
+                            subscription.close()
+                        }
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    /// WebSocket text frames: a row each, or `{"event":"lagged","dropped":N}`.
+    func registerWebSocket(on group: RouterGroup<BasicWebSocketRequestContext>) {
+        let configured = pipeline.configuration.resolutions
+        group.ws("ws") { request, _ in
+            // A refused upgrade is answered 400 by hummingbird-websocket whatever the cause.
+            (try? LiveQuery.filter(request.uri.queryParameters, configured: configured)) == nil ? .dontUpgrade : .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let filter = try LiveQuery.filter(context.request.uri.queryParameters, configured: configured)
+            let subscription = pipeline.live.subscribe(filter)
+            defer { subscription.close() }
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Reading the inbound side processes pings and the close handshake; it
+                    // ends when the client closes or the connection drops.
+                    group.addTask { for try await _ in inbound {} }
+                    group.addTask {
+                        for await event in subscription {
+                            switch event {
+                            case .bucket(let bucket): try await outbound.write(.text(LiveQuery.rowJSON(bucket)))
+                            case .lagged(let dropped): try await outbound.write(.text("{\"event\":\"lagged\",\"dropped\":\(dropped)}"))
+                            case .heartbeat: break
+                            }
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                subscription.close()
+            }
+        }
+    }
+
+    static func frame(_ event: LiveEvent) -> String {
+        switch event {
+        case .bucket(let bucket): "data: \(LiveQuery.rowJSON(bucket))\n\n"
+        case .lagged(let dropped): "event: lagged\ndata: {\"dropped\":\(dropped)}\n\n"
+        case .heartbeat: ": keep-alive\n\n"
+        }
+    }
+
+    private static func beat(_ subscription: LiveSubscription, every interval: Duration) async {
+        while (try? await Task.sleep(for: interval)) != nil {
+            subscription.heartbeat()
+        }
+    }
+}
