@@ -243,6 +243,7 @@ import Testing
         case .httpToken: "abc"
         case .httpMaxBody: "1GiB"
         case .httpQueueWait: "5m"
+        case .httpStreamBuffer: "1000000"
         case .mqttURL: "mqtt://b:2"
         case .mqttEnabled: "false"
         case .mqttTopics: "x"

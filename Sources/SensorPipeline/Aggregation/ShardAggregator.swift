@@ -11,17 +11,21 @@ final class ShardAggregator: Sendable {
     let resolutions: [Resolution]
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
-    /// cover, and the seq windows that changed since the last drain.
+    /// cover, the seq windows that changed since the last drain, and when the oldest batch
+    /// among them was accepted (nil when none was applied).
     struct Drained: Sendable {
         var pending: PendingBuckets
         var position: Int64
         var windows: [SeriesKey: SeqWindow]
+        var oldestAccepted: ContinuousClock.Instant?
     }
 
     private struct State {
         var pending = PendingBuckets()
         /// Journal position after the last applied batch.
         var position: Int64
+        /// Acceptance time of the oldest batch applied since the last drain.
+        var oldestAccepted: ContinuousClock.Instant?
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
         var windows: [SeriesKey: TrackedWindow] = [:]
@@ -59,6 +63,7 @@ final class ShardAggregator: Sendable {
                     }
                 }
                 state.position = max(state.position, batch.position)
+                state.oldestAccepted = min(state.oldestAccepted ?? batch.acceptedAt, batch.acceptedAt)
             }
             return state.pending.bucketCount
         }
@@ -96,8 +101,9 @@ final class ShardAggregator: Sendable {
                 windows[state.windows.keys[index]] = state.windows.values[index].window
                 state.windows.values[index].changed = false
             }
-            let taken = Drained(pending: state.pending, position: state.position, windows: windows)
+            let taken = Drained(pending: state.pending, position: state.position, windows: windows, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets()
+            state.oldestAccepted = nil
             let waiter = state.drainWaiter
             state.drainWaiter = nil
             return (taken, waiter)

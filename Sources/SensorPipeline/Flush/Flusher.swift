@@ -1,5 +1,4 @@
 internal import Logging
-internal import Metrics
 internal import SensorCore
 internal import SensorStore
 
@@ -17,16 +16,17 @@ actor Flusher {
     private let live: LiveFeed
     private let logger: Logger
     private var carried: FlushBatch?
+    /// Acceptance time of the oldest reading in `carried`.
+    private var carriedOldest: ContinuousClock.Instant?
     private var failingSince: ContinuousClock.Instant?
-    private let duration = Metrics.Timer(label: "sensorhub_flush_duration_seconds", preferredDisplayUnit: .seconds)
-    private let bucketsWritten = Counter(label: "sensorhub_buckets_written_total")
-    private let failures = Counter(label: "sensorhub_flush_failures_total")
+    private let metrics: FlushMetrics
 
     private let delay: Duration
 
     init(shards: [Shard], store: SensorStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
         self.live = live
+        self.metrics = FlushMetrics(shards: shards.count)
         self.delay = delay
         self.store = store
         self.logger = logger
@@ -38,9 +38,13 @@ actor Flusher {
     @discardableResult
     func flush(extraCheckpoints: [Int: Int64] = [:]) async -> Bool {
         var batch = carried ?? FlushBatch()
+        var oldestAccepted = carriedOldest
         carried = nil
+        carriedOldest = nil
         for shard in shards {
             let drained = shard.aggregator.drain()
+            metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
+            if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
             guard !drained.pending.isEmpty || !drained.windows.isEmpty else { continue }
             var part = drained.pending.flushBatch(resolutions: shard.aggregator.resolutions)
             part.checkpoints = [shard.index: drained.position]
@@ -55,7 +59,7 @@ actor Flusher {
         do {
             written = try await store.write(batch, reportingBuckets: live.hasSubscribers)
         } catch {
-            failures.increment()
+            metrics.failures.increment()
             if case .invalidBatch(let problem) = error {
                 // Only a bug in the pipeline can build one; retrying would block every flush after it.
                 logger.critical("dropped a flush batch the store refused (a bug, please report it)", metadata: ["error": "\(problem)"])
@@ -68,11 +72,13 @@ actor Flusher {
                 ])
             }
             carried = batch
+            carriedOldest = oldestAccepted
             return false
         }
-        let elapsed = ContinuousClock.now - started
-        duration.recordNanoseconds(elapsed.nanoseconds)
-        bucketsWritten.increment(by: batch.buckets.count)
+        let committed = ContinuousClock.now
+        metrics.duration.recordNanoseconds((committed - started).nanoseconds)
+        if let oldestAccepted { metrics.ingestToFlush.recordNanoseconds((committed - oldestAccepted).nanoseconds) }
+        metrics.bucketsWritten.increment(by: batch.buckets.count)
         live.publish(written)
         if let since = failingSince {
             logger.notice("flushed again after failures", metadata: ["failing_for": "\(ContinuousClock.now - since)"])
@@ -84,6 +90,7 @@ actor Flusher {
                 logger.warning("cannot delete a journal segment behind the checkpoint", metadata: ["error": "\(failure)"])
             }
         }
+        for shard in shards { metrics.journalBytes[shard.index].record(shard.ingress.journalBytes) }
         return true
     }
 }

@@ -120,4 +120,9 @@ final class ShardIngress: @unchecked Sendable {
     func removeSegments(coveredBy checkpoint: Int64) -> [String] {
         withLock { journal?.removeSegments(coveredBy: checkpoint) ?? [] }
     }
+
+    /// Bytes of this shard's journal still on disk (0 without a journal).
+    var journalBytes: Int64 {
+        withLock { journal?.retainedBytes ?? 0 }
+    }
 }

@@ -90,6 +90,9 @@ final class JournalWriter {
         return copy >= 0 ? copy : nil
     }
 
+    /// Bytes in the segments still on disk.
+    var retainedBytes: Int64 { position - (segments.first ?? position) }
+
     /// Deletes the segments whose every record lies at or before `checkpoint` (never the
     /// one being written). Returns the paths it could not delete, with the reason.
     func removeSegments(coveredBy checkpoint: Int64) -> [String] {

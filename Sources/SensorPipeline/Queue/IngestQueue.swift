@@ -218,9 +218,12 @@ private final class BlockingAdmission: Sendable {
 public struct JournaledBatch: Sendable, Equatable {
     public var readings: [Reading]
     public var position: Int64
+    /// When the batch was taken (acknowledged), for the ingest-to-flush latency.
+    public var acceptedAt: ContinuousClock.Instant
 
-    public init(readings: [Reading], position: Int64) {
+    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant = .now) {
         self.readings = readings
         self.position = position
+        self.acceptedAt = acceptedAt
     }
 }

@@ -1,0 +1,21 @@
+internal import Metrics
+
+/// What the flusher reports in /metrics.
+struct FlushMetrics: Sendable {
+    /// Wall time of each store write (histogram).
+    let duration = Metrics.Timer(label: "sensorhub_flush_duration_seconds", preferredDisplayUnit: .seconds)
+    /// Per flush, the time from accepting its oldest reading to committing it: an upper
+    /// bound of how long any reading of that flush waited to be stored (histogram).
+    let ingestToFlush = Metrics.Timer(label: "sensorhub_ingest_to_flush_seconds", preferredDisplayUnit: .seconds)
+    let bucketsWritten = Counter(label: "sensorhub_buckets_written_total")
+    let failures = Counter(label: "sensorhub_flush_failures_total")
+    /// Per shard, buckets with changes not yet written, as taken by the last flush.
+    let openBuckets: [Gauge]
+    /// Per shard, bytes of journal segments on disk after the last flush's clean-up.
+    let journalBytes: [Gauge]
+
+    init(shards: Int) {
+        openBuckets = (0..<shards).map { Gauge(label: "sensorhub_open_buckets", dimensions: [("shard", "\($0)")]) }
+        journalBytes = (0..<shards).map { Gauge(label: "sensorhub_journal_bytes", dimensions: [("shard", "\($0)")]) }
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// The value of a Prometheus sample (`name` or `name{labels}` exactly as printed), or nil.
+func metricValue(_ text: String, _ sample: String) -> Double? {
+    for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+        return Double(line.dropFirst(sample.count + 1))
+    }
+    return nil
+}
+
+/// Readings as a JSON array body, all in one 10 s bucket a minute ago (start returned).
+private func oneBucketOfReadings(_ items: [(device: String, metric: String, value: Double)]) -> (body: String, windowStart: Int) {
+    let start = (Int(Date().timeIntervalSince1970) - 60) / 10 * 10
+    let objects = items.enumerated().map { index, item in
+        "{\"device\":\"\(item.device)\",\"metric\":\"\(item.metric)\",\"value\":\(item.value),\"ts\":\(start).\(index % 10)}"
+    }
+    return ("[" + objects.joined(separator: ",") + "]", start)
+}
+
+/// Waits until `/metrics` shows `sensorhub_stream_subscribers` at `expected`.
+private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        let metrics = try await daemon.request("GET", "/metrics").text
+        if metricValue(metrics, "sensorhub_stream_subscribers") == Double(expected) { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return false
+}
+
+@Suite(.serialized) struct LiveStreamTests {
+    static let fastFlush = ["SENSORHUB_STORE_FLUSH_INTERVAL": "200ms"]
+
+    @Test func serverSentEventsCarryFilteredRowsWithExactStats() async throws {
+        let daemon = try await Daemon(name: "sse-rows", environment: Self.fastFlush)
+        defer { daemon.cleanUp() }
+        let stream = try EventStreamClient(port: daemon.port, query: "?device=kiln-*&metric=temp&resolution=10s")
+        #expect(stream.status == 200)
+        #expect(stream.headers["content-type"] == "text/event-stream")
+        #expect(try await waitForSubscribers(daemon, 1))
+
+        let (body, start) = oneBucketOfReadings([
+            ("kiln-1", "temp", 10.5), ("kiln-1", "temp", 20.25), ("kiln-1", "temp", -3),
+            ("kiln-1", "rpm", 900), ("oven-1", "temp", 55), ("kiln-2", "temp", 7),
+        ])
+        #expect(try await daemon.post(body, contentType: "application/json").status == 202)
+
+        let events = try stream.collect(until: .now + .seconds(10)) { events in
+            Set(events.compactMap { $0.object?["device"] as? String }) == ["kiln-1", "kiln-2"]
+        }
+        let rows = events.compactMap(\.object)
+        #expect(events.allSatisfy { $0.name == "message" })
+        // Only the matching device glob, metric and resolution; exact stats of the bucket.
+        #expect(rows.allSatisfy { ($0["device"] as? String)?.hasPrefix("kiln-") == true && $0["metric"] as? String == "temp" })
+        let kiln1 = try #require(rows.last { $0["device"] as? String == "kiln-1" })
+        #expect(kiln1["count"] as? Int == 3)
+        #expect(kiln1["sum"] as? Double == 27.75)
+        #expect(kiln1["min"] as? Double == -3)
+        #expect(kiln1["max"] as? Double == 20.25)
+        #expect(kiln1["first"] as? Double == 10.5)
+        #expect(kiln1["last"] as? Double == -3)
+        let startText = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(start)))
+        let endText = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(start + 10)))
+        #expect(kiln1["window_start"] as? String == startText)
+        #expect(kiln1["window_end"] as? String == endText)
+        #expect(abs(try #require(kiln1["p50"] as? Double) - 10.5) <= 0.105)
+
+        // A second flush for the same bucket sends it again, merged: stored state, not a delta.
+        let (more, _) = oneBucketOfReadings([("kiln-1", "temp", 1)])
+        #expect(try await daemon.post(more, contentType: "application/json").status == 202)
+        let updated = try stream.collect(until: .now + .seconds(10)) { events in
+            events.contains { $0.object?["count"] as? Int == 4 }
+        }
+        let merged = try #require(updated.compactMap(\.object).last)
+        #expect(merged["sum"] as? Double == 28.75)
+    }
+
+    @Test func webSocketCarriesRowsAndClosingUnsubscribes() async throws {
+        let daemon = try await Daemon(name: "ws-rows", environment: Self.fastFlush)
+        defer { daemon.cleanUp() }
+        let socket = try WebSocketTestClient(port: daemon.port, query: "?device=press&resolution=1m")
+        #expect(socket.status == 101)
+        #expect(try await waitForSubscribers(daemon, 1))
+
+        let (body, _) = oneBucketOfReadings([("press", "bar", 2), ("press", "bar", 4), ("other", "bar", 9)])
+        #expect(try await daemon.post(body, contentType: "application/json").status == 202)
+        let text = try #require(try socket.nextText(deadline: .now + .seconds(10)))
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(row["device"] as? String == "press")
+        #expect(row["count"] as? Int == 2)
+        #expect(row["mean"] as? Double == 3)
+        let start = try #require(ISO8601DateFormatter().date(from: row["window_start"] as? String ?? ""))
+        let end = try #require(ISO8601DateFormatter().date(from: row["window_end"] as? String ?? ""))
+        #expect(end.timeIntervalSince(start) == 60, "only 1m buckets were asked for")
+
+        try socket.close()
+        #expect(try await waitForSubscribers(daemon, 0), "the subscription must go when the client closes")
+    }
+
+    @Test func clientsThatDisconnectAreUnsubscribedAtOnce() async throws {
+        let daemon = try await Daemon(name: "sse-disconnect", environment: Self.fastFlush)
+        defer { daemon.cleanUp() }
+        var streams = try (0..<3).map { _ in try EventStreamClient(port: daemon.port, query: "") }
+        #expect(try await waitForSubscribers(daemon, 3))
+        streams[0].connection.shutdownWrite()
+        #expect(try await waitForSubscribers(daemon, 2))
+        streams.removeAll()  // closes the sockets
+        #expect(try await waitForSubscribers(daemon, 0))
+    }
+
+    @Test func badFiltersAreRefusedAndTheTokenMayComeAsAQueryParameter() async throws {
+        let daemon = try await Daemon(name: "sse-token", environment: ["SENSORHUB_HTTP_TOKEN": "s3cret"])
+        defer { daemon.cleanUp() }
+        let authorized = ["Authorization": "Bearer s3cret"]
+        let bad = try await daemon.request("GET", "/v1/stream?resolution=7s", headers: authorized)
+        #expect(bad.status == 400)
+        #expect(bad.text.contains("7s") && bad.text.contains("10s,1m,1h"), "\(bad.text)")
+        #expect(try EventStreamClient(port: daemon.port, query: "").status == 401)
+        #expect(try EventStreamClient(port: daemon.port, query: "?access_token=wrong").status == 401)
+        #expect(try EventStreamClient(port: daemon.port, query: "?access_token=s3cret").status == 200)
+        #expect(try WebSocketTestClient(port: daemon.port, query: "?access_token=s3cret").status == 101)
+        // hummingbird-websocket answers every refused upgrade 400.
+        #expect(try WebSocketTestClient(port: daemon.port, query: "").status == 400)
+        // The query token is for the streaming routes only.
+        #expect(try await daemon.request("GET", "/v1/devices?access_token=s3cret").status == 401)
+    }
+
+    /// A client that stops reading: ingest goes on at full speed (no 503, every reading
+    /// counted), the client's buffer overflows, and when it reads again it is told how
+    /// many updates it lost before the newest ones.
+    @Test func stalledSubscriberDoesNotHoldUpIngestAndIsToldItLagged() async throws {
+        let daemon = try await Daemon(
+            name: "sse-stalled", environment: Self.fastFlush.merging(["SENSORHUB_HTTP_STREAM_BUFFER": "256"]) { $1 })
+        defer { daemon.cleanUp() }
+        let stalled = try EventStreamClient(port: daemon.port, query: "", receiveBuffer: 4_096)
+        #expect(try await waitForSubscribers(daemon, 1))
+
+        // 100,000 readings: 100 requests of 1,000, 500 series, timestamps spread over an
+        // hour so every flush updates thousands of buckets.
+        let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
+        for request in 0..<100 {
+            let objects = (0..<1_000).map { item -> String in
+                let index = request * 1_000 + item
+                return "{\"device\":\"dev-\(index % 500)\",\"metric\":\"m\",\"value\":\(index % 97),\"ts\":\(base + index % 3_600)}"
+            }
+            let answer = try await daemon.post("[" + objects.joined(separator: ",") + "]", contentType: "application/json")
+            #expect(answer.status == 202, "request \(request): \(answer.status) \(answer.text)")
+        }
+        // Acknowledged readings are visible within a flush or two.
+        var stored = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while stored < 100_000, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            stored = try await storedTotals(["--server", daemon.baseURL.absoluteString]).values.reduce(0) { $0 + $1.count }
+        }
+        #expect(stored == 100_000)
+        let metrics = try await daemon.request("GET", "/metrics").text
+        let dropped = try #require(metricValue(metrics, "sensorhub_stream_dropped_updates_total"))
+        #expect(dropped > 0, "the stalled subscriber's buffer must have overflowed")
+
+        // Reading again: the first event after the kept backlog that was in flight is the
+        // lagged notice with the count.
+        let events = try stalled.collect(until: .now + .seconds(20)) { $0.contains { $0.name == "lagged" } }
+        let lagged = try #require(events.first { $0.name == "lagged" })
+        let count = try #require(lagged.object?["dropped"] as? Int)
+        #expect(count > 0)
+        let after = try await daemon.request("GET", "/metrics").text
+        #expect(metricValue(after, "sensorhub_stream_lagged_events_total") ?? 0 >= 1)
+    }
+}
