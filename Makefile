@@ -2,10 +2,13 @@
 # `make test` (set up, build, run every test). See README.md.
 SWIFT ?= swift
 
-.PHONY: setup build release run test bench clean
+.PHONY: setup setup-tests build release run test bench clean
 
 setup:
 	@scripts/setup.sh
+
+setup-tests:
+	@scripts/setup.sh --tests
 
 build: setup
 	$(SWIFT) build
@@ -18,7 +21,7 @@ run: release
 	scripts/run.sh
 
 # Integration tests start the debug binary, so build it before running the tests.
-test: build
+test: setup-tests build
 	$(SWIFT) test
 
 # The shared side-by-side harness (../shared/bench: broker ceiling, SensorHub, W1-W3)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages SensorHub needs to build, test and run, if any is missing.
+# `--tests` adds what only the tests need (chromium and python3 for the dashboard test).
 # Idempotent and quiet when everything is there; uses sudo when not root.
 set -euo pipefail
 
 packages=(libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients pkg-config curl sqlite3 util-linux)
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium python3); fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -14,12 +14,14 @@ enum Binary {
             candidates.append(folder.appendingPathComponent("sensorhub"))
             folder = folder.deletingLastPathComponent()
         }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(packageRoot.appendingPathComponent(".build/debug/sensorhub"))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate
         }
         fatalError("sensorhub executable not found (looked in \(candidates.map(\.path))); run `swift build` first or set SENSORHUB_BIN")
     }()
+
+    /// The package's root folder (scripts/, test-artifacts/).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
+/// `scripts/setup.sh --tests`) opens `/` on a daemon fed by `sensorhub simulate` and must
+/// draw live points from the SSE stream. The screenshot is kept in `test-artifacts/`.
+@Suite struct DashboardBrowserTests {
+    @Test func dashboardDrawsLivePointsFromTheStream() async throws {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        try #require(chromium != nil, "chromium is not installed: run scripts/setup.sh --tests")
+        let daemon = try await Daemon(name: "dashboard", environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "250ms"])
+        defer { daemon.cleanUp() }
+
+        let server = daemon.baseURL.absoluteString
+        async let simulated = runSensorhub([
+            "simulate", "--transport", "http", "--server", server,
+            "--devices", "2", "--metrics", "1", "--rate", "40", "--duration", "15s",
+        ], timeout: .seconds(60))
+
+        let artifacts = Binary.packageRoot.appendingPathComponent("test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let prefix = artifacts.appendingPathComponent("dashboard").path
+        let page = daemon.baseURL.absoluteString + "?device=sim-00000&metric=temp&resolution=10s"
+        let browser = try await run(
+            "/usr/bin/python3", [Binary.packageRoot.appendingPathComponent("scripts/browser-snapshot.py").path, page, prefix, "4", "45"],
+            environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+        #expect(browser.status == 0, "\(browser.stdout)\n\(browser.stderr)")
+
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(browser.stdout.utf8)) as? [String: Any], "\(browser.stdout)")
+        let chart = try #require(report["chart"] as? [String: Any])
+        #expect(chart["series"] as? String == "sim-00000/temp")
+        #expect(Int(chart["liveUpdates"] as? String ?? "") ?? 0 >= 4, "\(chart)")
+        #expect(Int(chart["points"] as? String ?? "") ?? 0 >= 1, "\(chart)")
+        #expect((report["page_errors"] as? [Any])?.isEmpty == true, "\(report)")
+        // The newest drawn point is a window the simulator is filling now.
+        let last = try #require(ISO8601DateFormatter().date(from: chart["lastWindow"] as? String ?? ""), "\(chart)")
+        #expect(abs(last.timeIntervalSinceNow) < 60)
+        let screenshot = try FileManager.default.attributesOfItem(atPath: prefix + ".png")[.size] as? Int ?? 0
+        #expect(screenshot > 10_000, "the screenshot is \(screenshot) bytes")
+
+        let simulation = try await simulated
+        #expect(simulation.status == 0, "\(simulation.stderr)")
+    }
+}
