@@ -51,7 +51,7 @@ extension SensorStore {
                         currentID = id
                         currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
                     }
-                    merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4))
+                    merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4), of: currentSeries, into: &rows)
                 }
                 if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
                 return rows

@@ -4,7 +4,8 @@ internal import SensorCore
 /// ``WindowPlan``.
 ///
 /// Buckets are first folded into chunks of `plan.chunk` µs (the gcd of window and step:
-/// every window is a whole run of chunks). Tumbling windows are single chunks. Sliding
+/// every window is a whole run of chunks). Tumbling windows are single chunks, emitted as
+/// soon as the next chunk starts, without keeping the series' chunks. Sliding
 /// windows would cost `window / chunk` merges each (30 for 5m/10s) if merged chunk by
 /// chunk; instead the time axis is cut into epoch-aligned blocks one window long, so any
 /// window is a suffix of one block followed by a prefix of the next. With every chunk's
@@ -12,45 +13,49 @@ internal import SensorCore
 /// per chunk in all, whatever the window.
 struct WindowMerger {
     let plan: WindowPlan
+    private let isTumbling: Bool
     private var chunkStarts: [Int64] = []
     private var chunkStats: [BucketStats] = []
 
     init(plan: WindowPlan) {
         self.plan = plan
+        isTumbling = plan.window == plan.chunk && plan.step == plan.chunk
     }
 
-    /// Adds one stored bucket; `start` must not decrease between calls for one series.
-    mutating func add(bucketStart start: Int64, stats: BucketStats) {
+    /// Adds one stored bucket of `series`; `start` must not decrease between calls for one
+    /// series, and a series' buckets must come together, before ``finish(series:into:)``.
+    mutating func add(bucketStart start: Int64, stats: BucketStats, of series: SeriesKey, into rows: inout [AggregateRow]) {
         let chunkStart = WindowPlan.floorDiv(start, plan.chunk) * plan.chunk
         if let last = chunkStarts.last, last == chunkStart {
             chunkStats[chunkStats.count - 1].merge(stats)
-        } else {
-            chunkStarts.append(chunkStart)
-            chunkStats.append(stats)
+            return
         }
+        if isTumbling && !chunkStarts.isEmpty {
+            emitTumbling(series: series, into: &rows)
+        }
+        chunkStarts.append(chunkStart)
+        chunkStats.append(stats)
     }
 
-    /// Appends the windows of `series` in ascending start order and resets for the next series.
+    /// Appends the remaining windows of `series` in ascending start order and resets for
+    /// the next series.
     mutating func finish(series: SeriesKey, into rows: inout [AggregateRow]) {
-        defer {
+        if isTumbling {
+            if !chunkStarts.isEmpty { emitTumbling(series: series, into: &rows) }
+        } else {
+            appendSliding(series: series, into: &rows)
             chunkStarts.removeAll(keepingCapacity: true)
             chunkStats.removeAll(keepingCapacity: true)
         }
-        if plan.window == plan.chunk && plan.step == plan.chunk {
-            appendTumbling(series: series, into: &rows)
-        } else {
-            appendSliding(series: series, into: &rows)
-        }
     }
 
-    /// Window = step = chunk: each chunk inside the returnable range is a row.
-    private func appendTumbling(series: SeriesKey, into rows: inout [AggregateRow]) {
-        rows.reserveCapacity(rows.count + chunkStarts.count)
-        for (start, stats) in zip(chunkStarts, chunkStats) {
-            let k = start / plan.step  // exact: chunk starts are multiples of the step
-            guard k >= plan.firstWindow && k <= plan.lastWindow else { continue }
-            rows.append(AggregateRow(series: series, windowStart: start, windowEnd: start + plan.window, stats: stats))
-        }
+    /// Window = step = chunk: the one held chunk is a row if it is inside the returnable range.
+    private mutating func emitTumbling(series: SeriesKey, into rows: inout [AggregateRow]) {
+        let start = chunkStarts.removeLast()
+        let stats = chunkStats.removeLast()
+        let k = start / plan.step  // exact: chunk starts are multiples of the step
+        guard k >= plan.firstWindow && k <= plan.lastWindow else { return }
+        rows.append(AggregateRow(series: series, windowStart: start, windowEnd: start + plan.window, stats: stats))
     }
 
     private func appendSliding(series: SeriesKey, into rows: inout [AggregateRow]) {
