@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SensorCore
+
+/// One connection to the daemon's `/v1/stream`: checks the answer's status, parses the
+/// event stream and hands each event over as it arrives.
+///
+/// How a connection ends decides what `tail` does next:
+/// - returns: the daemon closed the stream (shutdown or restart) — reconnect;
+/// - throws ``LiveStreamInterruption``: unreachable, connection lost or timed out, 5xx,
+///   429 — reconnect after a pause;
+/// - throws `ExitCode` (reason already on stderr): 400 → 64 (bad filter or resolution),
+///   401/403 and other answers that a retry cannot change → 1;
+/// - throws `CancellationError` when the iterating task is cancelled.
+struct LiveStream {
+    let request: URLRequest
+    /// The daemon's base URL as the user gave it, for messages.
+    let server: String
+
+    /// What ``run(_:)`` reports, in order: `connected` once, then events and hints.
+    enum Message {
+        /// The daemon answered 200 with an event stream: from here on rows arrive.
+        case connected
+        case event(ServerSentEvent)
+        /// The stream's `retry:` field: the daemon's preferred reconnection delay.
+        case retryHint(Duration)
+    }
+
+    /// Error answers are read up to this size for their reason.
+    private static let errorBodyLimit = 16 * 1024
+
+    func run(_ handle: (Message) throws -> Void) async throws {
+        var status = 0
+        var errorBody = Data()
+        var parser = ServerSentEventParser()
+        var retry: Int?
+        do {
+            for try await piece in StreamingRequest.start(request) {
+                switch piece {
+                case .head(let code, let type):
+                    status = code
+                    if status == 200 {
+                        guard let type, type.lowercased().hasPrefix("text/event-stream") else {
+                            throw CommandFailure.fail("\(server) answered /v1/stream with \(type ?? "no content type"), not an event stream")
+                        }
+                        try handle(.connected)
+                    }
+                case .body(let data) where status == 200:
+                    for event in parser.feed(data) { try handle(.event(event)) }
+                    if let milliseconds = parser.retryMilliseconds, milliseconds != retry {
+                        retry = milliseconds
+                        try handle(.retryHint(.milliseconds(milliseconds)))
+                    }
+                case .body(let data):
+                    if errorBody.count < Self.errorBodyLimit { errorBody.append(data.prefix(Self.errorBodyLimit - errorBody.count)) }
+                }
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            // A transport error (URLError): before or during a 200 stream it is worth a
+            // retry; an error answer cut short is judged below by its status.
+            if status == 0 { throw LiveStreamInterruption(reason: describe(error)) }
+            if status == 200 { throw LiveStreamInterruption(reason: "stream lost: " + describe(error)) }
+        }
+        try Task.checkCancellation()
+        if status == 200 { return }
+        throw refusal(status: status, body: errorBody)
+    }
+
+    /// The error for a non-200 answer: retryable for overload and server errors, the
+    /// contract's exit status otherwise.
+    private func refusal(status: Int, body: Data) -> any Error {
+        let message = (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error
+            ?? String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        switch status {
+        case 400:
+            return CommandFailure.usage(message.isEmpty ? "\(server) rejected the stream's filters (400)" : message)
+        case 401, 403:
+            return CommandFailure.fail("\(server) answered \(status): the token is missing or wrong (pass --token or set SENSORHUB_HTTP_TOKEN)")
+        case 404:
+            return CommandFailure.fail("\(server) has no live stream (/v1/stream answered 404): is it a sensorhub daemon of this version?")
+        case 408, 429, 500...599:
+            return LiveStreamInterruption(reason: "the daemon answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
+        case 0:
+            return LiveStreamInterruption(reason: "the connection closed before an answer")
+        default:
+            return CommandFailure.fail("\(server) answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
+        }
+    }
+
+    /// A transport error in words: corelibs describes some only by their number.
+    private func describe(_ error: any Error) -> String {
+        let error = error as NSError
+        guard error.domain == NSURLErrorDomain else { return error.localizedDescription }
+        if error.code == NSURLErrorTimedOut { return "no data for \(Int(request.timeoutInterval)) s, not even a heartbeat" }
+        return error.localizedDescription
+    }
+
+    private struct ErrorBody: Decodable {
+        let error: String
+    }
+}
