@@ -44,6 +44,7 @@ public enum SensorHubHTTPServer {
         ).register(on: v1)
         QueryRoutes<BasicRequestContext>(store: store).register(on: v1)
         streams.registerServerSentEvents(on: v1)
+        streams.registerUpgradeRequired(on: v1)
 
         return Application(
             router: router,

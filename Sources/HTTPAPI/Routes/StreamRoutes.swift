@@ -49,7 +49,19 @@ struct StreamRoutes: Sendable {
         }
     }
 
-    /// WebSocket text frames: a row each, or `{"event":"lagged","dropped":N}`.
+    /// `GET /v1/ws` without an upgrade (a plain HTTP client): 426 naming what is needed.
+    /// Behind the token like every `/v1` route, so a missing token is a 401 here.
+    func registerUpgradeRequired<Context: RequestContext>(on group: RouterGroup<Context>) {
+        group.get("ws") { _, _ -> Response in
+            var error = APIError(.upgradeRequired, "/v1/ws is a WebSocket: send a GET with Upgrade: websocket")
+            error.headers[.upgrade] = "websocket"
+            throw error
+        }
+    }
+
+    /// WebSocket text frames: a row each, or `{"event":"lagged","dropped":N}`. A refused
+    /// upgrade (bad filter, missing or wrong token) is answered 400 by hummingbird-websocket
+    /// whatever the cause: it cannot send another status on that path.
     func registerWebSocket(on group: RouterGroup<BasicWebSocketRequestContext>) {
         let configured = pipeline.configuration.resolutions
         group.ws("ws") { request, _ in
