@@ -48,7 +48,8 @@ public enum SensorHubHTTPServer {
 
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter, configuration: .init(ws: StreamRoutes.webSocketConfiguration)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub"),
             onServerRunning: { channel in
                 let address = channel.localAddress

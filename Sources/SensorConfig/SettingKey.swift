@@ -21,6 +21,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpMaxBody = "http.max_body"
     case httpQueueWait = "http.queue_wait"
     case httpStreamBuffer = "http.stream_buffer"
+    case httpMaxStreams = "http.max_streams"
     case mqttURL = "mqtt.url"
     case mqttEnabled = "mqtt.enabled"
     case mqttTopics = "mqtt.topics"

@@ -51,6 +51,9 @@ public struct Settings: Sendable, Equatable {
         /// `/v1/ws`); past it the oldest are dropped and the subscriber is sent a `lagged`
         /// event with the count. 1–1,000,000. Default 4096.
         public var streamBuffer: Int
+        /// `http.max_streams`: most live subscribers at once (SSE, WebSocket, dashboards);
+        /// past it `/v1/stream` answers 503. 1–10,000. Default 64.
+        public var maxStreams: Int
     }
 
     /// `mqtt.*`: the broker connection.
@@ -156,7 +159,7 @@ public struct Settings: Sendable, Equatable {
     public static var defaults: Settings {
         Settings(
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
-            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096),
+            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096, maxStreams: 64),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
                 enabled: true,
@@ -197,6 +200,7 @@ public struct Settings: Sendable, Equatable {
         case .httpMaxBody: ByteSize.format(http.maxBodyBytes)
         case .httpQueueWait: DurationText.format(http.queueWait)
         case .httpStreamBuffer: String(http.streamBuffer)
+        case .httpMaxStreams: String(http.maxStreams)
         case .mqttURL: mqtt.url.description
         case .mqttEnabled: String(mqtt.enabled)
         case .mqttTopics: mqtt.topics.joined(separator: ",")

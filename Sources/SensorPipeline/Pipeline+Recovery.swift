@@ -42,7 +42,7 @@ extension Pipeline {
                 logger.warning("\(line)")
             } handle: { readings, position in
                 for (index, part) in partition(readings).enumerated() where !part.isEmpty {
-                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0)])
+                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0, acceptedAt: nil)])
                 }
             }
             ends[journalShard] = max(checkpoint, summary.end)

@@ -22,11 +22,14 @@ public struct PipelineConfiguration: Sendable {
     public var retentionInterval: Duration
     /// Bucket updates buffered per live subscriber before its oldest are dropped.
     public var liveBufferCapacity: Int
+    /// Most live subscribers at once.
+    public var maxLiveSubscribers: Int
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64) {
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
         self.liveBufferCapacity = max(1, liveBufferCapacity)
+        self.maxLiveSubscribers = max(1, maxLiveSubscribers)
         let sorted = Array(Set(resolutions)).sorted()
         self.timeRules = timeRules ?? TimeRules(
             maxFutureSkew: .seconds(300),

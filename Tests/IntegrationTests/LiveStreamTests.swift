@@ -126,6 +126,16 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         #expect(try await daemon.request("GET", "/v1/devices?access_token=s3cret").status == 401)
     }
 
+    @Test func subscribersPastTheLimitAreRefusedWith503() async throws {
+        let daemon = try await Daemon(name: "sse-limit", environment: ["SENSORHUB_HTTP_MAX_STREAMS": "2"])
+        defer { daemon.cleanUp() }
+        let kept = try (0..<2).map { _ in try EventStreamClient(port: daemon.port, query: "") }
+        #expect(kept.allSatisfy { $0.status == 200 })
+        let refused = try EventStreamClient(port: daemon.port, query: "")
+        #expect(refused.status == 503)
+        #expect(refused.headers["retry-after"] == "5")
+    }
+
     /// A client that stops reading: ingest goes on at full speed (no 503, every reading
     /// counted), the client's buffer overflows, and when it reads again it is told how
     /// many updates it lost before the newest ones.

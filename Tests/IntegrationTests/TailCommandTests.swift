@@ -81,6 +81,13 @@ import Testing
     private func currentWindow() -> Int {
         Int(Date().timeIntervalSince1970) / 10 * 10
     }
+
+    @Test func tailExitsOneWhenNoDaemonAnswersAtStart() async throws {
+        let output = try await runSensorhub(["tail", "--server", "http://127.0.0.1:1", "--format", "json"], timeout: .seconds(30))
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("cannot follow http://127.0.0.1:1"), "\(output.stderr)")
+        #expect(output.stdout.isEmpty)
+    }
 }
 
 enum TailTestError: Error {

@@ -47,7 +47,7 @@ import Testing
         #expect(names == [
             "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION", "SENSORHUB_STORE_RETENTION_INTERVAL",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
-            "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
+            "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_HTTP_STREAM_BUFFER", "SENSORHUB_HTTP_MAX_STREAMS", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
             "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
             "SENSORHUB_MQTT_RECONNECT_MIN", "SENSORHUB_MQTT_RECONNECT_MAX", "SENSORHUB_MQTT_RECEIVE_MAXIMUM",
             "SENSORHUB_MQTT_SESSION_EXPIRY", "SENSORHUB_PIPELINE_SHARDS",
@@ -101,7 +101,7 @@ import Testing
         let line = settings.redactedDescription
         #expect(!line.contains("\n"))
         #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" store.retention_interval=1m "
-            + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms http.stream_buffer=4096 "
+            + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms http.stream_buffer=4096 http.max_streams=64 "
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
             + "mqtt.session_expiry=1d pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "

@@ -210,7 +210,7 @@ import Testing
         let sample: [SettingKey: String] = [
             .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
             .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
-            .httpQueueWait: "0ms", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
+            .httpQueueWait: "0ms", .httpStreamBuffer: "17", .httpMaxStreams: "3", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
             .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
             .mqttSessionExpiry: "0ms", .pipelineShards: "7",
@@ -244,6 +244,7 @@ import Testing
         case .httpMaxBody: "1GiB"
         case .httpQueueWait: "5m"
         case .httpStreamBuffer: "1000000"
+        case .httpMaxStreams: "10000"
         case .mqttURL: "mqtt://b:2"
         case .mqttEnabled: "false"
         case .mqttTopics: "x"

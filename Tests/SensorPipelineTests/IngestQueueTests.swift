@@ -5,7 +5,7 @@ import SensorCore
 private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
     JournaledBatch(
         readings: (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) },
-        position: Int64(start + count))
+        position: Int64(start + count), acceptedAt: .now)
 }
 
 @Suite struct IngestQueueTests {

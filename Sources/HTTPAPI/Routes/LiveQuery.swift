@@ -6,11 +6,21 @@ internal import SensorStore
 /// The query of `/v1/stream` and `/v1/ws`: `device` and `metric` globs (default `*`) and
 /// `resolution`, one or a comma list of the configured resolutions (default all).
 enum LiveQuery {
+    static let maxGlobBytes = 256
+    static let maxGlobStars = 8
+
     static func filter(_ parameters: Parameters, configured: [Resolution]) throws(APIError) -> LiveFilter {
         let device = parameters["device"].map(String.init) ?? "*"
         let metric = parameters["metric"].map(String.init) ?? "*"
         guard !device.isEmpty, !metric.isEmpty else {
             throw APIError(.badRequest, "device and metric must not be empty (use * for all)")
+        }
+        // Globs are matched once per series and subscriber on the flusher's path: keep
+        // them short enough that no pattern can make that expensive.
+        for (name, glob) in [("device", device), ("metric", metric)] {
+            guard glob.utf8.count <= maxGlobBytes, glob.filter({ $0 == "*" }).count <= maxGlobStars else {
+                throw APIError(.badRequest, "\(name) glob too long: at most \(maxGlobBytes) bytes and \(maxGlobStars) '*'")
+            }
         }
         guard let list = parameters["resolution"], !list.isEmpty else {
             return LiveFilter(deviceGlob: device, metricGlob: metric)

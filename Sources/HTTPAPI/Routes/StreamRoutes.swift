@@ -21,27 +21,26 @@ struct StreamRoutes: Sendable {
         group.get("stream") { request, _ -> Response in
             // Validated before the 200 goes out: afterwards errors can only end the stream.
             let filter = try LiveQuery.filter(request.uri.queryParameters, configured: pipeline.configuration.resolutions)
-            let live = pipeline.live
+            let subscription = try Self.subscribe(pipeline.live, filter)
             let interval = heartbeatInterval
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    let subscription = live.subscribe(filter)
                     let heartbeats = Task { await Self.beat(subscription, every: interval) }
                     defer {
                         heartbeats.cancel()
                         subscription.close()
                     }
-                    // A client that disconnects cancels this at once (not at the next write).
+                    let events = EventStreamWriter(writer)
+                    // A client that disconnects cancels this at once (not at the next write);
+                    // so does shutdown, which must not wait for a client that stopped reading.
                     try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        try await withGracefulShutdownHandler {
-                            try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                        try await cancelWhenGracefulShutdown {
+                            try await events.write("retry: 3000\n: connected\n\n")
                             for await event in subscription {
-                                try await writer.write(ByteBuffer(string: Self.frame(event)))
+                                try await events.write(Self.frame(event))
                             }
-                        } onGracefulShutdown: {
-                            subscription.close()
                         }
                     }
                     try await writer.finish(nil)
@@ -60,16 +59,21 @@ struct StreamRoutes: Sendable {
     }
 
     /// WebSocket text frames: a row each, or `{"event":"lagged","dropped":N}`. A refused
-    /// upgrade (bad filter, missing or wrong token) is answered 400 by hummingbird-websocket
-    /// whatever the cause: it cannot send another status on that path.
+    /// upgrade (bad filter, missing or wrong token, too many subscribers) is answered 400
+    /// by hummingbird-websocket whatever the cause: it cannot send another status there.
+    /// On shutdown hummingbird-websocket sends a close frame and drops a client that does
+    /// not answer within its close timeout (``webSocketConfiguration``).
     func registerWebSocket(on group: RouterGroup<BasicWebSocketRequestContext>) {
         let configured = pipeline.configuration.resolutions
         group.ws("ws") { request, _ in
-            // A refused upgrade is answered 400 by hummingbird-websocket whatever the cause.
             (try? LiveQuery.filter(request.uri.queryParameters, configured: configured)) == nil ? .dontUpgrade : .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
+            // Parsed again: the upgrade check above let only valid filters through.
             let filter = try LiveQuery.filter(context.request.uri.queryParameters, configured: configured)
-            let subscription = pipeline.live.subscribe(filter)
+            guard let subscription = pipeline.live.subscribe(filter) else {
+                try await outbound.close(.unexpectedServerError, reason: "too many live subscribers, retry later")
+                return
+            }
             defer { subscription.close() }
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -94,6 +98,20 @@ struct StreamRoutes: Sendable {
         }
     }
 
+    /// Frames and close timeout of `/v1/ws`: the close handshake at shutdown must end well
+    /// within `pipeline.shutdown_deadline`.
+    static let webSocketConfiguration = WebSocketServerConfiguration(closeTimeout: .seconds(3))
+
+    /// A subscription, or 503 when the feed has its maximum of subscribers.
+    static func subscribe(_ live: LiveFeed, _ filter: LiveFilter) throws -> LiveSubscription {
+        guard let subscription = live.subscribe(filter) else {
+            var error = APIError(.serviceUnavailable, "too many live subscribers (\(live.maxSubscribers)), retry later")
+            error.headers[.retryAfter] = "5"
+            throw error
+        }
+        return subscription
+    }
+
     static func frame(_ event: LiveEvent) -> String {
         switch event {
         case .bucket(let bucket): "data: \(LiveQuery.rowJSON(bucket))\n\n"
@@ -106,5 +124,20 @@ struct StreamRoutes: Sendable {
         while (try? await Task.sleep(for: interval)) != nil {
             subscription.heartbeat()
         }
+    }
+}
+
+/// The SSE body writer shared with the task that ``cancelWhenGracefulShutdown`` runs the
+/// stream in (its operation must be `@Sendable`). Used by one task at a time: that
+/// operation while it runs, then the route, which only finishes the original writer.
+private final class EventStreamWriter: @unchecked Sendable {
+    private var writer: any ResponseBodyWriter
+
+    init(_ writer: any ResponseBodyWriter) {
+        self.writer = writer
+    }
+
+    func write(_ text: String) async throws {
+        try await writer.write(ByteBuffer(string: text))
     }
 }

@@ -107,6 +107,9 @@ private struct SettingsLoader {
         if let value = try read(.httpStreamBuffer, parse: { ValueRules.count($0, within: 1...1_000_000, what: "stream buffer") }) {
             settings.http.streamBuffer = value
         }
+        if let value = try read(.httpMaxStreams, parse: { ValueRules.count($0, within: 1...10_000, what: "live subscriber limit") }) {
+            settings.http.maxStreams = value
+        }
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
         if let value = try read(.mqttEnabled, parse: ValueRules.bool) { settings.mqtt.enabled = value }
         if let value = try read(.mqttTopics, parseRaw: ValueRules.topicFilters) { settings.mqtt.topics = value }

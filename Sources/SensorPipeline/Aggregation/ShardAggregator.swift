@@ -63,7 +63,9 @@ final class ShardAggregator: Sendable {
                     }
                 }
                 state.position = max(state.position, batch.position)
-                state.oldestAccepted = min(state.oldestAccepted ?? batch.acceptedAt, batch.acceptedAt)
+                if let accepted = batch.acceptedAt {
+                    state.oldestAccepted = min(state.oldestAccepted ?? accepted, accepted)
+                }
             }
             return state.pending.bucketCount
         }

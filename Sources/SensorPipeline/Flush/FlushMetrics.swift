@@ -9,7 +9,8 @@ struct FlushMetrics: Sendable {
     let ingestToFlush = Metrics.Timer(label: "sensorhub_ingest_to_flush_seconds", preferredDisplayUnit: .seconds)
     let bucketsWritten = Counter(label: "sensorhub_buckets_written_total")
     let failures = Counter(label: "sensorhub_flush_failures_total")
-    /// Per shard, buckets with changes not yet written, as taken by the last flush.
+    /// Per shard, the buckets the last flush took from the worker: those that changed
+    /// during one flush interval (a failed write carries them; they are not counted again).
     let openBuckets: [Gauge]
     /// Per shard, bytes of journal segments on disk after the last flush's clean-up.
     let journalBytes: [Gauge]

@@ -41,6 +41,8 @@ actor Flusher {
         var oldestAccepted = carriedOldest
         carried = nil
         carriedOldest = nil
+        // Whatever happens below, the journal gauges say what is on disk after this flush.
+        defer { recordJournalBytes() }
         for shard in shards {
             let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
@@ -90,8 +92,13 @@ actor Flusher {
                 logger.warning("cannot delete a journal segment behind the checkpoint", metadata: ["error": "\(failure)"])
             }
         }
-        for shard in shards { metrics.journalBytes[shard.index].record(shard.ingress.journalBytes) }
         return true
+    }
+}
+
+extension Flusher {
+    private func recordJournalBytes() {
+        for shard in shards { metrics.journalBytes[shard.index].record(shard.ingress.journalBytes) }
     }
 }
 

@@ -92,7 +92,7 @@ final class ShardIngress: @unchecked Sendable {
         for (key, window) in staged.windows { windows[key] = window }
         if staged.kept.count < reserved { queue.cancelReservation(reserved - staged.kept.count) }
         if !staged.kept.isEmpty {
-            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position))
+            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position, acceptedAt: .now))
         }
     }
 

@@ -10,32 +10,36 @@ internal import Synchronization
 public final class LiveFeed: Sendable {
     /// Updates buffered per subscriber before the oldest are dropped.
     public let capacity: Int
+    /// Most subscribers at once: each may pin `capacity` buckets a slow client has not read.
+    public let maxSubscribers: Int
     private let subscriptions = Mutex<[Int: LiveSubscription]>([:])
     private let nextID = Atomic<Int>(0)
+    /// Mirrors `subscriptions.count`, written under its lock, read without it.
     private let count = Atomic<Int>(0)
     private let metrics = LiveMetrics()
 
-    public init(capacity: Int = 4_096) {
+    public init(capacity: Int = 4_096, maxSubscribers: Int = 64) {
         precondition(capacity > 0, "a live subscriber needs room for at least one update")
         self.capacity = capacity
+        self.maxSubscribers = max(1, maxSubscribers)
     }
 
     public var hasSubscribers: Bool { count.load(ordering: .relaxed) > 0 }
 
-    /// A new subscription; the caller must ``LiveSubscription/close()`` it when done (a
-    /// consumer task that is cancelled closes it too).
-    public func subscribe(_ filter: LiveFilter) -> LiveSubscription {
+    /// A new subscription, or nil when ``maxSubscribers`` are connected. The caller must
+    /// ``LiveSubscription/close()`` it when done.
+    public func subscribe(_ filter: LiveFilter) -> LiveSubscription? {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let subscription = LiveSubscription(id: id, filter: filter, capacity: capacity, metrics: metrics) { [weak self] id in
             self?.remove(id)
         }
-        let total = subscriptions.withLock {
-            $0[id] = subscription
-            return $0.count
+        let added = subscriptions.withLock { subscriptions in
+            guard subscriptions.count < maxSubscribers else { return false }
+            subscriptions[id] = subscription
+            recordCount(subscriptions.count)
+            return true
         }
-        count.store(total, ordering: .relaxed)
-        metrics.subscribers.record(total)
-        return subscription
+        return added ? subscription : nil
     }
 
     /// Offers each bucket to every subscriber whose filter matches it. Never waits.
@@ -43,24 +47,21 @@ public final class LiveFeed: Sendable {
         guard !buckets.isEmpty, hasSubscribers else { return }
         let current = subscriptions.withLock { Array($0.values) }
         for subscription in current {
-            for bucket in buckets where subscription.filter.matches(bucket) {
+            for bucket in buckets where subscription.wants(bucket) {
                 subscription.offer(bucket)
             }
         }
     }
 
-    /// Ends every subscription (graceful shutdown: open streams close so HTTP can stop).
-    public func closeAll() {
-        for subscription in subscriptions.withLock({ Array($0.values) }) {
-            subscription.close()
+    private func remove(_ id: Int) {
+        subscriptions.withLock { subscriptions in
+            subscriptions[id] = nil
+            recordCount(subscriptions.count)
         }
     }
 
-    private func remove(_ id: Int) {
-        let total = subscriptions.withLock {
-            $0[id] = nil
-            return $0.count
-        }
+    /// Called under the lock, so concurrent changes cannot store their counts out of order.
+    private func recordCount(_ total: Int) {
         count.store(total, ordering: .relaxed)
         metrics.subscribers.record(total)
     }

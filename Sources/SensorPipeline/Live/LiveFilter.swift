@@ -6,10 +6,10 @@ internal import Musl
 internal import Darwin
 #endif
 public import SensorCore
-public import SensorStore
 
 /// Which bucket updates a live subscriber wants: device and metric globs (`*`, `?`,
-/// `[…]`, case-sensitive, as the query routes' GLOB) and optionally some resolutions.
+/// `[…]`, case-sensitive, matched with fnmatch(3), which agrees with the query routes'
+/// SQLite GLOB on every name the daemon accepts) and optionally some resolutions.
 public struct LiveFilter: Sendable, Equatable {
     public var deviceGlob: String
     public var metricGlob: String
@@ -22,9 +22,9 @@ public struct LiveFilter: Sendable, Equatable {
         self.resolutions = resolutions
     }
 
-    public func matches(_ bucket: StoredBucket) -> Bool {
-        if let resolutions, !resolutions.contains(bucket.resolution) { return false }
-        return Self.glob(deviceGlob, bucket.series.device) && Self.glob(metricGlob, bucket.series.metric)
+    /// Whether the series matches both globs (resolutions are checked by the caller).
+    public func matches(_ series: SeriesKey) -> Bool {
+        Self.glob(deviceGlob, series.device) && Self.glob(metricGlob, series.metric)
     }
 
     /// True when `text` matches `pattern`; `*` alone matches everything without a call.

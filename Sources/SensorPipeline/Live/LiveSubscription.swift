@@ -1,3 +1,4 @@
+internal import SensorCore
 internal import SensorStore
 internal import Synchronization
 
@@ -21,14 +22,34 @@ public final class LiveSubscription: AsyncSequence, Sendable {
     private let updates: AsyncStream<Item>
     private let continuation: AsyncStream<Item>.Continuation
     private let dropped = Atomic<Int>(0)
+    /// Free places in the buffer as of the last yield: a lower bound, since the consumer
+    /// only ever makes more room.
+    private let room: Atomic<Int>
+    /// Whether each series seen so far matches the globs, so a glob is matched once per
+    /// series, not once per update.
+    private let matches = Mutex<[SeriesKey: Bool]>([:])
     private let metrics: LiveMetrics
 
     init(id: Int, filter: LiveFilter, capacity: Int, metrics: LiveMetrics, onClose: @escaping @Sendable (Int) -> Void) {
         self.id = id
         self.filter = filter
         self.metrics = metrics
+        self.room = Atomic(capacity)
         (updates, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
         continuation.onTermination = { _ in onClose(id) }
+    }
+
+    /// Whether the subscriber wants this bucket (its filter, cached per series).
+    func wants(_ bucket: StoredBucket) -> Bool {
+        if let resolutions = filter.resolutions, !resolutions.contains(bucket.resolution) { return false }
+        return matches.withLock { matches in
+            if let known = matches[bucket.series] { return known }
+            // Bounded: a fleet whose device names keep changing starts the cache over.
+            if matches.count >= 100_000 { matches.removeAll() }
+            let matching = filter.matches(bucket.series)
+            matches[bucket.series] = matching
+            return matching
+        }
     }
 
     /// Queues an update without waiting; a full buffer drops its oldest.
@@ -36,15 +57,26 @@ public final class LiveSubscription: AsyncSequence, Sendable {
         offer(.bucket(bucket))
     }
 
-    /// Queues a ``LiveEvent/heartbeat`` (for connections that must show they are alive).
+    /// Queues a ``LiveEvent/heartbeat`` (for connections that must show they are alive),
+    /// unless the buffer may be full: a heartbeat never pushes an update out.
     public func heartbeat() {
-        offer(.heartbeat)
+        if room.load(ordering: .relaxed) > 0 { offer(.heartbeat) }
     }
 
     private func offer(_ item: Item) {
-        if case .dropped(.bucket) = continuation.yield(item) {
-            dropped.add(1, ordering: .relaxed)
-            metrics.droppedUpdates.increment()
+        switch continuation.yield(item) {
+        case .enqueued(let remaining):
+            room.store(remaining, ordering: .relaxed)
+        case .dropped(let lost):
+            room.store(0, ordering: .relaxed)
+            if case .bucket = lost {
+                dropped.add(1, ordering: .relaxed)
+                metrics.droppedUpdates.increment()
+            }
+        case .terminated:
+            break
+        @unknown default:
+            break
         }
     }
 

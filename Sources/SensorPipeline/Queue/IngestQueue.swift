@@ -218,10 +218,11 @@ private final class BlockingAdmission: Sendable {
 public struct JournaledBatch: Sendable, Equatable {
     public var readings: [Reading]
     public var position: Int64
-    /// When the batch was taken (acknowledged), for the ingest-to-flush latency.
-    public var acceptedAt: ContinuousClock.Instant
+    /// When the batch was taken (acknowledged), for the ingest-to-flush latency; nil for
+    /// a batch replayed from the journal, whose acceptance time is unknown.
+    public var acceptedAt: ContinuousClock.Instant?
 
-    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant = .now) {
+    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant?) {
         self.readings = readings
         self.position = position
         self.acceptedAt = acceptedAt

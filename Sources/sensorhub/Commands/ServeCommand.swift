@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
                 flushDelay: .milliseconds(testingFlushDelay ?? 0),
                 timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
                 retentionInterval: settings.store.retentionInterval,
-                liveBufferCapacity: settings.http.streamBuffer),
+                liveBufferCapacity: settings.http.streamBuffer, maxLiveSubscribers: settings.http.maxStreams),
             journal: JournalConfiguration(
                 directory: settings.journalDirectory,
                 sync: Self.syncPolicy(settings.journal),

@@ -6,10 +6,11 @@ import Foundation
 import SensorCore
 
 /// `sensorhub tail`: follows the daemon's live bucket updates (`GET /v1/stream`) and prints
-/// each updated row as it comes, until Ctrl-C (exit 0). A daemon that is unreachable or
-/// restarts is retried with a capped backoff (0.5 s, or the stream's `retry:` hint,
-/// doubling to 5 s), with one line on stderr per outage rather than per attempt. Rows updated while disconnected are not
-/// replayed: the stream is live only, `query` reads what is stored.
+/// each updated row as it comes, until Ctrl-C (exit 0). A daemon unreachable at start is
+/// exit 1; one that goes away later (a restart) is retried with a capped backoff (0.5 s, or
+/// the stream's `retry:` hint, doubling to 5 s), with one line on stderr per outage rather
+/// than per attempt. Rows updated while disconnected are not replayed: the stream is live
+/// only, `query` reads what is stored.
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
@@ -86,9 +87,11 @@ struct TailCommand: AsyncParsableCommand {
             } catch let interruption as LiveStreamInterruption {
                 reason = interruption.reason
             }
+            // Unreachable at start is a failed command (exit 1), as for `query`; once
+            // following, an outage is waited out (the daemon restarting).
+            guard connectedOnce else { throw CommandFailure.fail("cannot follow \(stream.server): \(reason)") }
             if !outageReported {
-                let verb = connectedOnce ? "reconnecting to" : "waiting for"
-                CommandFailure.printError("\(verb) \(stream.server): \(reason)")
+                CommandFailure.printError("reconnecting to \(stream.server): \(reason)")
                 outageReported = true
             }
             try await Task.sleep(for: delay.advance())
