@@ -136,6 +136,29 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         #expect(refused.headers["retry-after"] == "5")
     }
 
+    /// Shutdown must not wait for a client that stopped reading: its stream is cancelled.
+    @Test func sigtermWithAStalledSubscriberStillExitsZero() async throws {
+        let daemon = try await Daemon(name: "sse-stalled-stop", environment: Self.fastFlush)
+        defer { daemon.cleanUp() }
+        let stalled = try EventStreamClient(port: daemon.port, query: "", receiveBuffer: 2_048)
+        #expect(try await waitForSubscribers(daemon, 1))
+        let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
+        for request in 0..<10 {
+            let objects = (0..<1_000).map { item -> String in
+                let index = request * 1_000 + item
+                return "{\"device\":\"dev-\(index % 200)\",\"metric\":\"m\",\"value\":1,\"ts\":\(base + index % 3_600)}"
+            }
+            #expect(try await daemon.post("[" + objects.joined(separator: ",") + "]", contentType: "application/json").status == 202)
+        }
+        try await Task.sleep(for: .seconds(1))  // flushes fill the stalled client's socket
+        let metrics = try await daemon.request("GET", "/metrics").text
+        #expect(metricValue(metrics, "sensorhub_stream_dropped_updates_total") ?? 0 > 0, "the client must really be stalled")
+        let started = ContinuousClock.now
+        #expect(try await daemon.stop(timeout: .seconds(30)) == 0, "\(daemon.output)")
+        #expect(ContinuousClock.now - started < .seconds(8), "shutdown took \(ContinuousClock.now - started)")
+        _ = stalled
+    }
+
     /// A client that stops reading: ingest goes on at full speed (no 503, every reading
     /// counted), the client's buffer overflows, and when it reads again it is told how
     /// many updates it lost before the newest ones.
