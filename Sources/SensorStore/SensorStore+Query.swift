@@ -41,6 +41,10 @@ extension SensorStore {
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
                 var rows: [AggregateRow] = []
+                if !(query.deviceGlob + query.metricGlob).contains(where: { "*?[".contains($0) }) {
+                    // One series at most: room for all its windows (bounded), no regrowth.
+                    rows.reserveCapacity(Int(Swift.min(plan.lastWindow - plan.firstWindow + 1, 100_000)))
+                }
                 var merger = WindowMerger(plan: plan)
                 var currentID: Int64? = nil
                 var currentSeries = SeriesKey(device: "", metric: "")
@@ -51,7 +55,12 @@ extension SensorStore {
                         currentID = id
                         currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
                     }
-                    merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4), of: currentSeries, into: &rows)
+                    if merger.windowsAreSingleBuckets {
+                        let (stats, percentiles) = statement.statsAndPercentiles(at: 4)
+                        merger.addSingleBucket(start: statement.int64(3), stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
+                    } else {
+                        merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4), of: currentSeries, into: &rows)
+                    }
                 }
                 if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
                 return rows

@@ -25,9 +25,7 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             } catch let error as StoreError {
                 throw APIError(.badRequest, error.description)
             }
-            return IngestRoutes<Context>.json(text: JSONText.array(rows.map {
-                AggregateRecord(series: $0.series, windowStart: $0.windowStart, windowEnd: $0.windowEnd, stats: $0.stats)
-            }))
+            return IngestRoutes<Context>.json(text: JSONText.array(rows.map(\.record)))
         }
         group.get("devices") { _, _ in
             let devices = try await store.devices()

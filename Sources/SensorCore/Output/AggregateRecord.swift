@@ -29,7 +29,13 @@ public struct AggregateRecord: Decodable, Sendable, Equatable {
         "mean", "stddev", "first", "last", "p50", "p90", "p95", "p99",
     ]
 
+    /// A row whose percentiles are those of `stats`' sketch.
     public init(series: SeriesKey, windowStart: Int64, windowEnd: Int64, stats: BucketStats) {
+        self.init(series: series, windowStart: windowStart, windowEnd: windowEnd, stats: stats, percentiles: stats.percentiles)
+    }
+
+    /// A row with percentiles computed apart (`stats` need not carry the sketch).
+    public init(series: SeriesKey, windowStart: Int64, windowEnd: Int64, stats: BucketStats, percentiles: Percentiles?) {
         device = series.device
         metric = series.metric
         self.windowStart = RFC3339.format(windowStart)
@@ -42,10 +48,10 @@ public struct AggregateRecord: Decodable, Sendable, Equatable {
         stddev = stats.stddev
         first = stats.first
         last = stats.last
-        p50 = stats.quantile(0.50)
-        p90 = stats.quantile(0.90)
-        p95 = stats.quantile(0.95)
-        p99 = stats.quantile(0.99)
+        p50 = percentiles?.p50
+        p90 = percentiles?.p90
+        p95 = percentiles?.p95
+        p99 = percentiles?.p99
     }
 
     enum CodingKeys: String, CodingKey {

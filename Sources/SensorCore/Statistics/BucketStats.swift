@@ -75,6 +75,20 @@ public struct BucketStats: Sendable, Equatable {
         return sketch.quantile(q, clampedTo: min...max)
     }
 
+    /// p50, p90, p95 and p99 within 1%, or nil as for ``quantile(_:)``.
+    public var percentiles: Percentiles? {
+        guard count > 0, sketch.count == UInt64(count) else { return nil }
+        return sketch.percentiles(clampedTo: min...max)
+    }
+
+    /// The same stats without the sketch (nothing else changes): for merges that only need
+    /// the other fields, at the cost of a few scalars instead of the bins.
+    public var withoutSketch: BucketStats {
+        var copy = self
+        copy.sketch = QuantileSketch()
+        return copy
+    }
+
     /// Adds one reading (Welford's online update).
     @inline(__always)
     public mutating func add(_ value: Double, at timestamp: Int64) {

@@ -102,6 +102,13 @@ public struct QuantileSketch: Sendable, Equatable {
         return value
     }
 
+    /// p50, p90, p95 and p99, each what ``quantile(_:clampedTo:)`` answers for it. Nil
+    /// for an empty sketch.
+    public func percentiles(clampedTo bounds: ClosedRange<Double>? = nil) -> Percentiles? {
+        guard !isEmpty else { return nil }
+        return Percentiles(Percentiles.quantiles.map { quantile($0, clampedTo: bounds) ?? 0 })
+    }
+
     @inline(__always)
     static func key(of magnitude: Double) -> Int32 {
         Int32((log(magnitude) * multiplier).rounded(.up))
@@ -222,7 +229,7 @@ struct BinStore: Sendable, Equatable {
 }
 
 extension QuantileSketch {
-    private static let encodingVersion: UInt8 = 1
+    static let encodingVersion: UInt8 = 1
 
     /// Versioned compact encoding: version, zero count, then the negative and the positive
     /// store, each as bin count, offset (zigzag) and counts, all as LEB128 varints.
@@ -302,7 +309,13 @@ enum Varint {
 
         var isAtEnd: Bool { offset == bytes.count }
 
+        @inline(__always)
         mutating func next() -> UInt64? {
+            // Most counts fit in one byte.
+            if offset < bytes.count, bytes[offset] < 0x80 {
+                defer { offset += 1 }
+                return UInt64(bytes[offset])
+            }
             var value: UInt64 = 0
             var shift: UInt64 = 0
             while offset < bytes.count, shift < 64 {

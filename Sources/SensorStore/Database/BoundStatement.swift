@@ -104,6 +104,20 @@ struct BoundStatement {
             sketch: withBlob(offset + 10) { QuantileSketch(encoded: $0) } ?? QuantileSketch())
     }
 
+    /// The same columns as ``stats(at:)``, but the sketch only as the percentiles it gives,
+    /// read in place (no sketch is built).
+    func statsAndPercentiles(at offset: Int32) -> (BucketStats, Percentiles?) {
+        let stats = BucketStats(
+            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
+            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
+            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9))
+        guard stats.count > 0 else { return (stats, nil) }
+        let percentiles = withBlob(offset + 10) {
+            EncodedSketchReader.percentiles(of: $0, count: stats.count, clampedTo: stats.min...stats.max)
+        }
+        return (stats, percentiles)
+    }
+
     /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 

@@ -30,9 +30,7 @@ struct QueryCommand: AsyncParsableCommand {
         } else {
             let store = try source.openStore()
             do {
-                records = try await store.aggregates(query).map {
-                    AggregateRecord(series: $0.series, windowStart: $0.windowStart, windowEnd: $0.windowEnd, stats: $0.stats)
-                }
+                records = try await store.aggregates(query).map(\.record)
             } catch {
                 throw CommandFailure.fail(error.description)
             }

@@ -1,0 +1,35 @@
+/// The percentiles every aggregate row reports, each within 1% of the true value at its
+/// rank (see ``QuantileSketch``).
+public struct Percentiles: Sendable, Equatable {
+    public var p50: Double
+    public var p90: Double
+    public var p95: Double
+    public var p99: Double
+
+    public init(p50: Double, p90: Double, p95: Double, p99: Double) {
+        self.p50 = p50
+        self.p90 = p90
+        self.p95 = p95
+        self.p99 = p99
+    }
+
+    /// The quantiles, in the order of the fields.
+    public static let quantiles: [Double] = [0.50, 0.90, 0.95, 0.99]
+
+    /// The 0-based ranks of the four quantiles among `count` (> 0) values, ascending:
+    /// ⌊q·(count−1)⌋, the convention of ``QuantileSketch/quantile(_:clampedTo:)``.
+    static func ranks(count: UInt64) -> SIMD4<UInt64> {
+        let last = Double(count - 1)
+        return SIMD4(
+            UInt64((0.50 * last).rounded(.down)), UInt64((0.90 * last).rounded(.down)),
+            UInt64((0.95 * last).rounded(.down)), UInt64((0.99 * last).rounded(.down)))
+    }
+
+    init(_ values: [Double]) {
+        self.init(p50: values[0], p90: values[1], p95: values[2], p99: values[3])
+    }
+
+    init(_ values: SIMD4<Double>) {
+        self.init(p50: values[0], p90: values[1], p95: values[2], p99: values[3])
+    }
+}
