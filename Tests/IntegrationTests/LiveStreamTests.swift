@@ -143,7 +143,7 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         let stalled = try EventStreamClient(port: daemon.port, query: "", receiveBuffer: 2_048)
         #expect(try await waitForSubscribers(daemon, 1))
         let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
-        for request in 0..<10 {
+        for request in 0..<40 {
             let objects = (0..<1_000).map { item -> String in
                 let index = request * 1_000 + item
                 return "{\"device\":\"dev-\(index % 200)\",\"metric\":\"m\",\"value\":1,\"ts\":\(base + index % 3_600)}"

@@ -41,6 +41,10 @@ struct StreamRoutes: Sendable {
                             for await event in subscription {
                                 try await events.write(Self.frame(event))
                             }
+                            // Cancelled while waiting for an event: end without the closing
+                            // chunk, whose write could wait forever on a client that stopped
+                            // reading (the connection is closed instead).
+                            try Task.checkCancellation()
                         }
                     }
                     try await writer.finish(nil)
