@@ -18,6 +18,20 @@ private func oneBucketOfReadings(_ items: [(device: String, metric: String, valu
     return ("[" + objects.joined(separator: ",") + "]", start)
 }
 
+/// POSTs `requests` × 1,000 readings for `devices` series (metric `m`), event times spread
+/// over one hour two hours ago, so each flush updates thousands of buckets.
+private func postSpreadReadings(_ daemon: Daemon, requests: Int, devices: Int) async throws {
+    let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
+    for request in 0..<requests {
+        let objects = (0..<1_000).map { item -> String in
+            let index = request * 1_000 + item
+            return "{\"device\":\"dev-\(index % devices)\",\"metric\":\"m\",\"value\":\(index % 97),\"ts\":\(base + index % 3_600)}"
+        }
+        let answer = try await daemon.post("[" + objects.joined(separator: ",") + "]", contentType: "application/json")
+        #expect(answer.status == 202, "request \(request): \(answer.status) \(answer.text)")
+    }
+}
+
 /// Waits until `/metrics` shows `sensorhub_stream_subscribers` at `expected`.
 private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(10)
@@ -142,14 +156,7 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         defer { daemon.cleanUp() }
         let stalled = try EventStreamClient(port: daemon.port, query: "", receiveBuffer: 2_048)
         #expect(try await waitForSubscribers(daemon, 1))
-        let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
-        for request in 0..<40 {
-            let objects = (0..<1_000).map { item -> String in
-                let index = request * 1_000 + item
-                return "{\"device\":\"dev-\(index % 200)\",\"metric\":\"m\",\"value\":1,\"ts\":\(base + index % 3_600)}"
-            }
-            #expect(try await daemon.post("[" + objects.joined(separator: ",") + "]", contentType: "application/json").status == 202)
-        }
+        try await postSpreadReadings(daemon, requests: 40, devices: 200)
         try await Task.sleep(for: .seconds(1))  // flushes fill the stalled client's socket
         let metrics = try await daemon.request("GET", "/metrics").text
         #expect(metricValue(metrics, "sensorhub_stream_dropped_updates_total") ?? 0 > 0, "the client must really be stalled")
@@ -169,17 +176,8 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         let stalled = try EventStreamClient(port: daemon.port, query: "", receiveBuffer: 4_096)
         #expect(try await waitForSubscribers(daemon, 1))
 
-        // 100,000 readings: 100 requests of 1,000, 500 series, timestamps spread over an
-        // hour so every flush updates thousands of buckets.
-        let base = (Int(Date().timeIntervalSince1970) - 7_200) / 3_600 * 3_600
-        for request in 0..<100 {
-            let objects = (0..<1_000).map { item -> String in
-                let index = request * 1_000 + item
-                return "{\"device\":\"dev-\(index % 500)\",\"metric\":\"m\",\"value\":\(index % 97),\"ts\":\(base + index % 3_600)}"
-            }
-            let answer = try await daemon.post("[" + objects.joined(separator: ",") + "]", contentType: "application/json")
-            #expect(answer.status == 202, "request \(request): \(answer.status) \(answer.text)")
-        }
+        // 100,000 readings over 500 series: every flush updates thousands of buckets.
+        try await postSpreadReadings(daemon, requests: 100, devices: 500)
         // Acknowledged readings are visible within a flush or two.
         var stored = 0
         let deadline = ContinuousClock.now + .seconds(30)

@@ -119,39 +119,18 @@ final class TailProcess: Sendable {
 
     init(_ arguments: [String]) throws {
         let stdoutPipe = try Self.pipe(), stderrPipe = try Self.pipe()
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // dup2 clears close-on-exec on the child's 1 and 2; the originals close at exec.
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
-
-        let path = Binary.sensorhub.path
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = cleanEnvironment().map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        let spawned: pid_t
+        do {
+            spawned = try ChildProcess.spawn(
+                Binary.sensorhub.path, arguments, stdout: stdoutPipe.write, stderr: stderrPipe.write,
+                environment: cleanEnvironment())
+        } catch {
+            for descriptor in [stdoutPipe.read, stdoutPipe.write, stderrPipe.read, stderrPipe.write] { close(descriptor) }
+            throw error
+        }
         close(stdoutPipe.write)
         close(stderrPipe.write)
-        guard result == 0 else {
-            close(stdoutPipe.read)
-            close(stderrPipe.read)
-            throw ChildProcessError.spawnFailed(path, result)
-        }
-        self.pid = pid
+        self.pid = spawned
         Self.drain(stdoutPipe.read, into: out)
         Self.drain(stderrPipe.read, into: err)
     }

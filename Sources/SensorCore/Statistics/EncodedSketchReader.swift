@@ -21,39 +21,22 @@ public enum EncodedSketchReader {
         guard zeros <= limit, negative.total <= limit - zeros, positive.total <= limit - zeros - negative.total else {
             return nil
         }
-        let total = zeros + negative.total + positive.total
-        guard total > 0, total == UInt64(clamping: count) else { return nil }
-        let ranks = Percentiles.ranks(count: total)
+        guard zeros + negative.total + positive.total == UInt64(clamping: count) else { return nil }
+        return SketchRanks.percentiles(
+            negativeTotal: negative.total, zeroCount: zeros, positiveTotal: positive.total, clampedTo: bounds,
+            negativeKeys: { negative.keys(atRanks: $0, in: bytes) }, positiveKeys: { positive.keys(atRanks: $0, in: bytes) })
+    }
 
-        var values = SIMD4<Double>(repeating: 0)
-        // Negatives, most negative first: value rank r is key rank (negative.total − 1 − r)
-        // among the ascending keys. Those key ranks descend as r ascends.
-        var negativeRanks = SIMD4<UInt64>(repeating: 0)
-        var positiveRanks = SIMD4<UInt64>(repeating: 0)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            if rank < negative.total {
-                negativeRanks[index] = negative.total - 1 - rank
-            } else if rank >= negative.total + zeros {
-                positiveRanks[index] = rank - negative.total - zeros
-            }
+    /// The counts of one encoded store, as a sequence.
+    private struct EncodedCounts: Sequence, IteratorProtocol {
+        var reader: Varint.Reader
+        var remaining: Int
+
+        mutating func next() -> UInt64? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            return reader.next()
         }
-        let negativeKeys = negative.keys(atRanks: negativeRanks, in: bytes)
-        let positiveKeys = positive.keys(atRanks: positiveRanks, in: bytes)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            var value: Double
-            if rank < negative.total {
-                value = -QuantileSketch.value(ofKey: negativeKeys[index])
-            } else if rank < negative.total + zeros {
-                value = 0
-            } else {
-                value = QuantileSketch.value(ofKey: positiveKeys[index])
-            }
-            if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
-            values[index] = value
-        }
-        return Percentiles(values)
     }
 
     /// Where one encoded bin store lies: its first key, and its counts' bytes.
@@ -83,27 +66,9 @@ public enum EncodedSketchReader {
             }
         }
 
-        /// The keys holding the values of the given 0-based ranks (in ascending key order),
-        /// in one walk over the counts; ranks past the store give its last key, as
-        /// `BinStore.key(atRank:)` does.
+        /// ``SketchRanks/keys(atRanks:offset:counts:binCount:)`` over the encoded counts.
         func keys(atRanks ranks: SIMD4<UInt64>, in bytes: UnsafeRawBufferPointer) -> SIMD4<Int32> {
-            var keys = SIMD4<Int32>(repeating: offset + Int32(Swift.max(0, binCount - 1)))
-            guard binCount > 0 else { return keys }
-            // The ranks are monotonic (quantiles ascend; negatives reverse them): resolve
-            // them in ascending order, one comparison per bin.
-            let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
-            var next = 0
-            var reader = Varint.Reader(bytes: bytes, offset: countsStart)
-            var seen: UInt64 = 0
-            for index in 0..<binCount {
-                seen += reader.next() ?? 0
-                while next < 4, seen > ranks[order[next]] {
-                    keys[order[next]] = offset + Int32(index)
-                    next += 1
-                }
-                if next == 4 { break }
-            }
-            return keys
+            SketchRanks.keys(atRanks: ranks, offset: offset, counts: EncodedCounts(reader: Varint.Reader(bytes: bytes, offset: countsStart), remaining: binCount), binCount: binCount)
         }
     }
 }

@@ -105,8 +105,9 @@ public struct QuantileSketch: Sendable, Equatable {
     /// p50, p90, p95 and p99, each what ``quantile(_:clampedTo:)`` answers for it. Nil
     /// for an empty sketch.
     public func percentiles(clampedTo bounds: ClosedRange<Double>? = nil) -> Percentiles? {
-        guard !isEmpty else { return nil }
-        return Percentiles(Percentiles.quantiles.map { quantile($0, clampedTo: bounds) ?? 0 })
+        SketchRanks.percentiles(
+            negativeTotal: negative.total, zeroCount: zeroCount, positiveTotal: positive.total, clampedTo: bounds,
+            negativeKeys: negative.keys(atRanks:), positiveKeys: positive.keys(atRanks:))
     }
 
     @inline(__always)
@@ -205,6 +206,11 @@ struct BinStore: Sendable, Equatable {
         guard !counts.isEmpty else { return }
         Varint.append(Varint.zigzag(Int64(offset)), to: &bytes)
         for count in counts { Varint.append(count, to: &bytes) }
+    }
+
+    /// ``SketchRanks/keys(atRanks:offset:counts:binCount:)`` over this store.
+    func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
+        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts, binCount: counts.count)
     }
 
     /// The key of the value of 0-based `rank` in ascending key order.

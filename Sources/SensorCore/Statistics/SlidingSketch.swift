@@ -32,36 +32,9 @@ public struct SlidingSketch: Sendable {
 
     /// p50…p99 of the values in the window, clamped to `bounds`; nil when it is empty.
     public func percentiles(clampedTo bounds: ClosedRange<Double>? = nil) -> Percentiles? {
-        let total = count
-        guard total > 0 else { return nil }
-        let ranks = Percentiles.ranks(count: total)
-        var values = SIMD4<Double>(repeating: 0)
-        var negativeRanks = SIMD4<UInt64>(repeating: 0)
-        var positiveRanks = SIMD4<UInt64>(repeating: 0)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            if rank < negative.total {
-                negativeRanks[index] = negative.total - 1 - rank
-            } else if rank >= negative.total + zeroCount {
-                positiveRanks[index] = rank - negative.total - zeroCount
-            }
-        }
-        let negativeKeys = negative.keys(atRanks: negativeRanks)
-        let positiveKeys = positive.keys(atRanks: positiveRanks)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            var value: Double
-            if rank < negative.total {
-                value = -QuantileSketch.value(ofKey: negativeKeys[index])
-            } else if rank < negative.total + zeroCount {
-                value = 0
-            } else {
-                value = QuantileSketch.value(ofKey: positiveKeys[index])
-            }
-            if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
-            values[index] = value
-        }
-        return Percentiles(values)
+        SketchRanks.percentiles(
+            negativeTotal: negative.total, zeroCount: zeroCount, positiveTotal: positive.total, clampedTo: bounds,
+            negativeKeys: negative.keys(atRanks:), positiveKeys: positive.keys(atRanks:))
     }
 }
 
@@ -97,21 +70,7 @@ private struct DenseBins: Sendable {
         }
     }
 
-    /// As `BinStore.key(atRank:)` for four ranks, in one walk.
     func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
-        var keys = SIMD4<Int32>(repeating: offset + Int32(Swift.max(0, counts.count - 1)))
-        // Monotonic ranks (see EncodedSketchReader): resolved in ascending order.
-        let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
-        var next = 0
-        var seen: UInt64 = 0
-        for (index, count) in counts.enumerated() where count > 0 {
-            seen += count
-            while next < 4, seen > ranks[order[next]] {
-                keys[order[next]] = offset + Int32(index)
-                next += 1
-            }
-            if next == 4 { break }
-        }
-        return keys
+        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts, binCount: counts.count)
     }
 }

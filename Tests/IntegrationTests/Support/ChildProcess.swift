@@ -4,7 +4,12 @@ import Foundation
 /// mask. Foundation's `Process` passes on the test runner's blocked signals, and a
 /// mosquitto that has SIGTERM blocked can neither be stopped cleanly nor save its state.
 enum ChildProcess {
-    static func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
+    /// Starts `path` with stdin from /dev/null and stdout/stderr on the given descriptors
+    /// (default /dev/null), in `environment` (default this process's).
+    static func spawn(
+        _ path: String, _ arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil,
+        environment: [String: String]? = nil
+    ) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -19,13 +24,22 @@ enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // dup2 clears close-on-exec on the child's 1 and 2; the originals close at exec.
+        for (target, source) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            if let source {
+                posix_spawn_file_actions_adddup2(&actions, source, target)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
+            }
+        }
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for pointer in argv + (envp ?? []) { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let result = envp.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard result == 0 else { throw ChildProcessError.spawnFailed(path, result) }
         return pid
     }

@@ -1,0 +1,67 @@
+/// Percentiles from bin counts, shared by every form the bins come in: a decoded
+/// ``QuantileSketch``, an encoded one read in place (``EncodedSketchReader``) and a
+/// ``SlidingSketch``. All three answer exactly what ``QuantileSketch/quantile(_:clampedTo:)``
+/// answers for the same bins.
+enum SketchRanks {
+    /// The four percentiles of values held as negative magnitudes (`negativeTotal` values,
+    /// bins read by `negativeKeys`), exact zeros, and positives (`positiveTotal`, read by
+    /// `positiveKeys`). Each `…Keys` maps four 0-based ranks, in ascending key order, to the
+    /// keys holding them. Nil when there are no values.
+    static func percentiles(
+        negativeTotal: UInt64, zeroCount: UInt64, positiveTotal: UInt64, clampedTo bounds: ClosedRange<Double>?,
+        negativeKeys: (SIMD4<UInt64>) -> SIMD4<Int32>, positiveKeys: (SIMD4<UInt64>) -> SIMD4<Int32>
+    ) -> Percentiles? {
+        let total = negativeTotal + zeroCount + positiveTotal
+        guard total > 0 else { return nil }
+        let ranks = Percentiles.ranks(count: total)
+        // Negatives come first, most negative first: value rank r is key rank
+        // (negativeTotal − 1 − r) among the ascending keys of their magnitudes.
+        var negativeRanks = SIMD4<UInt64>(repeating: 0)
+        var positiveRanks = SIMD4<UInt64>(repeating: 0)
+        for index in 0..<4 {
+            let rank = ranks[index]
+            if rank < negativeTotal {
+                negativeRanks[index] = negativeTotal - 1 - rank
+            } else if rank >= negativeTotal + zeroCount {
+                positiveRanks[index] = rank - negativeTotal - zeroCount
+            }
+        }
+        let negative = negativeTotal > 0 ? negativeKeys(negativeRanks) : SIMD4(repeating: 0)
+        let positive = positiveTotal > 0 ? positiveKeys(positiveRanks) : SIMD4(repeating: 0)
+        var values = SIMD4<Double>(repeating: 0)
+        for index in 0..<4 {
+            let rank = ranks[index]
+            var value: Double
+            if rank < negativeTotal {
+                value = -QuantileSketch.value(ofKey: negative[index])
+            } else if rank < negativeTotal + zeroCount {
+                value = 0
+            } else {
+                value = QuantileSketch.value(ofKey: positive[index])
+            }
+            if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
+            values[index] = value
+        }
+        return Percentiles(values)
+    }
+
+    /// The keys holding the values of four 0-based `ranks` among bins `counts` (keys
+    /// `offset`, `offset + 1`, …), in one walk. The ranks must be monotonic, as quantiles'
+    /// are (ascending, or descending for negatives); a rank past the last value gives the
+    /// last key, as `BinStore.key(atRank:)` does.
+    static func keys(atRanks ranks: SIMD4<UInt64>, offset: Int32, counts: some Sequence<UInt64>, binCount: Int) -> SIMD4<Int32> {
+        var keys = SIMD4<Int32>(repeating: offset + Int32(Swift.max(0, binCount - 1)))
+        let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
+        var next = 0
+        var seen: UInt64 = 0
+        for (index, count) in counts.enumerated() {
+            seen += count
+            while next < 4, seen > ranks[order[next]] {
+                keys[order[next]] = offset + Int32(index)
+                next += 1
+            }
+            if next == 4 { break }
+        }
+        return keys
+    }
+}
