@@ -27,7 +27,7 @@ public final class LiveFeed: Sendable {
     public var hasSubscribers: Bool { count.load(ordering: .relaxed) > 0 }
 
     /// A new subscription, or nil when ``maxSubscribers`` are connected. The caller must
-    /// ``LiveSubscription/close()`` it when done.
+    /// ``LiveSubscription/close()`` it when done: that unsubscribes it.
     public func subscribe(_ filter: LiveFilter) -> LiveSubscription? {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let subscription = LiveSubscription(id: id, filter: filter, capacity: capacity, metrics: metrics) { [weak self] id in
@@ -42,14 +42,12 @@ public final class LiveFeed: Sendable {
         return added ? subscription : nil
     }
 
-    /// Offers each bucket to every subscriber whose filter matches it. Never waits.
+    /// Offers the buckets to every subscriber (each takes those its filter matches, under
+    /// one lock per subscriber). Never waits.
     public func publish(_ buckets: [StoredBucket]) {
         guard !buckets.isEmpty, hasSubscribers else { return }
-        let current = subscriptions.withLock { Array($0.values) }
-        for subscription in current {
-            for bucket in buckets where subscription.wants(bucket) {
-                subscription.offer(bucket)
-            }
+        for subscription in subscriptions.withLock({ Array($0.values) }) {
+            subscription.offer(buckets)
         }
     }
 

@@ -1,3 +1,4 @@
+internal import DequeModule
 internal import SensorCore
 internal import SensorStore
 internal import Synchronization
@@ -5,115 +6,141 @@ internal import Synchronization
 /// One live subscriber's bounded buffer of bucket updates, consumed as an async sequence
 /// of ``LiveEvent``s.
 ///
-/// The publisher never waits: when the buffer is full the oldest update is dropped and
-/// counted, and the consumer's next event is `.lagged(dropped:)` with that count, before
-/// the updates that were kept. ``close()`` (or the feed shutting down) ends the sequence.
+/// The publisher never waits: a flush's updates are taken under one lock, and when the
+/// buffer is full its oldest updates are dropped and counted; the consumer's next event is
+/// then `.lagged(dropped:)` with that count, before the updates that were kept.
+/// ``close()`` (or cancelling the consuming task) ends the sequence and unsubscribes.
 public final class LiveSubscription: AsyncSequence, Sendable {
     public typealias Element = LiveEvent
 
     let id: Int
     let filter: LiveFilter
-    /// A buffered update, or a keep-alive the consumer asked to be woken with.
-    enum Item: Sendable {
-        case bucket(StoredBucket)
-        case heartbeat
-    }
-
-    private let updates: AsyncStream<Item>
-    private let continuation: AsyncStream<Item>.Continuation
-    private let dropped = Atomic<Int>(0)
-    /// Free places in the buffer as of the last yield: a lower bound, since the consumer
-    /// only ever makes more room.
-    private let room: Atomic<Int>
-    /// Whether each series seen so far matches the globs, so a glob is matched once per
-    /// series, not once per update.
-    private let matches = Mutex<[SeriesKey: Bool]>([:])
+    let capacity: Int
+    private let state = Mutex(State())
     private let metrics: LiveMetrics
+    private let onClose: @Sendable (Int) -> Void
+
+    private struct State {
+        var buffer = Deque<LiveEvent>()
+        /// Updates dropped since the consumer last heard of it.
+        var dropped = 0
+        /// Whether each series seen so far matches the globs, so a glob is matched once
+        /// per series, not once per update.
+        var matches: [SeriesKey: Bool] = [:]
+        /// The consumer, waiting for the next event.
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+
+        mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
+            defer { waiter = nil }
+            return waiter
+        }
+    }
 
     init(id: Int, filter: LiveFilter, capacity: Int, metrics: LiveMetrics, onClose: @escaping @Sendable (Int) -> Void) {
         self.id = id
         self.filter = filter
+        self.capacity = capacity
         self.metrics = metrics
-        self.room = Atomic(capacity)
-        (updates, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
-        continuation.onTermination = { _ in onClose(id) }
+        self.onClose = onClose
     }
 
-    /// Whether the subscriber wants this bucket (its filter, cached per series).
-    func wants(_ bucket: StoredBucket) -> Bool {
-        if let resolutions = filter.resolutions, !resolutions.contains(bucket.resolution) { return false }
-        return matches.withLock { matches in
-            if let known = matches[bucket.series] { return known }
-            // Bounded: a fleet whose device names keep changing starts the cache over.
-            if matches.count >= 100_000 { matches.removeAll() }
-            let matching = filter.matches(bucket.series)
-            matches[bucket.series] = matching
-            return matching
-        }
-    }
-
-    /// Queues an update without waiting; a full buffer drops its oldest.
-    func offer(_ bucket: StoredBucket) {
-        offer(.bucket(bucket))
-    }
-
-    /// Queues a ``LiveEvent/heartbeat`` (for connections that must show they are alive),
-    /// unless the buffer may be full: a heartbeat never pushes an update out.
-    public func heartbeat() {
-        if room.load(ordering: .relaxed) > 0 { offer(.heartbeat) }
-    }
-
-    private func offer(_ item: Item) {
-        switch continuation.yield(item) {
-        case .enqueued(let remaining):
-            room.store(remaining, ordering: .relaxed)
-        case .dropped(let lost):
-            room.store(0, ordering: .relaxed)
-            if case .bucket = lost {
-                dropped.add(1, ordering: .relaxed)
-                metrics.droppedUpdates.increment()
+    /// Queues the buckets this subscriber wants, without waiting; a full buffer drops its
+    /// oldest updates.
+    func offer(_ buckets: [StoredBucket]) {
+        let (waiter, lost) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+            guard !state.closed else { return (nil, 0) }
+            var lost = 0
+            for bucket in buckets where wants(bucket, matches: &state.matches) {
+                if state.buffer.count >= capacity {
+                    state.buffer.removeFirst()
+                    lost += 1
+                }
+                state.buffer.append(.bucket(bucket))
             }
-        case .terminated:
-            break
-        @unknown default:
-            break
+            state.dropped += lost
+            return (state.buffer.isEmpty ? nil : state.takeWaiter(), lost)
         }
+        if lost > 0 { metrics.droppedUpdates.increment(by: lost) }
+        waiter?.resume()
     }
 
-    /// Ends the sequence (after what is buffered) and unsubscribes.
+    /// Queues a ``LiveEvent/heartbeat`` when nothing else is waiting to be sent (for
+    /// connections that must show they are alive); it never takes an update's place.
+    public func heartbeat() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.closed, state.buffer.isEmpty else { return nil }
+            state.buffer.append(.heartbeat)
+            return state.takeWaiter()
+        }
+        waiter?.resume()
+    }
+
+    /// Ends the sequence (after what is buffered) and unsubscribes. Idempotent.
     public func close() {
-        continuation.finish()
+        let (waiter, first) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+            defer { state.closed = true }
+            return (state.takeWaiter(), !state.closed)
+        }
+        waiter?.resume()
+        if first { onClose(id) }
+    }
+
+    private func wants(_ bucket: StoredBucket, matches: inout [SeriesKey: Bool]) -> Bool {
+        if let resolutions = filter.resolutions, !resolutions.contains(bucket.resolution) { return false }
+        if let known = matches[bucket.series] { return known }
+        // Bounded: a fleet whose device names keep changing starts the cache over.
+        if matches.count >= 100_000 { matches.removeAll() }
+        let matching = filter.matches(bucket.series)
+        matches[bucket.series] = matching
+        return matching
+    }
+
+    /// The next event: a lagged notice first if updates were dropped; nil once closed and
+    /// drained, or when the consuming task is cancelled.
+    func next() async -> LiveEvent? {
+        while true {
+            enum Step { case event(LiveEvent), end, wait }
+            let step = state.withLock { state -> Step in
+                if state.dropped > 0 {
+                    defer { state.dropped = 0 }
+                    return .event(.lagged(dropped: state.dropped))
+                }
+                if let event = state.buffer.popFirst() { return .event(event) }
+                return state.closed || Task.isCancelled ? .end : .wait
+            }
+            switch step {
+            case .event(let event):
+                if case .lagged = event { metrics.laggedEvents.increment() }
+                return event
+            case .end:
+                return nil
+            case .wait:
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let ready = state.withLock { state -> Bool in
+                            if !state.buffer.isEmpty || state.dropped > 0 || state.closed || Task.isCancelled { return true }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if ready { continuation.resume() }
+                    }
+                } onCancel: {
+                    state.withLock { $0.takeWaiter() }?.resume()
+                }
+            }
+        }
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(updates: updates.makeAsyncIterator(), subscription: self)
+        Iterator(subscription: self)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var updates: AsyncStream<Item>.Iterator
         let subscription: LiveSubscription
-        /// An item taken from the buffer while a lagged notice had to go first.
-        var held: Item?
 
         public mutating func next() async -> LiveEvent? {
-            let item: Item
-            if let waiting = held {
-                held = nil
-                item = waiting
-            } else {
-                guard let taken = await updates.next() else { return nil }
-                let lost = subscription.dropped.exchange(0, ordering: .relaxed)
-                guard lost == 0 else {
-                    held = taken
-                    subscription.metrics.laggedEvents.increment()
-                    return .lagged(dropped: lost)
-                }
-                item = taken
-            }
-            switch item {
-            case .bucket(let bucket): return .bucket(bucket)
-            case .heartbeat: return .heartbeat
-            }
+            await subscription.next()
         }
     }
 }
