@@ -32,7 +32,8 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: String] = [
-            "time": Date().ISO8601Format(.iso8601.time(includingFractionalSeconds: true).year().month().day()),
+            // UTC with its "Z": a shipper must not guess the zone.
+            "time": Date().ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)),
             "level": event.level.rawValue,
             "label": label,
             "message": "\(event.message)",

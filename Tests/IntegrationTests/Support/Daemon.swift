@@ -68,9 +68,10 @@ final class Daemon {
         }
     }
 
+    /// The port of the `listening http=HOST:PORT` line (text or JSON log format).
     private static func listeningPort(in log: String) -> Int? {
         guard let range = log.range(of: "listening http=") else { return nil }
-        let rest = log[range.upperBound...].prefix { $0 != "\n" && $0 != " " }
+        let rest = log[range.upperBound...].prefix { $0 != "\n" && $0 != " " && $0 != "\"" }
         guard let colon = rest.lastIndex(of: ":") else { return nil }
         return Int(rest[rest.index(after: colon)...])
     }
