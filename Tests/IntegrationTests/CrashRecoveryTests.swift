@@ -203,6 +203,44 @@ private final class SeqLoader: Sendable {
         #expect(total(totals, prefix: "h-") == 3 * SeqLoader.perBatch)
     }
 
+    /// While the journal is replayed the daemon answers, but takes nothing: /healthz is
+    /// 503 `recovering` with its reason, ingest is 503 `unavailable`; then it is healthy and
+    /// the replayed readings are counted. (The flush that ends recovery is slowed with the
+    /// test-only `--testing-flush-delay`, so the phase lasts long enough to be seen.)
+    @Test func healthSaysRecoveringWhileTheJournalIsReplayed() async throws {
+        let environment = ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h", "SENSORHUB_PIPELINE_SHARDS": "1"]
+        let first = try await Daemon(name: "recovering", environment: environment)
+        defer { first.cleanUp() }
+        for batch in 0..<3 {
+            #expect(try await first.post(SeqLoader.body(batch: batch), contentType: "application/json").status == 202)
+        }
+        try await first.kill9()
+
+        let second = try await Daemon(
+            name: "recovering-2", arguments: ["--testing-flush-delay", "3000"], environment: environment,
+            database: first.databasePath, waitUntilHealthy: false)
+        defer { second.cleanUp() }
+        let health = try await second.request("GET", "/healthz")
+        #expect(health.status == 503)
+        let body = try #require(try health.json() as? [String: Any])
+        #expect(body["status"] as? String == "recovering")
+        #expect(body["reason"] as? String == "replaying the ingest journal")
+        #expect(body["accepting"] as? Bool == false)
+        let refused = try await second.post(SeqLoader.body(batch: 3), contentType: "application/json")
+        #expect(refused.status == 503)
+        #expect(refused.text.contains("\"reason\":\"unavailable\""), "\(refused.text)")
+        #expect(refused.header("Retry-After") != nil)
+
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await second.request("GET", "/healthz").status != 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await second.request("GET", "/healthz").status == 200)
+        #expect(try await second.stop() == 0)
+        let totals = try await storedTotals(database: first.databasePath)
+        #expect(total(totals, prefix: "h-") == 3 * SeqLoader.perBatch)
+    }
+
     /// A flipped byte in the middle of the journal costs exactly that record: it is
     /// skipped, counted and logged, the records around it are replayed, and the next start
     /// is clean (no crash loop).

@@ -14,9 +14,13 @@ final class Daemon {
     private let process: Process
     private let log: LogBuffer
 
-    /// Starts the daemon and waits until it listens and `/healthz` answers 200.
+    /// Starts the daemon and waits until it listens and (unless `waitUntilHealthy` is
+    /// false) `/healthz` answers 200.
     /// - Parameter database: an existing database to reopen (a restart); default a new one.
-    init(name: String, arguments: [String] = [], environment: [String: String] = [:], database: String? = nil) async throws {
+    init(
+        name: String, arguments: [String] = [], environment: [String: String] = [:], database: String? = nil,
+        waitUntilHealthy: Bool = true
+    ) async throws {
         folder = try temporaryFolder(name)
         databasePath = database ?? folder.appendingPathComponent("sensorhub.db").path
         let process = Process()
@@ -62,7 +66,7 @@ final class Daemon {
         }
         port = found!
         baseURL = URL(string: "http://127.0.0.1:\(port)")!
-        while try await request("GET", "/healthz").status != 200 {
+        while waitUntilHealthy, try await request("GET", "/healthz").status != 200 {
             guard ContinuousClock.now < deadline else { throw DaemonError.timedOut(log: log.text) }
             try await Task.sleep(for: .milliseconds(20))
         }
