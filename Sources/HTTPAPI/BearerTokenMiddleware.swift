@@ -12,13 +12,9 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     static var queryTokenPaths: Set<String> { ["/v1/stream", "/v1/ws"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let fromHeader: Substring? = request.headers[.authorization].flatMap { header in
-            let prefix = "Bearer "
-            guard header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()) else { return nil }
-            return header.dropFirst(prefix.count)
-        }
-        let presented = fromHeader
-            ?? (Self.queryTokenPaths.contains(request.uri.path) ? request.uri.queryParameters["access_token"] : nil)
+        let presented = Self.presentedToken(
+            authorization: request.headers[.authorization], path: request.uri.path,
+            queryToken: request.uri.queryParameters["access_token"].map(String.init))
         guard let presented, Self.constantTimeEquals(presented.utf8, token.utf8) else {
             onRejected()
             var error = APIError(.unauthorized, "missing or wrong bearer token", reason: .unauthorized)
@@ -26,6 +22,18 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         return try await next(request, context)
+    }
+
+    /// The token a request presents: `Authorization: Bearer …`, else (on the streaming
+    /// paths only) `?access_token=`.
+    static func presentedToken(authorization: String?, path: String, queryToken: String?) -> Substring? {
+        if let header = authorization {
+            let prefix = "Bearer "
+            if header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()) {
+                return header.dropFirst(prefix.count)
+            }
+        }
+        return queryTokenPaths.contains(path) ? queryToken.map { $0[...] } : nil
     }
 
     static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {

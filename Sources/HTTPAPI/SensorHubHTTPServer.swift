@@ -5,6 +5,7 @@ public import SensorPipeline
 public import SensorStore
 internal import NIOCore
 internal import HummingbirdWebSocket
+internal import HummingbirdCore
 
 /// Builds the daemon's HTTP application: ingest, queries, live streams (SSE and
 /// WebSocket), health, metrics and the dashboard, with the bearer token in front of
@@ -31,8 +32,8 @@ public enum SensorHubHTTPServer {
         let protected = router.group()
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         let protectedWebSocket = webSocketRouter.group()
+        let rejected: @Sendable () -> Void = { pipeline.metrics.recordRejected(.unauthorized, transport: .http) }
         if let token = configuration.token {
-            let rejected: @Sendable () -> Void = { pipeline.metrics.recordRejected(.unauthorized, transport: .http) }
             protected.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
             protectedWebSocket.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
         }
@@ -48,13 +49,28 @@ public enum SensorHubHTTPServer {
 
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: StreamRoutes.webSocketConfiguration)),
+            server: Self.server(webSocketRouter: webSocketRouter, token: configuration.token, onRejected: rejected),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub"),
             onServerRunning: { channel in
                 let address = channel.localAddress
                 onListening(address?.ipAddress ?? configuration.host, address?.port ?? configuration.port)
             },
             logger: logger)
+    }
+
+    /// HTTP/1.1 with WebSocket upgrades; with a token, upgrades without it get 401
+    /// (``WebSocketTokenGate``) before hummingbird-websocket sees them.
+    private static func server(
+        webSocketRouter: Router<BasicWebSocketRequestContext>, token: String?, onRejected: @escaping @Sendable () -> Void
+    ) -> HTTPServerBuilder {
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(ws: StreamRoutes.webSocketConfiguration)
+        guard let token else { return .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: configuration) }
+        let webSocketResponder = webSocketRouter.buildResponder()
+        return HTTPServerBuilder { responder in
+            WebSocketTokenGate(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                token: token, onRejected: onRejected)
+        }
     }
 }

@@ -134,8 +134,10 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         #expect(try EventStreamClient(port: daemon.port, query: "?access_token=wrong").status == 401)
         #expect(try EventStreamClient(port: daemon.port, query: "?access_token=s3cret").status == 200)
         #expect(try WebSocketTestClient(port: daemon.port, query: "?access_token=s3cret").status == 101)
-        // hummingbird-websocket answers every refused upgrade 400.
-        #expect(try WebSocketTestClient(port: daemon.port, query: "").status == 400)
+        #expect(try WebSocketTestClient(port: daemon.port, query: "").status == 401)
+        #expect(try WebSocketTestClient(port: daemon.port, query: "?access_token=wrong").status == 401)
+        let unauthorized = try await daemon.request("GET", "/metrics", headers: authorized).text
+        #expect(metricValue(unauthorized, #"sensorhub_readings_rejected_total{transport="http",reason="unauthorized"}"#) == 4, "two streams and two upgrades refused")
         // The query token is for the streaming routes only.
         #expect(try await daemon.request("GET", "/v1/devices?access_token=s3cret").status == 401)
     }

@@ -240,11 +240,12 @@ private let liveProbes: [Probe] = [
           query: "resolution=10s&access_token=\(token)", expect: 200),
     Probe(name: "token: stream with the bearer header", daemon: .token, kind: .eventStream, path: "/v1/stream",
           query: "resolution=10s", headers: bearer, expect: 200),
-    // hummingbird-websocket refuses an upgrade only with an empty 400, also for a bad token
-    // (documented as such; CONTRACT.md §2 asks 401 for /v1/*).
-    Probe(name: "token: ws without a token", daemon: .token, kind: .webSocket, path: "/v1/ws", headers: webSocketHeaders, expect: 400),
+    // An upgrade without the token is refused 401 before hummingbird-websocket sees it.
+    Probe(name: "token: ws without a token", daemon: .token, kind: .webSocket, path: "/v1/ws", headers: webSocketHeaders, expect: 401),
     Probe(name: "token: ws with a wrong access_token", daemon: .token, kind: .webSocket, path: "/v1/ws", query: "access_token=wrong",
-          headers: webSocketHeaders, expect: 400),
+          headers: webSocketHeaders, expect: 401),
+    Probe(name: "token: ws with the bearer header", daemon: .token, kind: .webSocket, path: "/v1/ws",
+          headers: webSocketHeaders.merging(bearer) { $1 }, expect: 101, expectHeader: webSocketAccept),
     Probe(name: "token: plain GET of ws without a token", daemon: .token, path: "/v1/ws", expect: 401),
     Probe(name: "token: ws with access_token", daemon: .token, kind: .webSocket, path: "/v1/ws", query: "access_token=\(token)",
           headers: webSocketHeaders, expect: 101, expectHeader: webSocketAccept),

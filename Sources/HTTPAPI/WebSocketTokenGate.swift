@@ -1,0 +1,94 @@
+internal import Hummingbird
+internal import HummingbirdCore
+internal import HummingbirdWebSocket
+internal import Logging
+internal import NIOCore
+internal import NIOHTTP1
+
+/// Answers a WebSocket upgrade to `/v1/ws` without the configured token with 401, as
+/// every other `/v1` route does (CONTRACT.md §2). hummingbird-websocket can only refuse an
+/// upgrade with 400, so the token is checked here, on the first request of a connection
+/// (the only one that may upgrade), before the upgrade handler sees it.
+struct WebSocketTokenGate<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+
+    let inner: Inner
+    let token: String
+    let onRejected: @Sendable () -> Void
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let value = inner.setup(channel: channel, logger: logger)
+        do {
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(Handler(token: token, onRejected: onRejected), position: .after(decoder))
+        } catch {
+            logger.error("cannot install the WebSocket token check", metadata: ["error": "\(error)"])
+            channel.close(promise: nil)
+        }
+        return value
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+
+    /// Looks at the head of the first request only, then leaves the pipeline.
+    final class Handler: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let token: String
+        let onRejected: @Sendable () -> Void
+        private var rejected = false
+
+        init(token: String, onRejected: @escaping @Sendable () -> Void) {
+            self.token = token
+            self.onRejected = onRejected
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !rejected else { return }  // the rest of a refused request
+            guard case .head(let head) = unwrapInboundIn(data) else {
+                context.fireChannelRead(data)
+                return
+            }
+            if Self.isWebSocketUpgrade(head), !authorized(head) {
+                rejected = true
+                onRejected()
+                refuse(context: context)
+                return
+            }
+            context.fireChannelRead(data)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+
+        private static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
+            head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        }
+
+        private func authorized(_ head: HTTPRequestHead) -> Bool {
+            let uri = URI(head.uri)
+            let presented = BearerTokenMiddleware<BasicRequestContext>.presentedToken(
+                authorization: head.headers.first(name: "authorization"), path: uri.path,
+                queryToken: uri.queryParameters["access_token"].map(String.init))
+            guard let presented else { return false }
+            return BearerTokenMiddleware<BasicRequestContext>.constantTimeEquals(presented.utf8, token.utf8)
+        }
+
+        /// 401 with the API's JSON error body, then close.
+        private func refuse(context: ChannelHandlerContext) {
+            let body = ByteBuffer(string: #"{"error":"missing or wrong bearer token","reason":"unauthorized"}"#)
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(body.readableBytes))
+            headers.add(name: "www-authenticate", value: "Bearer")
+            headers.add(name: "connection", value: "close")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .unauthorized, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
