@@ -1,4 +1,4 @@
-import SensorCore
+public import SensorCore
 
 extension SensorStore {
     /// Commits one flush in ONE transaction: each bucket delta is merged
@@ -14,20 +14,23 @@ extension SensorStore {
     /// open one this store wrote last (merged in memory), an INSERT for a new window — and
     /// a SELECT + UPDATE for a late reading into an older stored bucket.
     ///
-    /// - Parameter reportingBuckets: return every written bucket as now stored (for live
-    ///   subscribers); without it the result is empty and nothing is collected.
-    /// - Returns: the written buckets as stored after the merge, in batch order.
+    /// - Parameter report: which written buckets to return as now stored (for live
+    ///   subscribers); nil returns none and collects nothing.
+    /// - Returns: the written buckets `report` asked for, as stored after the merge, in
+    ///   batch order.
     /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
     ///   resolution or negative readings; ``StoreError/database(operation:reason:)``.
     @discardableResult
-    public func write(_ batch: FlushBatch, reportingBuckets: Bool = false) async throws(StoreError) -> [StoredBucket] {
+    public func write(
+        _ batch: FlushBatch, report: (@Sendable (SeriesKey, Resolution) -> Bool)? = nil
+    ) async throws(StoreError) -> [StoredBucket] {
         try requireWritable()
         guard !batch.isEmpty else { return [] }
         try Self.validate(batch)
         let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, written: [StoredBucket])
         do {
             committed = try await pool.write { db in
-                var writer = BatchWriter(db: db, store: self, reportingBuckets: reportingBuckets)
+                var writer = BatchWriter(db: db, store: self, report: report)
                 try writer.write(batch)
                 return (writer.createdIDs, writer.touched, writer.written)
             }

@@ -42,6 +42,21 @@ private func drain(_ subscription: LiveSubscription, events: Int) async -> [Stri
         #expect(await drain(all, events: 6) == ["kiln-1@0", "oven-1@0", "kiln-2@0", "kiln-2@10", "kiln-3@20", "end"])
     }
 
+    @Test func theStoreIsAskedOnlyForBucketsSomeSubscriberWants() {
+        let feed = LiveFeed()
+        #expect(feed.bucketFilter() == nil, "nobody subscribed: nothing collected")
+        let kilns = try! #require(feed.subscribe(LiveFilter(deviceGlob: "kiln-*", resolutions: [tenSeconds])))
+        let rpm = try! #require(feed.subscribe(LiveFilter(metricGlob: "rpm")))
+        let wanted = try! #require(feed.bucketFilter())
+        #expect(wanted(SeriesKey(device: "kiln-1", metric: "t"), tenSeconds))
+        #expect(!wanted(SeriesKey(device: "kiln-1", metric: "t"), oneMinute))
+        #expect(wanted(SeriesKey(device: "oven-1", metric: "rpm"), oneMinute))
+        #expect(!wanted(SeriesKey(device: "oven-1", metric: "t"), tenSeconds))
+        kilns.close()
+        rpm.close()
+        #expect(feed.bucketFilter() == nil)
+    }
+
     @Test func aFullBufferDropsTheOldestAndTheConsumerHearsHowManyFirst() async {
         let feed = LiveFeed(capacity: 3)
         let slow = try! #require(feed.subscribe(LiveFilter()))

@@ -59,7 +59,7 @@ actor Flusher {
         let started = ContinuousClock.now
         let written: [StoredBucket]
         do {
-            written = try await store.write(batch, reportingBuckets: live.hasSubscribers)
+            written = try await store.write(batch, report: live.bucketFilter())
         } catch {
             metrics.failures.increment()
             if case .invalidBatch(let problem) = error {

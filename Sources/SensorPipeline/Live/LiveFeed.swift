@@ -1,3 +1,4 @@
+public import SensorCore
 public import SensorStore
 internal import Synchronization
 
@@ -40,6 +41,15 @@ public final class LiveFeed: Sendable {
             return true
         }
         return added ? subscription : nil
+    }
+
+    /// Which buckets some subscriber wants, for the store to collect only those (a
+    /// dashboard following one series costs the flush next to nothing); nil when nobody
+    /// is subscribed.
+    public func bucketFilter() -> (@Sendable (SeriesKey, Resolution) -> Bool)? {
+        let current = subscriptions.withLock { Array($0.values) }
+        guard !current.isEmpty else { return nil }
+        return { series, resolution in current.contains { $0.wants(series, resolution) } }
     }
 
     /// Offers the buckets to every subscriber (each takes those its filter matches, under

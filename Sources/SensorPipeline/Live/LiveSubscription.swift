@@ -51,7 +51,7 @@ public final class LiveSubscription: AsyncSequence, Sendable {
         let (waiter, lost) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             guard !state.closed else { return (nil, 0) }
             var lost = 0
-            for bucket in buckets where wants(bucket, matches: &state.matches) {
+            for bucket in buckets where Self.wants(bucket.series, bucket.resolution, filter, &state.matches) {
                 if state.buffer.count >= capacity {
                     state.buffer.removeFirst()
                     lost += 1
@@ -86,13 +86,18 @@ public final class LiveSubscription: AsyncSequence, Sendable {
         if first { onClose(id) }
     }
 
-    private func wants(_ bucket: StoredBucket, matches: inout [SeriesKey: Bool]) -> Bool {
-        if let resolutions = filter.resolutions, !resolutions.contains(bucket.resolution) { return false }
-        if let known = matches[bucket.series] { return known }
+    /// Whether the filter takes updates of this series and resolution.
+    func wants(_ series: SeriesKey, _ resolution: Resolution) -> Bool {
+        state.withLock { Self.wants(series, resolution, filter, &$0.matches) }
+    }
+
+    private static func wants(_ series: SeriesKey, _ resolution: Resolution, _ filter: LiveFilter, _ matches: inout [SeriesKey: Bool]) -> Bool {
+        if let resolutions = filter.resolutions, !resolutions.contains(resolution) { return false }
+        if let known = matches[series] { return known }
         // Bounded: a fleet whose device names keep changing starts the cache over.
         if matches.count >= 100_000 { matches.removeAll() }
-        let matching = filter.matches(bucket.series)
-        matches[bucket.series] = matching
+        let matching = filter.matches(series)
+        matches[series] = matching
         return matching
     }
 

@@ -19,14 +19,14 @@ struct BatchWriter {
     let store: SensorStore
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
     private(set) var touched = BucketCache()
-    /// Every written bucket as stored, when `reportingBuckets`.
+    /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [StoredBucket] = []
-    let reportingBuckets: Bool
+    let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
 
-    init(db: Database, store: SensorStore, reportingBuckets: Bool) {
+    init(db: Database, store: SensorStore, report: (@Sendable (SeriesKey, Resolution) -> Bool)?) {
         self.db = db
         self.store = store
-        self.reportingBuckets = reportingBuckets
+        self.report = report
     }
 
     mutating func write(_ batch: FlushBatch) throws {
@@ -82,7 +82,7 @@ struct BatchWriter {
                 }
             }
             touched.record(slot, start: start, stats: stats)
-            if reportingBuckets {
+            if let report, report(delta.series, delta.resolution) {
                 written.append(StoredBucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
             }
         }
