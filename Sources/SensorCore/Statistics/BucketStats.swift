@@ -67,15 +67,9 @@ public struct BucketStats: Sendable, Equatable {
     /// Population standard deviation.
     public var stddev: Double { variance.squareRoot() }
 
-    /// The value at quantile `q` (0…1) within 1%, or nil when the sketch does not cover
-    /// every reading of the bucket (buckets written before sketches existed): a percentile
-    /// of part of the data is never passed off as one of all of it.
-    public func quantile(_ q: Double) -> Double? {
-        guard count > 0, sketch.count == UInt64(count) else { return nil }
-        return sketch.quantile(q, clampedTo: min...max)
-    }
-
-    /// p50, p90, p95 and p99 within 1%, or nil as for ``quantile(_:)``.
+    /// p50, p90, p95 and p99 within 1%, or nil when the sketch does not cover every
+    /// reading of the bucket (buckets written before sketches existed): a percentile of
+    /// part of the data is never passed off as one of all of it.
     public var percentiles: Percentiles? {
         guard count > 0, sketch.count == UInt64(count) else { return nil }
         return sketch.percentiles(clampedTo: min...max)

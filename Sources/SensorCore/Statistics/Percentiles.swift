@@ -20,13 +20,9 @@ public struct Percentiles: Sendable, Equatable {
     /// ⌊q·(count−1)⌋, the convention of ``QuantileSketch/quantile(_:clampedTo:)``.
     static func ranks(count: UInt64) -> SIMD4<UInt64> {
         let last = Double(count - 1)
-        return SIMD4(
-            UInt64((0.50 * last).rounded(.down)), UInt64((0.90 * last).rounded(.down)),
-            UInt64((0.95 * last).rounded(.down)), UInt64((0.99 * last).rounded(.down)))
-    }
-
-    init(_ values: [Double]) {
-        self.init(p50: values[0], p90: values[1], p95: values[2], p99: values[3])
+        var ranks = SIMD4<UInt64>()
+        for index in 0..<4 { ranks[index] = UInt64((quantiles[index] * last).rounded(.down)) }
+        return ranks
     }
 
     init(_ values: SIMD4<Double>) {

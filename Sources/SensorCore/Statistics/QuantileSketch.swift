@@ -89,17 +89,10 @@ public struct QuantileSketch: Sendable, Equatable {
         let total = count
         guard total > 0 else { return nil }
         let rank = UInt64((Swift.min(1, Swift.max(0, q)) * Double(total - 1)).rounded(.down))
-        var value: Double
-        if rank < negative.total {
-            // Most negative first: the largest magnitudes come first.
-            value = -Self.value(ofKey: negative.key(atRank: negative.total - 1 - rank))
-        } else if rank < negative.total + zeroCount {
-            value = 0
-        } else {
-            value = Self.value(ofKey: positive.key(atRank: rank - negative.total - zeroCount))
-        }
-        if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
-        return value
+        return SketchRanks.values(
+            atRanks: SIMD4(repeating: rank), negativeTotal: negative.total, zeroCount: zeroCount,
+            positiveTotal: positive.total, clampedTo: bounds,
+            negativeKeys: negative.keys(atRanks:), positiveKeys: positive.keys(atRanks:))[0]
     }
 
     /// p50, p90, p95 and p99, each what ``quantile(_:clampedTo:)`` answers for it. Nil
@@ -211,16 +204,6 @@ struct BinStore: Sendable, Equatable {
     /// ``SketchRanks/keys(atRanks:offset:counts:binCount:)`` over this store.
     func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
         SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts, binCount: counts.count)
-    }
-
-    /// The key of the value of 0-based `rank` in ascending key order.
-    func key(atRank rank: UInt64) -> Int32 {
-        var seen: UInt64 = 0
-        for (index, count) in counts.enumerated() {
-            seen += count
-            if seen > rank { return offset + Int32(index) }
-        }
-        return offset + Int32(counts.count - 1)
     }
 
     /// Keeps the `maxBins` highest keys, folding the lower ones into the lowest kept bin.

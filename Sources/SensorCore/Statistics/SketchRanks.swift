@@ -1,19 +1,30 @@
-/// Percentiles from bin counts, shared by every form the bins come in: a decoded
-/// ``QuantileSketch``, an encoded one read in place (``EncodedSketchReader``) and a
-/// ``SlidingSketch``. All three answer exactly what ``QuantileSketch/quantile(_:clampedTo:)``
-/// answers for the same bins.
+/// Values at ranks from bin counts: the one rank-to-value walk of every form the bins
+/// come in, a decoded ``QuantileSketch`` (``QuantileSketch/quantile(_:clampedTo:)`` and
+/// ``QuantileSketch/percentiles(clampedTo:)``), an encoded one read in place
+/// (``EncodedSketchReader``) and a ``SlidingSketch``, so all of them answer alike.
 enum SketchRanks {
     /// The four percentiles of values held as negative magnitudes (`negativeTotal` values,
     /// bins read by `negativeKeys`), exact zeros, and positives (`positiveTotal`, read by
-    /// `positiveKeys`). Each `…Keys` maps four 0-based ranks, in ascending key order, to the
-    /// keys holding them. Nil when there are no values.
+    /// `positiveKeys`). Nil when there are no values.
     static func percentiles(
         negativeTotal: UInt64, zeroCount: UInt64, positiveTotal: UInt64, clampedTo bounds: ClosedRange<Double>?,
         negativeKeys: (SIMD4<UInt64>) -> SIMD4<Int32>, positiveKeys: (SIMD4<UInt64>) -> SIMD4<Int32>
     ) -> Percentiles? {
         let total = negativeTotal + zeroCount + positiveTotal
         guard total > 0 else { return nil }
-        let ranks = Percentiles.ranks(count: total)
+        return Percentiles(values(
+            atRanks: Percentiles.ranks(count: total), negativeTotal: negativeTotal, zeroCount: zeroCount,
+            positiveTotal: positiveTotal, clampedTo: bounds, negativeKeys: negativeKeys, positiveKeys: positiveKeys))
+    }
+
+    /// The values of four 0-based ranks (monotonic, each below the total) among values
+    /// held as above. Each `…Keys` maps four ranks, in ascending key order, to the keys
+    /// holding them.
+    static func values(
+        atRanks ranks: SIMD4<UInt64>, negativeTotal: UInt64, zeroCount: UInt64, positiveTotal: UInt64,
+        clampedTo bounds: ClosedRange<Double>?,
+        negativeKeys: (SIMD4<UInt64>) -> SIMD4<Int32>, positiveKeys: (SIMD4<UInt64>) -> SIMD4<Int32>
+    ) -> SIMD4<Double> {
         // Negatives come first, most negative first: value rank r is key rank
         // (negativeTotal − 1 − r) among the ascending keys of their magnitudes.
         var negativeRanks = SIMD4<UInt64>(repeating: 0)
@@ -42,13 +53,13 @@ enum SketchRanks {
             if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
             values[index] = value
         }
-        return Percentiles(values)
+        return values
     }
 
     /// The keys holding the values of four 0-based `ranks` among bins `counts` (keys
     /// `offset`, `offset + 1`, …), in one walk. The ranks must be monotonic, as quantiles'
     /// are (ascending, or descending for negatives); a rank past the last value gives the
-    /// last key, as `BinStore.key(atRank:)` does.
+    /// last key.
     static func keys(atRanks ranks: SIMD4<UInt64>, offset: Int32, counts: some Sequence<UInt64>, binCount: Int) -> SIMD4<Int32> {
         var keys = SIMD4<Int32>(repeating: offset + Int32(Swift.max(0, binCount - 1)))
         let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
