@@ -46,6 +46,7 @@ extension SensorStore {
                     rows.reserveCapacity(Int(Swift.min(plan.lastWindow - plan.firstWindow + 1, 100_000)))
                 }
                 var merger = WindowMerger(plan: plan)
+                let singleBuckets = merger.windowsAreSingleBuckets
                 var currentID: Int64? = nil
                 var currentSeries = SeriesKey(device: "", metric: "")
                 while try statement.step() {
@@ -55,7 +56,7 @@ extension SensorStore {
                         currentID = id
                         currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
                     }
-                    if merger.windowsAreSingleBuckets {
+                    if singleBuckets {
                         let (stats, percentiles) = statement.statsAndPercentiles(at: 4)
                         merger.addSingleBucket(start: statement.int64(3), stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
                     } else {

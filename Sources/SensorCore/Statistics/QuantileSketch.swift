@@ -224,12 +224,19 @@ extension QuantileSketch {
     /// store, each as bin count, offset (zigzag) and counts, all as LEB128 varints.
     public var encoded: [UInt8] {
         var bytes: [UInt8] = []
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// ``encoded`` written over `bytes` (emptied first, capacity kept), so a writer of many
+    /// sketches reuses one buffer.
+    public func encode(into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(8 + negative.counts.count + positive.counts.count)
         bytes.append(Self.encodingVersion)
         Varint.append(zeroCount, to: &bytes)
         negative.encode(into: &bytes)
         positive.encode(into: &bytes)
-        return bytes
     }
 
     /// Decodes ``encoded``; nil for another version or damaged bytes.

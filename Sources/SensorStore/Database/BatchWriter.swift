@@ -21,6 +21,8 @@ struct BatchWriter {
     private(set) var touched = BucketCache()
     /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [StoredBucket] = []
+    /// One encoding buffer for every bucket's sketch.
+    private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
 
     init(db: Database, store: SensorStore, report: (@Sendable (SeriesKey, Resolution) -> Bool)?) {
@@ -65,20 +67,20 @@ struct BatchWriter {
             var stats: BucketStats
             if let cached {
                 stats = cached.merging(delta.stats)
-                try Self.run(updateBucket, stats, id, slot.resolution, start)
+                try run(updateBucket, stats, id, slot.resolution, start)
                 guard db.changesCount == 1 else {
                     throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
                 }
             } else {
                 stats = delta.stats
-                try Self.run(insertBucket, stats, id, slot.resolution, start)
+                try run(insertBucket, stats, id, slot.resolution, start)
                 if db.changesCount == 0 {
                     guard let row = try Row.fetchOne(selectBucket, arguments: [id, slot.resolution, start]) else {
                         throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs is neither insertable nor readable")
                     }
                     stats = try Self.stats(from: row)
                     stats.merge(delta.stats)
-                    try Self.run(updateBucket, stats, id, slot.resolution, start)
+                    try run(updateBucket, stats, id, slot.resolution, start)
                 }
             }
             touched.record(slot, start: start, stats: stats)
@@ -126,8 +128,8 @@ struct BatchWriter {
     /// Binds the stats columns (count … last, sketch: 1...11) then the key (12...14), in
     /// the order of the INSERT and UPDATE statements above, and runs the statement.
     @inline(__always)
-    static func run(_ statement: BoundStatement, _ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) throws {
-        statement.bind(stats)
+    private mutating func run(_ statement: BoundStatement, _ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) throws {
+        statement.bind(stats, sketchBytes: &sketchBytes)
         statement.bind(12, seriesID)
         statement.bind(13, resolution)
         statement.bind(14, start)
@@ -148,6 +150,6 @@ struct BatchWriter {
             first: try row.decode(Double.self, atIndex: offset + 7),
             lastTimestamp: try row.decode(Int64.self, atIndex: offset + 8),
             last: try row.decode(Double.self, atIndex: offset + 9),
-            sketch: (row[offset + 10] as Data?).flatMap { QuantileSketch(encoded: [UInt8]($0)) } ?? QuantileSketch())
+            sketch: (row[offset + 10] as Data?).flatMap { $0.withUnsafeBytes { QuantileSketch(encoded: $0) } } ?? QuantileSketch())
     }
 }

@@ -29,10 +29,10 @@ struct BoundStatement {
         sqlite3_bind_double(statement.sqliteStatement, index, value)
     }
 
-    /// Binds the eleven stats columns at 1...11 (the sketch last), in the order of the
-    /// bucket statements.
+    /// Binds the eleven stats columns at 1...11 (the sketch last, encoded in `sketchBytes`,
+    /// a buffer reused across buckets), in the order of the bucket statements.
     @inline(__always)
-    func bind(_ stats: BucketStats) {
+    func bind(_ stats: BucketStats, sketchBytes: inout [UInt8]) {
         bind(1, stats.count)
         bind(2, stats.sum)
         bind(3, stats.min)
@@ -43,7 +43,8 @@ struct BoundStatement {
         bind(8, stats.first)
         bind(9, stats.lastTimestamp)
         bind(10, stats.last)
-        bind(11, stats.sketch.encoded)
+        stats.sketch.encode(into: &sketchBytes)
+        bind(11, sketchBytes)
     }
 
     /// Binds a blob parameter (copied by SQLite).
@@ -97,25 +98,28 @@ struct BoundStatement {
     /// sketch). A NULL or undecodable sketch reads as empty, so the bucket gives no
     /// percentiles rather than wrong ones.
     func stats(at offset: Int32) -> BucketStats {
-        BucketStats(
-            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
-            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
-            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9),
-            sketch: withBlob(offset + 10) { QuantileSketch(encoded: $0) } ?? QuantileSketch())
+        scalarStats(at: offset, sketch: withBlob(offset + 10) { QuantileSketch(encoded: $0) } ?? QuantileSketch())
     }
 
     /// The same columns as ``stats(at:)``, but the sketch only as the percentiles it gives,
     /// read in place (no sketch is built).
     func statsAndPercentiles(at offset: Int32) -> (BucketStats, Percentiles?) {
-        let stats = BucketStats(
-            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
-            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
-            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9))
+        let stats = scalarStats(at: offset, sketch: QuantileSketch())
         guard stats.count > 0 else { return (stats, nil) }
         let percentiles = withBlob(offset + 10) {
             EncodedSketchReader.percentiles(of: $0, count: stats.count, clampedTo: stats.min...stats.max)
         }
         return (stats, percentiles)
+    }
+
+    /// The ten columns count … last from `offset`, with `sketch`.
+    @inline(__always)
+    private func scalarStats(at offset: Int32, sketch: QuantileSketch) -> BucketStats {
+        BucketStats(
+            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
+            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
+            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9),
+            sketch: sketch)
     }
 
     /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.
