@@ -5,12 +5,9 @@ public struct ServerSentEvent: Sendable, Equatable {
     public var event: String
     /// The `data:` lines joined with `\n` (the final line break removed).
     public var data: String
-    /// The last `id:` seen on the stream so far (it carries over to later events), if any.
-    public var lastEventID: String?
 
-    public init(event: String = "message", data: String, lastEventID: String? = nil) {
+    public init(event: String = "message", data: String) {
         self.event = event
         self.data = data
-        self.lastEventID = lastEventID
     }
 }

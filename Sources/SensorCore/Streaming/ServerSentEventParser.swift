@@ -1,21 +1,17 @@
 /// Turns the bytes of a `text/event-stream` body into events, chunk by chunk, following the
 /// WHATWG event-stream interpretation: lines end in `\r\n`, `\n` or `\r` (also when a chunk
 /// boundary splits `\r\n`), `:` starts a comment (heartbeats), `data:` lines accumulate, a
-/// blank line dispatches, one space after the colon is dropped, unknown fields are ignored,
-/// a leading UTF-8 BOM is skipped. Pure: no I/O, no clock.
+/// blank line dispatches, one space after the colon is dropped, a leading UTF-8 BOM is
+/// skipped. Fields other than `data` and `event` are ignored: `tail` paces its reconnects
+/// itself (`retry:` is for browsers) and the daemon sends no `id:`. Pure: no I/O, no clock.
 ///
 /// A value: one parser per connection. Cost: one copy of each line's bytes and one `String`
 /// per field. An event that never ends (no blank line) is held in memory as it grows.
 public struct ServerSentEventParser: Sendable {
-    /// The latest valid `retry:` field, in milliseconds: how long the server asks a client
-    /// to wait before reconnecting. `nil` until the stream sends one.
-    public private(set) var retryMilliseconds: Int?
-
     private var line: [UInt8] = []
     private var data = ""
     private var hasData = false
     private var eventName = ""
-    private var lastEventID: String?
     /// The previous chunk ended in `\r`: a `\n` opening the next chunk belongs to it.
     private var afterCarriageReturn = false
     /// Bytes of a leading BOM matched so far; `nil` once the start of the stream is past.
@@ -81,16 +77,8 @@ public struct ServerSentEventParser: Sendable {
             hasData = true
         case "event":
             eventName = valueText
-        case "id":
-            // An id containing NUL is ignored (WHATWG); an empty one resets it.
-            if !valueText.utf8.contains(0) { lastEventID = valueText.isEmpty ? nil : valueText }
-        case "retry":
-            if !valueText.isEmpty, valueText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-               let milliseconds = Int(valueText) {
-                retryMilliseconds = milliseconds
-            }
         default:
-            break  // unknown field: ignored
+            break  // id, retry, unknown fields: ignored
         }
     }
 
@@ -102,6 +90,6 @@ public struct ServerSentEventParser: Sendable {
             eventName = ""
         }
         guard hasData else { return }
-        events.append(ServerSentEvent(event: eventName.isEmpty ? "message" : eventName, data: data, lastEventID: lastEventID))
+        events.append(ServerSentEvent(event: eventName.isEmpty ? "message" : eventName, data: data))
     }
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import ArgumentParser
 import Foundation
@@ -9,20 +11,14 @@ import SensorCore
 /// `write(2)`, no stdio buffer), so a pipe sees every row when it happens (CONTRACT.md §3).
 ///
 /// - `json`: one contract row object per line (the row form of `query --format json`).
-/// - `table`: the `query` table's columns with widths fixed in advance, since later rows
-///   are not known yet: a header once, then one aligned line per row; a cell wider than
-///   its column pushes the rest of its line to the right.
+/// - `table`: the `query` table (``RecordPrinter/tableCells(_:)``) with widths fixed in
+///   advance, since later rows are not known yet: a header once, then one line per row.
 struct LiveRowWriter {
-    enum Style {
-        case json
-        case table
-    }
-
-    let style: Style
+    let format: TailCommand.Format
     private var wroteHeader = false
 
-    init(style: Style) {
-        self.style = style
+    init(format: TailCommand.Format) {
+        self.format = format
     }
 
     /// Column widths for ``AggregateRecord/columns``: names, RFC 3339 times, counts and
@@ -32,7 +28,7 @@ struct LiveRowWriter {
     /// Writes one row; a reader that went away (EPIPE) ends the command quietly with 0.
     mutating func write(_ record: AggregateRecord) throws {
         var line = ""
-        switch style {
+        switch format {
         case .json:
             line.reserveCapacity(360)
             record.appendJSON(to: &line)
@@ -42,38 +38,31 @@ struct LiveRowWriter {
                 line = Self.tableLine(AggregateRecord.columns) + Self.tableLine(Self.widths.map { String(repeating: "-", count: $0) })
                 wroteHeader = true
             }
-            let cells = record.cells.enumerated().map { index, cell in index >= 5 ? TextTable.readableNumber(cell) : cell }
-            line += Self.tableLine(cells)
+            line += Self.tableLine(RecordPrinter.tableCells(record))
         }
-        try Self.writeAll(line)
+        try writeToStandardOutput(line)
     }
 
-    /// Cells padded to their column (text left, counts and numbers right), trailing spaces cut.
     private static func tableLine(_ cells: [String]) -> String {
-        var out = ""
-        for (index, cell) in cells.enumerated() {
-            let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
-            if index > 0 { out += "  " }
-            out += index >= 4 ? padding + cell : cell + padding
-        }
-        while out.hasSuffix(" ") { out.removeLast() }
-        return out + "\n"
+        TextTable.line(cells, widths: widths, rightAligned: RecordPrinter.aggregateNumbers)
     }
+}
 
-    private static func writeAll(_ text: String) throws {
-        var text = text
-        try text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(STDOUT_FILENO, base + offset, bytes.count - offset)
-                if written >= 0 {
-                    offset += written
-                } else if errno == EPIPE {
-                    throw ExitCode.success
-                } else if errno != EINTR {
-                    throw CommandFailure.fail("cannot write to stdout: \(String(cString: strerror(errno)))")
-                }
+/// Hands `text` to stdout with write(2) until all of it is taken; EPIPE (the reader went
+/// away) ends the command with 0.
+private func writeToStandardOutput(_ text: String) throws {
+    var text = text
+    try text.withUTF8 { bytes in
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDOUT_FILENO, base + offset, bytes.count - offset)
+            if written >= 0 {
+                offset += written
+            } else if errno == EPIPE {
+                throw ExitCode.success
+            } else if errno != EINTR {
+                throw CommandFailure.fail("cannot write to stdout: \(String(cString: strerror(errno)))")
             }
         }
     }

@@ -10,8 +10,8 @@ import SensorCore
 ///
 /// How a connection ends decides what `tail` does next:
 /// - returns: the daemon closed the stream (shutdown or restart) — reconnect;
-/// - throws ``LiveStreamInterruption``: unreachable, connection lost or timed out, 5xx,
-///   429 — reconnect after a pause;
+/// - throws ``Interruption``: unreachable, connection lost or timed out, 5xx, 429 —
+///   reconnect after a pause;
 /// - throws `ExitCode` (reason already on stderr): 400 → 64 (bad filter or resolution),
 ///   401/403 and other answers that a retry cannot change → 1;
 /// - throws `CancellationError` when the iterating task is cancelled.
@@ -20,13 +20,18 @@ struct LiveStream {
     /// The daemon's base URL as the user gave it, for messages.
     let server: String
 
-    /// What ``run(_:)`` reports, in order: `connected` once, then events and hints.
+    /// What ``run(_:)`` reports, in order: `connected` once, then events.
     enum Message {
         /// The daemon answered 200 with an event stream: from here on rows arrive.
         case connected
         case event(ServerSentEvent)
-        /// The stream's `retry:` field: the daemon's preferred reconnection delay.
-        case retryHint(Duration)
+    }
+
+    /// A connection that failed in a way a later attempt may not: daemon unreachable or
+    /// restarting, connection lost or silent past the timeout, 5xx, 429.
+    struct Interruption: Error {
+        /// What happened, for the one line printed per outage.
+        let reason: String
     }
 
     /// Error answers are read up to this size for their reason.
@@ -36,7 +41,6 @@ struct LiveStream {
         var status = 0
         var errorBody = Data()
         var parser = ServerSentEventParser()
-        var retry: Int?
         do {
             for try await piece in StreamingRequest.start(request) {
                 switch piece {
@@ -50,10 +54,6 @@ struct LiveStream {
                     }
                 case .body(let data) where status == 200:
                     for event in parser.feed(data) { try handle(.event(event)) }
-                    if let milliseconds = parser.retryMilliseconds, milliseconds != retry {
-                        retry = milliseconds
-                        try handle(.retryHint(.milliseconds(milliseconds)))
-                    }
                 case .body(let data):
                     if errorBody.count < Self.errorBodyLimit { errorBody.append(data.prefix(Self.errorBodyLimit - errorBody.count)) }
                 }
@@ -64,8 +64,8 @@ struct LiveStream {
             if Task.isCancelled { throw CancellationError() }
             // A transport error (URLError): before or during a 200 stream it is worth a
             // retry; an error answer cut short is judged below by its status.
-            if status == 0 { throw LiveStreamInterruption(reason: describe(error)) }
-            if status == 200 { throw LiveStreamInterruption(reason: "stream lost: " + describe(error)) }
+            if status == 0 { throw Interruption(reason: describe(error)) }
+            if status == 200 { throw Interruption(reason: "stream lost: " + describe(error)) }
         }
         try Task.checkCancellation()
         if status == 200 { return }
@@ -75,8 +75,7 @@ struct LiveStream {
     /// The error for a non-200 answer: retryable for overload and server errors, the
     /// contract's exit status otherwise.
     private func refusal(status: Int, body: Data) -> any Error {
-        let message = (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error
-            ?? String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = DaemonClient.errorMessage(from: body)
         switch status {
         case 400:
             return CommandFailure.usage(message.isEmpty ? "\(server) rejected the stream's filters (400)" : message)
@@ -85,9 +84,9 @@ struct LiveStream {
         case 404:
             return CommandFailure.fail("\(server) has no live stream (/v1/stream answered 404): is it a sensorhub daemon of this version?")
         case 408, 429, 500...599:
-            return LiveStreamInterruption(reason: "the daemon answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
+            return Interruption(reason: "the daemon answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
         case 0:
-            return LiveStreamInterruption(reason: "the connection closed before an answer")
+            return Interruption(reason: "the connection closed before an answer")
         default:
             return CommandFailure.fail("\(server) answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
         }
@@ -101,7 +100,4 @@ struct LiveStream {
         return error.localizedDescription
     }
 
-    private struct ErrorBody: Decodable {
-        let error: String
-    }
 }

@@ -15,16 +15,11 @@ struct SourceOptions: ParsableArguments {
     var token: String?
 
     func validate() throws {
-        if db == nil {
-            guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw ValidationError("invalid --server \"\(server)\": expected a URL like http://127.0.0.1:8080")
-            }
-        }
+        if db == nil { _ = try DaemonClient(server: server, token: token) }
     }
 
     var daemonClient: DaemonClient? {
-        guard db == nil, let url = URL(string: server) else { return nil }
-        return DaemonClient(baseURL: url, token: token ?? ProcessInfo.processInfo.environment["SENSORHUB_HTTP_TOKEN"])
+        db == nil ? try? DaemonClient(server: server, token: token) : nil
     }
 
     /// Opens the database read-only, failing with exit status 1 and the store's reason.

@@ -7,9 +7,8 @@ import SensorCore
 
 /// `sensorhub tail`: follows the daemon's live bucket updates (`GET /v1/stream`) and prints
 /// each updated row as it comes, until Ctrl-C (exit 0). A daemon unreachable at start is
-/// exit 1; one that goes away later (a restart) is retried with a capped backoff (0.5 s, or
-/// the stream's `retry:` hint, doubling to 5 s), with one line on stderr per outage rather
-/// than per attempt. Rows updated while disconnected are not replayed: the stream is live
+/// exit 1; one that goes away later (a restart) is retried with ``Backoff`` (0.5 s doubling
+/// to 5 s, jittered), with one line on stderr per outage rather than per attempt. Rows updated while disconnected are not replayed: the stream is live
 /// only, `query` reads what is stored.
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,9 +31,7 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: "Bearer token for the daemon (default: $SENSORHUB_HTTP_TOKEN).") var token: String?
 
     func validate() throws {
-        guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw ValidationError("invalid --server \"\(server)\": expected a URL like http://127.0.0.1:8080")
-        }
+        _ = try DaemonClient(server: server, token: token)
         for (name, value) in [("--device", device), ("--metric", metric)] where value.isEmpty {
             throw ValidationError("\(name) must not be empty (use * for all)")
         }
@@ -48,26 +45,22 @@ struct TailCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let url = URL(string: server) else { throw CommandFailure.usage("invalid --server \"\(server)\"") }
-        let client = DaemonClient(baseURL: url, token: token ?? ProcessInfo.processInfo.environment["SENSORHUB_HTTP_TOKEN"])
-        let stream = try client.liveStream(device: device, metric: metric, resolution: resolution)
-        let style: LiveRowWriter.Style = switch format ?? (isatty(STDOUT_FILENO) != 0 ? .table : .json) {
-        case .table: .table
-        case .json: .json
-        }
+        let stream = try DaemonClient(server: server, token: token).liveStream(device: device, metric: metric, resolution: resolution)
+        let format = format ?? (isatty(STDOUT_FILENO) != 0 ? .table : .json)
         // A reader that goes away must surface as EPIPE on write (quiet exit), not kill us.
         signal(SIGPIPE, SIG_IGN)
         Self.exitOnInterrupt()
-        try await Self.follow(stream, writer: LiveRowWriter(style: style))
+        try await Self.follow(stream, writer: LiveRowWriter(format: format))
     }
 
     /// Connects, prints, and reconnects after each interruption; ends only by throwing the
     /// exit status of a refusal (400 → 64, 401 → 1, …) or of a failed write.
     private static func follow(_ stream: LiveStream, writer: LiveRowWriter) async throws {
         var writer = writer
-        var delay = ReconnectDelay()
+        let backoff = Backoff(minimum: .milliseconds(500), maximum: .seconds(5))
         var connectedOnce = false
-        var outageReported = false
+        /// Failed attempts since the last connection; the first one is reported.
+        var failures = 0
         let decoder = JSONDecoder()
         while true {
             var reason = "the daemon closed the stream"
@@ -76,25 +69,20 @@ struct TailCommand: AsyncParsableCommand {
                     switch message {
                     case .connected:
                         connectedOnce = true
-                        outageReported = false
-                        delay.reset()
+                        failures = 0
                     case .event(let event):
                         try show(event, with: &writer, decoder: decoder)
-                    case .retryHint(let hint):
-                        delay.prefer(hint)
                     }
                 }
-            } catch let interruption as LiveStreamInterruption {
+            } catch let interruption as LiveStream.Interruption {
                 reason = interruption.reason
             }
             // Unreachable at start is a failed command (exit 1), as for `query`; once
             // following, an outage is waited out (the daemon restarting).
             guard connectedOnce else { throw CommandFailure.fail("cannot follow \(stream.server): \(reason)") }
-            if !outageReported {
-                CommandFailure.printError("reconnecting to \(stream.server): \(reason)")
-                outageReported = true
-            }
-            try await Task.sleep(for: delay.advance())
+            if failures == 0 { CommandFailure.printError("reconnecting to \(stream.server): \(reason)") }
+            try await Task.sleep(for: backoff.delay(afterFailures: failures))
+            failures += 1
         }
     }
 

@@ -8,12 +8,17 @@ enum RecordPrinter {
         case .json: write(JSONText.array(records) + "\n")
         case .csv: printCSV(header: AggregateRecord.columns, rows: records.map(\.cells))
         case .table:
-            // People read rounded numbers; json and csv keep every digit.
-            let rows = records.map { record in
-                record.cells.enumerated().map { index, cell in index >= 5 ? TextTable.readableNumber(cell) : cell }
-            }
-            print(TextTable(header: AggregateRecord.columns, rows: rows, rightAligned: Set(4..<16)).rendered, terminator: "")
+            let table = TextTable(header: AggregateRecord.columns, rows: records.map(tableCells), rightAligned: aggregateNumbers)
+            print(table.rendered, terminator: "")
         }
+    }
+
+    /// The aggregate columns printed flush right: count and every statistic.
+    static let aggregateNumbers = Set(4..<16)
+
+    /// A row's cells for a table: people read rounded numbers (json and csv keep every digit).
+    static func tableCells(_ record: AggregateRecord) -> [String] {
+        record.cells.enumerated().map { index, cell in index >= 5 ? TextTable.readableNumber(cell) : cell }
     }
 
     static func printDevices(_ records: [DeviceRecord], format: OutputFormat) throws {
