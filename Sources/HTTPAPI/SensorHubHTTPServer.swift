@@ -30,14 +30,13 @@ public enum SensorHubHTTPServer {
         let streams = StreamRoutes(pipeline: pipeline, heartbeatInterval: configuration.heartbeatInterval)
 
         let protected = router.group()
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        let protectedWebSocket = webSocketRouter.group()
         let rejected: @Sendable () -> Void = { pipeline.metrics.recordRejected(.unauthorized, transport: .http) }
         if let token = configuration.token {
             protected.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
-            protectedWebSocket.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
         }
-        streams.registerWebSocket(on: protectedWebSocket.group("v1"))
+        // Upgrades reach this router only with the token: `server(…)` checks it first.
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        streams.registerWebSocket(on: webSocketRouter.group("v1"))
         operations.registerMetrics(on: protected)
         let v1 = protected.group("v1")
         IngestRoutes<BasicRequestContext>(

@@ -63,8 +63,8 @@ struct StreamRoutes: Sendable {
     }
 
     /// WebSocket text frames: a row each, or `{"event":"lagged","dropped":N}`. A refused
-    /// upgrade (bad filter, missing or wrong token, too many subscribers) is answered 400
-    /// by hummingbird-websocket whatever the cause: it cannot send another status there.
+    /// upgrade (bad filter) is answered 400 by hummingbird-websocket, which cannot send
+    /// another status there; the token was checked before (``WebSocketTokenGate``).
     /// On shutdown hummingbird-websocket sends a close frame and drops a client that does
     /// not answer within its close timeout (``webSocketConfiguration``).
     func registerWebSocket(on group: RouterGroup<BasicWebSocketRequestContext>) {
