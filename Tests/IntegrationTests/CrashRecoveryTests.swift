@@ -21,13 +21,8 @@ private final class SeqLoader: Sendable {
     static let series = 8
     static let perBatch = 40
     private let target = Mutex<URL?>(nil)
-    private let stopped = Atomic<Bool>(false)
-    /// Batches answered 202, and the duplicates those answers reported.
-    let acknowledged = Atomic<Int>(0)
-    let reportedDuplicates = Atomic<Int>(0)
 
     func point(at url: URL?) { target.withLock { $0 = url } }
-    func stop() { stopped.store(true, ordering: .relaxed) }
 
     /// Batch `k` holds seq k*perBatch/series+1… of each series: every series gets perBatch/series
     /// readings per batch, value = seq.
@@ -43,10 +38,11 @@ private final class SeqLoader: Sendable {
         return "[" + items.joined(separator: ",") + "]"
     }
 
-    /// Sends batches 0..<count, each until acknowledged.
-    func run(batches count: Int) async {
+    /// Sends batches 0..<count, each until acknowledged, giving up at `deadline`; returns
+    /// how many were acknowledged.
+    func run(batches count: Int, deadline: ContinuousClock.Instant = .now + .seconds(300)) async -> Int {
         var batch = 0
-        while batch < count, !stopped.load(ordering: .relaxed) {
+        while batch < count, ContinuousClock.now < deadline {
             guard let url = target.withLock({ $0 }) else {
                 try? await Task.sleep(for: .milliseconds(10))
                 continue
@@ -56,17 +52,34 @@ private final class SeqLoader: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(Self.body(batch: batch).utf8)
             request.timeoutInterval = 5
-            if let (data, response) = try? await URLSession.shared.data(for: request),
+            if let (_, response) = try? await URLSession.shared.data(for: request),
                (response as? HTTPURLResponse)?.statusCode == 202 {
-                let answer = (try? JSONSerialization.jsonObject(with: data)) as? [String: Int]
-                reportedDuplicates.add(answer?["duplicates"] ?? 0, ordering: .relaxed)
-                acknowledged.add(1, ordering: .relaxed)
                 batch += 1
             } else {
                 try? await Task.sleep(for: .milliseconds(5))
             }
         }
+        return batch
     }
+}
+
+/// Everything held in the journal only: flushes every hour, one shard (one segment to
+/// damage).
+private let journalOnly = ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h", "SENSORHUB_PIPELINE_SHARDS": "1"]
+
+/// A daemon (``journalOnly``) that acknowledged HTTP batches 0, 1 and 2 and was then
+/// killed with SIGKILL before any flush; with the size of each batch's journal record.
+private func crashedAfterThreeBatches(name: String) async throws -> (daemon: Daemon, recordSizes: [Int]) {
+    let daemon = try await Daemon(name: name, environment: journalOnly)
+    var recordSizes: [Int] = []
+    let segment = { try newestSegment(journal: daemon.databasePath + ".journal/shard-0") }
+    for batch in 0..<3 {
+        let before = (try? Data(contentsOf: segment()).count) ?? 0
+        #expect(try await daemon.post(SeqLoader.body(batch: batch), contentType: "application/json").status == 202)
+        recordSizes.append(try Data(contentsOf: segment()).count - before)
+    }
+    try await daemon.kill9()
+    return (daemon, recordSizes)
 }
 
 @Suite(.serialized) struct CrashRecoveryTests {
@@ -109,10 +122,9 @@ private final class SeqLoader: Sendable {
             restarted.append(current)
             loader.point(at: current.baseURL)
         }
-        await loading.value
+        #expect(await loading.value == batches, "every HTTP batch acknowledged by some daemon")
         let sent = try await published
         #expect(sent.status == 0 && sent.stdout.contains("acknowledged=\(mqttReadings)"), "\(sent.stdout)\(sent.stderr)")
-        #expect(loader.acknowledged.load(ordering: .relaxed) == batches)
 
         // Let the last daemon take what the broker still holds, then stop it cleanly.
         let httpReadings = batches * SeqLoader.perBatch
@@ -163,7 +175,7 @@ private final class SeqLoader: Sendable {
         let second = try await Daemon(name: "sigterm-load-2", arguments: arguments, environment: environment, database: first.databasePath)
         defer { second.cleanUp() }
         loader.point(at: second.baseURL)
-        await loading.value
+        #expect(await loading.value == 400)
         let sent = try await published
         #expect(sent.status == 0 && sent.stdout.contains("acknowledged=8000"))
         let deadline = ContinuousClock.now + .seconds(30)
@@ -181,13 +193,8 @@ private final class SeqLoader: Sendable {
     /// A crash mid-write leaves half a record at the end of the journal: it is cut with a
     /// log line and every complete record is replayed.
     @Test func tornJournalTailIsCutAndTheRestReplayed() async throws {
-        let environment = ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h", "SENSORHUB_PIPELINE_SHARDS": "1"]
-        let first = try await Daemon(name: "torn-tail", environment: environment)
+        let first = try await crashedAfterThreeBatches(name: "torn-tail").daemon
         defer { first.cleanUp() }
-        for batch in 0..<3 {
-            #expect(try await first.post(SeqLoader.body(batch: batch), contentType: "application/json").status == 202)
-        }
-        try await first.kill9()
         let segment = try newestSegment(journal: first.databasePath + ".journal/shard-0")
         let handle = try FileHandle(forWritingTo: segment)
         try handle.seekToEnd()
@@ -195,7 +202,7 @@ private final class SeqLoader: Sendable {
         try handle.write(contentsOf: Data([0x53, 0x48, 0x4A, 0x31, 0xE8, 0x03, 0, 0, 1, 2, 3, 4]) + Data(repeating: 7, count: 10))
         try handle.close()
 
-        let second = try await Daemon(name: "torn-tail-2", environment: environment, database: first.databasePath)
+        let second = try await Daemon(name: "torn-tail-2", environment: journalOnly, database: first.databasePath)
         defer { second.cleanUp() }
         #expect(second.output.contains("cut a torn record of 22 bytes"), "\(second.output)")
         #expect(try await second.stop() == 0)
@@ -208,16 +215,11 @@ private final class SeqLoader: Sendable {
     /// the replayed readings are counted. (The flush that ends recovery is slowed with the
     /// test-only `--testing-flush-delay`, so the phase lasts long enough to be seen.)
     @Test func healthSaysRecoveringWhileTheJournalIsReplayed() async throws {
-        let environment = ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h", "SENSORHUB_PIPELINE_SHARDS": "1"]
-        let first = try await Daemon(name: "recovering", environment: environment)
+        let first = try await crashedAfterThreeBatches(name: "recovering").daemon
         defer { first.cleanUp() }
-        for batch in 0..<3 {
-            #expect(try await first.post(SeqLoader.body(batch: batch), contentType: "application/json").status == 202)
-        }
-        try await first.kill9()
 
         let second = try await Daemon(
-            name: "recovering-2", arguments: ["--testing-flush-delay", "3000"], environment: environment,
+            name: "recovering-2", arguments: ["--testing-flush-delay", "3000"], environment: journalOnly,
             database: first.databasePath, waitUntilHealthy: false)
         defer { second.cleanUp() }
         let health = try await second.request("GET", "/healthz")
@@ -245,34 +247,26 @@ private final class SeqLoader: Sendable {
     /// skipped, counted and logged, the records around it are replayed, and the next start
     /// is clean (no crash loop).
     @Test func flippedByteInTheMiddleSkipsOneRecordOnly() async throws {
-        let environment = ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h", "SENSORHUB_PIPELINE_SHARDS": "1"]
-        let first = try await Daemon(name: "flipped-byte", environment: environment)
+        let (first, recordSizes) = try await crashedAfterThreeBatches(name: "flipped-byte")
         defer { first.cleanUp() }
-        var recordSizes: [Int] = []
         let segment = { try newestSegment(journal: first.databasePath + ".journal/shard-0") }
-        for batch in 0..<3 {
-            let before = try Data(contentsOf: segment()).count
-            #expect(try await first.post(SeqLoader.body(batch: batch), contentType: "application/json").status == 202)
-            recordSizes.append(try Data(contentsOf: segment()).count - before)
-        }
-        try await first.kill9()
         var bytes = try Data(contentsOf: segment())
         // A byte in the middle of the second record's payload.
         let target = recordSizes[0] + recordSizes[1] / 2
         bytes[target] ^= 0x20
         try bytes.write(to: segment())
 
-        let second = try await Daemon(name: "flipped-byte-2", environment: environment, database: first.databasePath)
+        let second = try await Daemon(name: "flipped-byte-2", environment: journalOnly, database: first.databasePath)
         defer { second.cleanUp() }
         #expect(second.output.contains("skipped a damaged record"), "\(second.output)")
         let metrics = try await second.request("GET", "/metrics").text
-        #expect(metrics.contains("sensorhub_journal_damaged_records_total 1"))
+        #expect(metricValue(metrics, "sensorhub_journal_damaged_records_total") == 1)
         #expect(try await second.stop() == 0)
         let totals = try await storedTotals(database: first.databasePath)
         #expect(total(totals, prefix: "h-") == 2 * SeqLoader.perBatch, "batches 0 and 2 replayed, batch 1 lost to the damage")
 
         // The damaged segment was replayed and deleted: the next start replays nothing.
-        let third = try await Daemon(name: "flipped-byte-3", environment: environment, database: first.databasePath)
+        let third = try await Daemon(name: "flipped-byte-3", environment: journalOnly, database: first.databasePath)
         defer { third.cleanUp() }
         #expect(third.output.contains("replayed the ingest journal"))
         #expect(!third.output.contains("damaged"))
@@ -291,7 +285,7 @@ private final class SeqLoader: Sendable {
         let retry = try await daemon.post(batch, contentType: "application/json")
         #expect(retry.text == #"{"accepted":1,"duplicates":3}"#, "only the reading without seq counts again")
         let metrics = try await daemon.request("GET", "/metrics").text
-        #expect(metrics.contains("sensorhub_readings_duplicate_total 4"))
+        #expect(metricValue(metrics, "sensorhub_readings_duplicate_total") == 4)
         #expect(try await daemon.stop() == 0)
         let totals = try await storedTotals(database: daemon.databasePath)
         #expect(totals["d/m"]?.count == 4)

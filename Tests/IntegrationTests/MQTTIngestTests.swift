@@ -1,20 +1,6 @@
 import Foundation
 import Testing
 
-/// Per-series totals stored by `daemon`.
-private func totals(_ daemon: Daemon) async throws -> [String: (count: Int, sum: Double)] {
-    try await storedTotals(["--server", daemon.baseURL.absoluteString])
-}
-
-/// Waits until the stored readings add up to `expected` (or 15 s pass).
-private func waitForTotal(_ daemon: Daemon, _ expected: Int) async throws -> [String: (count: Int, sum: Double)] {
-    let deadline = ContinuousClock.now + .seconds(15)
-    while true {
-        let current = try await totals(daemon)
-        if current.values.reduce(0, { $0 + $1.count }) >= expected || ContinuousClock.now > deadline { return current }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-}
 
 private func healthMQTT(_ daemon: Daemon) async throws -> String? {
     let body = try await daemon.request("GET", "/healthz").json() as? [String: Any]

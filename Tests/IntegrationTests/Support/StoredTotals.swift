@@ -15,3 +15,19 @@ func storedTotals(_ source: [String]) async throws -> [String: (count: Int, sum:
     }
     return result
 }
+
+/// Per-series totals stored by `daemon`, through its HTTP API.
+func totals(_ daemon: Daemon) async throws -> [String: (count: Int, sum: Double)] {
+    try await storedTotals(["--server", daemon.baseURL.absoluteString])
+}
+
+/// Waits until the readings `daemon` stored add up to `expected` (or `timeout` passes);
+/// returns the totals it saw last.
+func waitForTotal(_ daemon: Daemon, _ expected: Int, timeout: Duration = .seconds(15)) async throws -> [String: (count: Int, sum: Double)] {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        let current = try await totals(daemon)
+        if current.values.reduce(0, { $0 + $1.count }) >= expected || ContinuousClock.now > deadline { return current }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
