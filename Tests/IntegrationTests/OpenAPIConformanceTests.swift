@@ -1,9 +1,6 @@
 import Foundation
 import SensorCore
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // Keeps schema/openapi.yaml true: real requests to a real daemon, each answer checked
 // against the document (path + method, status, content type, JSON body, required
@@ -490,110 +487,22 @@ private enum RawHTTP {
     }
 
     private static func blockingExchange(port: Int, method: String, target: String, headers: [String: String]) throws -> HTTPAnswer {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let connection = try RawConnection(port: port)
+        try connection.sendRequest(method, target, headers: headers.merging(["Connection": "close"]) { mine, _ in mine })
+        let deadline = ContinuousClock.now + .seconds(20)
+        guard let (status, heads) = try connection.readResponseHead(deadline: deadline) else {
+            throw Failure(description: "no response head within 20 s from \(method) \(target)")
         }
-        guard connected == 0 else { throw Failure(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)") }
-
-        var request = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-        var allHeaders = headers
-        if allHeaders["Connection"] == nil { allHeaders["Connection"] = "close" }
-        for (name, value) in allHeaders.sorted(by: { $0.key < $1.key }) { request += "\(name): \(value)\r\n" }
-        request += "\r\n"
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw Failure(description: "send failed: errno \(errno)") }
-            sent += count
+        var body: [UInt8] = []
+        if status == 101 || heads["content-type"]?.lowercased().hasPrefix("text/event-stream") == true {
+            // An open stream: the head is what is checked.
+        } else if let length = heads["content-length"].flatMap({ Int($0) }) {
+            body = try connection.read(count: length, deadline: deadline) ?? []
+        } else if heads["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            while let chunk = try connection.readChunk(deadline: deadline) { body += chunk }
+        } else {
+            body = try connection.readToEnd(deadline: deadline)
         }
-
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        var parsed: Head?
-        let deadline = Date().addingTimeInterval(20)
-        reading: while Date() < deadline {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
-                if parsed != nil { break }
-                throw Failure(description: "recv failed: errno \(errno)")
-            }
-            if count == 0 { break }
-            received += buffer[0..<count]
-            if parsed == nil { parsed = Head(parsing: received) }
-            guard let head = parsed else { continue }
-            let body = received.count - head.bodyStart
-            switch head.framing {
-            case .open: break reading
-            case .length(let length) where body >= length: break reading
-            case .chunked where received.count >= 5 && received.suffix(5).elementsEqual(Array("0\r\n\r\n".utf8)): break reading
-            default: continue
-            }
-        }
-        guard let head = parsed else {
-            throw Failure(description: "no response head within 20 s; got \(String(decoding: received.prefix(200), as: UTF8.self))")
-        }
-        var body = Array(received[head.bodyStart...])
-        if case .chunked = head.framing { body = dechunk(body) }
-        return HTTPAnswer(status: head.status, body: Data(body), headers: head.headers)
-    }
-
-    struct Head {
-        enum Framing { case length(Int), chunked, untilClose, open }
-        let status: Int
-        let headers: [String: String]
-        let bodyStart: Int
-        let framing: Framing
-
-        /// Nil until the whole head (up to the blank line) has arrived.
-        init?(parsing bytes: [UInt8]) {
-            let separator = Array("\r\n\r\n".utf8)
-            guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) }) else { return nil }
-            let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-            let statusParts = lines.first?.split(separator: " ") ?? []
-            status = statusParts.count > 1 ? Int(statusParts[1]) ?? 0 : 0
-            var headers: [String: String] = [:]
-            for line in lines.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            self.headers = headers
-            bodyStart = end + 4
-            func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
-            if status == 101 || header("Content-Type").map({ $0.lowercased().hasPrefix("text/event-stream") }) == true {
-                framing = .open
-            } else if let length = header("Content-Length").flatMap({ Int($0) }) {
-                framing = .length(length)
-            } else if header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
-                framing = .chunked
-            } else {
-                framing = .untilClose
-            }
-        }
-    }
-
-    private static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            guard let lineEnd = bytes[index...].indices.dropLast().first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? "", radix: 16),
-                  size > 0, lineEnd + 2 + size <= bytes.count
-            else { break }
-            out += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]
-            index = lineEnd + 2 + size + 2
-        }
-        return out
+        return HTTPAnswer(status: status, body: Data(body), headers: heads)
     }
 }

@@ -44,12 +44,8 @@ final class EventStreamClient {
                 if hasData { return event }
                 continue  // a comment or retry: block
             }
-            // One chunk of the chunked transfer encoding: hex size, CRLF, bytes, CRLF.
-            guard let sizeLine = try connection.read(until: Array("\r\n".utf8), deadline: deadline),
-                  let size = Int(String(decoding: sizeLine, as: UTF8.self), radix: 16), size > 0,
-                  let chunk = try connection.read(count: size + 2, deadline: deadline)
-            else { return nil }
-            body += chunk.dropLast(2)
+            guard let chunk = try connection.readChunk(deadline: deadline) else { return nil }
+            body += chunk
         }
     }
 

@@ -37,8 +37,13 @@ final class RawConnection {
 
     /// Sends a GET with the given headers (HTTP/1.1, Host set).
     func sendGET(_ target: String, headers: [String: String] = [:]) throws {
-        var text = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        try sendRequest("GET", target, headers: headers)
+    }
+
+    /// Sends a request without a body (HTTP/1.1, Host set, headers in name order).
+    func sendRequest(_ method: String, _ target: String, headers: [String: String] = [:]) throws {
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
         try send(Array((text + "\r\n").utf8))
     }
 
@@ -101,6 +106,23 @@ final class RawConnection {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         return (status, headers)
+    }
+
+    /// The next chunk of a chunked body (hex size, CRLF, bytes, CRLF); nil for the final
+    /// empty chunk, at the deadline or on EOF.
+    func readChunk(deadline: ContinuousClock.Instant) throws -> [UInt8]? {
+        guard let sizeLine = try read(until: Array("\r\n".utf8), deadline: deadline),
+              let size = Int(String(decoding: sizeLine, as: UTF8.self).split(separator: ";").first ?? "", radix: 16), size > 0,
+              let chunk = try read(count: size + 2, deadline: deadline)
+        else { return nil }
+        return Array(chunk.dropLast(2))
+    }
+
+    /// Reads until the peer closes (or the deadline); returns everything not consumed.
+    func readToEnd(deadline: ContinuousClock.Instant) throws -> [UInt8] {
+        while ContinuousClock.now < deadline, try receive(timeout: .milliseconds(200)) {}
+        defer { pending.removeAll() }
+        return pending
     }
 
     /// Closes the sending side (the server sees the client leave).
