@@ -23,11 +23,11 @@ extension SensorStore {
     @discardableResult
     public func write(
         _ batch: FlushBatch, report: (@Sendable (SeriesKey, Resolution) -> Bool)? = nil
-    ) async throws(StoreError) -> [StoredBucket] {
+    ) async throws(StoreError) -> [Bucket] {
         try requireWritable()
         guard !batch.isEmpty else { return [] }
         try Self.validate(batch)
-        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, written: [StoredBucket])
+        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, written: [Bucket])
         do {
             committed = try await pool.write { db in
                 var writer = BatchWriter(db: db, store: self, report: report)

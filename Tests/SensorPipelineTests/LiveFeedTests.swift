@@ -6,10 +6,10 @@ import SensorStore
 private let tenSeconds = try! Resolution(parsing: "10s")
 private let oneMinute = try! Resolution(parsing: "1m")
 
-private func bucket(_ device: String, _ metric: String = "t", start: Int64, resolution: Resolution = tenSeconds) -> StoredBucket {
+private func bucket(_ device: String, _ metric: String = "t", start: Int64, resolution: Resolution = tenSeconds) -> Bucket {
     var stats = BucketStats()
     stats.add(Double(start), at: start)
-    return StoredBucket(series: SeriesKey(device: device, metric: metric), resolution: resolution, windowStart: start, stats: stats)
+    return Bucket(series: SeriesKey(device: device, metric: metric), resolution: resolution, windowStart: start, stats: stats)
 }
 
 /// The starts of the bucket events, and the lagged counts, in the order received.

@@ -61,7 +61,7 @@ import Testing
         var batch = makeBatch(makeReadings(devices: ["d"], metrics: ["m"], start: t0, span: minute, perSeries: 10))
         var stats = BucketStats()
         stats.add(1, at: t0 + 3 * second)
-        batch.buckets.append(BucketDelta(series: SeriesKey(device: "d", metric: "m"), resolution: res("10s"), windowStart: t0 + 3 * second, stats: stats))
+        batch.buckets.append(Bucket(series: SeriesKey(device: "d", metric: "m"), resolution: res("10s"), windowStart: t0 + 3 * second, stats: stats))
         await #expect(throws: StoreError.self) { try await store.write(batch) }
         #expect(try await store.devices().isEmpty)
     }
@@ -75,7 +75,7 @@ import Testing
         // the series row for "new" was inserted; it must roll back, and its id not be cached.
         let poison = BucketStats(count: 1, sum: .nan, min: .nan, max: .nan, mean: .nan, m2: 0,
                                  firstTimestamp: t0, first: .nan, lastTimestamp: t0, last: .nan)
-        batch.buckets.append(BucketDelta(series: SeriesKey(device: "new", metric: "m"), resolution: res("10s"), windowStart: t0, stats: poison))
+        batch.buckets.append(Bucket(series: SeriesKey(device: "new", metric: "m"), resolution: res("10s"), windowStart: t0, stats: poison))
         await #expect(throws: StoreError.self) { try await store.write(batch) }
         #expect(try await store.devices().isEmpty, "a failed batch left rows behind")
 

@@ -81,7 +81,7 @@ func makeBatch(_ readings: [Reading], resolutions: [Resolution] = defaultResolut
         series[reading.series] = (current.count + 1, max(current.last, reading.timestamp))
     }
     return FlushBatch(
-        buckets: buckets.map { BucketDelta(series: $0.key.series, resolution: $0.key.resolution, windowStart: $0.key.start, stats: $0.value) },
+        buckets: buckets.map { Bucket(series: $0.key.series, resolution: $0.key.resolution, windowStart: $0.key.start, stats: $0.value) },
         series: series.map { SeriesDelta(series: $0.key, readings: $0.value.count, lastSeen: $0.value.last) })
 }
 

@@ -11,7 +11,7 @@ enum FlushBatchFixture {
     /// so each shift gives buckets the database does not hold yet.
     static func batch(_ stream: HarnessReadings, windowShift hours: Int64 = 0) -> FlushBatch {
         let shift = hours * 3_600 * 1_000_000
-        var buckets: [BucketDelta] = []
+        var buckets: [Bucket] = []
         buckets.reserveCapacity(stream.seriesCount * ScratchStore.resolutions.count)
         var series: [SeriesDelta] = []
         series.reserveCapacity(stream.seriesCount)
@@ -23,8 +23,8 @@ enum FlushBatchFixture {
             for resolution in ScratchStore.resolutions {
                 var stats = BucketStats()
                 for (value, time) in zip(values, times) { stats.add(value, at: time) }
-                buckets.append(BucketDelta(series: key, resolution: resolution,
-                                           windowStart: resolution.windowStart(containing: first), stats: stats))
+                buckets.append(Bucket(series: key, resolution: resolution,
+                                      windowStart: resolution.windowStart(containing: first), stats: stats))
             }
             series.append(SeriesDelta(series: key, readings: Int64(values.count), lastSeen: times[1]))
         }
@@ -46,8 +46,8 @@ enum FlushBatchFixture {
                     for start in stride(from: end - hour, to: end, by: Int(resolution.microseconds)) {
                         var stats = BucketStats()
                         stats.add(reading.value, at: start + Int64(index))
-                        batch.buckets.append(BucketDelta(series: reading.series, resolution: resolution,
-                                                         windowStart: start, stats: stats))
+                        batch.buckets.append(Bucket(series: reading.series, resolution: resolution,
+                                                    windowStart: start, stats: stats))
                     }
                 }
                 batch.series.append(SeriesDelta(series: reading.series, readings: 360, lastSeen: end - 1))

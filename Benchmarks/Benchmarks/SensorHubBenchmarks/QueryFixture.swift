@@ -95,8 +95,8 @@ struct QueryFixture: Sendable, CustomStringConvertible {
             let active = window < othersStart ? 1 : seriesCount
             for resolution in ScratchStore.resolutions where window % resolution.microseconds == 0 {
                 for index in 0..<active {
-                    batch.buckets.append(BucketDelta(series: keys[index], resolution: resolution, windowStart: window,
-                                                     stats: Self.stats(series: index, resolution: resolution, start: window)))
+                    batch.buckets.append(Bucket(series: keys[index], resolution: resolution, windowStart: window,
+                                                stats: Self.stats(series: index, resolution: resolution, start: window)))
                 }
             }
             if batch.buckets.count >= Self.batchSize {

@@ -37,7 +37,7 @@ enum LiveQuery {
     }
 
     /// One bucket as a contract row (JSON object, one line).
-    static func rowJSON(_ bucket: StoredBucket) -> String {
+    static func rowJSON(_ bucket: Bucket) -> String {
         var text = ""
         AggregateRecord(series: bucket.series, windowStart: bucket.windowStart, windowEnd: bucket.windowEnd, stats: bucket.stats)
             .appendJSON(to: &text)

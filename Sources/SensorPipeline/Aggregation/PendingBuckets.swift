@@ -35,7 +35,7 @@ struct PendingBuckets: Sendable {
 
     /// The deltas in the store's terms.
     func flushBatch(resolutions: [Resolution]) -> FlushBatch {
-        var buckets: [BucketDelta] = []
+        var buckets: [Bucket] = []
         buckets.reserveCapacity(series.count * resolutions.count)
         var seriesDeltas: [SeriesDelta] = []
         seriesDeltas.reserveCapacity(series.count)
@@ -44,7 +44,7 @@ struct PendingBuckets: Sendable {
             for (index, resolution) in resolutions.enumerated() {
                 let windows = accumulator.windows[index]
                 for position in windows.starts.indices {
-                    buckets.append(BucketDelta(
+                    buckets.append(Bucket(
                         series: accumulator.key, resolution: resolution,
                         windowStart: windows.starts[position], stats: windows.stats[position]))
                 }

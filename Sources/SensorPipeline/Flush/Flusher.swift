@@ -57,7 +57,7 @@ actor Flusher {
         guard !batch.isEmpty else { return true }
         if delay > .zero { try? await Task.sleep(for: delay) }
         let started = ContinuousClock.now
-        let written: [StoredBucket]
+        let written: [Bucket]
         do {
             written = try await store.write(batch, report: live.bucketFilter())
         } catch {

@@ -3,7 +3,7 @@ public import SensorStore
 /// What a live subscriber receives.
 public enum LiveEvent: Sendable {
     /// A bucket as stored after a flush.
-    case bucket(StoredBucket)
+    case bucket(Bucket)
     /// The subscriber fell behind and this many older updates were dropped for it.
     case lagged(dropped: Int)
     /// Nothing new; sent when the consumer asked for one (``LiveSubscription/heartbeat()``).

@@ -54,7 +54,7 @@ public final class LiveFeed: Sendable {
 
     /// Offers the buckets to every subscriber (each takes those its filter matches, under
     /// one lock per subscriber). Never waits.
-    public func publish(_ buckets: [StoredBucket]) {
+    public func publish(_ buckets: [Bucket]) {
         guard !buckets.isEmpty, hasSubscribers else { return }
         for subscription in subscriptions.withLock({ Array($0.values) }) {
             subscription.offer(buckets)

@@ -47,7 +47,7 @@ public final class LiveSubscription: AsyncSequence, Sendable {
 
     /// Queues the buckets this subscriber wants, without waiting; a full buffer drops its
     /// oldest updates.
-    func offer(_ buckets: [StoredBucket]) {
+    func offer(_ buckets: [Bucket]) {
         let (waiter, lost) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             guard !state.closed else { return (nil, 0) }
             var lost = 0

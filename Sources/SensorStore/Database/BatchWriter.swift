@@ -20,7 +20,7 @@ struct BatchWriter {
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
     private(set) var touched = BucketCache()
     /// The written buckets, as stored, that `report` asked for.
-    private(set) var written: [StoredBucket] = []
+    private(set) var written: [Bucket] = []
     /// One encoding buffer for every bucket's sketch.
     private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
@@ -85,7 +85,7 @@ struct BatchWriter {
             }
             touched.record(slot, start: start, stats: stats)
             if let report, report(delta.series, delta.resolution) {
-                written.append(StoredBucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
+                written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
             }
         }
 

@@ -3,7 +3,7 @@ public import SensorCore
 /// Everything one flush writes, committed by ``SensorStore/write(_:)`` in a single
 /// transaction: either all of it is stored or none of it.
 public struct FlushBatch: Sendable {
-    public var buckets: [BucketDelta]
+    public var buckets: [Bucket]
     public var series: [SeriesDelta]
     /// Journal position per journal shard that these buckets cover; a stored checkpoint
     /// only ever moves forward.
@@ -11,7 +11,7 @@ public struct FlushBatch: Sendable {
     /// De-duplication state of series that send seq numbers, as of the checkpoints.
     public var seqWindows: [SeriesKey: SeqWindow]
 
-    public init(buckets: [BucketDelta] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
+    public init(buckets: [Bucket] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
         self.buckets = buckets
         self.series = series
         self.checkpoints = checkpoints

@@ -1,8 +1,13 @@
 public import SensorCore
 
-/// One bucket as stored after a flush: the merge of everything written to it so far (not
-/// the flush's delta). What live subscribers are sent.
-public struct StoredBucket: Sendable {
+/// One bucket: the stats of `series` in the window `[windowStart, windowStart + resolution)`.
+///
+/// In a ``FlushBatch`` the stats are a delta: what the aggregation worker added since the
+/// previous flush, which ``SensorStore/write(_:report:)`` merges into the stored bucket (or
+/// inserts), so it may be partial (a bucket still open, a late reading for an old window).
+/// What `write` returns for live subscribers are buckets as stored after that merge.
+/// `windowStart` must be epoch-aligned to `resolution` (the write rejects it otherwise).
+public struct Bucket: Sendable {
     public var series: SeriesKey
     public var resolution: Resolution
     /// Start of the window in microseconds since the epoch, a multiple of `resolution`.
