@@ -188,6 +188,15 @@ private func submitAll(_ batches: [[Reading]], to pipeline: Pipeline, shards: In
     return duplicates
 }
 
+/// Sends every reading with a seq of `batches` again: all of them must be duplicates (the
+/// dedupe state survived whatever happened in between).
+private func expectSeqsAlreadyCounted(_ batches: [[Reading]], by pipeline: Pipeline, _ context: String,
+                                      sourceLocation: SourceLocation = #_sourceLocation) async {
+    let seqOnly = batches.flatMap { $0 }.filter { $0.seq != nil }
+    let outcome = await pipeline.submit(seqOnly, waitingUpTo: .seconds(5))
+    #expect(outcome == .accepted(accepted: 0, duplicates: seqOnly.count), "\(context)", sourceLocation: sourceLocation)
+}
+
 /// Every shard folder holds exactly one segment, empty and starting at `positions[shard]`
 /// (what recovery leaves: nothing older than the checkpoint).
 private func expectOnlyFreshSegments(_ site: Site, positions: [Int: Int64], shards: Int, _ context: String,
@@ -333,8 +342,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: 3, "after recovery")
 
         // The same seqs again: all duplicates, the dedupe state came back with the replay.
-        let seqOnly = batches.flatMap { $0 }.filter { $0.seq != nil }
-        #expect(await second.submit(seqOnly, waitingUpTo: .seconds(5)) == .accepted(accepted: 0, duplicates: seqOnly.count))
+        await expectSeqsAlreadyCounted(batches, by: second, "after the restart")
         // New readings go on being counted.
         await submitAll(randomBatches(&generator, count: 3, size: 100), to: second, shards: 3, ledger: &ledger, "after the restart")
         try await stop(second, secondRunner)
@@ -389,8 +397,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         let second = site.pipeline(store: secondStore, shards: 3)
         let secondRunner = await start(second)
         try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: 3, "after the restart")
-        let seqOnly = batches.flatMap { $0 }.filter { $0.seq != nil }
-        #expect(await second.submit(seqOnly, waitingUpTo: .seconds(5)) == .accepted(accepted: 0, duplicates: seqOnly.count))
+        await expectSeqsAlreadyCounted(batches, by: second, "after the restart")
         // Seqs never sent before are taken, also those below each series' highest.
         await submitAll(randomBatches(&generator, count: 4, size: 150), to: second, shards: 3, ledger: &ledger, "second run")
         try await stop(second, secondRunner)
@@ -419,8 +426,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         let secondStore = try await site.openStore()
         let second = site.pipeline(store: secondStore, shards: 2)
         let secondRunner = await start(second)
-        let seqOnly = batches.flatMap { $0 }.filter { $0.seq != nil }
-        #expect(await second.submit(seqOnly, waitingUpTo: .seconds(5)) == .accepted(accepted: 0, duplicates: seqOnly.count))
+        await expectSeqsAlreadyCounted(batches, by: second, "after the restart")
         // The journal goes on from the stored checkpoints, not from 0.
         try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: 2, "after the restart")
         await submitAll(randomBatches(&generator, count: 2, size: 100), to: second, shards: 2, ledger: &ledger, "second run")
@@ -462,8 +468,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         #expect(try await secondStore.recoveryState().checkpoints == journalOfThree, "shard 2's journal is checkpointed too")
         try expectOnlyFreshSegments(site, positions: journalOfThree, shards: 2, "two shards")
         #expect(try journalSegments(in: site.shardFolder(2)).isEmpty, "shard 2's replayed segments are deleted")
-        let seqOnly = batches.flatMap { $0 }.filter { $0.seq != nil }
-        #expect(await second.submit(seqOnly, waitingUpTo: .seconds(5)) == .accepted(accepted: 0, duplicates: seqOnly.count))
+        await expectSeqsAlreadyCounted(batches, by: second, "two shards")
         await submitAll(randomBatches(&generator, count: 3, size: 100), to: second, shards: 2, ledger: &ledger, "two shards")
         try await stop(second, secondRunner)
         try await expectStored(ledger, in: secondStore, "after the two-shard run")
@@ -475,7 +480,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         let thirdRunner = await start(third)
         try await expectStored(ledger, in: thirdStore, "three shards again")
         try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: 3, "three shards again")
-        #expect(await third.submit(seqOnly, waitingUpTo: .seconds(5)) == .accepted(accepted: 0, duplicates: seqOnly.count))
+        await expectSeqsAlreadyCounted(batches, by: third, "three shards again")
         await submitAll(randomBatches(&generator, count: 3, size: 100), to: third, shards: 3, ledger: &ledger, "three shards again")
         try await stop(third, thirdRunner)
         try await expectStored(ledger, in: thirdStore, "after the last run")
