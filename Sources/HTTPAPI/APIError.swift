@@ -27,7 +27,11 @@ struct APIError: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        let data = try JSONEncoder().encode(Body(error: message, reason: reason, index: index))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: try body()))
+    }
+
+    /// The JSON body (also for answers written below Hummingbird, ``WebSocketTokenGate``).
+    func body() throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONEncoder().encode(Body(error: message, reason: reason, index: index)))
     }
 }

@@ -17,9 +17,7 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             queryToken: request.uri.queryParameters["access_token"].map(String.init))
         guard let presented, Self.constantTimeEquals(presented.utf8, token.utf8) else {
             onRejected()
-            var error = APIError(.unauthorized, "missing or wrong bearer token", reason: .unauthorized)
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
+            throw Self.rejection
         }
         return try await next(request, context)
     }
@@ -34,6 +32,13 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return queryTokenPaths.contains(path) ? queryToken.map { $0[...] } : nil
+    }
+
+    /// The 401 for a request without the right token.
+    static var rejection: APIError {
+        var error = APIError(.unauthorized, "missing or wrong bearer token", reason: .unauthorized)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
     }
 
     static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {

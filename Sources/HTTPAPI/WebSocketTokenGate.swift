@@ -77,13 +77,14 @@ struct WebSocketTokenGate<Inner: ServerChildChannel>: ServerChildChannel {
             return BearerTokenMiddleware<BasicRequestContext>.constantTimeEquals(presented.utf8, token.utf8)
         }
 
-        /// 401 with the API's JSON error body, then close.
+        /// The middleware's 401 (``BearerTokenMiddleware/rejection``), then close.
         private func refuse(context: ChannelHandlerContext) {
-            let body = ByteBuffer(string: #"{"error":"missing or wrong bearer token","reason":"unauthorized"}"#)
+            let rejection = BearerTokenMiddleware<BasicRequestContext>.rejection
+            let body = (try? rejection.body()) ?? ByteBuffer()
             var headers = HTTPHeaders()
+            for field in rejection.headers { headers.add(name: field.name.canonicalName, value: field.value) }
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "content-length", value: String(body.readableBytes))
-            headers.add(name: "www-authenticate", value: "Bearer")
             headers.add(name: "connection", value: "close")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .unauthorized, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
