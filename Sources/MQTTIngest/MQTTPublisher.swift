@@ -6,11 +6,23 @@ internal import Synchronization
 /// `mosquitto_loop_start`) that counts broker acknowledgements: PUBACK for QoS 1, PUBCOMP
 /// for QoS 2, the socket write for QoS 0. Used by `sensorhub simulate`.
 ///
-/// Thread-safety: libmosquitto's publish is safe next to its own loop thread; the counters
-/// the publish callback updates are atomics, so the object is `Sendable`.
+/// Acknowledgements are matched to the message ids of the messages this object queued,
+/// so a message counts as acknowledged exactly once and only when the broker took it:
+/// `acknowledged` can never run ahead of what the broker really holds.
+///
+/// Thread-safety: libmosquitto's publish is safe next to its own loop thread. The
+/// messages in flight and the acknowledged count sit behind one `Mutex`, which `publish`
+/// holds across `mosquitto_publish`, so the acknowledgement of a message (delivered on
+/// the network thread) cannot be seen before its id was recorded.
 public final class MQTTPublisher: Sendable {
+    private struct Tally {
+        /// Ids of queued messages the broker has not acknowledged yet.
+        var inFlight: Set<Int32> = []
+        var acknowledged = 0
+    }
+
     private nonisolated(unsafe) let handle: OpaquePointer
-    private let acknowledgedCount = Atomic<Int>(0)
+    private let tally = Mutex(Tally())
     private let connected = Atomic<Bool>(false)
 
     public init(clientID: String, protocolVersion: MQTTSourceConfiguration.ProtocolVersion = .v5, username: String? = nil, password: String? = nil) throws(MQTTSourceError) {
@@ -28,10 +40,9 @@ public final class MQTTPublisher: Sendable {
         mosquitto_reconnect_delay_set(handle, 1, 1, false)
         if let username { mosquitto_username_pw_set(handle, username, password) }
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
-        mosquitto_publish_callback_set(handle) { _, userData, _ in
+        mosquitto_publish_callback_set(handle) { _, userData, mid in
             guard let userData else { return }
-            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue()
-                .acknowledgedCount.add(1, ordering: .relaxed)
+            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().didAcknowledge(mid)
         }
         mosquitto_connect_callback_set(handle) { _, userData, code in
             guard let userData, code == 0 else { return }
@@ -60,16 +71,26 @@ public final class MQTTPublisher: Sendable {
     }
 
     /// Messages the broker has acknowledged so far.
-    public var acknowledged: Int { acknowledgedCount.load(ordering: .relaxed) }
+    public var acknowledged: Int { tally.withLock { $0.acknowledged } }
 
-    /// Queues one message for sending. While the connection is down (a broker restart)
-    /// it waits for libmosquitto's network thread to reconnect, up to `reconnectTimeout`;
-    /// messages already queued but unacknowledged are resent by libmosquitto itself.
+    /// Queues one message for sending.
+    ///
+    /// For QoS 1 and 2, libmosquitto queues the message *before* it tries the socket, and
+    /// answers `MOSQ_ERR_NO_CONN` when the connection is down (a broker restart) although
+    /// the message stays queued: its network thread sends it after reconnecting. Publishing
+    /// it again would queue a second copy. So only QoS 0, which libmosquitto does not
+    /// keep, is retried while the connection is down, for up to `reconnectTimeout`.
     public func publish(topic: String, payload: [UInt8], qos: Int, reconnectTimeout: Duration = .seconds(60)) throws(MQTTSourceError) {
         let deadline = ContinuousClock.now + reconnectTimeout
         while true {
-            let code = payload.withUnsafeBytes { bytes in
-                mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), false)
+            let code = tally.withLock { tally in
+                var mid: Int32 = 0
+                let code = payload.withUnsafeBytes { bytes in
+                    mosquitto_publish(handle, &mid, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), false)
+                }
+                let queued = code == MOSQ_ERR_SUCCESS.rawValue || (qos > 0 && code == MOSQ_ERR_NO_CONN.rawValue)
+                if queued { tally.inFlight.insert(mid) }
+                return queued ? MOSQ_ERR_SUCCESS.rawValue : code
             }
             if code == MOSQ_ERR_SUCCESS.rawValue { return }
             guard code == MOSQ_ERR_NO_CONN.rawValue, ContinuousClock.now < deadline else {
@@ -79,12 +100,12 @@ public final class MQTTPublisher: Sendable {
         }
     }
 
-    /// Blocks until no more than `limit` of the `sent` messages await acknowledgement, or
+    /// Blocks until no more than `limit` queued messages await acknowledgement, or
     /// `timeout` passes; returns whether it got there.
     @discardableResult
-    public func waitUntilInFlight(atMost limit: Int, sent: Int, timeout: Duration) -> Bool {
+    public func waitUntilInFlight(atMost limit: Int, timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while sent - acknowledged > limit {
+        while tally.withLock({ $0.inFlight.count }) > limit {
             guard ContinuousClock.now < deadline else { return false }
             Thread.sleep(forTimeInterval: 0.0005)
         }
@@ -94,5 +115,12 @@ public final class MQTTPublisher: Sendable {
     public func disconnect() {
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
+    }
+
+    /// On the network thread: the broker acknowledged message `mid`.
+    private func didAcknowledge(_ mid: Int32) {
+        tally.withLock { tally in
+            if tally.inFlight.remove(mid) != nil { tally.acknowledged += 1 }
+        }
     }
 }

@@ -52,16 +52,15 @@ struct MQTTSimulation {
             sent += size
             messages += 1
             // Keep at most 1000 messages unacknowledged: memory stays flat at any rate.
-            publisher.waitUntilInFlight(atMost: 1_000, sent: messages, timeout: .seconds(60))
+            publisher.waitUntilInFlight(atMost: 1_000, timeout: .seconds(60))
             plan.paceBlocking(sent: sent, started: started)
             progress.update("simulate: sent \(sent) readings, \(publisher.acknowledged) messages acknowledged")
         }
-        let complete = publisher.waitUntilInFlight(atMost: 0, sent: messages, timeout: .seconds(60))
+        publisher.waitUntilInFlight(atMost: 0, timeout: .seconds(60))
         let seconds = (ContinuousClock.now - started).seconds
         progress.finish()
         publisher.disconnect()
-        let acknowledgedMessages = complete ? messages : publisher.acknowledged
-        let acknowledged = messages == 0 ? 0 : Int((Double(acknowledgedMessages) / Double(messages) * Double(sent)).rounded())
+        let acknowledged = messages == 0 ? 0 : Int((Double(publisher.acknowledged) / Double(messages) * Double(sent)).rounded())
         return SimulationSummary(transport: "mqtt qos\(qos)", sent: sent, acknowledged: acknowledged, rejected: 0, seconds: seconds)
     }
 }
