@@ -128,7 +128,7 @@ private func crashedAfterThreeBatches(name: String) async throws -> (daemon: Dae
 
         // Let the last daemon take what the broker still holds, then stop it cleanly.
         let httpReadings = batches * SeqLoader.perBatch
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + generousDeadline
         var mqttCounted = 0
         while ContinuousClock.now < deadline {
             let body = try await current.request("GET", "/v1/devices").json() as? [[String: Any]] ?? []
@@ -178,7 +178,7 @@ private func crashedAfterThreeBatches(name: String) async throws -> (daemon: Dae
         #expect(await loading.value == 400)
         let sent = try await published
         #expect(sent.status == 0 && sent.stdout.contains("acknowledged=8000"))
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + generousDeadline
         while ContinuousClock.now < deadline {
             let body = try await second.request("GET", "/v1/devices").json() as? [[String: Any]] ?? []
             if body.reduce(0, { $0 + (($1["readings"] as? Int) ?? 0) }) >= 8_000 + 400 * SeqLoader.perBatch { break }
@@ -233,7 +233,7 @@ private func crashedAfterThreeBatches(name: String) async throws -> (daemon: Dae
         #expect(refused.text.contains("\"reason\":\"unavailable\""), "\(refused.text)")
         #expect(refused.header("Retry-After") != nil)
 
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + generousDeadline
         while try await second.request("GET", "/healthz").status != 200, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }

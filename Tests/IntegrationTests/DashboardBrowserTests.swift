@@ -11,19 +11,21 @@ import Testing
         let daemon = try await Daemon(name: "dashboard", environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "250ms"])
         defer { daemon.cleanUp() }
 
-        let server = daemon.baseURL.absoluteString
-        async let simulated = runSensorhub([
-            "simulate", "--transport", "http", "--server", server,
-            "--devices", "2", "--metrics", "1", "--rate", "40", "--duration", "15s",
-        ], timeout: .seconds(60))
+        // The simulator feeds the daemon until the browser is done, however long Chromium
+        // takes to start on a busy machine.
+        let simulator = try ChildProcess.spawn(Binary.sensorhub.path, [
+            "simulate", "--transport", "http", "--server", daemon.baseURL.absoluteString,
+            "--devices", "2", "--metrics", "1", "--rate", "40", "--duration", "600s",
+        ])
+        defer { ChildProcess.terminate(simulator, grace: 5) }
 
         let artifacts = Binary.packageRoot.appendingPathComponent("test-artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let prefix = artifacts.appendingPathComponent("dashboard").path
         let page = daemon.baseURL.absoluteString + "?device=sim-00000&metric=temp&resolution=10s"
         let browser = try await run(
-            "/usr/bin/python3", [Binary.packageRoot.appendingPathComponent("scripts/browser-snapshot.py").path, page, prefix, "4", "45"],
-            environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+            "/usr/bin/python3", [Binary.packageRoot.appendingPathComponent("scripts/browser-snapshot.py").path, page, prefix, "4", "110"],
+            environment: ["PATH": "/usr/bin:/bin"], timeout: generousDeadline)
         #expect(browser.status == 0, "\(browser.stdout)\n\(browser.stderr)")
 
         let report = try #require(
@@ -38,8 +40,5 @@ import Testing
         #expect(abs(last.timeIntervalSinceNow) < 60)
         let screenshot = try FileManager.default.attributesOfItem(atPath: prefix + ".png")[.size] as? Int ?? 0
         #expect(screenshot > 10_000, "the screenshot is \(screenshot) bytes")
-
-        let simulation = try await simulated
-        #expect(simulation.status == 0, "\(simulation.stderr)")
     }
 }

@@ -13,7 +13,7 @@ private func rowsByKey(_ output: ProcessOutput) throws -> [String: [String: Any]
 
 /// Polls the CLI until the summed counts reach `expected` (one flush interval or two).
 private func waitForCount(_ daemon: Daemon, _ expected: Int, arguments: [String] = []) async throws -> ProcessOutput {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + generousDeadline
     while true {
         let output = try await daemon.cli(["query", "--window", "1m", "--format", "json"] + arguments)
         let rows = (try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]]) ?? []

@@ -344,7 +344,7 @@ private func check(_ probes: [Probe]) async throws {
 private func send(_ probe: Probe, to daemon: Daemon) async throws -> HTTPAnswer {
     switch probe.kind {
     case .http:
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + generousDeadline
         while true {
             let answer = try await daemon.request(probe.method, probe.target, body: probe.body.map { Data($0.utf8) }, headers: probe.headers)
             guard probe.waitForRows, answer.status == 200, ContinuousClock.now < deadline,
@@ -489,9 +489,9 @@ private enum RawHTTP {
     private static func blockingExchange(port: Int, method: String, target: String, headers: [String: String]) throws -> HTTPAnswer {
         let connection = try RawConnection(port: port)
         try connection.sendRequest(method, target, headers: headers.merging(["Connection": "close"]) { mine, _ in mine })
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + generousDeadline
         guard let (status, heads) = try connection.readResponseHead(deadline: deadline) else {
-            throw Failure(description: "no response head within 20 s from \(method) \(target)")
+            throw Failure(description: "no response head in time from \(method) \(target)")
         }
         var body: [UInt8] = []
         if status == 101 || heads["content-type"]?.lowercased().hasPrefix("text/event-stream") == true {

@@ -33,7 +33,8 @@ import Testing
                 }
                 #expect(try await daemon.post("[" + items.joined(separator: ",") + "]", contentType: "application/json").status == 202)
             }
-            try await Task.sleep(for: .milliseconds(200)) // let a flush store this pass
+            // Stored before the next pass, whose readings then merge into stored buckets.
+            _ = try await waitForTotal(daemon, (pass + 1) * 1_000)
         }
         #expect(try await daemon.stop() == 0)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 
 private func readingsStored(database: String) async throws -> Int {
     let output = try await runSensorhub(["devices", "--db", database, "--format", "json"])
@@ -49,18 +50,27 @@ private func readingsStored(database: String) async throws -> Int {
         defer { daemon.cleanUp() }
         // sqlite3 holds an exclusive lock for 7 s, longer than the store's 5 s busy timeout.
         let database = daemon.databasePath
-        async let locker = run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
-        // Readings over 6 s, so flushes are due while the lock holds (however late it came).
-        for _ in 0..<30 {
+        let released = Atomic<Bool>(false)
+        let locker = Task {
+            defer { released.store(true, ordering: .releasing) }
+            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
+        }
+        // A reading every 200 ms until a flush has failed on the lock, and a few more while
+        // it holds (sqlite3 may start late on a busy machine; the wait is for the failure).
+        var posted = 0
+        var afterFailure = 0
+        while afterFailure < 5, !released.load(ordering: .acquiring) {
             #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
+            posted += 1
+            if daemon.output.contains("failed to flush buckets") { afterFailure += 1 }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let locked = try await locker
+        let locked = try await locker.value
         #expect(locked.status == 0, "\(locked.stderr)")
         #expect(try await daemon.stop() == 0)
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
         #expect(daemon.output.contains("flushed again after failures"))
-        #expect(try await readingsStored(database: database) == 30)
+        #expect(try await readingsStored(database: database) == posted)
     }
 
     /// A journal directory that cannot be created stops the start with a message naming

@@ -49,7 +49,7 @@ import Testing
         try await tail.waitForRow(device: "tail-x", metric: "humidity", window: window2, count: 2, sum: 30)
 
         kill(tail.pid, SIGINT)
-        let status = try await tail.waitForExit(timeout: .seconds(10))
+        let status = try await tail.waitForExit(timeout: generousDeadline)
         #expect(status == .exited(0), "tail after SIGINT: \(status); stderr: \(tail.stderr)")
 
         for line in tail.stdoutLines {
@@ -62,7 +62,7 @@ import Testing
 
     /// Posts a reading of `metric` for tail-x every half second until tail prints a row of it.
     private func waitUntilFollowing(_ tail: TailProcess, daemon: Daemon, metric: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + generousDeadline
         while ContinuousClock.now < deadline {
             let answer = try await daemon.post(
                 "{\"device\":\"tail-x\",\"metric\":\"\(metric)\",\"value\":1,\"ts\":\(Int(Date().timeIntervalSince1970))}",
@@ -149,7 +149,7 @@ final class TailProcess: Sendable {
 
     /// Waits until a row of `device`/`metric` for the 10 s window starting at `window`
     /// shows exactly `count` and `sum` (earlier partial updates of the bucket may precede it).
-    func waitForRow(device: String, metric: String, window: Int, count: Int, sum: Double, timeout: Duration = .seconds(30)) async throws {
+    func waitForRow(device: String, metric: String, window: Int, count: Int, sum: Double, timeout: Duration = generousDeadline) async throws {
         let start = Self.rfc3339(window), end = Self.rfc3339(window + 10)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

@@ -88,7 +88,7 @@ private struct Site {
     /// held: a child process that another test is spawning in this process at the same
     /// instant holds a copy of the closed store's lock descriptor until its exec.
     func openStore() async throws -> SensorStore {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
                 let store = try SensorStore(path: databasePath, mode: .readWrite)
@@ -211,7 +211,7 @@ private func expectOnlyFreshSegments(_ site: Site, positions: [Int: Int64], shar
 
 /// Waits (without asserting on time) until the workers took everything queued.
 private func waitUntilDrained(_ pipeline: Pipeline) async throws {
-    let deadline = ContinuousClock.now + .seconds(20)
+    let deadline = ContinuousClock.now + .seconds(120)
     while pipeline.queuedReadings > 0, ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(5))
     }

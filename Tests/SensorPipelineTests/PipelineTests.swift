@@ -80,7 +80,7 @@ private func temporaryStore() throws -> (SensorStore, URL) {
         let readings = (0..<100).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0) * 10_000_000) }
         #expect(await pipeline.submit(readings, waitingUpTo: .seconds(1)) == .accepted(accepted: 100, duplicates: 0))
         var stored = 0
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(120)
         while stored < 100, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
             stored = try await store.devices().first.map { Int($0.readings) } ?? 0

@@ -32,7 +32,11 @@ final class Daemon {
         // Test readings are stamped in November 2025: keep every resolution for 10 years,
         // unless a test is about retention, so no retention pass deletes what a test checks.
         let retention = ["SENSORHUB_STORE_RETENTION": "10s=3650d,1m=3650d,1h=3650d"]
-        process.environment = cleanEnvironment().merging(mqtt) { $1 }.merging(retention) { $1 }.merging(environment) { $1 }
+        // A loaded CI machine can take longer than the default 10 s to drain and flush a
+        // debug build's backlog; a test about the deadline itself sets its own.
+        let shutdown = ["SENSORHUB_PIPELINE_SHUTDOWN_DEADLINE": "60s"]
+        process.environment = cleanEnvironment().merging(mqtt) { $1 }.merging(retention) { $1 }.merging(shutdown) { $1 }
+            .merging(environment) { $1 }
         process.currentDirectoryURL = folder
         let errors = Pipe()
         process.standardError = errors
@@ -117,9 +121,9 @@ final class Daemon {
         try await runSensorhub(arguments + ["--server", baseURL.absoluteString])
     }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the exit status (longer than the 60 s shutdown deadline).
     @discardableResult
-    func stop(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    func stop(timeout: Duration = .seconds(90)) async throws -> Int32 {
         if process.isRunning { process.terminate() }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {

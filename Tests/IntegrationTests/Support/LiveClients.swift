@@ -20,7 +20,7 @@ final class EventStreamClient {
     init(port: Int, query: String, receiveBuffer: Int32? = nil) throws {
         connection = try RawConnection(port: port, receiveBuffer: receiveBuffer)
         try connection.sendGET("/v1/stream" + query, headers: ["Accept": "text/event-stream"])
-        guard let head = try connection.readResponseHead(deadline: .now + .seconds(10)) else {
+        guard let head = try connection.readResponseHead(deadline: .now + generousDeadline) else {
             throw RawConnectionError.system("read response head", 0)
         }
         (status, headers) = head
@@ -69,7 +69,7 @@ final class WebSocketTestClient {
             "Upgrade": "websocket", "Connection": "Upgrade",
             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
         ])
-        guard let head = try connection.readResponseHead(deadline: .now + .seconds(10)) else {
+        guard let head = try connection.readResponseHead(deadline: .now + generousDeadline) else {
             throw RawConnectionError.system("read upgrade answer", 0)
         }
         status = head.status

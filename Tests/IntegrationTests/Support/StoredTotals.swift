@@ -23,7 +23,7 @@ func totals(_ daemon: Daemon) async throws -> [String: (count: Int, sum: Double)
 
 /// Waits until the readings `daemon` stored add up to `expected` (or `timeout` passes);
 /// returns the totals it saw last.
-func waitForTotal(_ daemon: Daemon, _ expected: Int, timeout: Duration = .seconds(15)) async throws -> [String: (count: Int, sum: Double)] {
+func waitForTotal(_ daemon: Daemon, _ expected: Int, timeout: Duration = generousDeadline) async throws -> [String: (count: Int, sum: Double)] {
     let deadline = ContinuousClock.now + timeout
     while true {
         let current = try await totals(daemon)
