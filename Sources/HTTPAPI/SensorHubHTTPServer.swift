@@ -29,8 +29,9 @@ public enum SensorHubHTTPServer {
         DashboardRoutes<BasicRequestContext>().register(on: router)
         let streams = StreamRoutes(pipeline: pipeline, heartbeatInterval: configuration.heartbeatInterval)
 
+        let ingest = pipeline.entry(for: .http)
         let protected = router.group()
-        let rejected: @Sendable () -> Void = { pipeline.metrics.recordRejected(.unauthorized, transport: .http) }
+        let rejected: @Sendable () -> Void = { ingest.recordRejected(.unauthorized) }
         if let token = configuration.token {
             protected.add(middleware: BearerTokenMiddleware(token: token, onRejected: rejected))
         }
@@ -40,16 +41,22 @@ public enum SensorHubHTTPServer {
         operations.registerMetrics(on: protected)
         let v1 = protected.group("v1")
         IngestRoutes<BasicRequestContext>(
-            pipeline: pipeline, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
+            ingest: ingest, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
         ).register(on: v1)
-        QueryRoutes<BasicRequestContext>(store: store).register(on: v1)
+        QueryRoutes<BasicRequestContext>(store: store, rowLimit: configuration.queryRowLimit).register(on: v1)
         streams.registerServerSentEvents(on: v1)
         streams.registerUpgradeRequired(on: v1)
 
         return Application(
             router: router,
-            server: Self.server(webSocketRouter: webSocketRouter, token: configuration.token, onRejected: rejected),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub"),
+            server: Self.server(
+                webSocketRouter: webSocketRouter, token: configuration.token, idleTimeout: configuration.idleTimeout,
+                onRejected: rejected),
+            // Past the connection limit, new connections wait in the listen backlog until
+            // one closes (and the kernel refuses them once the backlog is full too).
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "sensorhub",
+                availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let address = channel.localAddress
                 onListening(address?.ipAddress ?? configuration.host, address?.port ?? configuration.port)
@@ -58,11 +65,16 @@ public enum SensorHubHTTPServer {
     }
 
     /// HTTP/1.1 with WebSocket upgrades; with a token, upgrades without it get 401
-    /// (``WebSocketTokenGate``) before hummingbird-websocket sees them.
+    /// (``WebSocketTokenGate``) before hummingbird-websocket sees them. A connection with
+    /// no request in progress, or stalled halfway through sending one, is closed after
+    /// `idleTimeout`; one whose response is still being written (a live stream) is not.
     private static func server(
-        webSocketRouter: Router<BasicWebSocketRequestContext>, token: String?, onRejected: @escaping @Sendable () -> Void
+        webSocketRouter: Router<BasicWebSocketRequestContext>, token: String?, idleTimeout: Duration,
+        onRejected: @escaping @Sendable () -> Void
     ) -> HTTPServerBuilder {
-        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(ws: StreamRoutes.webSocketConfiguration)
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idleTimeout.nanoseconds)),
+            ws: StreamRoutes.webSocketConfiguration)
         guard let token else { return .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: configuration) }
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
@@ -71,5 +83,17 @@ public enum SensorHubHTTPServer {
                     responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
                 token: token, onRejected: onRejected)
         }
+    }
+}
+
+extension IngestTransport {
+    /// `POST /v1/readings`.
+    static let http = IngestTransport("http")
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -19,8 +19,8 @@ internal import Synchronization
 /// share with other threads (connection state, the stop flag) is `Atomic`, the pipeline
 /// and the loggers are `Sendable`, so the object is `Sendable` for real.
 ///
-/// Backpressure: the message callback decodes the payload and hands it to
-/// `Pipeline.submitBlocking`, which blocks this thread while the shard queue is full.
+/// Backpressure: the message callback hands each payload to its ``IngestEntry``, whose
+/// `submitBlocking` blocks this thread while the shard queue is full.
 /// With the handle in threaded mode (see `init`) the QoS 1 PUBACK leaves only after the
 /// callback returned, so a full pipeline delays the acknowledgement and the broker holds
 /// the backlog (persistent
@@ -29,6 +29,7 @@ internal import Synchronization
 public final class MQTTSource: Service, Sendable {
     public let configuration: MQTTSourceConfiguration
     private let pipeline: Pipeline
+    private let ingest: IngestEntry
     private let logger: Logger
     private let rejects: RejectLogger
     private let state = Atomic<UInt8>(MQTTConnectionState.stopped.rawValue)
@@ -48,6 +49,7 @@ public final class MQTTSource: Service, Sendable {
         }
         self.configuration = configuration
         self.pipeline = pipeline
+        self.ingest = pipeline.entry(for: .mqtt)
         self.logger = logger
         self.rejects = RejectLogger(logger: logger)
         self.handle = handle
@@ -64,6 +66,7 @@ public final class MQTTSource: Service, Sendable {
         if configuration.protocolVersion == .v5 {
             mosquitto_int_option(handle, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(configuration.receiveMaximum))
         }
+
         if let username = configuration.username {
             mosquitto_username_pw_set(handle, username, configuration.password)
         }
@@ -173,6 +176,9 @@ public final class MQTTSource: Service, Sendable {
         var properties: OpaquePointer? = nil
         let expiry = UInt32(clamping: configuration.sessionExpiry.components.seconds)
         mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), expiry)
+        // An MQTT 5 broker then never sends us a message larger than mqtt.max_payload (plus
+        // its topic and headers); a 3.1.1 broker cannot be told, and didReceive refuses those.
+        mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), UInt32(clamping: configuration.maxPacketBytes))
         defer { mosquitto_property_free_all(&properties) }
         return mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port), keepalive, nil, properties)
     }
@@ -216,31 +222,49 @@ public final class MQTTSource: Service, Sendable {
 
     private func didReceive(_ message: mosquitto_message) {
         let topic = message.topic.map { String(cString: $0) } ?? ""
+        guard Int(message.payloadlen) <= configuration.maxPayloadBytes else {
+            // The broker was told our maximum packet size (MQTT 5); a 3.1.1 broker was not.
+            refuse(DecodeError(.tooLarge, index: nil, "payload of \(message.payloadlen) bytes is larger than mqtt.max_payload (\(configuration.maxPayloadBytes) bytes)"), topic: topic)
+            return
+        }
         let payload = UnsafeRawBufferPointer(start: message.payload, count: Int(max(0, message.payloadlen)))
         let route = TopicRoute(topic: topic)
-        let decoded = Result { () throws(DecodeError) -> (PayloadFormat, [Reading]) in
-            let format = try route.format(of: payload)
-            let arrival = WallClock.microseconds()
-            let readings = try ReadingDecoder.decode(payload, format: format, context: route.context(arrivalTime: arrival))
-            if let error = pipeline.timeRejection(of: readings) { throw error }
-            return (format, readings)
+        let format: PayloadFormat
+        do {
+            format = try route.format(of: payload)
+        } catch {
+            refuse(error, topic: topic)
+            return
         }
-        switch decoded {
-        case .failure(let error):
-            pipeline.metrics.recordRejected(error.reason, transport: .mqtt)
+        let decoded = ingest.decode(payload, format: format, context: route.context(arrivalTime: WallClock.microseconds()))
+        guard case .success(let batch) = decoded else {
+            if case .failure(let error) = decoded { rejects.record(error, topic: topic) }
+            return
+        }
+        switch ingest.submitBlocking(batch) {
+        case .accepted:
+            break
+        case .rejected(let error):
             rejects.record(error, topic: topic)
-        case .success(let (format, readings)):
-            if let taken = pipeline.submitBlocking(readings) {
-                pipeline.metrics.recordIngested(taken.accepted, transport: .mqtt, format: format)
-            } else {
-                // Shutting down: disconnect before the callback returns, so the broker never
-                // sees the acknowledgement and redelivers the message to our next session.
-                stopRequested.store(true, ordering: .releasing)
-                mosquitto_disconnect(handle)
-                logger.notice("pipeline closed while a message arrived; left it to the broker", metadata: ["topic": "\(topic)"])
-            }
+        case .unavailable, .queueFull, .journalFailed:
+            // Shutting down: disconnect before the callback returns, so the broker never
+            // sees the acknowledgement and redelivers the message to our next session.
+            stopRequested.store(true, ordering: .releasing)
+            mosquitto_disconnect(handle)
+            logger.notice("pipeline closed while a message arrived; left it to the broker", metadata: ["topic": "\(topic)"])
         }
     }
+
+    /// Counts and logs a payload refused before the ingest entry saw it.
+    private func refuse(_ error: DecodeError, topic: String) {
+        ingest.recordRejected(error.reason)
+        rejects.record(error, topic: topic)
+    }
+}
+
+extension IngestTransport {
+    /// Messages from the broker.
+    static let mqtt = IngestTransport("mqtt")
 }
 
 /// A configuration problem of the MQTT source.

@@ -23,14 +23,22 @@ public struct MQTTSourceConfiguration: Sendable {
     public var receiveMaximum: Int
     /// MQTT 5 session expiry: how long the broker keeps our session while we are away.
     public var sessionExpiry: Duration
+    /// Largest message payload taken (`mqtt.max_payload`); larger ones are refused
+    /// (`too_large`), and an MQTT 5 broker is told not to send them at all.
+    public var maxPayloadBytes: Int
+
+    /// The MQTT 5 Maximum Packet Size announced: the payload limit plus room for the
+    /// longest topic (65,535 bytes) and the headers.
+    var maxPacketBytes: Int { maxPayloadBytes + 65_600 }
 
     public init(
         host: String, port: Int, username: String? = nil, password: String? = nil,
         topics: [String] = ["sensors/#"], qos: Int = 1, clientID: String,
         protocolVersion: ProtocolVersion = .v5, keepalive: Duration = .seconds(60),
         reconnectMin: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-        receiveMaximum: Int = 100, sessionExpiry: Duration = .seconds(86_400)
+        receiveMaximum: Int = 100, sessionExpiry: Duration = .seconds(86_400), maxPayloadBytes: Int = 1 << 20
     ) {
+        self.maxPayloadBytes = maxPayloadBytes
         self.host = host
         self.port = port
         self.username = username

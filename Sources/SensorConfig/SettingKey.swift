@@ -22,6 +22,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpQueueWait = "http.queue_wait"
     case httpStreamBuffer = "http.stream_buffer"
     case httpMaxStreams = "http.max_streams"
+    case httpMaxConnections = "http.max_connections"
+    case httpIdleTimeout = "http.idle_timeout"
     case mqttURL = "mqtt.url"
     case mqttEnabled = "mqtt.enabled"
     case mqttTopics = "mqtt.topics"
@@ -33,11 +35,16 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case mqttReconnectMax = "mqtt.reconnect_max"
     case mqttReceiveMaximum = "mqtt.receive_maximum"
     case mqttSessionExpiry = "mqtt.session_expiry"
+    case mqttMaxPayload = "mqtt.max_payload"
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
     case pipelineShutdownDeadline = "pipeline.shutdown_deadline"
     case pipelineMaxFutureSkew = "pipeline.max_future_skew"
+    case limitsMaxSeries = "limits.max_series"
+    case limitsMaxMetricsPerDevice = "limits.max_metrics_per_device"
+    case limitsMaxReadingsPerPayload = "limits.max_readings_per_payload"
+    case limitsMaxQueryRows = "limits.max_query_rows"
     case journalDirectory = "journal.directory"
     case journalFsync = "journal.fsync"
     case journalFsyncInterval = "journal.fsync_interval"
@@ -45,7 +52,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case logLevel = "log.level"
     case logFormat = "log.format"
 
-    /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `journal`, `log`).
+    /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`).
     public var section: String { String(rawValue.prefix(while: { $0 != "." })) }
 
     /// The key inside its section (`flush_interval`).

@@ -54,6 +54,14 @@ public struct Settings: Sendable, Equatable {
         /// `http.max_streams`: most live subscribers at once (SSE, WebSocket, dashboards);
         /// past it `/v1/stream` answers 503. 1–10,000. Default 64.
         public var maxStreams: Int
+        /// `http.max_connections`: most open HTTP connections; further ones wait in the
+        /// listen backlog until one closes (the kernel refuses them once that is full too).
+        /// 1–1,000,000. Default 1024.
+        public var maxConnections: Int
+        /// `http.idle_timeout`: a connection with nothing to read or write for this long is
+        /// closed, also one stalled halfway through sending a request. Live streams keep
+        /// theirs open with heartbeats. At least 1 s. Default 60s.
+        public var idleTimeout: Duration
     }
 
     /// `mqtt.*`: the broker connection.
@@ -98,6 +106,10 @@ public struct Settings: Sendable, Equatable {
         /// whole seconds from 0 s (the session ends with the connection) to 4 294 967 295 s
         /// (never expires). Default 1 day.
         public var sessionExpiry: Duration
+        /// `mqtt.max_payload`: largest message payload taken; larger ones are refused
+        /// (`too_large`) and an MQTT 5 broker is told not to send them (Maximum Packet
+        /// Size). 1 byte to 256 MiB. Default 1 MiB.
+        public var maxPayloadBytes: Int
     }
 
     /// `pipeline.*`: ingest sharding and back-pressure.
@@ -120,6 +132,24 @@ public struct Settings: Sendable, Equatable {
         /// `pipeline.max_future_skew`: readings whose event time is further than this ahead
         /// of the daemon's clock are refused (`future_ts`). Default 5m.
         public var maxFutureSkew: Duration
+    }
+
+    /// `limits.*`: what one client may make the daemon hold or compute (CONTRACT §4).
+    public struct Limits: Sendable, Equatable {
+        /// `limits.max_series`: series the daemon holds; a reading that would create one
+        /// more is refused (`series_limit`). 1–100,000,000. Default 100,000.
+        public var maxSeries: Int
+        /// `limits.max_metrics_per_device`: metrics one device may have (`series_limit`).
+        /// 1–1,000,000. Default 1,000.
+        public var maxMetricsPerDevice: Int
+        /// `limits.max_readings_per_payload`: readings one HTTP body or MQTT message may
+        /// give (`too_large`, HTTP 413). 1–900,000 (one payload is one journal record,
+        /// which replay reads up to 256 MiB). Default 100,000.
+        public var maxReadingsPerPayload: Int
+        /// `limits.max_query_rows`: a query whose answer could hold more rows is refused
+        /// before any work (`too_many_rows`, HTTP 400, CLI exit 64). 1–100,000,000.
+        /// Default 1,000,000.
+        public var maxQueryRows: Int
     }
 
     /// `journal.*`: the ingest journal every reading is appended to before it is
@@ -148,6 +178,7 @@ public struct Settings: Sendable, Equatable {
     public var http: HTTP
     public var mqtt: MQTT
     public var pipeline: Pipeline
+    public var limits: Limits
     public var journal: Journal
     public var log: Log
 
@@ -159,7 +190,9 @@ public struct Settings: Sendable, Equatable {
     public static var defaults: Settings {
         Settings(
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
-            http: HTTP(host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096, maxStreams: 64),
+            http: HTTP(
+                host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096,
+                maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60)),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
                 enabled: true,
@@ -171,9 +204,11 @@ public struct Settings: Sendable, Equatable {
                 reconnectMin: .milliseconds(500),
                 reconnectMax: .seconds(30),
                 receiveMaximum: 100,
-                sessionExpiry: .seconds(86_400)
+                sessionExpiry: .seconds(86_400),
+                maxPayloadBytes: 1 << 20
             ),
             pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
+            limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text)
         )
@@ -201,6 +236,8 @@ public struct Settings: Sendable, Equatable {
         case .httpQueueWait: DurationText.format(http.queueWait)
         case .httpStreamBuffer: String(http.streamBuffer)
         case .httpMaxStreams: String(http.maxStreams)
+        case .httpMaxConnections: String(http.maxConnections)
+        case .httpIdleTimeout: DurationText.format(http.idleTimeout)
         case .mqttURL: mqtt.url.description
         case .mqttEnabled: String(mqtt.enabled)
         case .mqttTopics: mqtt.topics.joined(separator: ",")
@@ -212,6 +249,11 @@ public struct Settings: Sendable, Equatable {
         case .mqttReconnectMax: DurationText.format(mqtt.reconnectMax)
         case .mqttReceiveMaximum: String(mqtt.receiveMaximum)
         case .mqttSessionExpiry: DurationText.format(mqtt.sessionExpiry)
+        case .mqttMaxPayload: ByteSize.format(mqtt.maxPayloadBytes)
+        case .limitsMaxSeries: String(limits.maxSeries)
+        case .limitsMaxMetricsPerDevice: String(limits.maxMetricsPerDevice)
+        case .limitsMaxReadingsPerPayload: String(limits.maxReadingsPerPayload)
+        case .limitsMaxQueryRows: String(limits.maxQueryRows)
         case .pipelineShards: String(pipeline.shards)
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
         case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)

@@ -17,6 +17,7 @@ extension Pipeline {
     func recover() async throws {
         let started = ContinuousClock.now
         let state = try await store.recoveryState()
+        series.load(state.series)
         var windowsByShard = [[SeriesKey: SeqWindow]](repeating: [:], count: shards.count)
         for (series, window) in state.seqWindows {
             windowsByShard[shardIndex(of: series)][series] = window

@@ -5,8 +5,9 @@ internal import Synchronization
 extension Pipeline {
     /// Submits a batch atomically: either every reading is durable in the journal and
     /// queued, or nothing is taken. Waits for queue room up to `wait`, then gives up with
-    /// ``SubmitOutcome/queueFull`` (HTTP's 503 path).
-    public func submit(_ readings: [Reading], waitingUpTo wait: Duration) async -> SubmitOutcome {
+    /// ``SubmitOutcome/queueFull`` (HTTP's 503 path). Only through ``IngestEntry``, which
+    /// checks the rules first.
+    func submit(_ readings: [Reading], waitingUpTo wait: Duration) async -> SubmitOutcome {
         let parts = partition(readings)
         let deadline = ContinuousClock.now + wait
         while true {
@@ -26,20 +27,19 @@ extension Pipeline {
     /// Submits a batch from a thread outside Swift concurrency (libmosquitto's network
     /// thread), blocking it until the batch is durable and queued: while a queue is full
     /// or the journal cannot be written, the MQTT acknowledgement is not sent and the
-    /// broker keeps the backlog. Returns nil, having taken nothing, when the pipeline is
-    /// not accepting (recovering or shutting down).
-    public func submitBlocking(_ readings: [Reading]) -> (accepted: Int, duplicates: Int)? {
-        guard isAccepting else { return nil }
+    /// broker keeps the backlog. Answers `unavailable`, having taken nothing, when the
+    /// pipeline is not accepting (recovering or shutting down).
+    func submitBlocking(_ readings: [Reading]) -> SubmitOutcome {
+        guard isAccepting else { return .unavailable(phase) }
         let parts = partition(readings)
-        guard reserveAll(parts, using: { $0.reserveBlocking($1) }) else { return nil }
+        guard reserveAll(parts, using: { $0.reserveBlocking($1) }) else { return .unavailable(phase) }
         while true {
-            if case .accepted(let accepted, let duplicates) = admit(parts) {
-                return (accepted, duplicates)
-            }
+            let outcome = admit(parts)
+            if case .accepted = outcome { return outcome }
             // The journal failed and was logged; retry until it works again or shutdown.
             guard isAccepting else {
                 cancelReservations(parts)
-                return nil
+                return .unavailable(phase)
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -63,6 +63,10 @@ extension Pipeline {
                     if let failure = shards[done].ingress.rollBack(stagedPart) {
                         logger.critical("cannot roll back a journal append; those readings will be counted after a restart", metadata: ["error": "\(failure)"])
                     }
+                }
+                if error.isFatal {
+                    journalFailedForGood(error)
+                    return .journalFailed(error.description)
                 }
                 let first = journalFailure.withLock { failure in
                     defer { failure = error.description }
@@ -89,6 +93,22 @@ extension Pipeline {
         }
         if duplicates > 0 { metrics.recordDuplicates(duplicates) }
         return .accepted(accepted: accepted, duplicates: duplicates)
+    }
+
+    /// A sync of the journal failed: what the kernel held for it may never reach the disk,
+    /// and nothing says which records. Stops taking readings for good (every shard's
+    /// journal refuses appends, `/healthz` says degraded); a restart replays what is
+    /// really on disk. Readings acknowledged since the last good sync are at risk only
+    /// from a power loss, as with the `interval` policy.
+    func journalFailedForGood(_ error: JournalError) {
+        for shard in shards { shard.ingress.failJournal(error) }
+        let first = journalFatal.withLock { fatal in
+            defer { fatal = fatal ?? error.description }
+            return fatal == nil
+        }
+        if first {
+            logger.critical("journal sync failed; refusing every reading until the daemon is restarted", metadata: ["error": "\(error)"])
+        }
     }
 
     func partition(_ readings: [Reading]) -> [[Reading]] {

@@ -35,10 +35,14 @@ public final class Pipeline: Service, Sendable {
         case unavailable(Phase)
         /// The journal cannot be written (disk full, permissions…); nothing was taken.
         case journalFailed(String)
+        /// A reading is outside the time rules or the series limits; nothing was taken.
+        case rejected(DecodeError)
     }
 
     public let configuration: PipelineConfiguration
-    public let metrics = IngestMetrics()
+    let metrics = IngestMetrics()
+    /// Every series held, for the series limits.
+    let series: SeriesRegistry
     let shards: [Shard]
     let flusher: Flusher
     public let journal: JournalConfiguration
@@ -53,10 +57,25 @@ public final class Pipeline: Service, Sendable {
     /// Why the last journal append failed; nil once one succeeds (logged once per stretch).
     let journalFailure = Mutex<String?>(nil)
     let journalFailing = Atomic<Bool>(false)
+    /// Why the journal stopped for good (a failed sync), if it did; only a restart clears it.
+    let journalFatal = Mutex<String?>(nil)
 
     /// Why readings cannot be made durable right now (the last journal append failed and
     /// none succeeded since), or nil.
-    public var journalProblem: String? { journalFailure.withLock { $0 } }
+    var journalProblem: String? { journalFatal.withLock { $0 } ?? journalFailure.withLock { $0 } }
+
+    /// Why the daemon is degraded (readings are taken but cannot all be stored, CONTRACT
+    /// §1), or nil: the journal cannot be written, the store cannot be written, or buckets
+    /// were set aside.
+    public var degradation: String? {
+        if let journalProblem { return "cannot write the journal: \(journalProblem)" }
+        if let storeProblem = flusher.health.problem { return storeProblem }
+        let setAside = store.setAsideBuckets
+        if setAside > 0 {
+            return "\(setAside) bucket(s) could not be stored and were set aside in the table set_aside_buckets (see the log); the rest is stored"
+        }
+        return nil
+    }
     /// Flush triggers: the interval timer and shards over their pending-bucket limit.
     /// Coalesced: a trigger arriving during a flush causes one more flush, not many.
     private let flushTriggers: AsyncStream<Void>
@@ -67,6 +86,7 @@ public final class Pipeline: Service, Sendable {
         self.journal = journal
         self.store = store
         self.logger = logger
+        self.series = SeriesRegistry(limits: configuration.limits)
         let shards = (0..<configuration.shards).map { index in
             Shard(
                 index: index,
@@ -100,7 +120,9 @@ public final class Pipeline: Service, Sendable {
         try await open()
         var syncer: JournalSyncer?
         if journal.enabled, case .interval(let interval) = journal.sync {
-            syncer = JournalSyncer(ingresses: shards.map(\.ingress), interval: interval, logger: logger)
+            syncer = JournalSyncer(ingresses: shards.map(\.ingress), interval: interval) { [self] error in
+                journalFailedForGood(error)
+            }
             syncer?.start()
         }
         await withTaskCancellationHandler {
@@ -164,10 +186,15 @@ public final class Pipeline: Service, Sendable {
         for shard in shards { shard.queue.finish() }
     }
 
+    /// The way in for `transport` (see ``IngestEntry``); ask once and keep it.
+    public func entry(for transport: IngestTransport) -> IngestEntry {
+        IngestEntry(transport: transport, pipeline: self)
+    }
+
     /// Checks event times against ``PipelineConfiguration/timeRules`` (now = this clock):
     /// the first reading in the future beyond the skew or older than every retention, as
     /// the error to reject the whole batch with. Counts too-old readings as late_dropped.
-    public func timeRejection(of readings: [Reading]) -> DecodeError? {
+    func timeRejection(of readings: [Reading]) -> DecodeError? {
         let now = WallClock.microseconds()
         guard let error = configuration.timeRules.rejection(of: readings, now: now) else { return nil }
         if error.reason == .tooLate {

@@ -24,8 +24,11 @@ public struct PipelineConfiguration: Sendable {
     public var liveBufferCapacity: Int
     /// Most live subscribers at once.
     public var maxLiveSubscribers: Int
+    /// What one client may make the daemon hold.
+    public var limits: IngestLimits
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
+        self.limits = limits
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
         self.liveBufferCapacity = max(1, liveBufferCapacity)

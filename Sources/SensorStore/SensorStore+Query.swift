@@ -16,6 +16,14 @@ extension SensorStore {
         ORDER BY s.device, s.metric, b.start_us
         """
 
+    /// The stored span of each series matching the globs at one resolution: its first and
+    /// last bucket start, through two primary-key probes per series (no bucket scan).
+    static let seriesSpanSQL = """
+        SELECT (SELECT min(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1),
+               (SELECT max(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1)
+        FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3
+        """
+
     /// Aggregates per series and window; rows ordered by device, metric, window start.
     ///
     /// Reads the buckets of the coarsest stored resolution that divides both window and
@@ -24,15 +32,21 @@ extension SensorStore {
     /// are `[k·step, k·step + window)`. Every window lying wholly inside `[from, to)` that
     /// holds data is returned; empty windows are omitted.
     ///
+    /// Before any bucket is read, the windows that could hold data are counted from each
+    /// matching series' stored span: past `rowLimit`, the query is refused.
+    ///
     /// - Throws: ``StoreError/windowNotMultiple(window:stored:)``,
     ///   ``StoreError/stepNotMultiple(step:stored:)``,
     ///   ``StoreError/noCommonResolution(window:step:stored:)`` naming the stored
-    ///   resolutions; ``StoreError/emptyRange(from:to:)``; ``StoreError/noStoredResolutions``.
-    public func aggregates(_ query: AggregateQuery) async throws(StoreError) -> [AggregateRow] {
+    ///   resolutions; ``StoreError/emptyRange(from:to:)``; ``StoreError/noStoredResolutions``;
+    ///   ``StoreError/tooManyRows(possible:limit:)``.
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int = AggregateQuery.defaultRowLimit) async throws(StoreError) -> [AggregateRow] {
         do {
             return try await pool.read { db in
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
                 guard !plan.isEmpty else { return [] }
+                let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit)
+                guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
                 let statement = BoundStatement(try db.cachedStatement(sql: Self.aggregateSQL), in: db)
                 statement.bind(1, query.deviceGlob)
                 statement.bind(2, query.metricGlob)
@@ -41,10 +55,7 @@ extension SensorStore {
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
                 var rows: [AggregateRow] = []
-                if !(query.deviceGlob + query.metricGlob).contains(where: { "*?[".contains($0) }) {
-                    // One series at most: room for all its windows (bounded), no regrowth.
-                    rows.reserveCapacity(Int(Swift.min(plan.lastWindow - plan.firstWindow + 1, 100_000)))
-                }
+                rows.reserveCapacity(Int(possible))
                 var merger = WindowMerger(plan: plan)
                 let singleBuckets = merger.windowsAreSingleBuckets
                 var currentID: Int64? = nil
@@ -69,6 +80,18 @@ extension SensorStore {
         } catch {
             throw StoreError.wrapping(error, operation: "query")
         }
+    }
+
+    /// How many rows the query could answer at most: per matching series, the returnable
+    /// windows that overlap its stored span. Stops counting once past `limit`.
+    static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
+        let spans = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [plan.resolution.seconds, query.deviceGlob, query.metricGlob])
+        var total: Int64 = 0
+        while let span = try spans.next(), total <= Int64(limit) {
+            guard let first = span[0] as Int64?, let last = span[1] as Int64? else { continue }
+            total += plan.windows(overlapping: first, last + plan.resolution.microseconds)
+        }
+        return total
     }
 
     /// Every device with its sorted metrics, latest event time and counted readings,

@@ -3,8 +3,10 @@ public import SensorCore
 extension SensorStore {
     /// Commits one flush in ONE transaction: each bucket delta is merged
     /// (`BucketStats.merge`) into its stored bucket, or inserted when there is none; each
-    /// series delta adds its readings and keeps the maximum last-seen time. All or nothing:
-    /// on any error nothing of the batch is stored.
+    /// series delta adds its readings and keeps the maximum last-seen time. All or nothing,
+    /// with one exception: a bucket that cannot be stored (stats that are not finite, a
+    /// stored row that does not read back) is set aside, kept whole in the
+    /// `set_aside_buckets` table, and the rest is stored; it is never retried.
     ///
     /// Runs on the pool's single writer connection (serialised with other writes), never on
     /// the cooperative pool, through cached prepared statements; series ids and the newest
@@ -16,23 +18,22 @@ extension SensorStore {
     ///
     /// - Parameter report: which written buckets to return as now stored (for live
     ///   subscribers); nil returns none and collects nothing.
-    /// - Returns: the written buckets `report` asked for, as stored after the merge, in
-    ///   batch order.
     /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
-    ///   resolution or negative readings; ``StoreError/database(operation:reason:)``.
+    ///   resolution or negative readings; ``StoreError/database(operation:reason:)`` when
+    ///   the database itself cannot be written (nothing of the batch is then stored).
     @discardableResult
     public func write(
         _ batch: FlushBatch, report: (@Sendable (SeriesKey, Resolution) -> Bool)? = nil
-    ) async throws(StoreError) -> [Bucket] {
+    ) async throws(StoreError) -> WriteOutcome {
         try requireWritable()
-        guard !batch.isEmpty else { return [] }
+        guard !batch.isEmpty else { return WriteOutcome(written: [], setAside: []) }
         try Self.validate(batch)
-        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, written: [Bucket])
+        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, outcome: WriteOutcome)
         do {
             committed = try await pool.write { db in
                 var writer = BatchWriter(db: db, store: self, report: report)
                 try writer.write(batch)
-                return (writer.createdIDs, writer.touched, writer.written)
+                return (writer.createdIDs, writer.touched, WriteOutcome(written: writer.written, setAside: writer.setAside))
             }
         } catch {
             throw StoreError.wrapping(error, operation: "write")
@@ -42,8 +43,14 @@ extension SensorStore {
             seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
         }
         bucketCache.withLock { $0.absorb(committed.buckets) }
-        return committed.written
+        if !committed.outcome.setAside.isEmpty {
+            setAsideCount.add(committed.outcome.setAside.count, ordering: .relaxed)
+        }
+        return committed.outcome
     }
+
+    /// Buckets in `set_aside_buckets` (as of the open, plus those this store added).
+    public var setAsideBuckets: Int { setAsideCount.load(ordering: .relaxed) }
 
     static func validate(_ batch: FlushBatch) throws(StoreError) {
         for delta in batch.buckets where delta.resolution.windowStart(containing: delta.windowStart) != delta.windowStart {

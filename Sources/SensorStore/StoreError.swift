@@ -16,6 +16,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case noCommonResolution(window: Resolution, step: Resolution, stored: [Resolution])
     /// `from` is not before `to`.
     case emptyRange(from: Int64, to: Int64)
+    /// The answer could hold more rows than the limit (`limits.max_query_rows`); refused
+    /// before it was computed.
+    case tooManyRows(possible: Int64, limit: Int)
     /// A flush batch that breaks the store's rules (a pipeline bug); nothing of it was written.
     case invalidBatch(String)
     /// SQLite failed during `operation` (`write`, `query`, …); `reason` is SQLite's message.
@@ -37,6 +40,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "window \(window) and step \(step) are not both multiples of one stored resolution (\(Self.list(stored))); pick a step and window that one of them divides"
         case let .emptyRange(from, to):
             return "time range is empty: from (\(from) µs) must be before to (\(to) µs)"
+        case let .tooManyRows(possible, limit):
+            return "the answer could hold \(possible) rows, more than the limit of \(limit) (limits.max_query_rows); narrow the time range, the device or metric globs, or use a longer window or step"
         case let .invalidBatch(reason):
             return "invalid flush batch: \(reason)"
         case let .database(operation, reason):

@@ -50,25 +50,25 @@ import Testing
 
     @Test func topLevelMustBeAMapping() throws {
         let (error, path) = try fileError("- http\n- store\n")
-        #expect(error?.description == "\(path): the top level must be a mapping of sections (store, http, mqtt, pipeline, journal, log) (line 1)")
+        #expect(error?.description == "\(path): the top level must be a mapping of sections (store, http, mqtt, pipeline, limits, journal, log) (line 1)")
     }
 
     @Test func unknownKeyInSectionIsNamedWithItsLine() throws {
         let (error, path) = try fileError("http:\n  port: 8080\n  prot: 8081\n")
         #expect(error?.key == nil)
         #expect(error?.description
-            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams")
+            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout")
     }
 
     @Test func unknownSectionIsNamed() throws {
         let (error, path) = try fileError("htp:\n  port: 8080\n")
-        #expect(error?.description == "\(path): unknown key \"htp\" (line 1); sections are store, http, mqtt, pipeline, journal, log")
+        #expect(error?.description == "\(path): unknown key \"htp\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log")
     }
 
     @Test func keyAtTheWrongLevelIsUnknown() throws {
         // `port` belongs under `http:`, not at the top.
         let (error, path) = try fileError("port: 8080\n")
-        #expect(error?.description == "\(path): unknown key \"port\" (line 1); sections are store, http, mqtt, pipeline, journal, log")
+        #expect(error?.description == "\(path): unknown key \"port\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log")
     }
 
     @Test func nestedMappingUnderAKeyIsRejected() throws {
@@ -79,7 +79,7 @@ import Testing
     @Test func sectionGivenAsValueIsRejected() throws {
         let (error, path) = try fileError("http: 8080\n")
         #expect(error?.description
-            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams), not a value (line 1)")
+            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout), not a value (line 1)")
     }
 
     @Test func listWhereOneValueIsExpectedIsRejected() throws {
@@ -95,7 +95,7 @@ import Testing
     @Test func unknownMQTTKeyListsTheSectionsKeys() throws {
         let (error, path) = try fileError("mqtt:\n  topic: sensors/#\n")
         #expect(error?.description == "\(path): unknown key \"mqtt.topic\" (line 2); keys of section mqtt are url, enabled, topics, "
-            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry")
+            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry, max_payload")
     }
 
     @Test func keyWithoutValueIsRejected() throws {

@@ -210,7 +210,9 @@ import Testing
         let sample: [SettingKey: String] = [
             .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
             .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
-            .httpQueueWait: "0ms", .httpStreamBuffer: "17", .httpMaxStreams: "3", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
+            .httpQueueWait: "0ms", .httpStreamBuffer: "17", .httpMaxStreams: "3", .httpMaxConnections: "5",
+            .httpIdleTimeout: "90s", .mqttMaxPayload: "64KiB", .limitsMaxSeries: "10", .limitsMaxMetricsPerDevice: "3",
+            .limitsMaxReadingsPerPayload: "2", .limitsMaxQueryRows: "50", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
             .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
             .mqttSessionExpiry: "0ms", .pipelineShards: "7",
@@ -245,6 +247,8 @@ import Testing
         case .httpQueueWait: "5m"
         case .httpStreamBuffer: "1000000"
         case .httpMaxStreams: "10000"
+        case .httpMaxConnections: "1"
+        case .httpIdleTimeout: "1s"
         case .mqttURL: "mqtt://b:2"
         case .mqttEnabled: "false"
         case .mqttTopics: "x"
@@ -256,6 +260,11 @@ import Testing
         case .mqttReconnectMax: "500ms"
         case .mqttReceiveMaximum: "1"
         case .mqttSessionExpiry: "4294967295s"
+        case .mqttMaxPayload: "256MiB"
+        case .limitsMaxSeries: "100000000"
+        case .limitsMaxMetricsPerDevice: "1"
+        case .limitsMaxReadingsPerPayload: "900000"
+        case .limitsMaxQueryRows: "1"
         case .pipelineShards: "1024"
         case .pipelineQueueCapacity: "1"
         case .pipelineMaxPendingBuckets: "1000"

@@ -58,7 +58,8 @@ import Testing
     private let topic = Fixture.topic("d", "m")
 
     /// The decoder's double for `text` is bit-identical to `Double(text)`; a number too
-    /// large for a finite double is invalid_value.
+    /// large for a finite double is invalid_value, a finite one beyond ±1e100
+    /// value_out_of_range.
     private func checkNumber(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         guard let expected = Double(text) else {
             Issue.record("test generated \(text), which Double(String) does not read", sourceLocation: sourceLocation)
@@ -66,13 +67,14 @@ import Testing
         }
         do {
             let readings = try ReadingDecoder.decode(text, format: .bareNumber, context: topic)
-            guard expected.isFinite, let value = readings.first?.value, value.bitPattern == expected.bitPattern else {
+            guard ValueRange.contains(expected), let value = readings.first?.value, value.bitPattern == expected.bitPattern else {
                 Issue.record("\(text): decoded \(readings.first?.value as Any), Double(String) gives \(expected)",
                              sourceLocation: sourceLocation)
                 return false
             }
         } catch {
-            guard !expected.isFinite, error.reason == .invalidValue else {
+            let reason: RejectReason = expected.isFinite ? .valueOutOfRange : .invalidValue
+            guard !ValueRange.contains(expected), error.reason == reason else {
                 Issue.record("\(text): \(error.message)", sourceLocation: sourceLocation)
                 return false
             }

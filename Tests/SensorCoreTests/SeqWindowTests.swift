@@ -1,34 +1,64 @@
 import Testing
 import SensorCore
 
-/// The documented rule, kept the naive way: every admitted seq in a set, plus the highest.
-/// A seq is new when it is above the highest, or at most `width` below it and never
-/// admitted; anything more than `width` below the highest counts as a duplicate.
+/// The documented rule, kept the naive way. Per sequence: every admitted seq in a set, the
+/// highest, and the event times of its first and latest readings. A seq is new when it is
+/// above the highest, or at most `width` below it and never admitted; one more than
+/// `width` below the highest is a duplicate unless its event time is later than the latest
+/// counted one, which starts a new sequence at it. A reading stamped before the current
+/// sequence began is judged by the previous one (never restarting it), and one stamped
+/// before both is a duplicate.
 private struct ModelWindow {
-    private(set) var highest: UInt64
-    private var admitted: Set<UInt64>
-    let width = UInt64(SeqWindow.width)
+    private struct Sequence {
+        var highest: UInt64
+        var start: Int64
+        var latest: Int64
+        var admitted: Set<UInt64>
+        let width = UInt64(SeqWindow.width)
 
-    init(first seq: UInt64) {
-        highest = seq
-        admitted = [seq]
-    }
+        func isNew(_ seq: UInt64, at timestamp: Int64, mayRestart: Bool) -> Bool {
+            if seq > highest { return true }
+            if highest - seq > width { return mayRestart && timestamp > latest }
+            return !admitted.contains(seq)
+        }
 
-    func isNew(_ seq: UInt64) -> Bool {
-        if seq > highest { return true }
-        if highest - seq > width { return false }
-        return !admitted.contains(seq)
-    }
-
-    mutating func admit(_ seq: UInt64) -> Bool {
-        guard isNew(seq) else { return false }
-        admitted.insert(seq)
-        if seq > highest {
-            highest = seq
-            // Forget what the rule no longer looks at, so the set stays small.
-            if admitted.count > 4 * Int(width) {
-                admitted = admitted.filter { highest - $0 <= width }
+        mutating func record(_ seq: UInt64, at timestamp: Int64) {
+            admitted.insert(seq)
+            latest = max(latest, timestamp)
+            if seq > highest {
+                highest = seq
+                // Forget what the rule no longer looks at, so the set stays small.
+                if admitted.count > 4 * Int(width) {
+                    admitted = admitted.filter { highest - $0 <= width }
+                }
             }
+        }
+    }
+
+    private var current: Sequence
+    private var previous: Sequence?
+
+    init(first seq: UInt64, at timestamp: Int64 = 0) {
+        current = Sequence(highest: seq, start: timestamp, latest: timestamp, admitted: [seq])
+    }
+
+    var highest: UInt64 { current.highest }
+    var latest: Int64 { current.latest }
+
+    func isNew(_ seq: UInt64, at timestamp: Int64 = 0) -> Bool {
+        guard timestamp < current.start, let previous else { return current.isNew(seq, at: timestamp, mayRestart: true) }
+        return timestamp >= previous.start && previous.isNew(seq, at: timestamp, mayRestart: false)
+    }
+
+    mutating func admit(_ seq: UInt64, at timestamp: Int64 = 0) -> Bool {
+        guard isNew(seq, at: timestamp) else { return false }
+        if timestamp < current.start, previous != nil {
+            previous?.record(seq, at: timestamp)
+        } else if seq < current.highest, current.highest - seq > current.width {
+            previous = current
+            current = Sequence(highest: seq, start: timestamp, latest: timestamp, admitted: [seq])
+        } else {
+            current.record(seq, at: timestamp)
         }
         return true
     }
@@ -47,8 +77,9 @@ private func expectSameIsNew(
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     var mismatches: [String] = []
-    for seq in range where window.isNew(seq) != model.isNew(seq) {
-        mismatches.append("seq \(seq) (highest - \(Int64(bitPattern: model.highest &- seq))): window says new=\(window.isNew(seq)), rule says new=\(model.isNew(seq))")
+    let at = model.latest
+    for seq in range where window.isNew(seq, at: at) != model.isNew(seq, at: at) {
+        mismatches.append("seq \(seq) (highest - \(Int64(bitPattern: model.highest &- seq))): window says new=\(window.isNew(seq, at: at)), rule says new=\(model.isNew(seq, at: at))")
         if mismatches.count == 5 { break }
     }
     #expect(mismatches.isEmpty, "\(context): \(mismatches.joined(separator: "; "))", sourceLocation: sourceLocation)
@@ -58,27 +89,27 @@ private func expectSameIsNew(
     static let boundaryShifts: [UInt64] = [1, 63, 64, 65, 1023, 1024, 1025]
 
     @Test func firstSeqIsCountedAndNothingElseIs() {
-        let window = SeqWindow(first: 5_000)
+        let window = SeqWindow(first: 5_000, at: 0)
         #expect(window.highest == 5_000)
-        #expect(!window.isNew(5_000), "the first seq itself is a duplicate")
-        #expect(window.isNew(5_001))
-        #expect(window.isNew(UInt64.max))
+        #expect(!window.isNew(5_000, at: 0), "the first seq itself is a duplicate")
+        #expect(window.isNew(5_001, at: 0))
+        #expect(window.isNew(UInt64.max, at: 0))
         for below in 1...UInt64(SeqWindow.width) {
-            #expect(window.isNew(5_000 - below), "seq \(5_000 - below) (\(below) below the highest) was never counted")
+            #expect(window.isNew(5_000 - below, at: 0), "seq \(5_000 - below) (\(below) below the highest) was never counted")
         }
-        #expect(!window.isNew(5_000 - UInt64(SeqWindow.width) - 1), "more than width below the highest is taken as a duplicate")
-        #expect(!window.isNew(0))
+        #expect(!window.isNew(5_000 - UInt64(SeqWindow.width) - 1, at: 0), "more than width below the highest is taken as a duplicate")
+        #expect(!window.isNew(0, at: 0))
     }
 
     @Test func admitRefusesARepeatAndChangesNothing() {
-        var window = SeqWindow(first: 10)
-        let first = window.admit(12)
+        var window = SeqWindow(first: 10, at: 0)
+        let first = window.admit(12, at: 0)
         #expect(first)
         let before = window
-        let repeats = [window.admit(12), window.admit(10)]
+        let repeats = [window.admit(12, at: 0), window.admit(10, at: 0)]
         #expect(repeats == [false, false])
         #expect(window == before, "a refused admit must leave the window as it was")
-        let gap = [window.admit(11), window.admit(11)]
+        let gap = [window.admit(11, at: 0), window.admit(11, at: 0)]
         #expect(gap == [true, false])
         #expect(window.highest == 12)
     }
@@ -88,16 +119,16 @@ private func expectSameIsNew(
     @Test(arguments: boundaryShifts)
     func rememberedSeqsSurviveAForwardJump(shift: UInt64) {
         let base: UInt64 = 1 << 40
-        var window = SeqWindow(first: base)
+        var window = SeqWindow(first: base, at: 0)
         var model = ModelWindow(first: base)
         // A pattern with gaps below the highest: every third seq of the last 1100, plus
         // both ends of each 64-bit word.
         for seq in (base - 1_100)...base where seq % 3 == 0 || seq % 64 == 0 || seq % 64 == 63 {
-            let (got, expected) = (window.admit(seq), model.admit(seq))
+            let (got, expected) = (window.admit(seq, at: 0), model.admit(seq))
             #expect(got == expected, "admit(\(seq)) before the jump")
         }
         expectSameIsNew(window, model, over: around(base, below: 1_200), "before a jump of \(shift)")
-        let (jumped, modelJumped) = (window.admit(base + shift), model.admit(base + shift))
+        let (jumped, modelJumped) = (window.admit(base + shift, at: 0), model.admit(base + shift))
         #expect(jumped && modelJumped)
         #expect(window.highest == base + shift)
         expectSameIsNew(window, model, over: around(base + shift, below: 1_200 + shift), "after a jump of \(shift)")
@@ -107,53 +138,54 @@ private func expectSameIsNew(
     @Test(arguments: boundaryShifts)
     func oldHighestIsADuplicateAfterAJumpAndItsNeighboursFollowTheRule(shift: UInt64) {
         let base: UInt64 = 100_000
-        var window = SeqWindow(first: base)
-        let jumped = window.admit(base + shift)
+        var window = SeqWindow(first: base, at: 0)
+        let jumped = window.admit(base + shift, at: 0)
         #expect(jumped)
-        #expect(!window.isNew(base), "the old highest was counted: a duplicate whether remembered or too old")
+        #expect(!window.isNew(base, at: 0), "the old highest was counted: a duplicate whether remembered or too old")
         // One below the old highest: never counted. New if it is at most width below.
         let offset = shift + 1
-        #expect(window.isNew(base - 1) == (offset <= UInt64(SeqWindow.width)),
+        #expect(window.isNew(base - 1, at: 0) == (offset <= UInt64(SeqWindow.width)),
                 "seq \(base - 1) is \(offset) below the highest \(base + shift); width is \(SeqWindow.width)")
         // One above the old highest (when not the new highest): never counted, within the window.
-        if shift > 1 { #expect(window.isNew(base + 1)) }
+        if shift > 1 { #expect(window.isNew(base + 1, at: 0)) }
     }
 
     @Test func exactlyWidthBelowTheHighestIsStillRemembered() {
         let width = UInt64(SeqWindow.width)
-        var window = SeqWindow(first: 1)
-        let jumped = window.admit(1 + width)
+        var window = SeqWindow(first: 1, at: 0)
+        let jumped = window.admit(1 + width, at: 0)
         #expect(jumped, "jump of exactly width")
-        #expect(!window.isNew(1), "seq 1 was counted and lies exactly width below the highest")
-        var fresh = SeqWindow(first: 10_000)
-        let far = fresh.admit(10_000 + 2 * width)
+        #expect(!window.isNew(1, at: 0), "seq 1 was counted and lies exactly width below the highest")
+        var fresh = SeqWindow(first: 10_000, at: 0)
+        let far = fresh.admit(10_000 + 2 * width, at: 0)
         #expect(far)
-        #expect(fresh.isNew(10_000 + width), "never counted, exactly width below the highest: the rule says new")
-        let edge = fresh.admit(10_000 + width)
+        #expect(fresh.isNew(10_000 + width, at: 0), "never counted, exactly width below the highest: the rule says new")
+        let edge = fresh.admit(10_000 + width, at: 0)
         #expect(edge, "never counted, exactly width below the highest: the rule says it is admitted")
-        #expect(!fresh.isNew(10_000 + width), "now counted")
-        #expect(!fresh.isNew(10_000 + width - 1), "width + 1 below the highest is taken as a duplicate")
+        #expect(!fresh.isNew(10_000 + width, at: 0), "now counted")
+        #expect(!fresh.isNew(10_000 + width - 1, at: 0), "width + 1 below the highest is taken as a duplicate")
     }
 
     @Test func hugeJumpsForgetEverythingBelow() {
-        var window = SeqWindow(first: 3)
+        var window = SeqWindow(first: 3, at: 0)
         var model = ModelWindow(first: 3)
         for seq: UInt64 in [4, 6, 1 << 20, (1 << 20) - 5, 1 << 62, (1 << 62) - 1024, UInt64.max - 1, UInt64.max - 1025, UInt64.max] {
-            let (got, expected) = (window.admit(seq), model.admit(seq))
+            let (got, expected) = (window.admit(seq, at: 0), model.admit(seq))
             #expect(got == expected, "admit(\(seq))")
             #expect(window.highest == model.highest)
             expectSameIsNew(window, model, over: around(model.highest, below: 1_100), "after admitting \(seq)")
         }
-        #expect(!window.isNew(UInt64.max))
-        let refused = !window.admit(0)
+        #expect(!window.isNew(UInt64.max, at: 0))
+        let refused = !window.admit(0, at: 0)
         #expect(refused)
     }
 
-    /// Many random walks, each step picked to hit the interesting distances.
+    /// Many random walks, each step picked to hit the interesting distances, with event
+    /// times that mostly move on and sometimes repeat an earlier one (a redelivery).
     @Test func matchesTheRuleOverRandomSequences() {
         var generator = SeededGenerator(seed: 0x5E9_1D0)
         let width = UInt64(SeqWindow.width)
-        var admittedTotal = 0, refusedTotal = 0
+        var admittedTotal = 0, refusedTotal = 0, restarts = 0
         for walk in 0..<300 {
             let start: UInt64 = switch walk % 4 {
             case 0: 0
@@ -161,13 +193,17 @@ private func expectSameIsNew(
             case 2: UInt64.random(in: 0...(UInt64.max / 2), using: &generator)
             default: UInt64.max - UInt64.random(in: 0...(1 << 24), using: &generator)
             }
-            var window = SeqWindow(first: start)
-            var model = ModelWindow(first: start)
-            var recent: [UInt64] = [start]
+            var clock: Int64 = 1_000
+            var window = SeqWindow(first: start, at: clock)
+            var model = ModelWindow(first: start, at: clock)
+            var recent: [(seq: UInt64, at: Int64)] = [(start, clock)]
             for step in 0..<400 {
                 let highest = model.highest
-                let seq: UInt64
-                switch UInt64.random(in: 0..<10, using: &generator) {
+                var seq: UInt64
+                // Most readings are stamped later than any before; a few repeat an old time.
+                clock += Int64.random(in: 0...3, using: &generator)
+                var at = Bool.random(using: &generator) || step % 3 != 0 ? clock : Int64.random(in: 0...clock, using: &generator)
+                switch UInt64.random(in: 0..<11, using: &generator) {
                 case 0, 1: // forward by one of the boundary distances
                     let shift = Self.boundaryShifts.randomElement(using: &generator)!
                     seq = highest <= UInt64.max - shift ? highest + shift : UInt64.max
@@ -187,21 +223,26 @@ private func expectSameIsNew(
                 case 7: // right on the edge
                     let below = [width - 1, width, width + 1].randomElement(using: &generator)!
                     seq = highest >= below ? highest - below : 0
-                default: // a repeat of something sent lately
-                    seq = recent.randomElement(using: &generator)!
+                case 8: // far below: a device that restarted (later time) or a very old redelivery
+                    let below = UInt64.random(in: (width + 1)...(width * 4), using: &generator)
+                    seq = highest >= below ? highest - below : 0
+                default: // a repeat of something sent lately, with its own time
+                    (seq, at) = recent.randomElement(using: &generator)!
                 }
-                let expected = model.admit(seq)
-                let got = window.admit(seq)
+                let expected = model.admit(seq, at: at)
+                let restart = expected && seq < highest && highest - seq > width && model.highest == seq
+                let got = window.admit(seq, at: at)
                 if got != expected {
-                    Issue.record("walk \(walk) step \(step): admit(\(seq)) with highest \(highest) returned \(got), the rule says \(expected)")
+                    Issue.record("walk \(walk) step \(step): admit(\(seq), at: \(at)) with highest \(highest) returned \(got), the rule says \(expected)")
                     break
                 }
-                if window.highest != model.highest {
-                    Issue.record("walk \(walk) step \(step): highest \(window.highest), the rule says \(model.highest)")
+                if window.highest != model.highest || window.latestTimestamp != model.latest {
+                    Issue.record("walk \(walk) step \(step): highest \(window.highest) latest \(window.latestTimestamp), the rule says \(model.highest), \(model.latest)")
                     break
                 }
                 if expected { admittedTotal += 1 } else { refusedTotal += 1 }
-                recent.append(seq)
+                if restart { restarts += 1 }
+                recent.append((seq, at))
                 if recent.count > 64 { recent.removeFirst() }
                 if step % 50 == 49 {
                     expectSameIsNew(window, model, over: around(model.highest, below: width + 8), "walk \(walk) step \(step)")
@@ -209,15 +250,91 @@ private func expectSameIsNew(
             }
             expectSameIsNew(window, model, over: around(model.highest, below: width + 8), "walk \(walk) end")
         }
-        // The walks must exercise both outcomes heavily, or they prove little.
-        #expect(admittedTotal > 20_000 && refusedTotal > 20_000, "admitted \(admittedTotal), refused \(refusedTotal)")
+        // The walks must exercise every outcome heavily, or they prove little.
+        #expect(admittedTotal > 20_000 && refusedTotal > 20_000 && restarts > 1_000,
+                "admitted \(admittedTotal), refused \(refusedTotal), restarts \(restarts)")
+    }
+
+    /// A device that reboots and starts again at 1: its new sequence counts, every seq of
+    /// it, and redeliveries from before the reboot are still duplicates, also those whose
+    /// seq is above the new sequence's highest.
+    @Test func aRestartedSequenceCountsAndOldRedeliveriesStayDuplicates() {
+        var window = SeqWindow(first: 1, at: 10)
+        for seq in 2...5_000 as ClosedRange<UInt64> { window.admit(seq, at: 10 + Int64(seq)) }
+        #expect(window.highest == 5_000 && window.latestTimestamp == 5_010)
+        // The reboot: seq 1 again, stamped after everything counted.
+        let r1 = window.admit(1, at: 6_000)
+        #expect(r1, "a restarted sequence counts")
+        #expect(window.highest == 1)
+        for seq in 2...3 as ClosedRange<UInt64> {
+            let counted = window.admit(seq, at: 6_000 + Int64(seq))
+            #expect(counted, "seq \(seq) of the new sequence")
+        }
+        let r2 = window.admit(2, at: 6_002)
+        #expect(!r2, "a repeat within the new sequence is a duplicate")
+        let r3 = window.admit(4_990, at: 5_000)
+        #expect(!r3, "a redelivery from before the reboot, above the new highest")
+        let r4 = window.admit(3, at: 13)
+        #expect(!r4, "a redelivery from before the reboot, inside the new window")
+        let r5 = window.admit(1, at: 5)
+        #expect(!r5, "older than both sequences: taken as a duplicate")
+        let r6 = window.admit(4, at: 6_004)
+        #expect(r6, "the new sequence goes on")
+
+        // A reading of the old sequence that was never counted still counts after the reboot.
+        var gapped = SeqWindow(first: 100, at: 100)
+        gapped.admit(102, at: 102)
+        let r7 = gapped.admit(1, at: 200)
+        #expect(r7, "restart")
+        let r8 = gapped.admit(101, at: 101)
+        #expect(r8, "never counted in the old sequence")
+        let r9 = gapped.admit(101, at: 101)
+        #expect(!r9)
+
+        // A redelivery far below the highest with its old time stays a duplicate; the same
+        // seq with a later time is another restart.
+        var later = SeqWindow(first: 3_000, at: 7_000)
+        let r10 = later.admit(1_000, at: 6_999)
+        #expect(!r10, "an old reading, old time: duplicate")
+        let r11 = later.admit(1_000, at: 7_001)
+        #expect(r11, "the same seq with a later time: the device restarted")
+    }
+
+    /// seq 2^64 - 1 once must not mute the device: its next readings are far below, and later.
+    @Test func anAbsurdSeqCannotMuteADevice() {
+        var window = SeqWindow(first: 7, at: 100)
+        let r12 = window.admit(UInt64.max, at: 200)
+        #expect(r12)
+        let r13 = window.admit(8, at: 300)
+        #expect(r13, "later than the absurd one: a new sequence")
+        let r14 = window.admit(9, at: 301)
+        #expect(r14)
+        let r15 = window.admit(UInt64.max, at: 200)
+        #expect(!r15, "the absurd reading redelivered is still a duplicate")
+    }
+
+    /// Version 1 windows (schema v2 databases) decode with the time they are given.
+    @Test func versionOneWindowsDecodeWithTheGivenTime() {
+        var bytes: [UInt8] = [1]
+        for word in [UInt64(5_000)] + Array(repeating: UInt64(0), count: SeqWindow.width / 64) {
+            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes[9] = 0b101  // seqs 4_999 and 4_997 counted
+        let window = SeqWindow(encoded: bytes, latestTimestamp: 42)
+        #expect(window?.highest == 5_000 && window?.latestTimestamp == 42)
+        #expect(window?.isNew(1, at: 43) == true, "far below and later: a restart")
+        #expect(window?.isNew(1, at: 42) == false)
+        #expect(window?.isNew(5_000, at: 43) == false)
+        #expect(window?.isNew(4_999, at: 43) == false && window?.isNew(4_997, at: 43) == false)
+        #expect(window?.isNew(4_998, at: 43) == true)
+        #expect(window.map { SeqWindow(encoded: $0.encoded) } == window, "re-encoded as version 2")
     }
 
     /// Repeats inside one batch, as ShardIngress feeds them: the first occurrence counts.
     @Test func repeatsWithinABatchCountOnce() {
-        var window = SeqWindow(first: 100)
+        var window = SeqWindow(first: 100, at: 0)
         let batch: [UInt64] = [101, 102, 101, 103, 102, 100, 104, 104, 99]
-        let results = batch.map { window.admit($0) }
+        let results = batch.map { window.admit($0, at: 0) }
         #expect(results == [true, true, false, true, false, false, true, false, true])
         #expect(window.highest == 104)
     }
@@ -228,17 +345,17 @@ private func expectSameIsNew(
         var generator = SeededGenerator(seed: 137)
         for trial in 0..<200 {
             let start = UInt64.random(in: 0...UInt64.max, using: &generator)
-            var window = SeqWindow(first: start)
+            var window = SeqWindow(first: start, at: 0)
             for _ in 0..<Int.random(in: 0..<300, using: &generator) {
                 let delta = UInt64.random(in: 0...1_100, using: &generator)
                 let seq = Bool.random(using: &generator)
                     ? (window.highest <= UInt64.max - delta ? window.highest + delta : UInt64.max)
                     : (window.highest >= delta ? window.highest - delta : 0)
-                window.admit(seq)
+                window.admit(seq, at: Int64.random(in: -5...1_000, using: &generator))
             }
             let bytes = window.encoded
-            #expect(bytes.count == 137, "trial \(trial): encoded size \(bytes.count)")
-            #expect(bytes.first == 1, "trial \(trial): version byte \(String(describing: bytes.first))")
+            #expect(bytes.count == 154 || bytes.count == 306, "trial \(trial): encoded size \(bytes.count)")
+            #expect(bytes.first == 2, "trial \(trial): version byte \(String(describing: bytes.first))")
             // The highest is little-endian right after the version byte.
             let highest = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[1 + $1]) << (8 * UInt64($1)) }
             #expect(highest == window.highest, "trial \(trial): encoded highest \(highest) vs \(window.highest)")
@@ -249,7 +366,7 @@ private func expectSameIsNew(
             #expect(decoded == window, "trial \(trial): decoded window differs")
             #expect(decoded.encoded == bytes)
             var mismatches = 0
-            for seq in around(window.highest, below: UInt64(SeqWindow.width) + 4) where decoded.isNew(seq) != window.isNew(seq) {
+            for seq in around(window.highest, below: UInt64(SeqWindow.width) + 4) where decoded.isNew(seq, at: 0) != window.isNew(seq, at: 0) {
                 mismatches += 1
             }
             #expect(mismatches == 0, "trial \(trial): decoded window answers isNew differently for \(mismatches) seqs")
@@ -257,15 +374,16 @@ private func expectSameIsNew(
     }
 
     @Test func decodingRefusesOtherVersionsLengthsAndGarbage() {
-        let valid = SeqWindow(first: 42).encoded
-        #expect(SeqWindow(encoded: valid) == SeqWindow(first: 42))
-        for version: UInt8 in [0, 2, 255] {
+        let valid = SeqWindow(first: 42, at: 0).encoded
+        #expect(SeqWindow(encoded: valid) == SeqWindow(first: 42, at: 0))
+        for version: UInt8 in [0, 1, 3, 255] {
             var other = valid
             other[0] = version
             #expect(SeqWindow(encoded: other) == nil, "version \(version) must not decode")
         }
         #expect(SeqWindow(encoded: []) == nil)
         #expect(SeqWindow(encoded: [1]) == nil)
+        #expect(SeqWindow(encoded: [2]) == nil)
         #expect(SeqWindow(encoded: Array(valid.dropLast())) == nil, "one byte short")
         #expect(SeqWindow(encoded: valid + [0]) == nil, "one byte too many")
         #expect(SeqWindow(encoded: valid + valid) == nil)

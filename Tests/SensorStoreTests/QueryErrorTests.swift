@@ -66,19 +66,49 @@ import Testing
         #expect(try await store.devices().isEmpty)
     }
 
-    @Test func failedTransactionWritesNothingAndLeavesTheStoreUsable() async throws {
+    /// A bucket that cannot be stored (here NaN stats, which SQLite would store as NULL and
+    /// refuse) is set aside, kept whole in set_aside_buckets; the rest of the batch is
+    /// stored, and later writes go on.
+    @Test func poisonedBucketIsSetAsideAndTheRestIsStored() async throws {
         let dir = try TempDirectory()
         let store = try await makeStore(dir)
         let good = makeReadings(devices: ["d"], metrics: ["m"], start: t0, span: minute, perSeries: 10)
         var batch = makeBatch(good)
-        // NaN is stored as NULL by SQLite and violates NOT NULL: the transaction fails after
-        // the series row for "new" was inserted; it must roll back, and its id not be cached.
         let poison = BucketStats(count: 1, sum: .nan, min: .nan, max: .nan, mean: .nan, m2: 0,
                                  firstTimestamp: t0, first: .nan, lastTimestamp: t0, last: .nan)
         batch.buckets.append(Bucket(series: SeriesKey(device: "new", metric: "m"), resolution: res("10s"), windowStart: t0, stats: poison))
+        let outcome = try await store.write(batch)
+        #expect(outcome.setAside == [SetAsideBucket(
+            series: SeriesKey(device: "new", metric: "m"), resolution: res("10s"), windowStart: t0,
+            reason: "its sum is nan, not a finite number")])
+        #expect(store.setAsideBuckets == 1)
+        expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(good, window: minute))
+        #expect(try await store.devices().map(\.device) == ["d"], "the set-aside bucket created no series")
+        let path = dir.file("sensorhub.db")
+        #expect(try RawSQLite.integer(path: path, sql: "SELECT count(*) FROM set_aside_buckets WHERE device = 'new' AND start_us = \(t0)") == 1)
+        #expect(try RawSQLite.integer(path: path, sql: "SELECT length(stats) FROM set_aside_buckets") == Int64(poison.encoded.count))
+
+        let later = makeReadings(devices: ["new", "d"], metrics: ["m"], start: t0 + minute, span: minute, perSeries: 10, seed: 9)
+        try await store.write(makeBatch(later))
+        expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(good + later, window: minute))
+    }
+
+    /// A failure of the write as a whole (here a trigger aborting the series update, after
+    /// the transaction inserted a series row) stores nothing, leaves the store's caches
+    /// exact, and the store works once the cause is gone.
+    @Test func failedTransactionWritesNothingAndLeavesTheStoreUsable() async throws {
+        let dir = try TempDirectory()
+        let path = dir.file("sensorhub.db")
+        let store = try await makeStore(dir)
+        try RawSQLite.execute(path: path, sql: """
+            CREATE TRIGGER refuse BEFORE UPDATE OF readings ON series WHEN NEW.device = 'new'
+            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
+            """)
+        let batch = makeBatch(makeReadings(devices: ["d", "new"], metrics: ["m"], start: t0, span: minute, perSeries: 10))
         await #expect(throws: StoreError.self) { try await store.write(batch) }
         #expect(try await store.devices().isEmpty, "a failed batch left rows behind")
 
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
         let later = makeReadings(devices: ["new", "d"], metrics: ["m"], start: t0, span: minute, perSeries: 10, seed: 9)
         try await store.write(makeBatch(later))
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(later, window: minute))

@@ -4,29 +4,31 @@ internal import NIOCore
 internal import SensorCore
 internal import SensorPipeline
 
-/// `POST /v1/readings`: decode, validate and queue a batch, all or nothing.
+/// `POST /v1/readings`: the HTTP side of the ingest entry (``IngestEntry``): content type,
+/// body size and the answers; decoding, rules, limits, journal and queue are the entry's.
 ///
-/// Answers (CONTRACT.md §2): 202 `{"accepted": N, "duplicates": D}` once queued; 400 with
-/// the reason and index of the first bad item; 413 over the size limit; 415 for an unknown
-/// content type; 503 with `Retry-After` while the queue stays full or during shutdown.
-/// Every rejection is counted under its reason.
+/// Answers (CONTRACT.md §2): 202 `{"accepted": N, "duplicates": D}` once durable; 400 with
+/// the reason and index of the first bad item; 413 over the body or reading limit; 415 for
+/// an unknown content type; 503 with `Retry-After` while the queue stays full, the journal
+/// cannot be written, or during recovery and shutdown. Every rejection is counted under its
+/// reason (by the entry).
 struct IngestRoutes<Context: RequestContext>: Sendable {
-    let pipeline: Pipeline
+    let ingest: IngestEntry
     let maxBodyBytes: Int
     let queueWait: Duration
 
     func register(on group: RouterGroup<Context>) {
         group.post("readings") { request, context in
-            try await ingest(request, context: context)
+            try await take(request, context: context)
         }
     }
 
     private func reject(_ error: APIError, _ reason: RejectReason) -> APIError {
-        pipeline.metrics.recordRejected(reason, transport: .http)
+        ingest.recordRejected(reason)
         return error
     }
 
-    private func ingest(_ request: Request, context: Context) async throws -> Response {
+    private func take(_ request: Request, context: Context) async throws -> Response {
         guard let contentType = request.headers[.contentType], let format = PayloadFormat(contentType: contentType) else {
             let named = request.headers[.contentType].map { "\"\($0)\"" } ?? "missing"
             throw reject(APIError(
@@ -45,41 +47,39 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             throw reject(tooLarge, .tooLarge)
         }
-        let decodeContext = DecodeContext(device: nil, metric: nil, arrivalTime: WallClock.microseconds())
-        let decoded = body.withUnsafeReadableBytes { bytes in
-            Result { () throws(DecodeError) in try ReadingDecoder.decode(bytes, format: format, context: decodeContext) }
+        let context = DecodeContext(arrivalTime: WallClock.microseconds())
+        let batch: PreparedBatch
+        switch body.withUnsafeReadableBytes({ ingest.decode($0, format: format, context: context) }) {
+        case .success(let decoded): batch = decoded
+        case .failure(let error): throw Self.apiError(error)
         }
-        let readings: [Reading]
-        switch decoded {
-        case .success(let taken):
-            readings = taken
-        case .failure(let error):
-            throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
-        }
-        if let error = pipeline.timeRejection(of: readings) {
-            throw reject(APIError(.badRequest, error.message, reason: error.reason, index: error.index), error.reason)
-        }
-        switch await pipeline.submit(readings, waitingUpTo: queueWait) {
+        switch await ingest.submit(batch, waitingUpTo: queueWait) {
         case .accepted(let accepted, let duplicates):
-            pipeline.metrics.recordIngested(accepted, transport: .http, format: format)
             // Written by hand to keep the contract's key order (JSONEncoder's is unspecified).
             return Self.json(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)}"#, status: .accepted)
+        case .rejected(let error):
+            throw Self.apiError(error)
         case .queueFull:
             var error = APIError(.serviceUnavailable, "ingest queue is full, retry later", reason: .queueFull)
             error.headers[.retryAfter] = "1"
-            throw reject(error, .queueFull)
+            throw error
         case .unavailable(let phase):
             let message = phase == .recovering
                 ? "replaying the ingest journal, not accepting readings yet"
                 : "shutting down, not accepting readings"
             var error = APIError(.serviceUnavailable, message, reason: .unavailable)
             error.headers[.retryAfter] = phase == .recovering ? "1" : "5"
-            throw reject(error, .unavailable)
+            throw error
         case .journalFailed(let problem):
             var error = APIError(.serviceUnavailable, "cannot make readings durable: \(problem)", reason: .journalUnavailable)
             error.headers[.retryAfter] = "5"
-            throw reject(error, .journalUnavailable)
+            throw error
         }
+    }
+
+    /// 400 with the item's reason and index; 413 for a payload past the reading limit.
+    private static func apiError(_ error: DecodeError) -> APIError {
+        APIError(error.reason == .tooLarge ? .contentTooLarge : .badRequest, error.message, reason: error.reason, index: error.index)
     }
 
     static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {

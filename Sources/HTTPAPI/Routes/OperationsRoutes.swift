@@ -27,8 +27,8 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
             case .recovering:
                 (status, reason) = ("recovering", "replaying the ingest journal")
             case .accepting:
-                if let problem = pipeline.journalProblem {
-                    (status, reason) = ("degraded", "cannot write the journal: \(problem)")
+                if let problem = pipeline.degradation {
+                    (status, reason) = ("degraded", problem)
                 } else {
                     (status, reason) = ("ok", nil)
                 }

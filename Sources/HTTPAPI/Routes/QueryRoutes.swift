@@ -6,6 +6,8 @@ internal import SensorStore
 /// connections, never blocking ingest.
 struct QueryRoutes<Context: RequestContext>: Sendable {
     let store: SensorStore
+    /// `limits.max_query_rows`: larger answers are refused before any work.
+    let rowLimit: Int
 
     func register(on group: RouterGroup<Context>) {
         group.get("aggregates") { request, _ in
@@ -21,9 +23,10 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             }
             let rows: [AggregateRow]
             do {
-                rows = try await store.aggregates(query)
-            } catch let error as StoreError {
-                throw APIError(.badRequest, error.description)
+                rows = try await store.aggregates(query, rowLimit: rowLimit)
+            } catch {
+                let reason: RejectReason? = if case StoreError.tooManyRows = error { .tooManyRows } else { nil }
+                throw APIError(.badRequest, "\(error)", reason: reason)
             }
             return IngestRoutes<Context>.json(text: JSONText.array(rows.map(\.record)))
         }

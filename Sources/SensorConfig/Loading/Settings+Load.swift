@@ -8,7 +8,8 @@ extension Settings {
     ///
     /// Strict by design, so that a typo never silently falls back to a default:
     /// - `file` (when given) must exist, be readable, be valid YAML, and hold only known
-    ///   sections and keys (`store`, `http`, `mqtt`, `pipeline`, `log`; see ``SettingKey``);
+    ///   sections and keys (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`;
+    ///   see ``SettingKey``);
     /// - an environment variable in a setting section's namespace (`SENSORHUB_HTTP_*`,
     ///   `SENSORHUB_STORE_*`, ...) must be one of the accepted names. Other names, including
     ///   other `SENSORHUB_*` ones such as `SENSORHUB_BIN`, are not settings and are ignored;
@@ -110,6 +111,12 @@ private struct SettingsLoader {
         if let value = try read(.httpMaxStreams, parse: { ValueRules.count($0, within: 1...10_000, what: "live subscriber limit") }) {
             settings.http.maxStreams = value
         }
+        if let value = try read(.httpMaxConnections, parse: { ValueRules.count($0, within: 1...1_000_000, what: "connection limit") }) {
+            settings.http.maxConnections = value
+        }
+        if let value = try read(.httpIdleTimeout, parse: { ValueRules.duration($0, minimum: .seconds(1)) }) {
+            settings.http.idleTimeout = value
+        }
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
         if let value = try read(.mqttEnabled, parse: ValueRules.bool) { settings.mqtt.enabled = value }
         if let value = try read(.mqttTopics, parseRaw: ValueRules.topicFilters) { settings.mqtt.topics = value }
@@ -132,6 +139,10 @@ private struct SettingsLoader {
         }) {
             settings.mqtt.sessionExpiry = value
         }
+        if let value = try read(.mqttMaxPayload, parse: { ValueRules.size($0, within: 1...(256 << 20), rangeText: "1 byte to 256MiB") }) {
+            settings.mqtt.maxPayloadBytes = value
+        }
+        try readLimits(into: &settings)
         if let value = try read(.pipelineShards, parse: { ValueRules.count($0, within: 1...1_024, what: "shard count") }) {
             settings.pipeline.shards = value
         }
@@ -164,6 +175,24 @@ private struct SettingsLoader {
             settings.log.format = value
         }
         return settings
+    }
+
+    /// `limits.*`, each a count within its range.
+    private func readLimits(into settings: inout Settings) throws(SettingsError) {
+        if let value = try read(.limitsMaxSeries, parse: { ValueRules.count($0, within: 1...100_000_000, what: "series limit") }) {
+            settings.limits.maxSeries = value
+        }
+        if let value = try read(.limitsMaxMetricsPerDevice, parse: { ValueRules.count($0, within: 1...1_000_000, what: "metrics-per-device limit") }) {
+            settings.limits.maxMetricsPerDevice = value
+        }
+        // A payload's readings are one journal record: this bound keeps a record of the
+        // longest names (283 bytes a reading) below the 256 MiB replay accepts.
+        if let value = try read(.limitsMaxReadingsPerPayload, parse: { ValueRules.count($0, within: 1...900_000, what: "readings-per-payload limit") }) {
+            settings.limits.maxReadingsPerPayload = value
+        }
+        if let value = try read(.limitsMaxQueryRows, parse: { ValueRules.count($0, within: 1...100_000_000, what: "query row limit") }) {
+            settings.limits.maxQueryRows = value
+        }
     }
 
     /// `mqtt.reconnect_min` and `mqtt.reconnect_max`, each at least 10 ms, and max not below

@@ -11,11 +11,15 @@ public struct DecodeContext: Sendable, Hashable {
     public var metric: String?
     /// Arrival time in microseconds since the epoch; the ts of readings without one.
     public var arrivalTime: Int64
+    /// Most readings one payload may give (`limits.max_readings_per_payload`): decoding
+    /// stops with `too_large` at the first one past it, before building more.
+    public var maxReadings: Int
 
-    public init(device: String? = nil, metric: String? = nil, arrivalTime: Int64) {
+    public init(device: String? = nil, metric: String? = nil, arrivalTime: Int64, maxReadings: Int = .max) {
         self.device = device
         self.metric = metric
         self.arrivalTime = arrivalTime
+        self.maxReadings = maxReadings
     }
 
     /// A bare number payload is readable only when the topic names both device and metric.

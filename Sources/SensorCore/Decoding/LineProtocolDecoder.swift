@@ -23,6 +23,7 @@ import Darwin
 struct LineProtocolDecoder {
     private var names: NameResolver
     private let arrivalTime: Int64
+    private let maxReadings: Int
     /// `measurement.field` names by field position in the line (lines of one batch
     /// usually share their shape).
     private var fieldMetrics = FieldMetricCache()
@@ -30,6 +31,7 @@ struct LineProtocolDecoder {
     init(context: DecodeContext) {
         names = NameResolver(context: context)
         arrivalTime = context.arrivalTime
+        maxReadings = context.maxReadings
     }
 
     mutating func decode(base: UnsafePointer<UInt8>, count: Int) throws(DecodeError) -> [Reading] {
@@ -141,12 +143,16 @@ struct LineProtocolDecoder {
                         throw DecodeError(.invalidValue, index: index,
                                           "item \(index): field \(text(keyStart, p)) is not a finite number")
                     }
+                    guard ValueRange.contains(value) else {
+                        throw DecodeError(.valueOutOfRange, index: index, ValueRange.problem("item \(index): field \(text(keyStart, p))"))
+                    }
                     let metric: String
                     if isValue {
                         metric = try names.name(.metric, measurement, cacheable: true, noun: "item", index: index)
                     } else {
                         metric = try fieldMetric(measurement, key, slot: ordinal, index: index)
                     }
+                    try ReadingDecoder.checkRoom(readings, limit: maxReadings)
                     readings.append(Reading(device: device, metric: metric, value: value, timestamp: 0, seq: seq))
                 case .boolean:
                     if isValue {

@@ -8,10 +8,12 @@
 struct NativeJSONDecoder {
     private var names: NameResolver
     private let arrivalTime: Int64
+    private let maxReadings: Int
 
     init(context: DecodeContext) {
         names = NameResolver(context: context)
         arrivalTime = context.arrivalTime
+        maxReadings = context.maxReadings
     }
 
     // MARK: - Payloads
@@ -22,6 +24,7 @@ struct NativeJSONDecoder {
         try ReadingDecoder.readJSONDocument(base: base, count: count) { (scanner, readings) throws(DecodeError) in
             switch scanner.peek {
             case 0x7B:
+                try ReadingDecoder.checkRoom(readings, limit: maxReadings)
                 readings.append(try decodeObject(&scanner, index: 0))
             case 0x5B:
                 try scanner.scanArray(into: &readings) { (index, scanner, readings) throws(DecodeError) in
@@ -29,6 +32,7 @@ struct NativeJSONDecoder {
                     guard scanner.peek == 0x7B else {
                         throw DecodeError(.malformed, index: index, "item \(index): expected a JSON object")
                     }
+                    try ReadingDecoder.checkRoom(readings, limit: maxReadings)
                     readings.append(try decodeObject(&scanner, index: index))
                 }
             default:
@@ -49,6 +53,7 @@ struct NativeJSONDecoder {
             if lineStart == 0 { scanner.skipByteOrderMark() }
             scanner.skipWhitespace()
             if !scanner.atEnd {
+                try ReadingDecoder.checkRoom(readings, limit: maxReadings)
                 do throws(DecodeError) {
                     guard scanner.peek == 0x7B else {
                         throw DecodeError(.malformed, index: index, "item \(index): expected a JSON object")
@@ -169,6 +174,9 @@ struct NativeJSONDecoder {
         case .number(let number)?:
             value = scanner.double(number)
             guard value.isFinite else { throw Self.notFinite(fields.value, scanner, index) }
+            guard ValueRange.contains(value) else {
+                throw DecodeError(.valueOutOfRange, index: index, ValueRange.problem("item \(index): value \(scanner.snippet(number.start, number.end))"))
+            }
         case nil:
             throw DecodeError(.invalidValue, index: index, "item \(index): missing value")
         default:

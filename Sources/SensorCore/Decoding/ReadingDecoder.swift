@@ -91,12 +91,26 @@ public enum ReadingDecoder {
             throw DecodeError(.invalidValue, index: nil,
                               "value \(scanner.snippet(number.start, number.end)) is not a finite number")
         }
+        guard ValueRange.contains(value) else {
+            throw DecodeError(.valueOutOfRange, index: nil, ValueRange.problem("value \(scanner.snippet(number.start, number.end))"))
+        }
         return [Reading(device: device, metric: metric, value: value, timestamp: context.arrivalTime)]
     }
 
     // MARK: - Shared
 
     static var emptyPayload: DecodeError { DecodeError(.malformed, index: nil, "empty payload") }
+
+    /// Called before each reading is added: past the payload's limit, `too_large`.
+    @inline(__always)
+    static func checkRoom(_ readings: [Reading], limit: Int) throws(DecodeError) {
+        if readings.count >= limit { throw tooManyReadings(limit) }
+    }
+
+    @inline(never)
+    private static func tooManyReadings(_ limit: Int) -> DecodeError {
+        DecodeError(.tooLarge, index: nil, "payload holds more than \(limit) readings (limits.max_readings_per_payload)")
+    }
 
     static var bareNumberWithoutTopic: DecodeError {
         DecodeError(.malformed, index: nil,

@@ -16,6 +16,7 @@
 struct SenMLDecoder {
     private var names: NameResolver
     private let arrivalTime: Int64
+    private let maxReadings: Int
 
     /// 2^28 seconds in µs: SenML times below this are relative to now.
     static let relativeTimeLimit: Int64 = 268_435_456 * 1_000_000
@@ -23,6 +24,7 @@ struct SenMLDecoder {
     init(context: DecodeContext) {
         names = NameResolver(context: context)
         arrivalTime = context.arrivalTime
+        maxReadings = context.maxReadings
     }
 
     private struct Record {
@@ -57,6 +59,7 @@ struct SenMLDecoder {
                     throw DecodeError(.malformed, index: index, "record \(index): expected a JSON object")
                 }
                 let record = try scanRecord(&scanner, index: index)
+                try ReadingDecoder.checkRoom(readings, limit: maxReadings)
                 readings.append(try reading(record, base: &pack, scanner, index: index))
             }
         }
@@ -158,6 +161,9 @@ struct SenMLDecoder {
         let value = try Self.number(v, "v", scanner, index) + pack.value
         guard value.isFinite else {
             throw DecodeError(.invalidValue, index: index, "record \(index): bv + v is not a finite number")
+        }
+        guard ValueRange.contains(value) else {
+            throw DecodeError(.valueOutOfRange, index: index, ValueRange.problem("record \(index): value \(value)"))
         }
 
         var time = pack.time

@@ -1,97 +1,229 @@
-/// Which sequence numbers of one series were already counted: the highest one and a
-/// bitmap of the ``width`` numbers just below it. Constant size per series, whatever the
-/// traffic: 137 bytes when encoded.
+/// Which sequence numbers of one series were already counted, for the sequence the device
+/// is on now and the one before it. Bounded size per series, whatever the traffic: 154
+/// bytes encoded, 306 once the device restarted its sequence.
 ///
-/// The rule (documented in README): a seq that was counted is a duplicate; a seq more than
-/// ``width`` below the highest counted one is also taken as a duplicate, because the window
-/// no longer remembers it and counting a reading twice is the worse mistake. Devices
-/// therefore must not restart their sequence after it passed the window.
+/// The rule (CONTRACT §2, v2):
+/// - a seq that was counted is a duplicate;
+/// - a seq never counted is new, also below the highest, while it is at most ``width``
+///   below it;
+/// - a seq more than ``width`` below the highest is a redelivery from long ago (the
+///   window no longer remembers it, and counting a reading twice is the worse mistake)…
+/// - …unless its event time is later than the latest counted reading of the series: then
+///   the device restarted its sequence (a reboot, a battery swap) and a new sequence
+///   begins at that seq and that time. The same rule keeps an absurd seq (2^64 - 1) from
+///   muting a device: its next reading is far below it, and later.
+/// - A reading stamped before the current sequence began belongs to the previous one and
+///   is judged by it, so redeliveries from before a restart stay duplicates. One stamped
+///   before the previous sequence began is too old to judge and taken as a duplicate.
 public struct SeqWindow: Sendable, Equatable {
     /// Sequence numbers remembered below the highest one.
     public static let width = 1024
-    private static let wordCount = width / 64
 
-    /// The highest seq counted so far.
-    public private(set) var highest: UInt64
-    /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - 1 - i` was counted. The
-    /// highest itself is always counted, so it needs no bit.
-    private var words: [UInt64]
+    /// The sequence the device is on now.
+    private var current: Sequence
+    /// The one before the last restart, while readings of it may still arrive late.
+    private var previous: Sequence?
 
-    /// A window that counted exactly `seq`.
-    public init(first seq: UInt64) {
-        highest = seq
-        words = Array(repeating: 0, count: Self.wordCount)
+    /// A window that counted exactly `seq`, of a reading stamped `timestamp`.
+    public init(first seq: UInt64, at timestamp: Int64) {
+        current = Sequence(first: seq, at: timestamp)
     }
 
-    /// Whether `seq` would be counted (not a duplicate), without recording it.
-    public func isNew(_ seq: UInt64) -> Bool {
-        if seq > highest { return true }
-        guard seq < highest else { return false }
-        let offset = highest - seq - 1
-        guard offset < UInt64(Self.width) else { return false }
-        return words[Int(offset / 64)] & (1 << (offset % 64)) == 0
+    /// The highest seq counted in the current sequence.
+    public var highest: UInt64 { current.highest }
+
+    /// Event time (µs) of the latest reading counted in the current sequence.
+    public var latestTimestamp: Int64 { current.latest }
+
+    /// Whether a reading with `seq`, stamped `timestamp`, would be counted (not a
+    /// duplicate), without recording it.
+    public func isNew(_ seq: UInt64, at timestamp: Int64) -> Bool {
+        switch judge(seq, at: timestamp) {
+        case .current(let place): current.isNew(place, at: timestamp)
+        case .previous(let place): place.map { previous?.isNew($0, at: .min) ?? false } ?? false
+        }
     }
 
-    /// Records `seq` as counted; returns false (and changes nothing) when it is a duplicate.
+    /// Records `seq` (stamped `timestamp`) as counted; returns false (and changes nothing)
+    /// when it is a duplicate.
     @discardableResult
-    public mutating func admit(_ seq: UInt64) -> Bool {
-        guard isNew(seq) else { return false }
-        if seq > highest {
-            let distance = seq - highest
-            shift(by: distance)
-            // The old highest is now `distance` below: bit `distance - 1`, if still remembered.
-            if distance <= UInt64(Self.width) {
-                words[Int((distance - 1) / 64)] |= 1 << ((distance - 1) % 64)
+    public mutating func admit(_ seq: UInt64, at timestamp: Int64) -> Bool {
+        switch judge(seq, at: timestamp) {
+        case .current(let place):
+            guard current.isNew(place, at: timestamp) else { return false }
+            if case .forgotten = place {
+                previous = current
+                current = Sequence(first: seq, at: timestamp)
+            } else {
+                current.record(seq, place, at: timestamp)
             }
-            highest = seq
-        } else {
-            let offset = highest - seq - 1
-            words[Int(offset / 64)] |= 1 << (offset % 64)
+            return true
+        case .previous(let place):
+            guard let place, var older = previous, older.isNew(place, at: .min) else { return false }
+            older.record(seq, place, at: timestamp)
+            previous = older
+            return true
         }
-        return true
     }
 
-    /// Moves every remembered seq `distance` places further from the highest.
-    private mutating func shift(by distance: UInt64) {
-        guard distance < UInt64(Self.width) else {
-            for index in words.indices { words[index] = 0 }
-            return
+    /// Which sequence judges a reading, and where its seq lies in that sequence (nil: a
+    /// reading older than every sequence kept).
+    private enum Judge {
+        case current(Sequence.Place)
+        case previous(Sequence.Place?)
+    }
+
+    @inline(__always)
+    private func judge(_ seq: UInt64, at timestamp: Int64) -> Judge {
+        guard timestamp < current.start, let previous else { return .current(current.place(of: seq)) }
+        return .previous(timestamp < previous.start ? nil : previous.place(of: seq))
+    }
+}
+
+extension SeqWindow {
+    /// One sequence: its highest seq, a bitmap of the ``SeqWindow/width`` seqs below it,
+    /// and the event times of its first and latest counted readings.
+    fileprivate struct Sequence: Sendable, Equatable {
+        static let wordCount = SeqWindow.width / 64
+        static let encodedLength = 8 * (3 + wordCount)
+
+        var highest: UInt64
+        /// Event time the sequence began at: readings stamped earlier belong to an older one.
+        var start: Int64
+        var latest: Int64
+        /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - 1 - i` was counted. The
+        /// highest itself is always counted, so it needs no bit.
+        var words: [UInt64]
+
+        init(first seq: UInt64, at timestamp: Int64) {
+            highest = seq
+            start = timestamp
+            latest = timestamp
+            words = Array(repeating: 0, count: Self.wordCount)
         }
-        let wordShift = Int(distance / 64)
-        let bitShift = distance % 64
-        for index in stride(from: words.count - 1, through: 0, by: -1) {
-            let source = index - wordShift
-            var word: UInt64 = source >= 0 ? words[source] << bitShift : 0
-            if bitShift > 0, source - 1 >= 0 {
-                word |= words[source - 1] >> (64 - bitShift)
+
+        /// Where a seq lies relative to the window.
+        enum Place {
+            case above
+            case highest
+            /// At most `width` below the highest: its bit is `offset`.
+            case remembered(offset: UInt64)
+            /// More than `width` below the highest.
+            case forgotten
+        }
+
+        @inline(__always)
+        func place(of seq: UInt64) -> Place {
+            if seq > highest { return .above }
+            if seq == highest { return .highest }
+            let offset = highest - seq - 1
+            return offset < UInt64(SeqWindow.width) ? .remembered(offset: offset) : .forgotten
+        }
+
+        /// Whether a seq at `place` is new; a forgotten one only when stamped after the
+        /// latest counted reading (a restart).
+        func isNew(_ place: Place, at timestamp: Int64) -> Bool {
+            switch place {
+            case .above: true
+            case .highest: false
+            case .remembered(let offset): words[Int(offset / 64)] & (1 << (offset % 64)) == 0
+            case .forgotten: timestamp > latest
             }
-            words[index] = word
+        }
+
+        /// Records a new seq at `place` (not `forgotten`, which begins a new sequence).
+        mutating func record(_ seq: UInt64, _ place: Place, at timestamp: Int64) {
+            switch place {
+            case .above:
+                let distance = seq - highest
+                shift(by: distance)
+                // The old highest is now `distance` below: bit `distance - 1`, if still remembered.
+                if distance <= UInt64(SeqWindow.width) {
+                    words[Int((distance - 1) / 64)] |= 1 << ((distance - 1) % 64)
+                }
+                highest = seq
+            case .remembered(let offset):
+                words[Int(offset / 64)] |= 1 << (offset % 64)
+            case .highest, .forgotten:
+                return
+            }
+            latest = Swift.max(latest, timestamp)
+        }
+
+        /// Moves every remembered seq `distance` places further from the highest.
+        private mutating func shift(by distance: UInt64) {
+            guard distance < UInt64(SeqWindow.width) else {
+                for index in words.indices { words[index] = 0 }
+                return
+            }
+            let wordShift = Int(distance / 64)
+            let bitShift = distance % 64
+            for index in stride(from: words.count - 1, through: 0, by: -1) {
+                let source = index - wordShift
+                var word: UInt64 = source >= 0 ? words[source] << bitShift : 0
+                if bitShift > 0, source - 1 >= 0 {
+                    word |= words[source - 1] >> (64 - bitShift)
+                }
+                words[index] = word
+            }
+        }
+
+        /// highest, start, latest, then the bitmap words, each 8 bytes little-endian.
+        func encode(into bytes: inout [UInt8]) {
+            for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] + words {
+                withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+        }
+
+        init(decoding bytes: ArraySlice<UInt8>) {
+            func word(_ index: Int) -> UInt64 {
+                var value: UInt64 = 0
+                for byte in (0..<8).reversed() { value = value << 8 | UInt64(bytes[bytes.startIndex + index * 8 + byte]) }
+                return value
+            }
+            highest = word(0)
+            start = Int64(bitPattern: word(1))
+            latest = Int64(bitPattern: word(2))
+            words = (0..<Self.wordCount).map { word($0 + 3) }
         }
     }
 }
 
 extension SeqWindow {
-    private static let encodingVersion: UInt8 = 1
+    /// Version 2 adds event times and the previous sequence; version 1 (schema v2
+    /// databases) had one sequence without times.
+    private static let encodingVersion: UInt8 = 2
+    private static let versionOneLength = 1 + 8 * (1 + Sequence.wordCount)
 
-    /// Versioned little-endian encoding: version, highest, then the bitmap words.
+    /// Versioned encoding: version, the current sequence, a flag byte (1 when a previous
+    /// sequence follows) and the previous sequence.
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [Self.encodingVersion]
-        bytes.reserveCapacity(1 + 8 * (1 + words.count))
-        for word in [highest] + words {
-            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
-        }
+        bytes.reserveCapacity(2 + 2 * Sequence.encodedLength)
+        current.encode(into: &bytes)
+        bytes.append(previous == nil ? 0 : 1)
+        previous?.encode(into: &bytes)
         return bytes
     }
 
-    /// Decodes ``encoded``; nil for bytes of another version or length.
-    public init?(encoded bytes: [UInt8]) {
-        guard bytes.count == 1 + 8 * (1 + Self.wordCount), bytes[0] == Self.encodingVersion else { return nil }
-        func word(_ index: Int) -> UInt64 {
-            var value: UInt64 = 0
-            for byte in (0..<8).reversed() { value = value << 8 | UInt64(bytes[1 + index * 8 + byte]) }
-            return value
+    /// Decodes ``encoded``, and the version 1 encoding, which has no event times: it takes
+    /// `latestTimestamp` (the series' last-seen time is the right one) as the latest and as
+    /// the start. Nil for bytes of another version or length.
+    public init?(encoded bytes: [UInt8], latestTimestamp: Int64 = .max) {
+        let length = Sequence.encodedLength
+        switch (bytes.first, bytes.count) {
+        case (1, Self.versionOneLength):
+            // highest, then the words: put the missing times in between, then set them.
+            current = Sequence(decoding: (Array(bytes[1..<9]) + [UInt8](repeating: 0, count: 16) + bytes[9...])[...])
+            current.start = latestTimestamp
+            current.latest = latestTimestamp
+        case (Self.encodingVersion, 2 + length) where bytes[1 + length] == 0:
+            current = Sequence(decoding: bytes[1..<(1 + length)])
+        case (Self.encodingVersion, 2 + 2 * length) where bytes[1 + length] == 1:
+            current = Sequence(decoding: bytes[1..<(1 + length)])
+            previous = Sequence(decoding: bytes[(2 + length)...])
+        default:
+            return nil
         }
-        highest = word(0)
-        words = (0..<Self.wordCount).map { word($0 + 1) }
     }
 }

@@ -16,6 +16,10 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case queueFull = "queue_full"
     case unauthorized
     case seriesLimit = "series_limit"
+    /// A finite value whose magnitude is above ``ValueRange/limit`` (CONTRACT §2 v2).
+    case valueOutOfRange = "value_out_of_range"
+    /// A query whose answer could hold more rows than `limits.max_query_rows` (CONTRACT §4).
+    case tooManyRows = "too_many_rows"
     /// The daemon is replaying its journal or shutting down (HTTP 503).
     case unavailable
     /// The journal cannot be written (disk full, permissions…), so nothing can be made

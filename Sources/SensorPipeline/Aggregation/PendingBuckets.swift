@@ -81,26 +81,49 @@ private struct SeriesAccumulator: Sendable {
     }
 }
 
-/// Windows of one resolution: parallel arrays, scanned from the newest end.
+/// Windows of one resolution: parallel arrays. Readings of a series mostly arrive in time
+/// order, so the newest window is tried first and a few more are scanned from the newest
+/// end; past that (a backlog spread over many windows) a dictionary finds the window, so
+/// adding to one of n windows never costs O(n).
 private struct WindowList: Sendable {
+    /// Windows scanned from the newest end before the index is used.
+    private static let scanLimit = 8
+
     var starts: [Int64] = []
     var stats: [BucketStats] = []
+    /// Window start → position; built once the list outgrows the scan.
+    private var positions: [Int64: Int]?
 
     /// Adds the value to its window; true when that window is new.
     @inline(__always)
     mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> Bool {
-        var position = starts.count - 1
-        while position >= 0 {
-            if starts[position] == windowStart {
-                stats[position].add(value, at: timestamp, bin: bin)
-                return false
-            }
-            position -= 1
+        if let position = position(of: windowStart) {
+            stats[position].add(value, at: timestamp, bin: bin)
+            return false
         }
         var fresh = BucketStats()
         fresh.add(value, at: timestamp, bin: bin)
         starts.append(windowStart)
         stats.append(fresh)
+        positions?[windowStart] = starts.count - 1
         return true
+    }
+
+    @inline(__always)
+    private mutating func position(of windowStart: Int64) -> Int? {
+        let count = starts.count
+        if count > 0, starts[count - 1] == windowStart { return count - 1 }
+        guard count > Self.scanLimit else {
+            var position = count - 2
+            while position >= 0 {
+                if starts[position] == windowStart { return position }
+                position -= 1
+            }
+            return nil
+        }
+        if positions == nil {
+            positions = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
+        }
+        return positions?[windowStart]
     }
 }

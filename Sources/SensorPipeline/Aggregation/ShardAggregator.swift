@@ -39,8 +39,8 @@ final class ShardAggregator: Sendable {
         var window: SeqWindow?
         var changed = false
 
-        mutating func record(_ seq: UInt64) {
-            if window?.admit(seq) == nil { window = SeqWindow(first: seq) }
+        mutating func record(_ seq: UInt64, at timestamp: Int64) {
+            if window?.admit(seq, at: timestamp) == nil { window = SeqWindow(first: seq, at: timestamp) }
             changed = true
         }
     }
@@ -59,7 +59,7 @@ final class ShardAggregator: Sendable {
                 for reading in batch.readings {
                     state.pending.add(reading, resolutions: resolutions)
                     if let seq = reading.seq {
-                        state.windows[reading.series, default: TrackedWindow()].record(seq)
+                        state.windows[reading.series, default: TrackedWindow()].record(seq, at: reading.timestamp)
                     }
                 }
                 state.position = max(state.position, batch.position)

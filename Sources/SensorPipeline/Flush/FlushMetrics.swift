@@ -9,6 +9,8 @@ struct FlushMetrics: Sendable {
     let ingestToFlush = Metrics.Timer(label: "sensorhub_ingest_to_flush_seconds", preferredDisplayUnit: .seconds)
     let bucketsWritten = Counter(label: "sensorhub_buckets_written_total")
     let failures = Counter(label: "sensorhub_flush_failures_total")
+    /// Buckets the store could not take and kept in `set_aside_buckets`.
+    let setAside = Counter(label: "sensorhub_buckets_set_aside_total")
     /// Per shard, the buckets the last flush took from the worker: those that changed
     /// during one flush interval (a failed write carries them; they are not counted again).
     let openBuckets: [Gauge]

@@ -6,20 +6,23 @@ internal import SensorStore
 /// with the journal checkpoint each shard's buckets cover; then deletes the journal
 /// segments that checkpoint made redundant.
 ///
-/// A failed write loses nothing: the batch is carried over and written together with the
-/// next one (bucket deltas are mergeable, so writing them later gives the same result),
-/// and the journal keeps everything after the last committed checkpoint meanwhile.
-/// Only one flush runs at a time (actor isolation).
+/// A failed write loses nothing: the journal keeps everything after the last committed
+/// checkpoint, and the batch is carried and retried alone at every later flush. Nothing
+/// new is taken from the shards meanwhile, so while the store cannot be written (disk
+/// full, database locked) the workers stop at their pending-bucket limit, the queues fill
+/// and ingest waits (HTTP 503, MQTT acknowledgements held back): memory stays within its
+/// bounds, and everything is stored once the store works again. A bucket the store cannot
+/// take is set aside by the store and never retried. Only one flush runs at a time (actor
+/// isolation).
 actor Flusher {
     private let shards: [Shard]
     private let store: SensorStore
     private let live: LiveFeed
     private let logger: Logger
-    private var carried: FlushBatch?
-    /// Acceptance time of the oldest reading in `carried`.
-    private var carriedOldest: ContinuousClock.Instant?
-    private var failingSince: ContinuousClock.Instant?
+    /// The batch the store last refused, retried before anything new is taken.
+    private var carried: (batch: FlushBatch, oldestAccepted: ContinuousClock.Instant?)?
     private let metrics: FlushMetrics
+    let health = StoreHealth()
 
     private let delay: Duration
 
@@ -32,17 +35,19 @@ actor Flusher {
         self.logger = logger
     }
 
-    /// Takes every shard's pending buckets and writes them with whatever an earlier failed
-    /// flush carried, plus `extraCheckpoints` (journal shards replayed at start-up).
-    /// Returns false when the write failed (the data stays carried).
+    /// Retries a carried batch, then takes every shard's pending buckets and writes them,
+    /// plus `extraCheckpoints` (journal shards replayed at start-up). Returns false when a
+    /// write failed (its batch stays carried).
     @discardableResult
     func flush(extraCheckpoints: [Int: Int64] = [:]) async -> Bool {
-        var batch = carried ?? FlushBatch()
-        var oldestAccepted = carriedOldest
-        carried = nil
-        carriedOldest = nil
         // Whatever happens below, the journal gauges say what is on disk after this flush.
         defer { recordJournalBytes() }
+        if let (batch, oldestAccepted) = carried {
+            guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
+            carried = nil
+        }
+        var batch = FlushBatch()
+        var oldestAccepted: ContinuousClock.Instant?
         for shard in shards {
             let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
@@ -55,11 +60,16 @@ actor Flusher {
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
         guard !batch.isEmpty else { return true }
+        return await write(batch, oldestAccepted: oldestAccepted)
+    }
+
+    /// One store write; on failure the batch is carried.
+    private func write(_ batch: FlushBatch, oldestAccepted: ContinuousClock.Instant?) async -> Bool {
         if delay > .zero { try? await Task.sleep(for: delay) }
         let started = ContinuousClock.now
-        let written: [Bucket]
+        let outcome: WriteOutcome
         do {
-            written = try await store.write(batch, report: live.bucketFilter())
+            outcome = try await store.write(batch, report: live.bucketFilter())
         } catch {
             metrics.failures.increment()
             if case .invalidBatch(let problem) = error {
@@ -67,24 +77,28 @@ actor Flusher {
                 logger.critical("dropped a flush batch the store refused (a bug, please report it)", metadata: ["error": "\(problem)"])
                 return false
             }
-            if failingSince == nil {
-                failingSince = started
+            if health.failed(error.description) {
                 logger.error("failed to flush buckets, keeping them for the next flush", metadata: [
                     "error": "\(error)", "buckets": "\(batch.buckets.count)",
                 ])
             }
-            carried = batch
-            carriedOldest = oldestAccepted
+            carried = (batch, oldestAccepted)
             return false
         }
         let committed = ContinuousClock.now
         metrics.duration.recordNanoseconds((committed - started).nanoseconds)
         if let oldestAccepted { metrics.ingestToFlush.recordNanoseconds((committed - oldestAccepted).nanoseconds) }
-        metrics.bucketsWritten.increment(by: batch.buckets.count)
-        live.publish(written)
-        if let since = failingSince {
-            logger.notice("flushed again after failures", metadata: ["failing_for": "\(ContinuousClock.now - since)"])
-            failingSince = nil
+        metrics.bucketsWritten.increment(by: batch.buckets.count - outcome.setAside.count)
+        live.publish(outcome.written)
+        if let failingFor = health.succeeded() {
+            logger.notice("flushed again after failures", metadata: ["failing_for": "\(failingFor)"])
+        }
+        for bucket in outcome.setAside {
+            metrics.setAside.increment()
+            logger.error("set aside a bucket that cannot be stored; it is kept in the table set_aside_buckets", metadata: [
+                "device": "\(bucket.series.device)", "metric": "\(bucket.series.metric)", "resolution": "\(bucket.resolution)",
+                "window_start": "\(RFC3339.format(bucket.windowStart))", "reason": "\(bucket.reason)",
+            ])
         }
         for shard in shards {
             guard let checkpoint = batch.checkpoints[shard.index] else { continue }

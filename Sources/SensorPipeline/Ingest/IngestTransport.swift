@@ -1,5 +1,13 @@
-/// The road a reading came in by; a label of the ingest and reject counters.
-public enum IngestTransport: String, Sendable, CaseIterable {
-    case http
-    case mqtt
+/// The road readings come in by (`http`, `mqtt`, `import`, …): the `transport` label of
+/// the ingest and reject counters. The pipeline knows no transport by name; each one names
+/// itself when it asks for its ``IngestEntry``.
+public struct IngestTransport: Hashable, Sendable, CustomStringConvertible {
+    /// The label value: lower case, short, one word.
+    public let name: String
+
+    public init(_ name: String) {
+        self.name = name
+    }
+
+    public var description: String { name }
 }

@@ -64,13 +64,13 @@ final class ShardIngress: @unchecked Sendable {
                 }
                 let key = reading.series
                 if var window = staged.windows[key] ?? windows[key] {
-                    guard window.admit(seq) else {
+                    guard window.admit(seq, at: reading.timestamp) else {
                         staged.duplicates += 1
                         continue
                     }
                     staged.windows[key] = window
                 } else {
-                    staged.windows[key] = SeqWindow(first: seq)
+                    staged.windows[key] = SeqWindow(first: seq, at: reading.timestamp)
                 }
                 staged.kept.append(reading)
             }
@@ -109,6 +109,11 @@ final class ShardIngress: @unchecked Sendable {
             position = journal.position
             return error
         }
+    }
+
+    /// Stops the journal for good after a failed sync (see ``JournalError/isFatal``).
+    func failJournal(_ error: JournalError) {
+        withLock { journal?.fail(error) }
     }
 
     /// For the interval syncer: a duplicate descriptor of the open segment.

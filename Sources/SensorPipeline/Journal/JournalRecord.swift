@@ -17,7 +17,8 @@ enum JournalRecord {
     /// A record larger than this is damage, not data (HTTP bodies are capped far below).
     static let maximumPayload = 256 << 20
 
-    /// Appends the record for `readings` to `buffer`.
+    /// Appends the record for `readings` to `buffer`. A record whose payload is larger than
+    /// ``maximumPayload`` cannot be replayed: the writer refuses it (``payloadSize(of:)``).
     static func encode(_ readings: [Reading], into buffer: inout [UInt8]) {
         let start = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: headerSize))
@@ -37,7 +38,7 @@ enum JournalRecord {
         let length = buffer.count - start - headerSize
         let crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
         store(magic, in: &buffer, at: start)
-        store(UInt32(length), in: &buffer, at: start + 4)
+        store(UInt32(truncatingIfNeeded: length), in: &buffer, at: start + 4)
         store(crc, in: &buffer, at: start + 8)
     }
 

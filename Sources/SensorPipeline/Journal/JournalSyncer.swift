@@ -1,23 +1,23 @@
 internal import Glibc
 internal import Foundation
-internal import Logging
 internal import Synchronization
 
 /// The `interval` fsync policy: a plain thread (fsync must not block the cooperative
 /// pool) that syncs every shard's open segment once per interval, and once more when
-/// stopped.
+/// stopped. A failed sync is fatal (``JournalError/isFatal``): `onFailure` stops the
+/// journal, and the syncer stops syncing.
 final class JournalSyncer: Sendable {
     private let ingresses: [ShardIngress]
     private let interval: Duration
-    private let logger: Logger
+    private let onFailure: @Sendable (JournalError) -> Void
     private let stopRequested = Atomic<Bool>(false)
     private let stopped = OneShotEvent()
-    private let failing = Atomic<Bool>(false)
+    private let failed = Atomic<Bool>(false)
 
-    init(ingresses: [ShardIngress], interval: Duration, logger: Logger) {
+    init(ingresses: [ShardIngress], interval: Duration, onFailure: @escaping @Sendable (JournalError) -> Void) {
         self.ingresses = ingresses
         self.interval = interval
-        self.logger = logger
+        self.onFailure = onFailure
     }
 
     func start() {
@@ -48,17 +48,14 @@ final class JournalSyncer: Sendable {
     }
 
     private func syncAll() {
-        for ingress in ingresses {
+        guard !failed.load(ordering: .relaxed) else { return }
+        for (shard, ingress) in ingresses.enumerated() {
             guard let descriptor = ingress.journalDescriptor() else { continue }
             defer { close(descriptor) }
             if fdatasync(descriptor) != 0 {
-                if !failing.exchange(true, ordering: .relaxed) {
-                    logger.error("cannot sync the journal to disk; acknowledged readings are safe from a crash but not from power loss", metadata: [
-                        "error": "\(SystemError.text(errno))",
-                    ])
-                }
-            } else if failing.exchange(false, ordering: .relaxed) {
-                logger.notice("journal syncs to disk again")
+                failed.store(true, ordering: .relaxed)
+                onFailure(JournalError(operation: "sync", path: "the journal of shard \(shard)", reason: SystemError.text(errno), isFatal: true))
+                return
             }
         }
     }

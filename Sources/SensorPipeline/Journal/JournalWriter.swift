@@ -14,6 +14,9 @@ final class JournalWriter {
     private var descriptor: Int32 = -1
     private var segmentStart: Int64 = 0
     private var buffer: [UInt8] = []
+    /// The first failed sync: from then on every append fails with it (see
+    /// ``JournalError/isFatal``).
+    private var fatal: JournalError?
 
     /// Opens the shard's journal for appending at `position`, in a new segment file, after
     /// the segments already in `directory` (replayed before; deleted once a checkpoint
@@ -35,6 +38,7 @@ final class JournalWriter {
     /// Writes one record holding `readings`; returns the position just past it. On failure
     /// the segment is cut back to where it was, so no partial record stays behind.
     func append(_ readings: [Reading]) throws(JournalError) -> Int64 {
+        if let fatal { throw fatal }
         // Rotation happens before an append, never after: the last record written is then
         // always in the open segment, where ``rollBack(to:)`` can cut it.
         if descriptor >= 0, position - segmentStart >= segmentBytes { closeSegment() }
@@ -42,6 +46,11 @@ final class JournalWriter {
         buffer.removeAll(keepingCapacity: true)
         JournalRecord.encode(readings, into: &buffer)
         let path = segmentPath(segmentStart)
+        guard buffer.count - JournalRecord.headerSize <= JournalRecord.maximumPayload else {
+            // limits.max_readings_per_payload keeps records far below this; never write one
+            // that replay would take for damage.
+            throw JournalError(operation: "append to", path: path, reason: "a record of \(buffer.count) bytes is larger than replay accepts (\(JournalRecord.maximumPayload) bytes)")
+        }
         let written = buffer.withUnsafeBytes { bytes -> Int32 in
             var offset = 0
             while offset < bytes.count {
@@ -59,9 +68,9 @@ final class JournalWriter {
             throw JournalError(operation: "append to", path: path, reason: SystemError.text(written))
         }
         if sync == .always, fdatasync(descriptor) != 0 {
-            let code = errno
-            discardPartialWrite()
-            throw JournalError(operation: "sync", path: path, reason: SystemError.text(code))
+            let error = JournalError(operation: "sync", path: path, reason: SystemError.text(errno), isFatal: true)
+            fatal = error
+            throw error
         }
         position += Int64(buffer.count)
         return position
@@ -80,6 +89,17 @@ final class JournalWriter {
             throw JournalError(operation: "roll back", path: segmentPath(segmentStart), reason: SystemError.text(code))
         }
         position = earlier
+        // The cut record must not come back after a power loss, counted though refused.
+        if sync != .never, fdatasync(descriptor) != 0 {
+            let error = JournalError(operation: "sync", path: segmentPath(segmentStart), reason: SystemError.text(errno), isFatal: true)
+            fatal = error
+            throw error
+        }
+    }
+
+    /// Stops this writer for good after a sync failed elsewhere (the interval syncer).
+    func fail(_ error: JournalError) {
+        if fatal == nil { fatal = error }
     }
 
     /// A duplicate of the open segment's descriptor, for syncing outside the owner's lock
@@ -97,6 +117,7 @@ final class JournalWriter {
     /// one being written). Returns the paths it could not delete, with the reason.
     func removeSegments(coveredBy checkpoint: Int64) -> [String] {
         var failures: [String] = []
+        var removed = false
         while segments.count > 1, segments[1] <= checkpoint {
             let path = segmentPath(segments[0])
             if unlink(path) != 0, errno != ENOENT {
@@ -104,6 +125,12 @@ final class JournalWriter {
                 break
             }
             segments.removeFirst()
+            removed = true
+        }
+        // Not needed for correctness (a deleted segment that comes back lies behind the
+        // checkpoint and is skipped), but it keeps the directory as the journal says.
+        if removed, sync != .never {
+            do { try SegmentFiles.syncDirectory(directory) } catch { failures.append(error.description) }
         }
         return failures
     }
@@ -129,6 +156,15 @@ final class JournalWriter {
         descriptor = opened
         segmentStart = position
         if segments.last != position { segments.append(position) }
+        // Records synced into a file whose directory entry is not would be lost with it.
+        if sync != .never {
+            do {
+                try SegmentFiles.syncDirectory(directory)
+            } catch {
+                fatal = error
+                throw error
+            }
+        }
     }
 
     /// Closes the full segment; the append that follows opens the next one.
@@ -143,7 +179,12 @@ final class JournalWriter {
     /// segment is abandoned with the junk at its end (replay skips it) and the next append
     /// starts a new file past it, so positions stay unique.
     private func discardPartialWrite() {
-        guard ftruncate(descriptor, off_t(position - segmentStart)) != 0 else { return }
+        guard ftruncate(descriptor, off_t(position - segmentStart)) != 0 else {
+            if sync != .never, fdatasync(descriptor) != 0 {
+                fatal = JournalError(operation: "sync", path: segmentPath(segmentStart), reason: SystemError.text(errno), isFatal: true)
+            }
+            return
+        }
         let end = lseek(descriptor, 0, SEEK_END)
         position = max(position + 1, end > 0 ? segmentStart + Int64(end) : 0)
         Glibc.close(descriptor)

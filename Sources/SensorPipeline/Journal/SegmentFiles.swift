@@ -43,6 +43,17 @@ enum SegmentFiles {
 
     static func shardDirectory(_ journal: String, shard: Int) -> String { "\(journal)/shard-\(shard)" }
 
+    /// Makes the directory's entries durable: a segment created, renamed or deleted in it
+    /// survives a power loss only once the directory itself is synced.
+    static func syncDirectory(_ path: String) throws(JournalError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw JournalError(operation: "open directory", path: path, reason: SystemError.text(errno)) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw JournalError(operation: "sync directory", path: path, reason: SystemError.text(errno), isFatal: true)
+        }
+    }
+
     /// Creates `path` and its missing parents.
     static func makeDirectory(_ path: String) throws(JournalError) {
         var built = path.hasPrefix("/") ? "" : "."

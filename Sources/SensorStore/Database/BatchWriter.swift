@@ -11,6 +11,13 @@ import SensorCore
 /// - otherwise INSERT … ON CONFLICT DO NOTHING, which stores a new window;
 /// - only when that finds an existing row (a late reading, or the first flush after a
 ///   restart): SELECT it, `BucketStats.merge`, UPDATE.
+///
+/// A bucket that cannot be stored (stats that are not finite, a stored row that does not
+/// read back, a value SQLite refuses) is set aside: written whole to `set_aside_buckets`
+/// and left out, while the rest of the flush is stored. SQLite undoes only the failed
+/// statement, so the transaction goes on. Errors of the database itself (disk full, I/O,
+/// locked) still fail the whole write.
+///
 /// What this transaction created or stored is collected in `createdIDs` / `touched` and
 /// reaches the store's caches only after the commit, so a rollback leaves them exact.
 struct BatchWriter {
@@ -21,6 +28,8 @@ struct BatchWriter {
     private(set) var touched = BucketCache()
     /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [Bucket] = []
+    /// The buckets left out, with why.
+    private(set) var setAside: [SetAsideBucket] = []
     /// One encoding buffer for every bucket's sketch.
     private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
@@ -43,49 +52,27 @@ struct BatchWriter {
             try updateSeries.run()
         }
 
-        let insertBucket = BoundStatement(try db.cachedStatement(sql: """
-            INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch,
-                                 series_id, resolution_s, start_us)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING
-            """), in: db)
-        let selectBucket = try db.cachedStatement(sql: """
-            SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch
-            FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
-            """)
-        let updateBucket = BoundStatement(try db.cachedStatement(sql: """
-            UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
-                               first_ts_us = ?, first = ?, last_ts_us = ?, last = ?, sketch = ?
-            WHERE series_id = ? AND resolution_s = ? AND start_us = ?
-            """), in: db)
+        let statements = Statements(
+            insert: BoundStatement(try db.cachedStatement(sql: """
+                INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch,
+                                     series_id, resolution_s, start_us)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """), in: db),
+            select: try db.cachedStatement(sql: """
+                SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch
+                FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
+                """),
+            update: BoundStatement(try db.cachedStatement(sql: """
+                UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
+                                   first_ts_us = ?, first = ?, last_ts_us = ?, last = ?, sketch = ?
+                WHERE series_id = ? AND resolution_s = ? AND start_us = ?
+                """), in: db))
         for delta in batch.buckets where delta.stats.count > 0 {
-            let id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
-            let slot = BucketCache.Slot(seriesID: id, resolution: delta.resolution.seconds)
-            let start = delta.windowStart
-            let cached = touched.stored(slot, start: start)
-                ?? store.bucketCache.withLock { $0.stored(slot, start: start) }
-            var stats: BucketStats
-            if let cached {
-                stats = cached.merging(delta.stats)
-                try run(updateBucket, stats, id, slot.resolution, start)
-                guard db.changesCount == 1 else {
-                    throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
-                }
-            } else {
-                stats = delta.stats
-                try run(insertBucket, stats, id, slot.resolution, start)
-                if db.changesCount == 0 {
-                    guard let row = try Row.fetchOne(selectBucket, arguments: [id, slot.resolution, start]) else {
-                        throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs is neither insertable nor readable")
-                    }
-                    stats = try Self.stats(from: row)
-                    stats.merge(delta.stats)
-                    try run(updateBucket, stats, id, slot.resolution, start)
-                }
-            }
-            touched.record(slot, start: start, stats: stats)
-            if let report, report(delta.series, delta.resolution) {
-                written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
+            do {
+                try write(delta, with: statements)
+            } catch let error where Self.isBucketProblem(error) {
+                try setAside(delta, because: Self.describe(error))
             }
         }
 
@@ -105,6 +92,83 @@ struct BatchWriter {
                 try upsert.execute(arguments: [shard, position])
             }
         }
+    }
+
+    /// The three bucket statements, prepared once per write.
+    private struct Statements {
+        let insert: BoundStatement
+        let select: Statement
+        let update: BoundStatement
+    }
+
+    /// Merges one delta into its stored bucket, or inserts it.
+    private mutating func write(_ delta: Bucket, with statements: Statements) throws {
+        if let problem = delta.stats.storageProblem { throw BucketProblem(description: problem) }
+        let id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
+        let slot = BucketCache.Slot(seriesID: id, resolution: delta.resolution.seconds)
+        let start = delta.windowStart
+        let cached = touched.stored(slot, start: start)
+            ?? store.bucketCache.withLock { $0.stored(slot, start: start) }
+        var stats: BucketStats
+        if let cached {
+            stats = try Self.merged(cached, delta.stats)
+            try run(statements.update, stats, id, slot.resolution, start)
+            guard db.changesCount == 1 else {
+                throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
+            }
+        } else {
+            stats = delta.stats
+            try run(statements.insert, stats, id, slot.resolution, start)
+            if db.changesCount == 0 {
+                guard let row = try Row.fetchOne(statements.select, arguments: [id, slot.resolution, start]) else {
+                    throw BucketProblem(description: "it is neither insertable nor readable")
+                }
+                stats = try Self.merged(try Self.stats(from: row), delta.stats)
+                try run(statements.update, stats, id, slot.resolution, start)
+            }
+        }
+        touched.record(slot, start: start, stats: stats)
+        if let report, report(delta.series, delta.resolution) {
+            written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
+        }
+    }
+
+    /// `stored` with `delta` merged in, checked to be storable.
+    private static func merged(_ stored: BucketStats, _ delta: BucketStats) throws -> BucketStats {
+        let merged = stored.merging(delta)
+        if let problem = merged.storageProblem { throw BucketProblem(description: "merged with the stored bucket, \(problem)") }
+        return merged
+    }
+
+    /// Keeps a delta that cannot be stored in `set_aside_buckets`, whole.
+    private mutating func setAside(_ delta: Bucket, because reason: String) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO set_aside_buckets (device, metric, resolution_s, start_us, reason, stats, set_aside_us)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        try insert.execute(arguments: [
+            delta.series.device, delta.series.metric, delta.resolution.seconds, delta.windowStart, reason,
+            Data(delta.stats.encoded), WallClock.microseconds(),
+        ])
+        setAside.append(SetAsideBucket(series: delta.series, resolution: delta.resolution, windowStart: delta.windowStart, reason: reason))
+    }
+
+    /// Whether `error` is about one bucket (its values or its stored row) rather than about
+    /// the database as a whole.
+    private static func isBucketProblem(_ error: any Error) -> Bool {
+        switch error {
+        case is BucketProblem, is RowDecodingError:
+            return true
+        case let error as DatabaseError:
+            return [.SQLITE_CONSTRAINT, .SQLITE_TOOBIG, .SQLITE_MISMATCH, .SQLITE_RANGE].contains(error.resultCode)
+        default:
+            return false
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return "SQLite refused it: \(error.message ?? "error \(error.extendedResultCode.rawValue)")" }
+        return "\(error)"
     }
 
     /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
@@ -152,4 +216,9 @@ struct BatchWriter {
             last: try row.decode(Double.self, atIndex: offset + 9),
             sketch: (row[offset + 10] as Data?).flatMap { $0.withUnsafeBytes { QuantileSketch(encoded: $0) } } ?? QuantileSketch())
     }
+}
+
+/// Why one bucket cannot be stored.
+private struct BucketProblem: Error, CustomStringConvertible {
+    let description: String
 }

@@ -34,4 +34,7 @@ public struct AggregateQuery: Sendable, Equatable {
 
     /// The step actually used: `step`, or `window` for tumbling windows.
     public var effectiveStep: Resolution { step ?? window }
+
+    /// `limits.max_query_rows`' default: most rows one answer may hold.
+    public static let defaultRowLimit = 1_000_000
 }

@@ -62,6 +62,14 @@ struct WindowPlan: Sendable, Equatable {
         self.bucketHigh = lastWindow * self.step + self.window
     }
 
+    /// Returnable windows that overlap `[low, high)` µs (data there can only fall in them).
+    func windows(overlapping low: Int64, _ high: Int64) -> Int64 {
+        // Window k overlaps when k·step < high and k·step + window > low.
+        let first = Swift.max(firstWindow, Self.floorDiv(low - window, step) + 1)
+        let last = Swift.min(lastWindow, Self.ceilDiv(high, step) - 1)
+        return Swift.max(0, last - first + 1)
+    }
+
     /// ⌊a / b⌋ for b > 0, also for negative a.
     @inline(__always)
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

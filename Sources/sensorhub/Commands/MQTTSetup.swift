@@ -12,6 +12,6 @@ enum MQTTSetup {
             topics: mqtt.topics, qos: mqtt.qos, clientID: mqtt.clientID,
             protocolVersion: mqtt.protocolVersion == .v5 ? .v5 : .v311,
             keepalive: mqtt.keepalive, reconnectMin: mqtt.reconnectMin, reconnectMax: mqtt.reconnectMax,
-            receiveMaximum: mqtt.receiveMaximum, sessionExpiry: mqtt.sessionExpiry)
+            receiveMaximum: mqtt.receiveMaximum, sessionExpiry: mqtt.sessionExpiry, maxPayloadBytes: mqtt.maxPayloadBytes)
     }
 }

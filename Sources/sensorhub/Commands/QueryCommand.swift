@@ -31,6 +31,9 @@ struct QueryCommand: AsyncParsableCommand {
             let store = try source.openStore()
             do {
                 records = try await store.aggregates(query).map(\.record)
+            } catch .tooManyRows(let possible, let limit) {
+                // Too broad a question, like an unparsable one: narrowing it is the fix.
+                throw CommandFailure.usage(StoreError.tooManyRows(possible: possible, limit: limit).description)
             } catch {
                 throw CommandFailure.fail(error.description)
             }

@@ -65,7 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
                 flushDelay: .milliseconds(testingFlushDelay ?? 0),
                 timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
                 retentionInterval: settings.store.retentionInterval,
-                liveBufferCapacity: settings.http.streamBuffer, maxLiveSubscribers: settings.http.maxStreams),
+                liveBufferCapacity: settings.http.streamBuffer, maxLiveSubscribers: settings.http.maxStreams,
+                limits: IngestLimits(
+                    maxSeries: settings.limits.maxSeries, maxMetricsPerDevice: settings.limits.maxMetricsPerDevice,
+                    maxReadingsPerPayload: settings.limits.maxReadingsPerPayload)),
             journal: JournalConfiguration(
                 directory: settings.journalDirectory,
                 sync: Self.syncPolicy(settings.journal),
@@ -91,7 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
                 host: settings.http.host, port: settings.http.port, token: settings.http.token,
-                maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait),
+                maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait,
+                maxConnections: settings.http.maxConnections, idleTimeout: settings.http.idleTimeout,
+                queryRowLimit: settings.limits.maxQueryRows),
             pipeline: pipeline, store: store, registry: registry, logger: logger,
             mqttState: { [mqtt] in mqtt?.connectionState.description },
             onListening: { host, port in logger.info("listening http=\(host):\(port)") })

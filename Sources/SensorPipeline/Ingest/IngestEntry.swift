@@ -1,0 +1,83 @@
+public import SensorCore
+
+/// The one way readings get in. Every transport (MQTT, HTTP, file import, …) takes its
+/// entry from ``Pipeline/entry(for:)`` and hands it each payload; the entry runs the same
+/// steps in the same order for all of them:
+///
+/// 1. ``decode(_:format:context:)``: decode with the payload limit
+///    (`limits.max_readings_per_payload`), all or nothing;
+/// 2. ``submit(_:waitingUpTo:)`` (or ``submitBlocking(_:)`` on a thread outside Swift
+///    concurrency): time rules (`future_ts`, `too_late`), series limits
+///    (`series_limit`), then de-duplication and the journal append under the shards'
+///    locks, then the queue;
+///
+/// and counts what it took and what it refused, by transport and format or reason. What
+/// is left to the transport is its own protocol: content types, sizes of its frames,
+/// authentication, and how it answers each ``Pipeline/SubmitOutcome``.
+///
+/// Thread-safety: a value of `Sendable` parts; call it from any thread or task.
+public struct IngestEntry: Sendable {
+    public let transport: IngestTransport
+    let pipeline: Pipeline
+    let counters: TransportCounters
+
+    init(transport: IngestTransport, pipeline: Pipeline) {
+        self.transport = transport
+        self.pipeline = pipeline
+        self.counters = TransportCounters(transport: transport)
+    }
+
+    /// Step 1: the readings of a payload, or why none of them can be taken (counted).
+    public func decode(_ payload: UnsafeRawBufferPointer, format: PayloadFormat, context: DecodeContext) -> Result<PreparedBatch, DecodeError> {
+        var context = context
+        context.maxReadings = pipeline.configuration.limits.maxReadingsPerPayload
+        do {
+            return .success(PreparedBatch(readings: try ReadingDecoder.decode(payload, format: format, context: context), format: format))
+        } catch {
+            counters.recordRejected(error.reason)
+            return .failure(error)
+        }
+    }
+
+    /// Step 2: takes a batch atomically. Either every reading is durable in the journal
+    /// and queued, or nothing is taken. Waits for queue room up to `wait`, then gives up
+    /// with ``Pipeline/SubmitOutcome/queueFull`` (HTTP's 503 path).
+    public func submit(_ batch: PreparedBatch, waitingUpTo wait: Duration) async -> Pipeline.SubmitOutcome {
+        if let refusal = check(batch) { return refusal }
+        return counted(await pipeline.submit(batch.readings, waitingUpTo: wait), format: batch.format)
+    }
+
+    /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread): like
+    /// ``submit(_:waitingUpTo:)`` but it blocks the thread while a queue is full or the
+    /// journal cannot be written, so the MQTT acknowledgement waits and the broker keeps
+    /// the backlog. Never answers `queueFull` or `journalFailed`.
+    public func submitBlocking(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome {
+        if let refusal = check(batch) { return refusal }
+        return counted(pipeline.submitBlocking(batch.readings), format: batch.format)
+    }
+
+    /// Counts a refusal the transport made itself (an unknown content type, a frame over
+    /// its size limit, a missing token).
+    public func recordRejected(_ reason: RejectReason) {
+        counters.recordRejected(reason)
+    }
+
+    /// Time rules and series limits: the first reading outside them rejects the batch.
+    private func check(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome? {
+        let refusal = pipeline.timeRejection(of: batch.readings) ?? pipeline.series.admit(batch.readings)
+        guard let refusal else { return nil }
+        counters.recordRejected(refusal.reason)
+        return .rejected(refusal)
+    }
+
+    private func counted(_ outcome: Pipeline.SubmitOutcome, format: PayloadFormat) -> Pipeline.SubmitOutcome {
+        switch outcome {
+        case .accepted(let accepted, _): counters.recordIngested(accepted, format: format)
+        case .queueFull: counters.recordRejected(.queueFull)
+        case .unavailable: counters.recordRejected(.unavailable)
+        case .journalFailed: counters.recordRejected(.journalUnavailable)
+        case .rejected(let error): counters.recordRejected(error.reason)
+        }
+        return outcome
+    }
+}
