@@ -65,23 +65,24 @@ public enum SensorHubHTTPServer {
     }
 
     /// HTTP/1.1 with WebSocket upgrades; with a token, upgrades without it get 401
-    /// (``WebSocketTokenGate``) before hummingbird-websocket sees them. A connection with
-    /// no request in progress, or stalled halfway through sending one, is closed after
-    /// `idleTimeout`; one whose response is still being written (a live stream) is not.
+    /// (``WebSocketTokenGate``) before hummingbird-websocket sees them. A connection that
+    /// has not sent a whole request head within `idleTimeout` is closed
+    /// (``RequestHeadDeadline``); after that, one with no request in progress, or stalled
+    /// halfway through sending one, is closed after `idleTimeout` too, but one whose
+    /// response is still being written (a live stream) is not.
     private static func server(
         webSocketRouter: Router<BasicWebSocketRequestContext>, token: String?, idleTimeout: Duration,
         onRejected: @escaping @Sendable () -> Void
     ) -> HTTPServerBuilder {
+        let timeout = TimeAmount.nanoseconds(idleTimeout.nanoseconds)
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idleTimeout.nanoseconds)),
-            ws: StreamRoutes.webSocketConfiguration)
-        guard let token else { return .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: configuration) }
+            http1: HTTP1Channel.Configuration(idleTimeout: timeout), ws: StreamRoutes.webSocketConfiguration)
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
-            WebSocketTokenGate(
-                inner: HTTP1WebSocketUpgradeChannel(
-                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
-                token: token, onRejected: onRejected)
+            let channel = HTTP1WebSocketUpgradeChannel(
+                responder: responder, webSocketResponder: webSocketResponder, configuration: configuration)
+            guard let token else { return RequestHeadDeadline(inner: channel, timeout: timeout) }
+            return RequestHeadDeadline(inner: WebSocketTokenGate(inner: channel, token: token, onRejected: onRejected), timeout: timeout)
         }
     }
 }

@@ -177,7 +177,8 @@ public final class MQTTSource: Service, Sendable {
         let expiry = UInt32(clamping: configuration.sessionExpiry.components.seconds)
         mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), expiry)
         // An MQTT 5 broker then never sends us a message larger than mqtt.max_payload (plus
-        // its topic and headers); a 3.1.1 broker cannot be told, and didReceive refuses those.
+        // 4 KiB for its topic and headers), so libmosquitto never buffers one; a 3.1.1
+        // broker cannot be told, and didReceive refuses those.
         mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), UInt32(clamping: configuration.maxPacketBytes))
         defer { mosquitto_property_free_all(&properties) }
         return mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port), keepalive, nil, properties)

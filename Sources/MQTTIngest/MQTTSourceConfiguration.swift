@@ -27,9 +27,10 @@ public struct MQTTSourceConfiguration: Sendable {
     /// (`too_large`), and an MQTT 5 broker is told not to send them at all.
     public var maxPayloadBytes: Int
 
-    /// The MQTT 5 Maximum Packet Size announced: the payload limit plus room for the
-    /// longest topic (65,535 bytes) and the headers.
-    var maxPacketBytes: Int { maxPayloadBytes + 65_600 }
+    /// The MQTT 5 Maximum Packet Size announced: the payload limit plus 4 KiB for the
+    /// topic and the headers (a message with a longer topic and a payload close to the
+    /// limit is dropped by the broker).
+    var maxPacketBytes: Int { maxPayloadBytes + 4_096 }
 
     public init(
         host: String, port: Int, username: String? = nil, password: String? = nil,

@@ -19,7 +19,8 @@ extension SensorStore {
     /// The stored span of each series matching the globs at one resolution: its first and
     /// last bucket start, through two primary-key probes per series (no bucket scan).
     static let seriesSpanSQL = """
-        SELECT (SELECT min(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1),
+        SELECT s.id,
+               (SELECT min(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1),
                (SELECT max(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1)
         FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3
         """
@@ -82,14 +83,36 @@ extension SensorStore {
         }
     }
 
-    /// How many rows the query could answer at most: per matching series, the returnable
-    /// windows that overlap its stored span. Stops counting once past `limit`.
+    /// Buckets of one series in a start range, counted through the primary key and never
+    /// past the given bound (so counting costs at most that many index steps).
+    static let boundedBucketCountSQL = """
+        SELECT count(*) FROM (SELECT 1 FROM buckets
+                              WHERE series_id = ? AND resolution_s = ? AND start_us >= ? AND start_us < ? LIMIT ?)
+        """
+
+    /// How many rows the query could answer at most, counted before any bucket is read.
+    /// Per matching series: the returnable windows that overlap its stored span; when
+    /// those are many (sparse data over a long span), the series' buckets in range times
+    /// the windows one bucket can lie in, counted up to what is left of `limit`. Stops
+    /// once past `limit`.
     static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
         let spans = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [plan.resolution.seconds, query.deviceGlob, query.metricGlob])
+        let count = try db.cachedStatement(sql: boundedBucketCountSQL)
+        // A bucket lies in ⌈window / step⌉ windows at most (1 for tumbling windows).
+        let windowsPerBucket = (plan.window + plan.step - 1) / plan.step
         var total: Int64 = 0
         while let span = try spans.next(), total <= Int64(limit) {
-            guard let first = span[0] as Int64?, let last = span[1] as Int64? else { continue }
-            total += plan.windows(overlapping: first, last + plan.resolution.microseconds)
+            guard let first = span[1] as Int64?, let last = span[2] as Int64? else { continue }
+            let windows = plan.windows(overlapping: first, last + plan.resolution.microseconds)
+            guard total + windows > Int64(limit) else {
+                total += windows
+                continue
+            }
+            let room = Int64(limit) - total + 1
+            let buckets = try Int64.fetchOne(count, arguments: [
+                span[0] as Int64, plan.resolution.seconds, plan.bucketLow, plan.bucketHigh, (room + windowsPerBucket - 1) / windowsPerBucket,
+            ]) ?? 0
+            total += min(windows, buckets * windowsPerBucket)
         }
         return total
     }

@@ -108,6 +108,14 @@ public final class SensorStore: Sendable {
                 try migrator.migrate(pool)
                 let after = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 applied = after.subtracting(before).sorted()
+                if applied.contains("v4_set_aside"), !before.isEmpty {
+                    let moved = try pool.write { db in try LegacyBuckets.setAsideNonFinite(db) }
+                    if moved > 0 {
+                        logger.warning("set aside buckets with a statistic that is not finite, stored before values were bounded", metadata: [
+                            "path": "\(path)", "buckets": "\(moved)",
+                        ])
+                    }
+                }
             }
             self.pool = pool
             self.migrationsAppliedAtOpen = applied

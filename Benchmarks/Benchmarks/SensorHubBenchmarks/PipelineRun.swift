@@ -89,21 +89,21 @@ enum PipelineRun {
         return outcome
     }
 
-    /// Decodes and submits bodies `producer`, `producer + producers`, … as an HTTP handler would.
+    /// Decodes and submits bodies `producer`, `producer + producers`, … as an HTTP handler
+    /// would: through the pipeline's ingest entry.
     private static func feed(_ pipeline: Pipeline, _ bodies: [[UInt8]], producer: Int, of producers: Int) async -> Outcome {
+        let ingest = pipeline.entry(for: IngestTransport("benchmark"))
         var outcome = Outcome()
         for index in stride(from: producer, to: bodies.count, by: producers) {
             let context = DecodeContext(arrivalTime: Int64(Date().timeIntervalSince1970 * 1_000_000))
-            let readings: [Reading]
-            do {
-                readings = try ReadingDecoder.decode(bodies[index], format: .json, context: context)
-            } catch {
+            let decoded = bodies[index].withUnsafeBytes { ingest.decode($0, format: .json, context: context) }
+            guard case .success(let batch) = decoded else {
                 outcome.decodeFailures += 1
                 continue
             }
-            switch await pipeline.submit(readings, waitingUpTo: .seconds(5)) {
-            case .accepted: outcome.readings += readings.count
-            case .queueFull, .unavailable, .journalFailed: outcome.notAccepted += 1
+            switch await ingest.submit(batch, waitingUpTo: .seconds(5)) {
+            case .accepted: outcome.readings += batch.readings.count
+            case .queueFull, .unavailable, .journalFailed, .rejected: outcome.notAccepted += 1
             }
         }
         return outcome
