@@ -59,18 +59,63 @@ private func readingsStored(database: String) async throws -> Int {
         // it holds (sqlite3 may start late on a busy machine; the wait is for the failure).
         var posted = 0
         var afterFailure = 0
+        var health: [String: Any]?
         while afterFailure < 5, !released.load(ordering: .acquiring) {
             #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
             posted += 1
-            if daemon.output.contains("failed to flush buckets") { afterFailure += 1 }
+            if daemon.output.contains("failed to flush buckets") {
+                afterFailure += 1
+                if afterFailure == 1 { health = try await daemon.request("GET", "/healthz").json() as? [String: Any] }
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
+        // While flushes fail, readings are still taken, and /healthz says why.
+        #expect(health?["status"] as? String == "degraded")
+        #expect((health?["reason"] as? String)?.contains("cannot write to the database") == true, "\(String(describing: health))")
         let locked = try await locker.value
         #expect(locked.status == 0, "\(locked.stderr)")
         #expect(try await daemon.stop() == 0)
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
         #expect(daemon.output.contains("flushed again after failures"))
         #expect(try await readingsStored(database: database) == posted)
+    }
+
+    /// While the store cannot be written, nothing piles up in memory: the flusher retries
+    /// only what it holds, the workers stop at their pending-bucket limit, the queue fills
+    /// and ingest answers 503. Once the store works again, every acknowledged reading is
+    /// stored exactly once.
+    @Test func aStoreThatCannotBeWrittenHoldsIngestBackAndLosesNothing() async throws {
+        let daemon = try await Daemon(name: "locked-backpressure", environment: [
+            "SENSORHUB_STORE_FLUSH_INTERVAL": "100ms", "SENSORHUB_PIPELINE_SHARDS": "1", "SENSORHUB_PIPELINE_QUEUE_CAPACITY": "1000",
+            "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS": "1000", "SENSORHUB_HTTP_QUEUE_WAIT": "0ms",
+        ])
+        defer { daemon.cleanUp() }
+        let database = daemon.databasePath
+        let released = Atomic<Bool>(false)
+        let locker = Task {
+            defer { released.store(true, ordering: .releasing) }
+            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
+        }
+        // Every reading opens buckets of its own (its own series), so the pending-bucket
+        // limit is reached after a few hundred readings.
+        let start = Int(Date().timeIntervalSince1970) - 3_600
+        var accepted = 0, refused = 0, batch = 0
+        while !released.load(ordering: .acquiring) || refused == 0 {
+            let body = "[" + (0..<100).map { #"{"device":"lb-\#(batch)-\#($0)","metric":"m","value":1,"ts":\#(start)}"# }.joined(separator: ",") + "]"
+            let answer = try await daemon.post(body, contentType: "application/json")
+            if answer.status == 202 { accepted += 100 } else {
+                #expect(answer.status == 503 && answer.text.contains("queue_full"), "\(answer.status) \(answer.text)")
+                refused += 1
+            }
+            batch += 1
+            if released.load(ordering: .acquiring), refused == 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await locker.value.status == 0)
+        #expect(refused > 0, "ingest must have been held back while the store could not be written")
+        #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
+        #expect(try await daemon.stop() == 0)
+        #expect(try await readingsStored(database: database) == accepted)
     }
 
     /// A journal directory that cannot be created stops the start with a message naming
