@@ -39,6 +39,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
+    case pipelineMaxPendingBytes = "pipeline.max_pending_bytes"
     case pipelineShutdownDeadline = "pipeline.shutdown_deadline"
     case pipelineMaxFutureSkew = "pipeline.max_future_skew"
     case limitsMaxSeries = "limits.max_series"

@@ -124,6 +124,10 @@ public struct Settings: Sendable, Equatable {
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
         /// 1 000–100 000 000. Default 100 000.
         public var maxPendingBuckets: Int
+        /// `pipeline.max_pending_bytes`: memory those pending buckets may take before a
+        /// flush comes early (a bucket whose values are far apart holds up to 32 KiB of
+        /// sketch). 1 MiB to 64 GiB. Default 256 MiB.
+        public var maxPendingBytes: Int
         /// `pipeline.shutdown_deadline`: how long a graceful shutdown (SIGTERM, SIGINT) may
         /// take to drain the queues and flush before the daemon gives up and exits 1;
         /// whatever was not flushed stays in the journal and is replayed on the next start.
@@ -207,7 +211,7 @@ public struct Settings: Sendable, Equatable {
                 sessionExpiry: .seconds(86_400),
                 maxPayloadBytes: 1 << 20
             ),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text)
@@ -257,6 +261,7 @@ public struct Settings: Sendable, Equatable {
         case .pipelineShards: String(pipeline.shards)
         case .pipelineQueueCapacity: String(pipeline.queueCapacity)
         case .pipelineMaxPendingBuckets: String(pipeline.maxPendingBuckets)
+        case .pipelineMaxPendingBytes: ByteSize.format(pipeline.maxPendingBytes)
         case .pipelineShutdownDeadline: DurationText.format(pipeline.shutdownDeadline)
         case .pipelineMaxFutureSkew: DurationText.format(pipeline.maxFutureSkew)
         case .journalDirectory: journalDirectory

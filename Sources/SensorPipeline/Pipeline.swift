@@ -87,12 +87,14 @@ public final class Pipeline: Service, Sendable {
         self.store = store
         self.logger = logger
         self.series = SeriesRegistry(limits: configuration.limits)
+        let share = PendingLimit(
+            buckets: max(1, configuration.maxPendingBuckets / configuration.shards),
+            bytes: max(1, configuration.maxPendingBytes / configuration.shards))
         let shards = (0..<configuration.shards).map { index in
             Shard(
                 index: index,
                 ingress: ShardIngress(queue: IngestQueue(capacity: configuration.queueCapacity)),
-                aggregator: ShardAggregator(resolutions: configuration.resolutions),
-                pendingBucketLimit: max(1, configuration.maxPendingBuckets / configuration.shards))
+                aggregator: ShardAggregator(resolutions: configuration.resolutions, limit: share))
         }
         (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards

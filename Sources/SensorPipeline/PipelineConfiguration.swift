@@ -13,6 +13,9 @@ public struct PipelineConfiguration: Sendable {
     /// Pending buckets (all shards) that trigger a flush before the interval is up, so a
     /// burst of backlog readings spread over many windows cannot grow memory unboundedly.
     public var maxPendingBuckets: Int
+    /// Bytes those pending buckets may hold (all shards) before a flush comes early: the
+    /// memory bound whatever the sketches hold.
+    public var maxPendingBytes: Int
     /// Tests only: every flush waits this long before writing, so a test can slow the
     /// flusher down and watch backpressure reach the producers. Zero in production.
     public var flushDelay: Duration
@@ -27,7 +30,7 @@ public struct PipelineConfiguration: Sendable {
     /// What one client may make the daemon hold.
     public var limits: IngestLimits
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, maxPendingBytes: Int = 256 << 20, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
         self.limits = limits
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
@@ -42,5 +45,6 @@ public struct PipelineConfiguration: Sendable {
         self.resolutions = Array(Set(resolutions)).sorted()
         self.flushInterval = flushInterval
         self.maxPendingBuckets = max(1, maxPendingBuckets)
+        self.maxPendingBytes = max(1, maxPendingBytes)
     }
 }

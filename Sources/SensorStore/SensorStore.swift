@@ -38,8 +38,12 @@ public final class SensorStore: Sendable {
     /// Only ``write(_:)`` fills it, after its transaction committed.
     let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
     /// Newest stored bucket per series and resolution, so flushing an open bucket again
-    /// needs no read. Only ``write(_:)`` fills it, after its transaction committed.
-    let bucketCache = Mutex(BucketCache())
+    /// needs no read, within ``bucketCacheBudget`` bytes. Only ``write(_:)`` fills it,
+    /// after its transaction committed.
+    let bucketCache = Mutex(BucketCache(budget: SensorStore.bucketCacheBudget))
+
+    /// Memory the bucket cache may take: 64 MiB, some 400,000 typical buckets.
+    static let bucketCacheBudget = 64 << 20
     /// Held by read-write stores: the caches above are only sound for the single writer.
     let writerLock: WriterLock?
     /// Rows of `set_aside_buckets`: counted at open, raised by each write that sets some aside.

@@ -52,7 +52,7 @@ import Testing
             "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
             "SENSORHUB_MQTT_RECONNECT_MIN", "SENSORHUB_MQTT_RECONNECT_MAX", "SENSORHUB_MQTT_RECEIVE_MAXIMUM",
             "SENSORHUB_MQTT_SESSION_EXPIRY", "SENSORHUB_MQTT_MAX_PAYLOAD", "SENSORHUB_PIPELINE_SHARDS",
-            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS",
+            "SENSORHUB_PIPELINE_QUEUE_CAPACITY", "SENSORHUB_PIPELINE_MAX_PENDING_BUCKETS", "SENSORHUB_PIPELINE_MAX_PENDING_BYTES",
             "SENSORHUB_PIPELINE_SHUTDOWN_DEADLINE", "SENSORHUB_PIPELINE_MAX_FUTURE_SKEW", "SENSORHUB_LIMITS_MAX_SERIES",
             "SENSORHUB_LIMITS_MAX_METRICS_PER_DEVICE", "SENSORHUB_LIMITS_MAX_READINGS_PER_PAYLOAD", "SENSORHUB_LIMITS_MAX_QUERY_ROWS",
             "SENSORHUB_JOURNAL_DIRECTORY", "SENSORHUB_JOURNAL_FSYNC",
@@ -108,7 +108,7 @@ import Testing
             + "http.max_connections=1024 http.idle_timeout=1m "
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
-            + "mqtt.session_expiry=1d mqtt.max_payload=1MiB pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 "
+            + "mqtt.session_expiry=1d mqtt.max_payload=1MiB pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 pipeline.max_pending_bytes=256MiB "
             + "pipeline.shutdown_deadline=10s pipeline.max_future_skew=5m limits.max_series=100000 limits.max_metrics_per_device=1000 "
             + "limits.max_readings_per_payload=100000 limits.max_query_rows=1000000 journal.directory=./sensorhub.db.journal journal.fsync=interval "
             + "journal.fsync_interval=1s journal.segment_size=64MiB log.level=info log.format=text")

@@ -216,7 +216,7 @@ import Testing
             .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
             .mqttSessionExpiry: "0ms", .pipelineShards: "7",
-            .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000",
+            .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000", .pipelineMaxPendingBytes: "2MiB",
             .pipelineShutdownDeadline: "30s", .pipelineMaxFutureSkew: "1h", .storeRetention: "10s=30d,1m=60d,1h=400d", .storeRetentionInterval: "10s", .journalDirectory: "/srv/j", .journalFsync: "never",
             .journalFsyncInterval: "2s", .journalSegmentSize: "128MiB", .logLevel: "trace", .logFormat: "json",
         ]
@@ -268,6 +268,7 @@ import Testing
         case .pipelineShards: "1024"
         case .pipelineQueueCapacity: "1"
         case .pipelineMaxPendingBuckets: "1000"
+        case .pipelineMaxPendingBytes: "64GiB"
         case .pipelineShutdownDeadline: "1m"
         case .pipelineMaxFutureSkew: "0ms"
         case .storeRetention: "10s=1d,1m=2d,1h=3d"

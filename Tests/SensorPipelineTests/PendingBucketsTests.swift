@@ -29,3 +29,28 @@ import SensorCore
         #expect(pending.bucketCount == expected.count + Set(expected.keys.map { $0 / 60_000_000 }).count)
     }
 }
+
+@Suite struct PendingMemoryTests {
+    /// Values at both ends of the range give a sketch of thousands of bins: the pending
+    /// bytes grow with them, so the shard's byte limit is reached long before its bucket
+    /// limit.
+    @Test func wideSketchesReachTheByteLimitBeforeTheBucketLimit() throws {
+        let resolutions = [try Resolution(parsing: "10s")]
+        let aggregator = ShardAggregator(resolutions: resolutions, limit: PendingLimit(buckets: 100_000, bytes: 1 << 20))
+        var reached = false
+        var series = 0
+        while !reached, series < 10_000 {
+            let readings = [1e100, 1e-300, -1e100, -1e-300].map {
+                Reading(device: "d\(series)", metric: "m", value: $0, timestamp: 0)
+            }
+            reached = aggregator.apply([JournaledBatch(readings: readings, position: 0, acceptedAt: nil)])
+            series += 1
+        }
+        #expect(reached)
+        // Four values per bucket, two full stores of 2048 bins: about 32 KiB each.
+        #expect(series < 40, "the byte limit took \(series) buckets")
+        var typical = PendingBuckets()
+        typical.add(Reading(device: "t", metric: "m", value: 21.5, timestamp: 0), resolutions: resolutions)
+        #expect(typical.bytes < 200)
+    }
+}

@@ -114,3 +114,21 @@ import Testing
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(later, window: minute))
     }
 }
+
+@Suite struct BucketCacheTests {
+    /// Wide sketches fill the cache's byte budget; the oldest windows go first.
+    @Test func theCacheStaysWithinItsByteBudget() {
+        var wide = BucketStats()
+        for value in [1e100, 1e-300, -1e100, -1e-300] { wide.add(value, at: 0) }
+        #expect(wide.footprint > 30_000)
+        var cache = BucketCache(budget: 1 << 20)
+        for series in 0..<200 {
+            var committed = BucketCache()
+            committed.record(BucketCache.Slot(seriesID: Int64(series), resolution: 10), start: Int64(series) * 10_000_000, stats: wide)
+            cache.absorb(committed)
+            #expect(cache.bytes <= 1 << 20)
+        }
+        #expect(cache.stored(BucketCache.Slot(seriesID: 199, resolution: 10), start: 1_990_000_000) != nil, "the newest is kept")
+        #expect(cache.stored(BucketCache.Slot(seriesID: 0, resolution: 10), start: 0) == nil, "the oldest went")
+    }
+}

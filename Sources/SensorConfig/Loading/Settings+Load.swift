@@ -152,6 +152,9 @@ private struct SettingsLoader {
         if let value = try read(.pipelineMaxPendingBuckets, parse: { ValueRules.count($0, within: 1_000...100_000_000, what: "pending bucket limit") }) {
             settings.pipeline.maxPendingBuckets = value
         }
+        if let value = try read(.pipelineMaxPendingBytes, parse: { ValueRules.size($0, within: (1 << 20)...(64 << 30), rangeText: "1MiB to 64GiB") }) {
+            settings.pipeline.maxPendingBytes = value
+        }
         if let value = try read(.pipelineShutdownDeadline, parse: { ValueRules.duration($0, minimum: .milliseconds(100)) }) {
             settings.pipeline.shutdownDeadline = value
         }

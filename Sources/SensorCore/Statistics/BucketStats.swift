@@ -61,6 +61,12 @@ public struct BucketStats: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// About how many bytes one bucket holds in memory: its scalars and the sketch's bins.
+    public var footprint: Int { Self.baseFootprint + 8 * sketch.storedBins }
+
+    /// The bytes of a bucket before its sketch's bins (fields, two array headers).
+    public static let baseFootprint = 160
+
     /// Population variance (M2 / n); 0 for an empty bucket.
     public var variance: Double { count > 0 ? Swift.max(0, m2 / Double(count)) : 0 }
 

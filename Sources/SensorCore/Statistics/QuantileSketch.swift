@@ -40,6 +40,10 @@ public struct QuantileSketch: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Bins held in memory (8 bytes each): at most 2 × ``maxBins``, so a sketch never
+    /// takes more than 32 KiB, however far apart its values are.
+    public var storedBins: Int { positive.counts.count + negative.counts.count }
+
     /// The bin of one finite value. Computing it costs a logarithm; a reading counted at
     /// several resolutions computes it once and adds it to each of their sketches.
     public struct Bin: Sendable {

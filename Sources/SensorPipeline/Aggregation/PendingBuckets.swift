@@ -14,6 +14,10 @@ struct PendingBuckets: Sendable {
     private(set) var readingCount = 0
     /// Buckets (series × resolution × window) holding at least one reading.
     private(set) var bucketCount = 0
+    /// About how many bytes the buckets hold (``BucketStats/footprint`` summed): a sketch
+    /// of far-apart values holds far more than a typical one, so the pipeline bounds this
+    /// too, not only the count.
+    private(set) var bytes = 0
 
     var isEmpty: Bool { readingCount == 0 }
 
@@ -29,7 +33,9 @@ struct PendingBuckets: Sendable {
             slots[key] = slot
             series.append(SeriesAccumulator(key: key, resolutionCount: resolutions.count))
         }
-        bucketCount += series[slot].add(reading, resolutions: resolutions)
+        let (opened, grownBins) = series[slot].add(reading, resolutions: resolutions)
+        bucketCount += opened
+        bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
     }
 
@@ -66,18 +72,22 @@ private struct SeriesAccumulator: Sendable {
         self.windows = Array(repeating: WindowList(), count: resolutionCount)
     }
 
-    /// Adds the reading to its window at every resolution; returns how many windows it opened.
+    /// Adds the reading to its window at every resolution; returns how many windows it
+    /// opened and how many sketch bins it added to them.
     @inline(__always)
-    mutating func add(_ reading: Reading, resolutions: [Resolution]) -> Int {
+    mutating func add(_ reading: Reading, resolutions: [Resolution]) -> (opened: Int, grownBins: Int) {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
         var opened = 0
+        var grownBins = 0
         let bin = QuantileSketch.Bin(reading.value)
         for index in resolutions.indices {
             let start = resolutions[index].windowStart(containing: reading.timestamp)
-            if windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start) { opened += 1 }
+            let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start)
+            if isNew { opened += 1 }
+            grownBins += grown
         }
-        return opened
+        return (opened, grownBins)
     }
 }
 
@@ -94,19 +104,21 @@ private struct WindowList: Sendable {
     /// Window start → position; built once the list outgrows the scan.
     private var positions: [Int64: Int]?
 
-    /// Adds the value to its window; true when that window is new.
+    /// Adds the value to its window; says whether that window is new and how many sketch
+    /// bins the value added.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> Bool {
+    mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> (isNew: Bool, grownBins: Int) {
         if let position = position(of: windowStart) {
+            let before = stats[position].sketch.storedBins
             stats[position].add(value, at: timestamp, bin: bin)
-            return false
+            return (false, stats[position].sketch.storedBins - before)
         }
         var fresh = BucketStats()
         fresh.add(value, at: timestamp, bin: bin)
         starts.append(windowStart)
         stats.append(fresh)
         positions?[windowStart] = starts.count - 1
-        return true
+        return (true, fresh.sketch.storedBins)
     }
 
     @inline(__always)

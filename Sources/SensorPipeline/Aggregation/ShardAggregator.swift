@@ -9,6 +9,8 @@ internal import Synchronization
 /// of the worker (many batches), never per reading.
 final class ShardAggregator: Sendable {
     let resolutions: [Resolution]
+    /// This shard's share of the pipeline's pending-bucket bounds.
+    let limit: PendingLimit
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
     /// cover, the seq windows that changed since the last drain, and when the oldest batch
@@ -47,13 +49,14 @@ final class ShardAggregator: Sendable {
 
     private let state = Mutex(State(position: 0))
 
-    init(resolutions: [Resolution]) {
+    init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max)) {
         self.resolutions = resolutions
+        self.limit = limit
     }
 
-    /// Folds the batches into the pending buckets; returns how many buckets are pending.
+    /// Folds the batches into the pending buckets; returns whether they reached ``limit``.
     @discardableResult
-    func apply(_ batches: [JournaledBatch]) -> Int {
+    func apply(_ batches: [JournaledBatch]) -> Bool {
         state.withLock { state in
             for batch in batches {
                 for reading in batch.readings {
@@ -67,7 +70,7 @@ final class ShardAggregator: Sendable {
                     state.oldestAccepted = min(state.oldestAccepted ?? accepted, accepted)
                 }
             }
-            return state.pending.bucketCount
+            return limit.isReached(by: state.pending)
         }
     }
 
@@ -81,13 +84,13 @@ final class ShardAggregator: Sendable {
         state.withLock { $0.windows.compactMapValues(\.window) }
     }
 
-    /// Suspends until the flusher has taken the pending buckets, unless fewer than `limit`
-    /// are pending. This is the pipeline's memory bound: while it waits, the worker takes
+    /// Suspends until the flusher has taken the pending buckets, unless they are below
+    /// ``limit``. This is the pipeline's memory bound: while it waits, the worker takes
     /// nothing from its queue, the queue fills and producers feel backpressure.
-    func waitForDrain(below limit: Int) async {
+    func waitForDrain() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
-                if state.pending.bucketCount < limit { return true }
+                if !limit.isReached(by: state.pending) { return true }
                 state.drainWaiter = continuation
                 return false
             }
@@ -112,5 +115,17 @@ final class ShardAggregator: Sendable {
         }
         waiter?.resume()
         return taken
+    }
+}
+
+/// How much a shard may hold pending between flushes before it asks for one and waits:
+/// a number of buckets, and their bytes (a sketch of far-apart values holds far more than
+/// a typical one).
+struct PendingLimit: Sendable {
+    var buckets: Int
+    var bytes: Int
+
+    func isReached(by pending: PendingBuckets) -> Bool {
+        pending.bucketCount >= buckets || pending.bytes >= bytes
     }
 }

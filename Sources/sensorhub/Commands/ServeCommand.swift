@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: PipelineConfiguration(
                 shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
                 resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
-                maxPendingBuckets: settings.pipeline.maxPendingBuckets,
+                maxPendingBuckets: settings.pipeline.maxPendingBuckets, maxPendingBytes: settings.pipeline.maxPendingBytes,
                 flushDelay: .milliseconds(testingFlushDelay ?? 0),
                 timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
                 retentionInterval: settings.store.retentionInterval,
