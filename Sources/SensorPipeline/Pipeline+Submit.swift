@@ -50,6 +50,30 @@ extension Pipeline {
     /// batch spanning shards is atomic. Room in the queues must be reserved; on failure
     /// the reservations are left to the caller.
     func admit(_ parts: [[Reading]]) -> SubmitOutcome {
+        let outcome = admitLocked(parts)
+        // Stopping every shard's journal takes their locks, so only once they are released.
+        if case .journalFatal(let error) = outcome {
+            journalFailedForGood(error)
+            return .journalFailed(error.description)
+        }
+        return outcome.submitOutcome
+    }
+
+    /// What ``admitLocked(_:)`` ended with: an outcome, or a fatal journal error still to
+    /// be acted on.
+    private enum Admission {
+        case done(SubmitOutcome)
+        case journalFatal(JournalError)
+
+        var submitOutcome: SubmitOutcome {
+            switch self {
+            case .done(let outcome): outcome
+            case .journalFatal(let error): .journalFailed(error.description)
+            }
+        }
+    }
+
+    private func admitLocked(_ parts: [[Reading]]) -> Admission {
         let involved = parts.indices.filter { !parts[$0].isEmpty }
         for index in involved { shards[index].ingress.lock() }
         defer { for index in involved { shards[index].ingress.unlock() } }
@@ -64,10 +88,7 @@ extension Pipeline {
                         logger.critical("cannot roll back a journal append; those readings will be counted after a restart", metadata: ["error": "\(failure)"])
                     }
                 }
-                if error.isFatal {
-                    journalFailedForGood(error)
-                    return .journalFailed(error.description)
-                }
+                if error.isFatal { return .journalFatal(error) }
                 let first = journalFailure.withLock { failure in
                     defer { failure = error.description }
                     return failure == nil
@@ -76,7 +97,7 @@ extension Pipeline {
                 if first {
                     logger.error("journal append failed; refusing readings until it works again", metadata: ["error": "\(error)"])
                 }
-                return .journalFailed(error.description)
+                return .done(.journalFailed(error.description))
             }
         }
         // One atomic load on the hot path; the lock only while recovering from a failure.
@@ -92,7 +113,7 @@ extension Pipeline {
             duplicates += stagedPart.duplicates
         }
         if duplicates > 0 { metrics.recordDuplicates(duplicates) }
-        return .accepted(accepted: accepted, duplicates: duplicates)
+        return .done(.accepted(accepted: accepted, duplicates: duplicates))
     }
 
     /// A sync of the journal failed: what the kernel held for it may never reach the disk,

@@ -205,7 +205,8 @@ public final class Pipeline: Service, Sendable {
         return error
     }
 
-    /// Deletes expired buckets every retention interval (the first pass soon after start).
+    /// Deletes expired buckets every retention interval (the first pass soon after start),
+    /// and counts the set-aside buckets again.
     private func enforceRetention() async {
         var pause: Duration = .seconds(5)
         while true {
@@ -215,6 +216,8 @@ public final class Pipeline: Service, Sendable {
                 return
             }
             pause = configuration.retentionInterval
+            // Set-aside rows an operator removed stop making the daemon degraded.
+            try? await store.recountSetAsideBuckets()
             let now = WallClock.microseconds()
             for (resolution, kept) in configuration.timeRules.retention.sorted(by: { $0.key < $1.key }) {
                 do {

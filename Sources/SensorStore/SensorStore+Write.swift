@@ -49,8 +49,19 @@ extension SensorStore {
         return committed.outcome
     }
 
-    /// Buckets in `set_aside_buckets` (as of the open, plus those this store added).
+    /// Buckets in `set_aside_buckets`: counted at open and by ``recountSetAsideBuckets()``,
+    /// plus those this store added since.
     public var setAsideBuckets: Int { setAsideCount.load(ordering: .relaxed) }
+
+    /// Counts `set_aside_buckets` again, so rows an operator deleted stop counting.
+    public func recountSetAsideBuckets() async throws(StoreError) {
+        do {
+            let count = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM set_aside_buckets") ?? 0 }
+            setAsideCount.store(count, ordering: .relaxed)
+        } catch {
+            throw StoreError.wrapping(error, operation: "counting set-aside buckets")
+        }
+    }
 
     static func validate(_ batch: FlushBatch) throws(StoreError) {
         for delta in batch.buckets where delta.resolution.windowStart(containing: delta.windowStart) != delta.windowStart {

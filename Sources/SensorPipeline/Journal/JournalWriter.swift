@@ -42,6 +42,7 @@ final class JournalWriter {
         // Rotation happens before an append, never after: the last record written is then
         // always in the open segment, where ``rollBack(to:)`` can cut it.
         if descriptor >= 0, position - segmentStart >= segmentBytes { closeSegment() }
+        if let fatal { throw fatal }
         if descriptor < 0 { try openSegment() }
         buffer.removeAll(keepingCapacity: true)
         JournalRecord.encode(readings, into: &buffer)
@@ -170,7 +171,9 @@ final class JournalWriter {
     /// Closes the full segment; the append that follows opens the next one.
     private func closeSegment() {
         // The interval syncer only knows the open segment: sync this one before leaving it.
-        if case .interval = sync { fdatasync(descriptor) }
+        if case .interval = sync, fdatasync(descriptor) != 0 {
+            fatal = JournalError(operation: "sync", path: segmentPath(segmentStart), reason: SystemError.text(errno), isFatal: true)
+        }
         Glibc.close(descriptor)
         descriptor = -1
     }
