@@ -1,5 +1,3 @@
-internal import HummingbirdCore
-internal import Logging
 internal import NIOCore
 internal import NIOHTTP1
 
@@ -11,29 +9,8 @@ internal import NIOHTTP1
 /// once a connection's first request is known not to be a WebSocket upgrade, so without
 /// this a connection that never completes a request head is never closed. From the first
 /// head on, Hummingbird's handling applies (idle between requests, stalled bodies).
-struct RequestHeadDeadline<Inner: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Inner.Value
-
-    let inner: Inner
-    let timeout: TimeAmount
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let value = inner.setup(channel: channel, logger: logger)
-        do {
-            let pipeline = channel.pipeline.syncOperations
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(Handler(timeout: timeout), position: .after(decoder))
-        } catch {
-            logger.error("cannot install the request head deadline", metadata: ["error": "\(error)"])
-            channel.close(promise: nil)
-        }
-        return value
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
-    }
-
+/// ``FirstRequestHandlers`` places it.
+enum RequestHeadDeadline {
     /// Waits for the first request head, then leaves the pipeline.
     final class Handler: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPServerRequestPart

@@ -79,10 +79,13 @@ public enum SensorHubHTTPServer {
             http1: HTTP1Channel.Configuration(idleTimeout: timeout), ws: StreamRoutes.webSocketConfiguration)
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
-            let channel = HTTP1WebSocketUpgradeChannel(
-                responder: responder, webSocketResponder: webSocketResponder, configuration: configuration)
-            guard let token else { return RequestHeadDeadline(inner: channel, timeout: timeout) }
-            return RequestHeadDeadline(inner: WebSocketTokenGate(inner: channel, token: token, onRejected: onRejected), timeout: timeout)
+            FirstRequestHandlers(
+                inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                handlers: {
+                    let deadline = RequestHeadDeadline.Handler(timeout: timeout)
+                    guard let token else { return [deadline] }
+                    return [deadline, WebSocketTokenGate.Handler(token: token, onRejected: onRejected)]
+                })
         }
     }
 }

@@ -1,38 +1,14 @@
 internal import Hummingbird
 internal import HummingbirdCore
-internal import HummingbirdWebSocket
-internal import Logging
 internal import NIOCore
 internal import NIOHTTP1
 
 /// Answers a WebSocket upgrade to `/v1/ws` without the configured token with 401, as
 /// every other `/v1` route does (CONTRACT.md §2). hummingbird-websocket can only refuse an
 /// upgrade with 400, so the token is checked here, on the first request of a connection
-/// (the only one that may upgrade), before the upgrade handler sees it.
-struct WebSocketTokenGate<Inner: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Inner.Value
-
-    let inner: Inner
-    let token: String
-    let onRejected: @Sendable () -> Void
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let value = inner.setup(channel: channel, logger: logger)
-        do {
-            let pipeline = channel.pipeline.syncOperations
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(Handler(token: token, onRejected: onRejected), position: .after(decoder))
-        } catch {
-            logger.error("cannot install the WebSocket token check", metadata: ["error": "\(error)"])
-            channel.close(promise: nil)
-        }
-        return value
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
-    }
-
+/// (the only one that may upgrade), before the upgrade handler sees it
+/// (``FirstRequestHandlers`` places it).
+enum WebSocketTokenGate {
     /// Looks at the head of the first request only, then leaves the pipeline.
     final class Handler: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPServerRequestPart

@@ -2,6 +2,27 @@ import Foundation
 import Testing
 import Synchronization
 
+/// sqlite3 holding an exclusive lock on a database for a while (longer than the store's
+/// 5 s busy timeout), in a task; ``isReleased`` turns true once it let go.
+private struct DatabaseLock {
+    private final class Flag: Sendable {
+        let released = Atomic<Bool>(false)
+    }
+
+    private let flag = Flag()
+    let locker: Task<ProcessOutput, any Error>
+
+    init(_ database: String, seconds: Int = 7) {
+        let flag = flag
+        locker = Task {
+            defer { flag.released.store(true, ordering: .releasing) }
+            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep \(seconds); echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
+        }
+    }
+
+    var isReleased: Bool { flag.released.load(ordering: .acquiring) }
+}
+
 private func readingsStored(database: String) async throws -> Int {
     let output = try await runSensorhub(["devices", "--db", database, "--format", "json"])
     let rows = try #require(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]], "\(output.stdout)\(output.stderr)")
@@ -36,7 +57,8 @@ private func readingsStored(database: String) async throws -> Int {
         let lifted = try await run("/usr/bin/prlimit", ["--pid", "\(daemon.pid)", "--fsize=unlimited:unlimited"])
         try #require(lifted.status == 0, "\(lifted.stderr)")
         #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
-        #expect(try await daemon.request("GET", "/healthz").status == 200)
+        // The database could not grow either; healthy again once a flush went through.
+        #expect(try await eventually { try await daemon.request("GET", "/healthz").status == 200 })
         #expect(try await daemon.stop() == 0)
         #expect(daemon.output.contains("journal appends work again"))
         #expect(try await readingsStored(database: daemon.databasePath) == 2, "the refused reading was not taken")
@@ -48,19 +70,14 @@ private func readingsStored(database: String) async throws -> Int {
     @Test func lockedDatabaseDelaysFlushesButLosesNothing() async throws {
         let daemon = try await Daemon(name: "locked-db", environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "100ms"])
         defer { daemon.cleanUp() }
-        // sqlite3 holds an exclusive lock for 7 s, longer than the store's 5 s busy timeout.
         let database = daemon.databasePath
-        let released = Atomic<Bool>(false)
-        let locker = Task {
-            defer { released.store(true, ordering: .releasing) }
-            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
-        }
+        let lock = DatabaseLock(database)
         // A reading every 200 ms until a flush has failed on the lock, and a few more while
         // it holds (sqlite3 may start late on a busy machine; the wait is for the failure).
         var posted = 0
         var afterFailure = 0
         var health: [String: Any]?
-        while afterFailure < 5, !released.load(ordering: .acquiring) {
+        while afterFailure < 5, !lock.isReleased {
             #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
             posted += 1
             if daemon.output.contains("failed to flush buckets") {
@@ -72,7 +89,7 @@ private func readingsStored(database: String) async throws -> Int {
         // While flushes fail, readings are still taken, and /healthz says why.
         #expect(health?["status"] as? String == "degraded")
         #expect((health?["reason"] as? String)?.contains("cannot write to the database") == true, "\(String(describing: health))")
-        let locked = try await locker.value
+        let locked = try await lock.locker.value
         #expect(locked.status == 0, "\(locked.stderr)")
         #expect(try await daemon.stop() == 0)
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
@@ -91,16 +108,12 @@ private func readingsStored(database: String) async throws -> Int {
         ])
         defer { daemon.cleanUp() }
         let database = daemon.databasePath
-        let released = Atomic<Bool>(false)
-        let locker = Task {
-            defer { released.store(true, ordering: .releasing) }
-            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 7; echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
-        }
+        let lock = DatabaseLock(database)
         // Every reading opens buckets of its own (its own series), so the pending-bucket
         // limit is reached after a few hundred readings.
         let start = Int(Date().timeIntervalSince1970) - 3_600
         var accepted = 0, refused = 0, batch = 0
-        while !released.load(ordering: .acquiring) || refused == 0 {
+        while !lock.isReleased || refused == 0 {
             let body = "[" + (0..<100).map { #"{"device":"lb-\#(batch)-\#($0)","metric":"m","value":1,"ts":\#(start)}"# }.joined(separator: ",") + "]"
             let answer = try await daemon.post(body, contentType: "application/json")
             if answer.status == 202 { accepted += 100 } else {
@@ -108,10 +121,10 @@ private func readingsStored(database: String) async throws -> Int {
                 refused += 1
             }
             batch += 1
-            if released.load(ordering: .acquiring), refused == 0 { break }
+            if lock.isReleased, refused == 0 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(try await locker.value.status == 0)
+        #expect(try await lock.locker.value.status == 0)
         #expect(refused > 0, "ingest must have been held back while the store could not be written")
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
         #expect(try await daemon.stop() == 0)
