@@ -217,6 +217,13 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             var hugeCount = payload
             hugeCount[3] = 0xFF
             #expect(!decodes(hugeCount), "count larger than the payload")
+            // Names a decoder would refuse never come out of the journal (found by fuzzing:
+            // invalid UTF-8 read back as longer names than the record can hold).
+            for byte: UInt8 in [0x83, 0x20, 0x2F] {
+                var badName = payload
+                badName[5] = byte // first byte of the first device name
+                #expect(!decodes(badName), "device name with byte \(byte)")
+            }
         }
     }
 

@@ -170,3 +170,15 @@ struct NameResolver {
         return string
     }
 }
+
+/// The name rules for names that come from elsewhere than a payload (a journal record):
+/// whether bytes are a valid device or metric name.
+public enum ReadingNames {
+    public static func isValidDevice(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        NameKind.device.isValid(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    public static func isValidMetric(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        NameKind.metric.isValid(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+}

@@ -43,14 +43,15 @@ enum JournalRecord {
     }
 
     /// Decodes a payload whose checksum matched; nil when it does not parse (damage that
-    /// the checksum could not see, or a record of a future format).
+    /// the checksum could not see, or a record of a future format), which includes names
+    /// that break the name rules: nothing a decoder would refuse comes out of the journal.
     static func decodePayload(_ payload: UnsafeRawBufferPointer) -> [Reading]? {
         var reader = ByteReader(bytes: payload)
         guard let count = reader.uint32(), count <= UInt32(payload.count) else { return nil }
         var readings: [Reading] = []
         readings.reserveCapacity(Int(count))
         for _ in 0..<count {
-            guard let device = reader.name(), let metric = reader.name(),
+            guard let device = reader.name(valid: ReadingNames.isValidDevice), let metric = reader.name(valid: ReadingNames.isValidMetric),
                   let bits = reader.uint64(), let timestamp = reader.uint64(), let flag = reader.byte()
             else { return nil }
             var seq: UInt64?
@@ -118,9 +119,11 @@ private struct ByteReader {
         return value
     }
 
-    mutating func name() -> String? {
+    mutating func name(valid: (UnsafeRawBufferPointer) -> Bool) -> String? {
         guard let length = byte(), length > 0, offset + Int(length) <= bytes.count else { return nil }
-        defer { offset += Int(length) }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))]), as: UTF8.self)
+        let name = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))])
+        guard valid(name) else { return nil }
+        offset += Int(length)
+        return String(decoding: name, as: UTF8.self)
     }
 }
