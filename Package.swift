@@ -118,7 +118,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore"], swiftSettings: strict),
-        .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore", "SensorSchema"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),

@@ -223,7 +223,7 @@ public final class Pipeline: Service, Sendable {
                 do {
                     let deleted = try await store.deleteBuckets(of: resolution, startingBefore: now - kept.microseconds)
                     if deleted > 0 {
-                        logger.info("retention deleted expired buckets", metadata: ["resolution": "\(resolution)", "buckets": "\(deleted)"])
+                        logger.info("retention deleted expired buckets", metadata: ["resolution": "\(resolution)", "chunks": "\(deleted)"])
                     }
                 } catch {
                     if case .cancelled = error { return }

@@ -2,26 +2,25 @@ internal import GRDB
 import SensorCore
 
 extension SensorStore {
-    /// Series matching the globs joined with their buckets of one resolution in a start
+    /// Series matching the globs joined with their chunks of one resolution in a start
     /// range. The CROSS JOIN keeps `series` as the outer loop, scanned in (device, metric)
-    /// order through its unique index, and reads each series' buckets through the primary
-    /// key (series_id, resolution_s, start_us) as one range scan, already in start order:
-    /// no sort, no temporary b-tree (checked in the tests with EXPLAIN QUERY PLAN).
+    /// order through its unique index, and reads each series' chunks through the primary
+    /// key (series_id, resolution_s, chunk_start_us) as one range scan, already in time
+    /// order: no sort, no temporary b-tree (checked in the tests with EXPLAIN QUERY PLAN).
     static let aggregateSQL = """
-        SELECT s.id, s.device, s.metric, b.start_us,
-               b.count, b.sum, b.min, b.max, b.mean, b.m2, b.first_ts_us, b.first, b.last_ts_us, b.last, b.sketch
-        FROM series AS s CROSS JOIN buckets AS b
+        SELECT s.id, s.device, s.metric, c.chunk_start_us, c.data
+        FROM series AS s CROSS JOIN chunks AS c
         WHERE s.device GLOB ? AND s.metric GLOB ?
-          AND b.series_id = s.id AND b.resolution_s = ? AND b.start_us >= ? AND b.start_us < ?
-        ORDER BY s.device, s.metric, b.start_us
+          AND c.series_id = s.id AND c.resolution_s = ? AND c.chunk_start_us >= ? AND c.chunk_start_us < ?
+        ORDER BY s.device, s.metric, c.chunk_start_us
         """
 
-    /// The stored span of each series matching the globs at one resolution: its first and
-    /// last bucket start, through two primary-key probes per series (no bucket scan).
+    /// The stored span of each series matching the globs at one resolution: the start of
+    /// its first and last chunk, through two primary-key probes per series (no chunk read).
     static let seriesSpanSQL = """
         SELECT s.id,
-               (SELECT min(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1),
-               (SELECT max(start_us) FROM buckets WHERE series_id = s.id AND resolution_s = ?1)
+               (SELECT min(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1),
+               (SELECT max(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1)
         FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3
         """
 
@@ -48,11 +47,12 @@ extension SensorStore {
                 guard !plan.isEmpty else { return [] }
                 let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit)
                 guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
+                let resolution = plan.resolution
                 let statement = BoundStatement(try db.cachedStatement(sql: Self.aggregateSQL), in: db)
                 statement.bind(1, query.deviceGlob)
                 statement.bind(2, query.metricGlob)
-                statement.bind(3, plan.resolution.seconds)
-                statement.bind(4, plan.bucketLow)
+                statement.bind(3, resolution.seconds)
+                statement.bind(4, ChunkLayout.chunkStart(of: plan.bucketLow, resolution))
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
                 var rows: [AggregateRow] = []
@@ -68,11 +68,20 @@ extension SensorStore {
                         currentID = id
                         currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
                     }
-                    if singleBuckets {
-                        let (stats, percentiles) = statement.statsAndPercentiles(at: 4)
-                        merger.addSingleBucket(start: statement.int64(3), stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
-                    } else {
-                        merger.add(bucketStart: statement.int64(3), stats: statement.stats(at: 4), of: currentSeries, into: &rows)
+                    let chunkStart = statement.int64(3)
+                    try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
+                        var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
+                        while let bucket = try reader.next() {
+                            guard bucket.windowStart >= plan.bucketLow, bucket.windowStart < plan.bucketHigh else { continue }
+                            if singleBuckets {
+                                let percentiles = EncodedSketchReader.percentiles(
+                                    of: bucket.sketch, count: bucket.stats.count, clampedTo: bucket.stats.min...bucket.stats.max)
+                                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: percentiles, of: currentSeries, into: &rows)
+                            } else {
+                                let stats = bucket.stats.with(sketch: QuantileSketch(encoded: bucket.sketch) ?? QuantileSketch())
+                                merger.add(bucketStart: bucket.windowStart, stats: stats, of: currentSeries, into: &rows)
+                            }
+                        }
                     }
                 }
                 if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
@@ -83,38 +92,68 @@ extension SensorStore {
         }
     }
 
-    /// Buckets of one series in a start range, counted through the primary key and never
+    /// Chunks of one series in a start range, counted through the primary key and never
     /// past the given bound (so counting costs at most that many index steps).
-    static let boundedBucketCountSQL = """
-        SELECT count(*) FROM (SELECT 1 FROM buckets
-                              WHERE series_id = ? AND resolution_s = ? AND start_us >= ? AND start_us < ? LIMIT ?)
+    static let boundedChunkCountSQL = """
+        SELECT count(*) FROM (SELECT 1 FROM chunks
+                              WHERE series_id = ? AND resolution_s = ? AND chunk_start_us >= ? AND chunk_start_us < ? LIMIT ?)
         """
 
+    /// The data of a series' first or last chunk at one resolution.
+    static let firstChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us LIMIT 1"
+    static let lastChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us DESC LIMIT 1"
+
     /// How many rows the query could answer at most, counted before any bucket is read.
-    /// Per matching series: the returnable windows that overlap its stored span; when
-    /// those are many (sparse data over a long span), the series' buckets in range times
-    /// the windows one bucket can lie in, counted up to what is left of `limit`. Stops
-    /// once past `limit`.
+    /// Per matching series: the returnable windows that overlap its stored span, from its
+    /// first and last chunk's starts; when that passes `limit`, from its first and last
+    /// bucket (read from those two chunks); when still, (sparse data over a long span) the
+    /// series' chunks in range times the windows one chunk's buckets can lie in, counted up
+    /// to what is left of `limit`. Stops once past `limit`.
     static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
-        let spans = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [plan.resolution.seconds, query.deviceGlob, query.metricGlob])
-        let count = try db.cachedStatement(sql: boundedBucketCountSQL)
-        // A bucket lies in ⌈window / step⌉ windows at most (1 for tumbling windows).
-        let windowsPerBucket = (plan.window + plan.step - 1) / plan.step
+        let resolution = plan.resolution
+        let spans = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
+        let count = try db.cachedStatement(sql: boundedChunkCountSQL)
+        // A chunk's 32 buckets lie in at most 32 - 1 + ⌈window / step⌉ windows.
+        let windowsPerChunk = ChunkLayout.windows - 1 + (plan.window + plan.step - 1) / plan.step
+        let low = ChunkLayout.chunkStart(of: plan.bucketLow, resolution)
         var total: Int64 = 0
         while let span = try spans.next(), total <= Int64(limit) {
-            guard let first = span[1] as Int64?, let last = span[2] as Int64? else { continue }
-            let windows = plan.windows(overlapping: first, last + plan.resolution.microseconds)
+            guard let series = span[0] as Int64?, let first = span[1] as Int64?, let last = span[2] as Int64? else { continue }
+            var windows = plan.windows(overlapping: first, last + ChunkLayout.span(resolution))
+            if total + windows > Int64(limit),
+               let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
+               let lastBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: last, last: true) {
+                windows = plan.windows(overlapping: firstBucket, lastBucket + resolution.microseconds)
+            }
             guard total + windows > Int64(limit) else {
                 total += windows
                 continue
             }
             let room = Int64(limit) - total + 1
-            let buckets = try Int64.fetchOne(count, arguments: [
-                span[0] as Int64, plan.resolution.seconds, plan.bucketLow, plan.bucketHigh, (room + windowsPerBucket - 1) / windowsPerBucket,
+            let chunks = try Int64.fetchOne(count, arguments: [
+                series, resolution.seconds, low, plan.bucketHigh, (room + windowsPerChunk - 1) / windowsPerChunk,
             ]) ?? 0
-            total += min(windows, buckets * windowsPerBucket)
+            total += min(windows, chunks * windowsPerChunk)
         }
         return total
+    }
+
+    /// The window start of the first (or last) bucket of a series' first (or last) chunk.
+    private static func edgeBucket(_ db: Database, series: Int64, resolution: Resolution, chunkStart: Int64, last: Bool) throws -> Int64? {
+        let statement = BoundStatement(try db.cachedStatement(sql: last ? lastChunkSQL : firstChunkSQL), in: db)
+        statement.bind(1, series)
+        statement.bind(2, resolution.seconds)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return try statement.withBlob(0) { bytes throws(ChunkCodec.Damage) -> Int64? in
+            var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
+            var edge: Int64?
+            while let bucket = try reader.next() {
+                edge = bucket.windowStart
+                if !last { break }
+            }
+            return edge
+        }
     }
 
     /// Every device with its sorted metrics, latest event time and counted readings,

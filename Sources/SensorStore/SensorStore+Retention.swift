@@ -2,10 +2,12 @@ internal import GRDB
 public import SensorCore
 
 extension SensorStore {
-    /// Deletes the buckets of `resolution` that start before `cutoff` (µs), a few series
-    /// per transaction so that a flush waiting for the writer never waits long: each
+    /// Deletes the buckets of `resolution` that start before `cutoff` (µs), in whole chunks
+    /// (``ChunkLayout``): a chunk goes once all of its windows are before the cutoff, so a
+    /// bucket may outlive its retention by up to one chunk's span. A few series per
+    /// transaction, so that a flush waiting for the writer never waits long: each
     /// transaction deletes primary-key ranges of `seriesPerBatch` series. Returns the
-    /// number of buckets deleted.
+    /// number of chunks deleted.
     public func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64, seriesPerBatch: Int = 100) async throws(StoreError) -> Int {
         try requireWritable()
         do {
@@ -19,11 +21,13 @@ extension SensorStore {
                 deleted += try await pool.write { db in
                     // Inside the writer, so no flush sees a cached bucket this run deletes;
                     // once is enough (a flush that misses the cache merges from the table).
-                    if first { self.bucketCache.withLock { $0.forget(resolution: resolution.seconds, before: cutoff) } }
-                    let delete = try db.cachedStatement(sql: "DELETE FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us < ?")
+                    // Chunks that end at or before the cutoff.
+                    let before = cutoff - ChunkLayout.span(resolution) + 1
+                    if first { self.chunkCache.withLock { $0.forget(resolution: resolution.seconds, before: before) } }
+                    let delete = try db.cachedStatement(sql: "DELETE FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us < ?")
                     var changes = 0
                     for id in chunk {
-                        try delete.execute(arguments: [id, resolution.seconds, cutoff])
+                        try delete.execute(arguments: [id, resolution.seconds, before])
                         changes += db.changesCount
                     }
                     return changes

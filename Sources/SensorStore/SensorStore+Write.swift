@@ -2,19 +2,19 @@ public import SensorCore
 
 extension SensorStore {
     /// Commits one flush in ONE transaction: each bucket delta is merged
-    /// (`BucketStats.merge`) into its stored bucket, or inserted when there is none; each
+    /// (`BucketStats.merge`) into its stored bucket, or stored when there is none; each
     /// series delta adds its readings and keeps the maximum last-seen time. All or nothing,
     /// with one exception: a bucket that cannot be stored (stats that are not finite, a
-    /// stored row that does not read back) is set aside, kept whole in the
+    /// stored chunk that does not decode) is set aside, kept whole in the
     /// `set_aside_buckets` table, and the rest is stored; it is never retried.
     ///
     /// Runs on the pool's single writer connection (serialised with other writes), never on
     /// the cooperative pool, through cached prepared statements; series ids and the newest
-    /// stored bucket per series and resolution are cached in memory once committed.
+    /// stored chunk per series and resolution are cached in memory once committed.
     ///
-    /// Cost: one statement per delta in the steady state — an UPDATE when the bucket is the
-    /// open one this store wrote last (merged in memory), an INSERT for a new window — and
-    /// a SELECT + UPDATE for a late reading into an older stored bucket.
+    /// Cost: one UPSERT per chunk touched (``ChunkLayout``: a series' 32 windows of one
+    /// resolution), whatever the number of its buckets the flush changed; a SELECT before
+    /// it only for a chunk this store did not write last (late readings, after a restart).
     ///
     /// - Parameter report: which written buckets to return as now stored (for live
     ///   subscribers); nil returns none and collects nothing.
@@ -28,7 +28,7 @@ extension SensorStore {
         try requireWritable()
         guard !batch.isEmpty else { return WriteOutcome(written: [], setAside: []) }
         try Self.validate(batch)
-        let committed: (ids: [SeriesKey: Int64], buckets: BucketCache, outcome: WriteOutcome)
+        let committed: (ids: [SeriesKey: Int64], chunks: ChunkCache, outcome: WriteOutcome)
         do {
             committed = try await pool.write { db in
                 var writer = BatchWriter(db: db, store: self, report: report)
@@ -42,7 +42,7 @@ extension SensorStore {
         if !committed.ids.isEmpty {
             seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
         }
-        bucketCache.withLock { $0.absorb(committed.buckets) }
+        chunkCache.withLock { $0.absorb(committed.chunks) }
         if !committed.outcome.setAside.isEmpty {
             setAsideCount.add(committed.outcome.setAside.count, ordering: .relaxed)
         }

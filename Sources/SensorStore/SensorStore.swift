@@ -37,13 +37,14 @@ public final class SensorStore: Sendable {
     /// Series ids known to be committed, so a flush resolves (device, metric) without SQL.
     /// Only ``write(_:)`` fills it, after its transaction committed.
     let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
-    /// Newest stored bucket per series and resolution, so flushing an open bucket again
-    /// needs no read, within ``bucketCacheBudget`` bytes. Only ``write(_:)`` fills it,
-    /// after its transaction committed.
-    let bucketCache = Mutex(BucketCache(budget: SensorStore.bucketCacheBudget))
+    /// Newest stored chunk per series and resolution, so flushing into an open chunk
+    /// again needs no read, within ``chunkCacheBudget`` bytes. Only ``write(_:)`` fills
+    /// it, after its transaction committed.
+    let chunkCache = Mutex(ChunkCache(budget: SensorStore.chunkCacheBudget))
 
-    /// Memory the bucket cache may take: 64 MiB, some 400,000 typical buckets.
-    static let bucketCacheBudget = 64 << 20
+    /// Memory the chunk cache may take: 64 MiB, the open chunks of some 40,000 series at
+    /// three resolutions.
+    static let chunkCacheBudget = 64 << 20
     /// Held by read-write stores: the caches above are only sound for the single writer.
     let writerLock: WriterLock?
     /// Rows of `set_aside_buckets`: counted at open, raised by each write that sets some aside.
@@ -100,7 +101,7 @@ public final class SensorStore: Sendable {
         }
         writerLock = lock
 
-        let migrator = SchemaGuard.makeMigrator()
+        let migrator = SchemaGuard.makeMigrator(logger: logger)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
             let readOnly = mode == .readOnly
@@ -112,14 +113,7 @@ public final class SensorStore: Sendable {
                 try migrator.migrate(pool)
                 let after = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 applied = after.subtracting(before).sorted()
-                if applied.contains("v4_set_aside"), !before.isEmpty {
-                    let moved = try pool.write { db in try LegacyBuckets.setAsideNonFinite(db) }
-                    if moved > 0 {
-                        logger.warning("set aside buckets with a statistic that is not finite, stored before values were bounded", metadata: [
-                            "path": "\(path)", "buckets": "\(moved)",
-                        ])
-                    }
-                }
+
             }
             self.pool = pool
             self.migrationsAppliedAtOpen = applied

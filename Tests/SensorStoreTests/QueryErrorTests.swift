@@ -115,20 +115,23 @@ import Testing
     }
 }
 
-@Suite struct BucketCacheTests {
-    /// Wide sketches fill the cache's byte budget; the oldest windows go first.
+@Suite struct ChunkCacheTests {
+    /// Chunks of wide sketches fill the cache's byte budget; the oldest chunks go first.
     @Test func theCacheStaysWithinItsByteBudget() {
         var wide = BucketStats()
         for value in [1e100, 1e-300, -1e100, -1e-300] { wide.add(value, at: 0) }
-        #expect(wide.footprint > 30_000)
-        var cache = BucketCache(budget: 1 << 20)
+        var bytes: [UInt8] = [1]
+        var sketch: [UInt8] = []
+        for index in 0..<32 { ChunkCodec.append(index: index, windowStart: 0, stats: wide, to: &bytes, sketchBytes: &sketch) }
+        #expect(bytes.count > 100_000, "32 buckets of two full sketch stores")
+        var cache = ChunkCache(budget: 1 << 20)
         for series in 0..<200 {
-            var committed = BucketCache()
-            committed.record(BucketCache.Slot(seriesID: Int64(series), resolution: 10), start: Int64(series) * 10_000_000, stats: wide)
+            var committed = ChunkCache()
+            committed.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
             cache.absorb(committed)
             #expect(cache.bytes <= 1 << 20)
         }
-        #expect(cache.stored(BucketCache.Slot(seriesID: 199, resolution: 10), start: 1_990_000_000) != nil, "the newest is kept")
-        #expect(cache.stored(BucketCache.Slot(seriesID: 0, resolution: 10), start: 0) == nil, "the oldest went")
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 199, resolution: 10), chunkStart: 199 * 320_000_000) != nil, "the newest is kept")
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 0, resolution: 10), chunkStart: 0) == nil, "the oldest went")
     }
 }

@@ -83,9 +83,12 @@ public struct BucketStats: Sendable, Equatable {
 
     /// The same stats without the sketch (nothing else changes): for merges that only need
     /// the other fields, at the cost of a few scalars instead of the bins.
-    public var withoutSketch: BucketStats {
+    public var withoutSketch: BucketStats { with(sketch: QuantileSketch()) }
+
+    /// The same stats with `sketch` (a stored bucket's, read apart from its scalars).
+    public func with(sketch: QuantileSketch) -> BucketStats {
         var copy = self
-        copy.sketch = QuantileSketch()
+        copy.sketch = sketch
         return copy
     }
 

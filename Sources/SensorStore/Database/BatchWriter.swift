@@ -6,17 +6,16 @@ import SensorCore
 /// statements only (no SQL text is built per row).
 ///
 /// Series ids come from the committed id cache, else one indexed lookup, else an insert.
-/// A bucket delta costs one statement in the steady state:
-/// - the bucket is the cached open one (``BucketCache``): merge in memory, one UPDATE;
-/// - otherwise INSERT … ON CONFLICT DO NOTHING, which stores a new window;
-/// - only when that finds an existing row (a late reading, or the first flush after a
-///   restart): SELECT it, `BucketStats.merge`, UPDATE.
+/// Bucket deltas are grouped by chunk (``ChunkLayout``: one row per series, resolution
+/// and 32 windows), and each chunk touched costs one UPSERT of its new bytes
+/// (``ChunkUpdate``), built from the cached bytes of the chunk this store wrote last
+/// (``ChunkCache``) or, for an older chunk (late readings, the first flush after a
+/// restart), from the row read back.
 ///
-/// A bucket that cannot be stored (stats that are not finite, a stored row that does not
-/// read back, a value SQLite refuses) is set aside: written whole to `set_aside_buckets`
-/// and left out, while the rest of the flush is stored. SQLite undoes only the failed
-/// statement, so the transaction goes on. Errors of the database itself (disk full, I/O,
-/// locked) still fail the whole write.
+/// A bucket that cannot be stored (stats that are not finite, alone or merged with the
+/// stored ones, or a stored chunk that does not decode) is set aside: written whole to
+/// `set_aside_buckets` and left out, while the rest of the flush is stored. Errors of the
+/// database itself (disk full, I/O, locked) fail the whole write.
 ///
 /// What this transaction created or stored is collected in `createdIDs` / `touched` and
 /// reaches the store's caches only after the commit, so a rollback leaves them exact.
@@ -25,12 +24,13 @@ struct BatchWriter {
     /// Owner of the committed caches (read here under their locks, never written).
     let store: SensorStore
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
-    private(set) var touched = BucketCache()
+    private(set) var touched = ChunkCache()
     /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [Bucket] = []
     /// The buckets left out, with why.
     private(set) var setAside: [SetAsideBucket] = []
-    /// One encoding buffer for every bucket's sketch.
+    /// Scratch buffers reused for every chunk.
+    private var chunkBytes: [UInt8] = []
     private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
 
@@ -38,6 +38,17 @@ struct BatchWriter {
         self.db = db
         self.store = store
         self.report = report
+    }
+
+    /// One chunk's deltas: the chunk and, for each delta, its place in the chunk and in the batch.
+    private struct ChunkKey: Hashable, Comparable {
+        var seriesID: Int64
+        var resolution: Resolution
+        var chunkStart: Int64
+
+        static func < (lhs: ChunkKey, rhs: ChunkKey) -> Bool {
+            (lhs.seriesID, lhs.resolution.seconds, lhs.chunkStart) < (rhs.seriesID, rhs.resolution.seconds, rhs.chunkStart)
+        }
     }
 
     mutating func write(_ batch: FlushBatch) throws {
@@ -52,28 +63,25 @@ struct BatchWriter {
             try updateSeries.run()
         }
 
-        let statements = Statements(
-            insert: BoundStatement(try db.cachedStatement(sql: """
-                INSERT INTO buckets (count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch,
-                                     series_id, resolution_s, start_us)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """), in: db),
-            select: try db.cachedStatement(sql: """
-                SELECT count, sum, min, max, mean, m2, first_ts_us, first, last_ts_us, last, sketch
-                FROM buckets WHERE series_id = ? AND resolution_s = ? AND start_us = ?
-                """),
-            update: BoundStatement(try db.cachedStatement(sql: """
-                UPDATE buckets SET count = ?, sum = ?, min = ?, max = ?, mean = ?, m2 = ?,
-                                   first_ts_us = ?, first = ?, last_ts_us = ?, last = ?, sketch = ?
-                WHERE series_id = ? AND resolution_s = ? AND start_us = ?
-                """), in: db))
-        for delta in batch.buckets where delta.stats.count > 0 {
-            do {
-                try write(delta, with: statements)
-            } catch let error where Self.isBucketProblem(error) {
-                try setAside(delta, because: Self.describe(error))
+        var chunks: [ChunkKey: [Int]] = [:]
+        for (position, delta) in batch.buckets.enumerated() where delta.stats.count > 0 {
+            // Unstorable on its own: set aside before it could create its series.
+            if let problem = delta.stats.storageProblem {
+                try setAside(delta, because: problem)
+                continue
             }
+            let key = ChunkKey(
+                seriesID: try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp), resolution: delta.resolution,
+                chunkStart: ChunkLayout.chunkStart(of: delta.windowStart, delta.resolution))
+            chunks[key, default: []].append(position)
+        }
+        let select = try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?")
+        let upsert = BoundStatement(try db.cachedStatement(sql: """
+            INSERT INTO chunks (series_id, resolution_s, chunk_start_us, data) VALUES (?, ?, ?, ?)
+            ON CONFLICT (series_id, resolution_s, chunk_start_us) DO UPDATE SET data = excluded.data
+            """), in: db)
+        for key in chunks.keys.sorted() {
+            try write(chunk: key, deltas: chunks[key]!.map { batch.buckets[$0] }, select: select, upsert: upsert)
         }
 
         if !batch.seqWindows.isEmpty {
@@ -94,50 +102,55 @@ struct BatchWriter {
         }
     }
 
-    /// The three bucket statements, prepared once per write.
-    private struct Statements {
-        let insert: BoundStatement
-        let select: Statement
-        let update: BoundStatement
-    }
-
-    /// Merges one delta into its stored bucket, or inserts it.
-    private mutating func write(_ delta: Bucket, with statements: Statements) throws {
-        if let problem = delta.stats.storageProblem { throw BucketProblem(description: problem) }
-        let id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
-        let slot = BucketCache.Slot(seriesID: id, resolution: delta.resolution.seconds)
-        let start = delta.windowStart
-        let cached = touched.stored(slot, start: start)
-            ?? store.bucketCache.withLock { $0.stored(slot, start: start) }
-        var stats: BucketStats
-        if let cached {
-            stats = try Self.merged(cached, delta.stats)
-            try run(statements.update, stats, id, slot.resolution, start)
-            guard db.changesCount == 1 else {
-                throw StoreError.database(operation: "write", reason: "bucket \(delta.series) \(delta.resolution) at \(start) µs vanished from the database while this store was writing it; reopen the store")
+    /// Merges the deltas of one chunk (any order, windows may repeat) into its stored
+    /// bytes and writes them back.
+    private mutating func write(chunk key: ChunkKey, deltas: [Bucket], select: Statement, upsert: BoundStatement) throws {
+        // One delta per window, in window order.
+        var byWindow: [Int64: Bucket] = [:]
+        for delta in deltas {
+            if var earlier = byWindow[delta.windowStart] {
+                earlier.stats.merge(delta.stats)
+                byWindow[delta.windowStart] = earlier
+            } else {
+                byWindow[delta.windowStart] = delta
             }
-        } else {
-            stats = delta.stats
-            try run(statements.insert, stats, id, slot.resolution, start)
-            if db.changesCount == 0 {
-                guard let row = try Row.fetchOne(statements.select, arguments: [id, slot.resolution, start]) else {
-                    throw BucketProblem(description: "it is neither insertable nor readable")
+        }
+        let ordered = byWindow.values.sorted { $0.windowStart < $1.windowStart }
+        let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
+        let cached = touched.stored(slot, chunkStart: key.chunkStart)
+            ?? store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) }
+        let stored = try cached ?? (Row.fetchOne(select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) }
+        let results: [ChunkUpdate.Result]
+        do {
+            let updates = ordered.map {
+                ChunkUpdate.Delta(index: ChunkLayout.index(of: $0.windowStart, inChunkAt: key.chunkStart, key.resolution), windowStart: $0.windowStart, stats: $0.stats)
+            }
+            results = try stored.withUnsafeOptionalBytes { bytes throws(ChunkCodec.Damage) in
+                try ChunkUpdate.apply(updates, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+            }
+        } catch {
+            for delta in ordered { try setAside(delta, because: "the stored chunk of its window is damaged (\(error))") }
+            return
+        }
+        var changed = false
+        for (delta, result) in zip(ordered, results) {
+            switch result {
+            case .stored(let stats):
+                changed = true
+                if let report, report(delta.series, delta.resolution) {
+                    written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: delta.windowStart, stats: stats))
                 }
-                stats = try Self.merged(try Self.stats(from: row), delta.stats)
-                try run(statements.update, stats, id, slot.resolution, start)
+            case .setAside(let reason):
+                try setAside(delta, because: reason)
             }
         }
-        touched.record(slot, start: start, stats: stats)
-        if let report, report(delta.series, delta.resolution) {
-            written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: start, stats: stats))
-        }
-    }
-
-    /// `stored` with `delta` merged in, checked to be storable.
-    private static func merged(_ stored: BucketStats, _ delta: BucketStats) throws -> BucketStats {
-        let merged = stored.merging(delta)
-        if let problem = merged.storageProblem { throw BucketProblem(description: "merged with the stored bucket, \(problem)") }
-        return merged
+        guard changed else { return }
+        upsert.bind(1, key.seriesID)
+        upsert.bind(2, key.resolution.seconds)
+        upsert.bind(3, key.chunkStart)
+        upsert.bind(4, chunkBytes)
+        try upsert.run()
+        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes)
     }
 
     /// Keeps a delta that cannot be stored in `set_aside_buckets`, whole.
@@ -151,24 +164,6 @@ struct BatchWriter {
             Data(delta.stats.encoded), WallClock.microseconds(),
         ])
         setAside.append(SetAsideBucket(series: delta.series, resolution: delta.resolution, windowStart: delta.windowStart, reason: reason))
-    }
-
-    /// Whether `error` is about one bucket (its values or its stored row) rather than about
-    /// the database as a whole.
-    private static func isBucketProblem(_ error: any Error) -> Bool {
-        switch error {
-        case is BucketProblem, is RowDecodingError:
-            return true
-        case let error as DatabaseError:
-            return [.SQLITE_CONSTRAINT, .SQLITE_TOOBIG, .SQLITE_MISMATCH, .SQLITE_RANGE].contains(error.resultCode)
-        default:
-            return false
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return "SQLite refused it: \(error.message ?? "error \(error.extendedResultCode.rawValue)")" }
-        return "\(error)"
     }
 
     /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
@@ -188,37 +183,12 @@ struct BatchWriter {
         createdIDs[series] = id
         return id
     }
-
-    /// Binds the stats columns (count … last, sketch: 1...11) then the key (12...14), in
-    /// the order of the INSERT and UPDATE statements above, and runs the statement.
-    @inline(__always)
-    private mutating func run(_ statement: BoundStatement, _ stats: BucketStats, _ seriesID: Int64, _ resolution: Int64, _ start: Int64) throws {
-        statement.bind(stats, sketchBytes: &sketchBytes)
-        statement.bind(12, seriesID)
-        statement.bind(13, resolution)
-        statement.bind(14, start)
-        try statement.run()
-    }
-
-    /// Rebuilds stats from 11 columns starting at `offset` (count … last, sketch, as stored).
-    /// Throws instead of trapping on a NULL or mistyped value in a damaged file.
-    static func stats(from row: Row, offset: Int = 0) throws -> BucketStats {
-        BucketStats(
-            count: try row.decode(Int64.self, atIndex: offset),
-            sum: try row.decode(Double.self, atIndex: offset + 1),
-            min: try row.decode(Double.self, atIndex: offset + 2),
-            max: try row.decode(Double.self, atIndex: offset + 3),
-            mean: try row.decode(Double.self, atIndex: offset + 4),
-            m2: try row.decode(Double.self, atIndex: offset + 5),
-            firstTimestamp: try row.decode(Int64.self, atIndex: offset + 6),
-            first: try row.decode(Double.self, atIndex: offset + 7),
-            lastTimestamp: try row.decode(Int64.self, atIndex: offset + 8),
-            last: try row.decode(Double.self, atIndex: offset + 9),
-            sketch: (row[offset + 10] as Data?).flatMap { $0.withUnsafeBytes { QuantileSketch(encoded: $0) } } ?? QuantileSketch())
-    }
 }
 
-/// Why one bucket cannot be stored.
-private struct BucketProblem: Error, CustomStringConvertible {
-    let description: String
+extension Optional where Wrapped == [UInt8] {
+    /// The bytes, or nil, as a raw buffer for the duration of `body`.
+    func withUnsafeOptionalBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer?) throws(E) -> R) throws(E) -> R {
+        guard let bytes = self else { return try body(nil) }
+        return try bytes.withUnsafeBytes { buffer in Result { () throws(E) -> R in try body(buffer) } }.get()
+    }
 }

@@ -5,11 +5,12 @@ internal import SensorCore
 /// Binds plain values to a GRDB-prepared statement, steps it and reads its columns through
 /// the SQLite C API.
 ///
-/// The flush writes hundreds of thousands of rows per second; GRDB's `StatementArguments`
-/// box every value as an existential `DatabaseValueConvertible` (an array and 13 boxed
-/// values per row), and a profile of the HTTP benchmark showed that boxing costing more
-/// than SQLite itself; reading 40,000 aggregate rows through GRDB's `Row` took 0.45 s. Statements stay prepared and cached by GRDB; only binding and
-/// stepping bypass it, so a statement used here must not also be run through GRDB.
+/// The flush writes thousands of rows per second and queries read as many; GRDB's
+/// `StatementArguments` box every value as an existential `DatabaseValueConvertible`, and
+/// a profile of the HTTP benchmark showed that boxing costing more than SQLite itself;
+/// reading 40,000 aggregate rows through GRDB's `Row` took 0.45 s. Statements stay
+/// prepared and cached by GRDB; only binding, stepping and reading columns bypass it, so a
+/// statement used here must not also be run through GRDB.
 struct BoundStatement {
     private let statement: Statement
     private let db: Database
@@ -29,24 +30,6 @@ struct BoundStatement {
         sqlite3_bind_double(statement.sqliteStatement, index, value)
     }
 
-    /// Binds the eleven stats columns at 1...11 (the sketch last, encoded in `sketchBytes`,
-    /// a buffer reused across buckets), in the order of the bucket statements.
-    @inline(__always)
-    func bind(_ stats: BucketStats, sketchBytes: inout [UInt8]) {
-        bind(1, stats.count)
-        bind(2, stats.sum)
-        bind(3, stats.min)
-        bind(4, stats.max)
-        bind(5, stats.mean)
-        bind(6, stats.m2)
-        bind(7, stats.firstTimestamp)
-        bind(8, stats.first)
-        bind(9, stats.lastTimestamp)
-        bind(10, stats.last)
-        stats.sketch.encode(into: &sketchBytes)
-        bind(11, sketchBytes)
-    }
-
     /// Binds a blob parameter (copied by SQLite).
     func bind(_ index: Int32, _ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
@@ -56,11 +39,11 @@ struct BoundStatement {
 
     /// Calls `body` with the bytes of a blob column of the current row (empty for NULL),
     /// valid only during the call.
-    func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+    func withBlob<T, E: Error>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> T) throws(E) -> T {
         let handle = statement.sqliteStatement
         let count = Int(sqlite3_column_bytes(handle, column))
-        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return body(UnsafeRawBufferPointer(start: bytes, count: count))
+        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Binds a text parameter (copied by SQLite).
@@ -92,34 +75,6 @@ struct BoundStatement {
     func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(statement.sqliteStatement, column) else { return "" }
         return String(cString: bytes)
-    }
-
-    /// The eleven stats columns starting at `offset` of the current row (count … last,
-    /// sketch). A NULL or undecodable sketch reads as empty, so the bucket gives no
-    /// percentiles rather than wrong ones.
-    func stats(at offset: Int32) -> BucketStats {
-        scalarStats(at: offset, sketch: withBlob(offset + 10) { QuantileSketch(encoded: $0) } ?? QuantileSketch())
-    }
-
-    /// The same columns as ``stats(at:)``, but the sketch only as the percentiles it gives,
-    /// read in place (no sketch is built).
-    func statsAndPercentiles(at offset: Int32) -> (BucketStats, Percentiles?) {
-        let stats = scalarStats(at: offset, sketch: QuantileSketch())
-        guard stats.count > 0 else { return (stats, nil) }
-        let percentiles = withBlob(offset + 10) {
-            EncodedSketchReader.percentiles(of: $0, count: stats.count, clampedTo: stats.min...stats.max)
-        }
-        return (stats, percentiles)
-    }
-
-    /// The ten columns count … last from `offset`, with `sketch`.
-    @inline(__always)
-    private func scalarStats(at offset: Int32, sketch: QuantileSketch) -> BucketStats {
-        BucketStats(
-            count: int64(offset), sum: double(offset + 1), min: double(offset + 2), max: double(offset + 3),
-            mean: double(offset + 4), m2: double(offset + 5), firstTimestamp: int64(offset + 6),
-            first: double(offset + 7), lastTimestamp: int64(offset + 8), last: double(offset + 9),
-            sketch: sketch)
     }
 
     /// SQLite's SQLITE_TRANSIENT: copy bound text before returning.

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import Logging
 internal import SensorSchema
 
 /// Decides whether a database file is one this build may use, and migrates it.
@@ -9,8 +10,11 @@ internal import SensorSchema
 /// database migrated by a newer build (unknown migration identifiers); read-only mode also
 /// refuses one whose migrations are not all applied, since it must never migrate.
 enum SchemaGuard {
-    /// Tables every SensorHub database has from v1 on.
-    static let requiredTables = ["series", "buckets", "resolutions"]
+    /// Tables every SensorHub database has: `series`, `resolutions`, and its buckets in
+    /// `buckets` (schema v1–v4) or `chunks` (v5 on).
+    static func requiredTables(applied: Set<String>) -> [String] {
+        ["series", applied.contains("v5_chunks") ? "chunks" : "buckets", "resolutions"]
+    }
 
     /// Versions of the compiled-in migrations, in registration order (must be 1, 2, 3, …).
     static var versions: [Int] { SensorSchema.migrations.map(\.version) }
@@ -19,12 +23,20 @@ enum SchemaGuard {
     static var identifiers: [String] { SensorSchema.migrations.map { "v\($0.version)_\($0.name)" } }
 
     /// GRDB's migrator with every migration of ``SensorSchema``, identified `v<N>_<name>`.
-    static func makeMigrator() -> DatabaseMigrator {
+    /// Migrations v4 and v5 also move data in Swift (``LegacyBuckets``), in the same
+    /// transaction as their SQL.
+    static func makeMigrator(logger: Logger) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for (identifier, migration) in zip(identifiers, SensorSchema.migrations) {
             let sql = migration.sql
+            let version = migration.version
             migrator.registerMigration(identifier) { db in
                 try db.execute(sql: sql)
+                switch version {
+                case 4: try LegacyBuckets.setAsideNonFinite(db, logger: logger)
+                case 5: try LegacyBuckets.moveToChunks(db, logger: logger)
+                default: break
+                }
             }
         }
         return migrator
@@ -62,7 +74,7 @@ enum SchemaGuard {
             throw Refusal(reason: "its schema is older than this build expects; start `sensorhub serve` on it once to upgrade it")
         }
         if !applied.isEmpty || readOnly {
-            let missing = requiredTables.filter { !tables.contains($0) }
+            let missing = requiredTables(applied: applied).filter { !tables.contains($0) }
             if !missing.isEmpty {
                 throw Refusal(reason: "damaged SensorHub database (missing tables: \(missing.joined(separator: ", "))); restore it from a backup")
             }

@@ -1,0 +1,64 @@
+import SensorCore
+
+/// The newest stored chunk per (series, resolution) that this process wrote, as bytes, so
+/// the next flush into a still-open chunk merges without reading the row back.
+///
+/// Sound only while this process is the file's single writer, which ``WriterLock``
+/// enforces; entries are added only after their transaction committed. Bounded in bytes:
+/// past `budget`, the entries of the oldest chunks are dropped, and a later write into one
+/// of them reads its row back instead.
+struct ChunkCache: Sendable {
+    struct Slot: Hashable, Sendable {
+        var seriesID: Int64
+        var resolution: Int64
+    }
+
+    struct Entry: Sendable {
+        var chunkStart: Int64
+        var bytes: [UInt8]
+    }
+
+    private(set) var entries: [Slot: Entry] = [:]
+    /// Bytes of the entries.
+    private(set) var bytes = 0
+    let budget: Int
+
+    init(budget: Int = .max) {
+        self.budget = budget
+    }
+
+    /// The stored bytes of chunk `chunkStart` in `slot`, if it is the cached one.
+    func stored(_ slot: Slot, chunkStart: Int64) -> [UInt8]? {
+        guard let entry = entries[slot], entry.chunkStart == chunkStart else { return nil }
+        return entry.bytes
+    }
+
+    /// Records stored bytes; an older chunk than the cached one (a late reading) is not kept.
+    mutating func record(_ slot: Slot, chunkStart: Int64, bytes stored: [UInt8]) {
+        if let entry = entries[slot] {
+            if entry.chunkStart > chunkStart { return }
+            bytes -= entry.bytes.count
+        }
+        entries[slot] = Entry(chunkStart: chunkStart, bytes: stored)
+        bytes += stored.count
+    }
+
+    /// Drops entries of `resolution` whose chunk starts before `cutoff` (deleted by retention).
+    mutating func forget(resolution: Int64, before cutoff: Int64) {
+        entries = entries.filter { $0.key.resolution != resolution || $0.value.chunkStart >= cutoff }
+        bytes = entries.values.reduce(0) { $0 + $1.bytes.count }
+    }
+
+    /// Applies what a committed transaction recorded in `other`, then keeps within budget.
+    mutating func absorb(_ other: ChunkCache) {
+        for (slot, entry) in other.entries {
+            record(slot, chunkStart: entry.chunkStart, bytes: entry.bytes)
+        }
+        guard bytes > budget else { return }
+        // Down to three quarters, so the sort is not paid at every flush.
+        for (slot, entry) in entries.sorted(by: { $0.value.chunkStart < $1.value.chunkStart }) where bytes > budget / 4 * 3 {
+            entries[slot] = nil
+            bytes -= entry.bytes.count
+        }
+    }
+}

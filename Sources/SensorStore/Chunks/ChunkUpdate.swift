@@ -1,0 +1,69 @@
+import SensorCore
+
+/// Builds the new bytes of one chunk from its stored bytes and a flush's bucket deltas for
+/// its windows: records of windows no delta touches are copied byte for byte, each delta
+/// is merged into its stored bucket (the only records decoded, sketch included) or becomes
+/// a new one. Pure: no I/O.
+enum ChunkUpdate {
+    /// One bucket delta of the flush, by its window's place in the chunk.
+    struct Delta {
+        var index: Int
+        var windowStart: Int64
+        var stats: BucketStats
+    }
+
+    /// What became of one delta.
+    enum Result {
+        /// Stored; the bucket as it now is.
+        case stored(BucketStats)
+        /// Not storable (its statistics, or merged with the stored ones, are not finite):
+        /// the stored bucket is left as it was.
+        case setAside(String)
+    }
+
+    /// Writes the chunk's new bytes to `output` (emptied first) and returns one result per
+    /// delta, in the order of `deltas`, which must be sorted by index, one per index.
+    /// - Throws: ``ChunkCodec/Damage`` when the stored bytes do not decode.
+    static func apply(
+        _ deltas: [Delta], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
+        output: inout [UInt8], sketchBytes: inout [UInt8]
+    ) throws(ChunkCodec.Damage) -> [Result] {
+        output.removeAll(keepingCapacity: true)
+        output.append(ChunkCodec.version)
+        var reader = try stored.flatMap { bytes throws(ChunkCodec.Damage) in
+            bytes.isEmpty ? nil : try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
+        }
+        var pending = try reader?.next()
+        var results: [Result] = []
+        results.reserveCapacity(deltas.count)
+        for delta in deltas {
+            // Stored buckets of earlier windows stay as they are.
+            while let bucket = pending, bucket.index < delta.index {
+                output.append(contentsOf: stored![bucket.record])
+                pending = try reader?.next()
+            }
+            var merged = delta.stats
+            var replaced: ChunkCodec.EncodedBucket?
+            if let bucket = pending, bucket.index == delta.index {
+                // A sketch that does not decode (or none, before sketches existed) reads as
+                // empty: the bucket then gives no percentiles rather than wrong ones.
+                let storedStats = bucket.stats.with(sketch: QuantileSketch(encoded: bucket.sketch) ?? QuantileSketch())
+                merged = storedStats.merging(delta.stats)
+                replaced = bucket
+                pending = try reader?.next()
+            }
+            if let problem = merged.storageProblem {
+                results.append(.setAside(replaced == nil ? problem : "merged with the stored bucket, \(problem)"))
+                if let replaced { output.append(contentsOf: stored![replaced.record]) }
+                continue
+            }
+            ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: merged, to: &output, sketchBytes: &sketchBytes)
+            results.append(.stored(merged))
+        }
+        while let bucket = pending {
+            output.append(contentsOf: stored![bucket.record])
+            pending = try reader?.next()
+        }
+        return results
+    }
+}
