@@ -74,6 +74,10 @@ public final class SensorStore: Sendable {
                 // NORMAL, a power loss could undo the commit after the segments were gone.
                 // One fsync per flush (once a second) costs next to nothing.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // 16 KiB pages, so a chunk row (a few KiB) sits in its leaf instead of a
+                // chain of overflow pages that every rewrite reads to free. Takes effect
+                // only when the file is new (before WAL mode is set); older files keep theirs.
+                try db.execute(sql: "PRAGMA page_size = 16384")
             }
         case .readOnly:
             configuration.readonly = true
