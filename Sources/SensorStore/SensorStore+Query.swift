@@ -74,12 +74,9 @@ extension SensorStore {
                         while let bucket = try reader.next() {
                             guard bucket.windowStart >= plan.bucketLow, bucket.windowStart < plan.bucketHigh else { continue }
                             if singleBuckets {
-                                let percentiles = EncodedSketchReader.percentiles(
-                                    of: bucket.sketch, count: bucket.stats.count, clampedTo: bucket.stats.min...bucket.stats.max)
-                                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: percentiles, of: currentSeries, into: &rows)
+                                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: bucket.percentiles, of: currentSeries, into: &rows)
                             } else {
-                                let stats = bucket.stats.with(sketch: QuantileSketch(encoded: bucket.sketch) ?? QuantileSketch())
-                                merger.add(bucketStart: bucket.windowStart, stats: stats, of: currentSeries, into: &rows)
+                                merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
                             }
                         }
                     }

@@ -2,8 +2,10 @@ import Foundation
 import Testing
 
 /// Readings as a JSON array body, all in one 10 s bucket a minute ago (start returned).
-private func oneBucketOfReadings(_ items: [(device: String, metric: String, value: Double)]) -> (body: String, windowStart: Int) {
-    let start = (Int(Date().timeIntervalSince1970) - 60) / 10 * 10
+/// Readings in one 10 s window a minute ago, or in the window at `start` (to add to a
+/// window sent before: the clock may have passed a window boundary since).
+private func oneBucketOfReadings(_ items: [(device: String, metric: String, value: Double)], at start: Int? = nil) -> (body: String, windowStart: Int) {
+    let start = start ?? (Int(Date().timeIntervalSince1970) - 60) / 10 * 10
     let objects = items.enumerated().map { index, item in
         "{\"device\":\"\(item.device)\",\"metric\":\"\(item.metric)\",\"value\":\(item.value),\"ts\":\(start).\(index % 10)}"
     }
@@ -73,7 +75,7 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         #expect(abs(try #require(kiln1["p50"] as? Double) - 10.5) <= 0.105)
 
         // A second flush for the same bucket sends it again, merged: stored state, not a delta.
-        let (more, _) = oneBucketOfReadings([("kiln-1", "temp", 1)])
+        let (more, _) = oneBucketOfReadings([("kiln-1", "temp", 1)], at: start)
         #expect(try await daemon.post(more, contentType: "application/json").status == 202)
         let updated = try stream.collect(until: .now + generousDeadline) { events in
             events.contains { $0.object?["count"] as? Int == 4 }

@@ -62,7 +62,7 @@ private func array(_ p: Percentiles) -> [Double] { [p.p50, p.p90, p.p95, p.p99] 
         #expect(read(bytes, count: 5) == nil, "a sketch counting fewer values than its bucket")
         #expect(read(QuantileSketch().encoded, count: 0) == nil, "empty")
         #expect(read([]) == nil)
-        #expect(read([2] + bytes.dropFirst()) == nil, "another version")
+        #expect(read([3] + bytes.dropFirst()) == nil, "another version")
         #expect(read(bytes + [0]) == nil, "trailing bytes")
         for cut in 1..<bytes.count {
             #expect(read(Array(bytes.prefix(cut))) == nil, "truncated to \(cut) bytes")

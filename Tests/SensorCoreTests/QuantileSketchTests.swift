@@ -171,6 +171,14 @@ private func handEncoded(
     return bytes
 }
 
+/// The positive store's counts from key(1) up, every bin of the range.
+private func denseCounts(_ sketch: QuantileSketch) -> [UInt64] {
+    let low = Int(QuantileSketch.key(of: 1))
+    var counts = [UInt64](repeating: 0, count: Int(sketch.positive.offset) - low + sketch.positive.counts.count)
+    for (index, count) in sketch.positive.counts.enumerated() { counts[Int(sketch.positive.offset) - low + index] = count }
+    return counts
+}
+
 /// A few fresh readings to merge with decoded sketches.
 private let freshReadings = sketch(of: [1, 21.5, -4, 0, 1e6, -1e-3])
 
@@ -406,13 +414,13 @@ private func exercise(_ decoded: QuantileSketch) {
         let decoded = try #require(QuantileSketch(encoded: bytes), "\(dataset): its own encoding did not decode")
         #expect(decoded == s, "\(dataset): decoded sketch differs")
         #expect(decoded.encoded == bytes)
-        #expect(bytes.first == 1, "version byte \(String(describing: bytes.first))")
+        #expect(bytes.first == 2, "version byte \(String(describing: bytes.first))")
         for q in namedQuantiles { #expect(decoded.quantile(q) == s.quantile(q)) }
     }
 
     @Test func emptySketchRoundTrips() throws {
         let bytes = QuantileSketch().encoded
-        #expect(bytes == [1, 0, 0, 0], "empty encoding \(bytes)")
+        #expect(bytes == [2, 0, 0, 0], "empty encoding \(bytes)")
         let decoded = try #require(QuantileSketch(encoded: bytes))
         #expect(decoded == QuantileSketch() && decoded.isEmpty)
     }
@@ -421,12 +429,59 @@ private func exercise(_ decoded: QuantileSketch) {
         // Laid out independently: keys by ⌈ln|v| / ln γ⌉.
         let gamma = 1.01 / 0.99
         func key(_ magnitude: Double) -> Int64 { Int64((log(magnitude) / log(gamma)).rounded(.up)) }
-        let s = sketch(of: [0, 0, 0, -2, -2, 500, 500, 500, 600])
-        let expected = handEncoded(
-            zeros: 3,
-            negative: (key(2), [2]),
-            positive: (key(500), [3] + Array(repeating: 0, count: Int(key(600) - key(500) - 1)) + [1]))
+        let s = sketch(of: [0, 0, 0, -2, -2, -2.03, 500, 500, 500, 600])
+        // Negatives: two adjacent bins, dense (header 2 << 1 | 0). Positives: two bins
+        // nine apart, sparse (header 2 << 1 | 1): first key, its count, gap, count.
+        #expect(key(2.03) == key(2) + 1)
+        let expected: [UInt8] = [2] + leb128(3)
+            + leb128(2 << 1) + leb128(zigzag(key(2))) + [2, 1]
+            + leb128(2 << 1 | 1) + leb128(zigzag(key(500))) + [3] + leb128(UInt64(key(600) - key(500))) + [1]
         #expect(s.encoded == expected, "encoded \(s.encoded), expected \(expected)")
+    }
+
+    @Test func eachStoreTakesTheShorterForm() throws {
+        // Ten values far apart: sparse, about two bytes a value, where dense took one a bin.
+        let spread = sketch(of: (0..<10).map { 1 + 15 * Double($0) })
+        #expect(spread.encoded.count <= 25, "\(spread.encoded.count) bytes for ten values spread over 1…136")
+        #expect(spread.encoded[3] & 1 == 1, "the positive store is sparse")
+        // A dense encoding of the same sketch (version 1) is several times longer.
+        #expect(handEncoded(positive: (Int64(QuantileSketch.key(of: 1)), denseCounts(spread))).count > 4 * spread.encoded.count)
+        #expect(try #require(QuantileSketch(encoded: spread.encoded)) == spread)
+    }
+
+    @Test func versionOneDecodesToTheSameSketch() throws {
+        for dataset in SketchDataset.allCases {
+            let s = sketch(of: dataset.values)
+            let negative = s.negative.counts.isEmpty ? nil : (Int64(s.negative.offset), s.negative.counts)
+            let positive = s.positive.counts.isEmpty ? nil : (Int64(s.positive.offset), s.positive.counts)
+            let old = handEncoded(zeros: s.zeroCount, negative: negative, positive: positive)
+            #expect(try #require(QuantileSketch(encoded: old)) == s, "\(dataset)")
+        }
+        // Empty bins at the ends of a version-1 store are dropped, so a second encoding
+        // decodes to the same sketch.
+        let padded = try #require(QuantileSketch(encoded: handEncoded(positive: (10, [0, 0, 4, 0, 1, 0]))))
+        #expect(padded == sketch(of: (0..<4).map { _ in QuantileSketch.value(ofKey: 12) } + [QuantileSketch.value(ofKey: 14)]))
+        #expect(QuantileSketch(encoded: padded.encoded) == padded)
+    }
+
+    @Test func sparseStoresAreChecked() {
+        func sparse(_ first: Int64, _ entries: [(gap: UInt64, count: UInt64)], header: UInt64? = nil) -> [UInt8] {
+            var bytes: [UInt8] = [2, 0, 0] + leb128(header ?? (UInt64(entries.count) << 1 | 1)) + leb128(zigzag(first))
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { bytes += leb128(entry.gap) }
+                bytes += leb128(entry.count)
+            }
+            return bytes
+        }
+        #expect(QuantileSketch(encoded: sparse(5, [(0, 3), (4, 1)]))?.count == 4)
+        #expect(QuantileSketch(encoded: sparse(5, [(0, 3), (0, 1)])) == nil, "a gap of 0 repeats a key")
+        #expect(QuantileSketch(encoded: sparse(5, [(0, 3), (4, 0)])) == nil, "a sparse bin counts something")
+        #expect(QuantileSketch(encoded: sparse(5, [(0, 3), (UInt64(QuantileSketch.maxBins), 1)])) == nil, "span past maxBins")
+        #expect(QuantileSketch(encoded: sparse(0, [(0, 1), (UInt64(QuantileSketch.maxBins - 1), 1)])) != nil, "span of exactly maxBins")
+        #expect(QuantileSketch(encoded: [2, 0, 0, 1]) == nil, "an empty store is written as 0")
+        #expect(QuantileSketch(encoded: sparse(Int64(QuantileSketch.key(of: .greatestFiniteMagnitude)), [(0, 1), (1, 1)])) == nil,
+                "a key past the largest finite one")
+        #expect(QuantileSketch(encoded: sparse(5, [(0, 3), (4, 1)], header: 3 << 1 | 1)) == nil, "fewer entries than the header says")
     }
 
     @Test func smallBucketEncodesCompactly() {
@@ -440,13 +495,13 @@ private func exercise(_ decoded: QuantileSketch) {
     @Test func decodingRejectsOtherVersions() {
         let valid = sketch(of: SketchDataset.mixedSignWithZeros.values).encoded
         #expect(QuantileSketch(encoded: valid) != nil)
-        for version in UInt8.min...UInt8.max where version != 1 {
+        for version in UInt8.min...UInt8.max where version != 1 && version != 2 {
             var other = valid
             other[0] = version
             #expect(QuantileSketch(encoded: other) == nil, "version \(version) decoded")
         }
         #expect(QuantileSketch(encoded: []) == nil)
-        #expect(QuantileSketch(encoded: [2, 0, 0, 0]) == nil)
+        #expect(QuantileSketch(encoded: [3, 0, 0, 0]) == nil)
     }
 
     @Test(arguments: [SketchDataset.mixedSignWithZeros, .single, .constant, .lognormal, .wideRange])

@@ -118,8 +118,14 @@ import Testing
 @Suite struct ChunkCacheTests {
     /// Chunks of wide sketches fill the cache's byte budget; the oldest chunks go first.
     @Test func theCacheStaysWithinItsByteBudget() {
+        // Every bin of both stores (each a step of γ ≈ 1.0202 apart): the widest sketch.
         var wide = BucketStats()
-        for value in [1e100, 1e-300, -1e100, -1e-300] { wide.add(value, at: 0) }
+        var value = 1.0
+        for _ in 0..<QuantileSketch.maxBins {
+            wide.add(value, at: 0)
+            wide.add(-value, at: 0)
+            value *= 1.0202
+        }
         var bytes: [UInt8] = [1]
         var sketch: [UInt8] = []
         for index in 0..<32 { ChunkCodec.append(index: index, windowStart: 0, stats: wide, to: &bytes, sketchBytes: &sketch) }

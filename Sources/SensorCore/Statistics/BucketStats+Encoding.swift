@@ -43,6 +43,8 @@ extension BucketStats {
     /// journal written before that range was enforced can.
     public var storageProblem: String? {
         guard count > 0 else { return "the bucket counts \(count) readings" }
+        // The common case, without building the list below.
+        if (sum + min + max + mean + m2 + first + last).isFinite { return nil }
         for (name, value) in [("sum", sum), ("min", min), ("max", max), ("mean", mean), ("m2", m2), ("first", first), ("last", last)]
         where !value.isFinite {
             return "its \(name) is \(value), not a finite number"

@@ -99,9 +99,10 @@ public struct BucketStats: Sendable, Equatable {
     }
 
     /// Adds one reading whose sketch bin is already known (`QuantileSketch.Bin(value)`),
-    /// so a reading bucketed at several resolutions takes the logarithm once.
-    @inline(__always)
-    public mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin) {
+    /// so a reading bucketed at several resolutions takes the logarithm once. Returns how
+    /// many bins the sketch grew by (see ``footprint``).
+    @inline(__always) @discardableResult
+    public mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin) -> Int {
         count += 1
         sum += value
         if value < min { min = value }
@@ -109,8 +110,9 @@ public struct BucketStats: Sendable, Equatable {
         let delta = value - mean
         mean += delta / Double(count)
         m2 += delta * (value - mean)
-        sketch.add(bin)
+        let grown = sketch.add(bin)
         takeFirstLast(value: value, at: timestamp, lastValue: value, at: timestamp)
+        return grown
     }
 
     /// Folds `other` into this bucket (Chan's parallel formula for mean and M2).

@@ -29,9 +29,10 @@ public struct QuantileSketch: Sendable, Equatable {
     static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
     static let multiplier = 1 / log(gamma)
 
-    private(set) var positive = BinStore()
-    private(set) var negative = BinStore()
-    private(set) var zeroCount: UInt64 = 0
+    // Set by the decoder too (QuantileSketch+Encoding.swift).
+    internal(set) var positive = BinStore()
+    internal(set) var negative = BinStore()
+    internal(set) var zeroCount: UInt64 = 0
 
     public init() {}
 
@@ -69,13 +70,22 @@ public struct QuantileSketch: Sendable, Equatable {
         add(Bin(value))
     }
 
-    /// Counts one value by its precomputed bin.
-    @inline(__always)
-    public mutating func add(_ bin: Bin) {
+    /// Counts one value by its precomputed bin; returns how many bins that added to
+    /// ``storedBins`` (0 mostly; at most ``maxBins``).
+    @inline(__always) @discardableResult
+    public mutating func add(_ bin: Bin) -> Int {
         switch bin.side {
-        case .positive: positive.add(bin.key)
-        case .negative: negative.add(bin.key)
-        case .zero: zeroCount += 1
+        case .positive:
+            let before = positive.counts.count
+            positive.add(bin.key)
+            return positive.counts.count - before
+        case .negative:
+            let before = negative.counts.count
+            negative.add(bin.key)
+            return negative.counts.count - before
+        case .zero:
+            zeroCount += 1
+            return 0
         }
     }
 
@@ -197,17 +207,9 @@ struct BinStore: Sendable, Equatable {
         collapseIfNeeded()
     }
 
-    /// Bin count, then (when non-empty) offset (zigzag) and counts, as varints.
-    func encode(into bytes: inout [UInt8]) {
-        Varint.append(UInt64(counts.count), to: &bytes)
-        guard !counts.isEmpty else { return }
-        Varint.append(Varint.zigzag(Int64(offset)), to: &bytes)
-        for count in counts { Varint.append(count, to: &bytes) }
-    }
-
-    /// ``SketchRanks/keys(atRanks:offset:counts:binCount:)`` over this store.
+    /// ``SketchRanks/keys(atRanks:bins:lastKey:)`` over this store.
     func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
-        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts, binCount: counts.count)
+        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts)
     }
 
     /// Keeps the `maxBins` highest keys, folding the lower ones into the lowest kept bin.
@@ -218,73 +220,5 @@ struct BinStore: Sendable, Equatable {
         counts.removeFirst(excess)
         counts[0] = folded
         offset += Int32(excess)
-    }
-}
-
-extension QuantileSketch {
-    static let encodingVersion: UInt8 = 1
-
-    /// Versioned compact encoding: version, zero count, then the negative and the positive
-    /// store, each as bin count, offset (zigzag) and counts, all as LEB128 varints.
-    public var encoded: [UInt8] {
-        var bytes: [UInt8] = []
-        encode(into: &bytes)
-        return bytes
-    }
-
-    /// ``encoded`` written over `bytes` (emptied first, capacity kept), so a writer of many
-    /// sketches reuses one buffer.
-    public func encode(into bytes: inout [UInt8]) {
-        bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(8 + negative.counts.count + positive.counts.count)
-        bytes.append(Self.encodingVersion)
-        Varint.append(zeroCount, to: &bytes)
-        negative.encode(into: &bytes)
-        positive.encode(into: &bytes)
-    }
-
-    /// Decodes ``encoded``; nil for another version or damaged bytes.
-    public init?(encoded bytes: [UInt8]) {
-        guard let sketch = bytes.withUnsafeBytes({ QuantileSketch(encoded: $0) }) else { return nil }
-        self = sketch
-    }
-
-    /// Decodes ``encoded`` from memory it does not keep (an SQLite column, without a copy).
-    public init?(encoded bytes: UnsafeRawBufferPointer) {
-        guard bytes.first == Self.encodingVersion else { return nil }
-        var reader = Varint.Reader(bytes: bytes, offset: 1)
-        guard let zeros = reader.next() else { return nil }
-        var stores: [BinStore] = []
-        for _ in 0..<2 {
-            guard let binCount = reader.next(), binCount <= UInt64(Self.maxBins) else { return nil }
-            guard binCount > 0 else {
-                stores.append(BinStore())
-                continue
-            }
-            guard let zigzagged = reader.next() else { return nil }
-            let offset = Varint.unzigzag(zigzagged)
-            // Only keys of finite magnitudes (about ±37 000): the store's Int32 arithmetic
-            // (merge, add) relies on it.
-            guard offset >= Int64(Self.key(of: .leastNonzeroMagnitude)),
-                  offset <= Int64(Self.key(of: .greatestFiniteMagnitude)) - Int64(binCount) + 1
-            else { return nil }
-            var counts: [UInt64] = []
-            counts.reserveCapacity(Int(binCount))
-            for _ in 0..<binCount {
-                guard let count = reader.next() else { return nil }
-                counts.append(count)
-            }
-            guard let store = BinStore(offset: Int32(offset), counts: counts) else { return nil }
-            stores.append(store)
-        }
-        guard reader.isAtEnd else { return nil }
-        // No more values than a bucket counts (Int64): `count` cannot overflow, nor can a
-        // merge with fresh readings.
-        let limit = UInt64(Int64.max)
-        guard zeros <= limit, stores[0].total <= limit - zeros,
-              stores[1].total <= limit - zeros - stores[0].total else { return nil }
-        negative = stores[0]
-        positive = stores[1]
-        zeroCount = zeros
     }
 }

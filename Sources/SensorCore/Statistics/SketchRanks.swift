@@ -56,23 +56,30 @@ enum SketchRanks {
         return values
     }
 
-    /// The keys holding the values of four 0-based `ranks` among bins `counts` (keys
-    /// `offset`, `offset + 1`, …), in one walk. The ranks must be monotonic, as quantiles'
-    /// are (ascending, or descending for negatives); a rank past the last value gives the
-    /// last key.
-    static func keys(atRanks ranks: SIMD4<UInt64>, offset: Int32, counts: some Sequence<UInt64>, binCount: Int) -> SIMD4<Int32> {
-        var keys = SIMD4<Int32>(repeating: offset + Int32(Swift.max(0, binCount - 1)))
+    /// The keys holding the values of four 0-based `ranks` among `bins` (ascending keys,
+    /// each with its count), in one walk. The ranks must be monotonic, as quantiles' are
+    /// (ascending, or descending for negatives); a rank past the last value gives
+    /// `lastKey`, the last bin's key.
+    static func keys(atRanks ranks: SIMD4<UInt64>, bins: some Sequence<(key: Int32, count: UInt64)>, lastKey: Int32) -> SIMD4<Int32> {
+        var keys = SIMD4<Int32>(repeating: lastKey)
         let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
         var next = 0
         var seen: UInt64 = 0
-        for (index, count) in counts.enumerated() {
+        for (key, count) in bins {
             seen += count
             while next < 4, seen > ranks[order[next]] {
-                keys[order[next]] = offset + Int32(index)
+                keys[order[next]] = key
                 next += 1
             }
             if next == 4 { break }
         }
         return keys
+    }
+
+    /// ``keys(atRanks:bins:lastKey:)`` over dense bins: `counts` of keys `offset`,
+    /// `offset + 1`, …
+    static func keys(atRanks ranks: SIMD4<UInt64>, offset: Int32, counts: [UInt64]) -> SIMD4<Int32> {
+        let bins = counts.indices.lazy.map { (key: offset + Int32($0), count: counts[$0]) }
+        return keys(atRanks: ranks, bins: bins, lastKey: offset + Int32(Swift.max(0, counts.count - 1)))
     }
 }

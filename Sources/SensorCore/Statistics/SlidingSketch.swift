@@ -71,6 +71,6 @@ private struct DenseBins: Sendable {
     }
 
     func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
-        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts, binCount: counts.count)
+        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts)
     }
 }

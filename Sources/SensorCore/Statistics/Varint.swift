@@ -11,6 +11,13 @@ public enum Varint {
         bytes.append(UInt8(value))
     }
 
+    /// Bytes ``append(_:to:)`` writes for `value`.
+    @inlinable
+    public static func length(of value: UInt64) -> Int {
+        // 1 byte per started group of 7 bits; 0 takes one byte too.
+        (64 - (value | 1).leadingZeroBitCount + 6) / 7
+    }
+
     @inlinable
     public static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
     @inlinable

@@ -109,16 +109,14 @@ private struct WindowList: Sendable {
     @inline(__always)
     mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> (isNew: Bool, grownBins: Int) {
         if let position = position(of: windowStart) {
-            let before = stats[position].sketch.storedBins
-            stats[position].add(value, at: timestamp, bin: bin)
-            return (false, stats[position].sketch.storedBins - before)
+            return (false, stats[position].add(value, at: timestamp, bin: bin))
         }
         var fresh = BucketStats()
-        fresh.add(value, at: timestamp, bin: bin)
+        let grown = fresh.add(value, at: timestamp, bin: bin)
         starts.append(windowStart)
         stats.append(fresh)
         positions?[windowStart] = starts.count - 1
-        return (true, fresh.sketch.storedBins)
+        return (true, grown)
     }
 
     @inline(__always)

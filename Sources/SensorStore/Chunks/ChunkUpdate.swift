@@ -45,10 +45,7 @@ enum ChunkUpdate {
             var merged = delta.stats
             var replaced: ChunkCodec.EncodedBucket?
             if let bucket = pending, bucket.index == delta.index {
-                // A sketch that does not decode (or none, before sketches existed) reads as
-                // empty: the bucket then gives no percentiles rather than wrong ones.
-                let storedStats = bucket.stats.with(sketch: QuantileSketch(encoded: bucket.sketch) ?? QuantileSketch())
-                merged = storedStats.merging(delta.stats)
+                merged = bucket.decoded.merging(delta.stats)
                 replaced = bucket
                 pending = try reader?.next()
             }

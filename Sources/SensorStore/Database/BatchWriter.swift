@@ -64,14 +64,23 @@ struct BatchWriter {
         }
 
         var chunks: [ChunkKey: [Int]] = [:]
+        // Buckets come grouped by series: one id lookup per run of them.
+        var last: (series: SeriesKey, id: Int64)?
         for (position, delta) in batch.buckets.enumerated() where delta.stats.count > 0 {
             // Unstorable on its own: set aside before it could create its series.
             if let problem = delta.stats.storageProblem {
                 try setAside(delta, because: problem)
                 continue
             }
+            let id: Int64
+            if let last, last.series == delta.series {
+                id = last.id
+            } else {
+                id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
+                last = (delta.series, id)
+            }
             let key = ChunkKey(
-                seriesID: try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp), resolution: delta.resolution,
+                seriesID: id, resolution: delta.resolution,
                 chunkStart: ChunkLayout.chunkStart(of: delta.windowStart, delta.resolution))
             chunks[key, default: []].append(position)
         }
