@@ -64,8 +64,10 @@ extension SensorStore {
     }
 
     static func validate(_ batch: FlushBatch) throws(StoreError) {
-        for delta in batch.buckets where delta.resolution.windowStart(containing: delta.windowStart) != delta.windowStart {
-            throw .invalidBatch("bucket \(delta.series) window start \(delta.windowStart) µs is not a multiple of its resolution \(delta.resolution)")
+        for group in batch.groups {
+            for start in group.windowStarts where group.resolution.windowStart(containing: start) != start {
+                throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
+            }
         }
         for delta in batch.series where delta.readings < 0 {
             throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")

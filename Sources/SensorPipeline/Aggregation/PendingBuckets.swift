@@ -39,24 +39,21 @@ struct PendingBuckets: Sendable {
         readingCount += 1
     }
 
-    /// The deltas in the store's terms.
+    /// The deltas in the store's terms: one group per series and resolution, windows in
+    /// ascending order (the arrays are handed over, not copied bucket by bucket).
     func flushBatch(resolutions: [Resolution]) -> FlushBatch {
-        var buckets: [Bucket] = []
-        buckets.reserveCapacity(series.count * resolutions.count)
+        var groups: [BucketGroup] = []
+        groups.reserveCapacity(series.count * resolutions.count)
         var seriesDeltas: [SeriesDelta] = []
         seriesDeltas.reserveCapacity(series.count)
         for accumulator in series {
             seriesDeltas.append(SeriesDelta(series: accumulator.key, readings: accumulator.readings, lastSeen: accumulator.lastSeen))
-            for (index, resolution) in resolutions.enumerated() {
-                let windows = accumulator.windows[index]
-                for position in windows.starts.indices {
-                    buckets.append(Bucket(
-                        series: accumulator.key, resolution: resolution,
-                        windowStart: windows.starts[position], stats: windows.stats[position]))
-                }
+            for (index, resolution) in resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
+                let (starts, stats) = accumulator.windows[index].ascending()
+                groups.append(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
             }
         }
-        return FlushBatch(buckets: buckets, series: seriesDeltas)
+        return FlushBatch(groups: groups, series: seriesDeltas)
     }
 }
 
@@ -117,6 +114,14 @@ private struct WindowList: Sendable {
         stats.append(fresh)
         positions?[windowStart] = starts.count - 1
         return (true, grown)
+    }
+
+    /// The windows in ascending order: as they are when readings came in time order
+    /// (no copy then), else sorted.
+    func ascending() -> (starts: [Int64], stats: [BucketStats]) {
+        if zip(starts, starts.dropFirst()).allSatisfy({ $0 < $1 }) { return (starts, stats) }
+        let order = starts.indices.sorted { starts[$0] < starts[$1] }
+        return (order.map { starts[$0] }, order.map { stats[$0] })
     }
 
     @inline(__always)

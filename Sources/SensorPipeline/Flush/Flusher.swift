@@ -79,7 +79,7 @@ actor Flusher {
             }
             if health.failed(error.description) {
                 logger.error("failed to flush buckets, keeping them for the next flush", metadata: [
-                    "error": "\(error)", "buckets": "\(batch.buckets.count)",
+                    "error": "\(error)", "buckets": "\(batch.bucketCount)",
                 ])
             }
             carried = (batch, oldestAccepted)
@@ -88,7 +88,7 @@ actor Flusher {
         let committed = ContinuousClock.now
         metrics.duration.recordNanoseconds((committed - started).nanoseconds)
         if let oldestAccepted { metrics.ingestToFlush.recordNanoseconds((committed - oldestAccepted).nanoseconds) }
-        metrics.bucketsWritten.increment(by: batch.buckets.count - outcome.setAside.count)
+        metrics.bucketsWritten.increment(by: batch.bucketCount - outcome.setAside.count)
         live.publish(outcome.written)
         if let failingFor = health.succeeded() {
             logger.notice("flushed again after failures", metadata: ["failing_for": "\(failingFor)"])

@@ -29,6 +29,8 @@ struct BatchWriter {
     private(set) var written: [Bucket] = []
     /// The buckets left out, with why.
     private(set) var setAside: [SetAsideBucket] = []
+    /// Chunks this transaction wrote.
+    private var writtenChunks: Set<ChunkKey> = []
     /// Scratch buffers reused for every chunk.
     private var chunkBytes: [UInt8] = []
     private var sketchBytes: [UInt8] = []
@@ -38,17 +40,6 @@ struct BatchWriter {
         self.db = db
         self.store = store
         self.report = report
-    }
-
-    /// One chunk's deltas: the chunk and, for each delta, its place in the chunk and in the batch.
-    private struct ChunkKey: Hashable, Comparable {
-        var seriesID: Int64
-        var resolution: Resolution
-        var chunkStart: Int64
-
-        static func < (lhs: ChunkKey, rhs: ChunkKey) -> Bool {
-            (lhs.seriesID, lhs.resolution.seconds, lhs.chunkStart) < (rhs.seriesID, rhs.resolution.seconds, rhs.chunkStart)
-        }
     }
 
     mutating func write(_ batch: FlushBatch) throws {
@@ -63,34 +54,14 @@ struct BatchWriter {
             try updateSeries.run()
         }
 
-        var chunks: [ChunkKey: [Int]] = [:]
-        // Buckets come grouped by series: one id lookup per run of them.
-        var last: (series: SeriesKey, id: Int64)?
-        for (position, delta) in batch.buckets.enumerated() where delta.stats.count > 0 {
-            // Unstorable on its own: set aside before it could create its series.
-            if let problem = delta.stats.storageProblem {
-                try setAside(delta, because: problem)
-                continue
-            }
-            let id: Int64
-            if let last, last.series == delta.series {
-                id = last.id
-            } else {
-                id = try seriesID(delta.series, lastSeen: delta.stats.lastTimestamp)
-                last = (delta.series, id)
-            }
-            let key = ChunkKey(
-                seriesID: id, resolution: delta.resolution,
-                chunkStart: ChunkLayout.chunkStart(of: delta.windowStart, delta.resolution))
-            chunks[key, default: []].append(position)
-        }
-        let select = try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?")
-        let upsert = BoundStatement(try db.cachedStatement(sql: """
-            INSERT INTO chunks (series_id, resolution_s, chunk_start_us, data) VALUES (?, ?, ?, ?)
-            ON CONFLICT (series_id, resolution_s, chunk_start_us) DO UPDATE SET data = excluded.data
-            """), in: db)
-        for key in chunks.keys.sorted() {
-            try write(chunk: key, deltas: chunks[key]!.map { batch.buckets[$0] }, select: select, upsert: upsert)
+        let statements = ChunkStatements(
+            select: try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?"),
+            upsert: BoundStatement(try db.cachedStatement(sql: """
+                INSERT INTO chunks (series_id, resolution_s, chunk_start_us, data) VALUES (?, ?, ?, ?)
+                ON CONFLICT (series_id, resolution_s, chunk_start_us) DO UPDATE SET data = excluded.data
+                """), in: db))
+        for group in batch.groups {
+            try write(group, statements)
         }
 
         if !batch.seqWindows.isEmpty {
@@ -111,55 +82,101 @@ struct BatchWriter {
         }
     }
 
-    /// Merges the deltas of one chunk (any order, windows may repeat) into its stored
-    /// bytes and writes them back.
-    private mutating func write(chunk key: ChunkKey, deltas: [Bucket], select: Statement, upsert: BoundStatement) throws {
-        // One delta per window, in window order.
-        var byWindow: [Int64: Bucket] = [:]
-        for delta in deltas {
-            if var earlier = byWindow[delta.windowStart] {
-                earlier.stats.merge(delta.stats)
-                byWindow[delta.windowStart] = earlier
+    private struct ChunkStatements {
+        let select: Statement
+        let upsert: BoundStatement
+    }
+
+    /// Writes one group's deltas, chunk by chunk.
+    private mutating func write(_ group: BucketGroup, _ statements: ChunkStatements) throws {
+        // Unstorable on its own: set aside before it could create its series.
+        var storable: [Int] = []
+        storable.reserveCapacity(group.stats.count)
+        for position in group.stats.indices where group.stats[position].count > 0 {
+            if let problem = group.stats[position].storageProblem {
+                try setAside(group.bucket(position), because: problem)
             } else {
-                byWindow[delta.windowStart] = delta
+                storable.append(position)
             }
         }
-        let ordered = byWindow.values.sorted { $0.windowStart < $1.windowStart }
+        guard let first = storable.first else { return }
+        let id = try seriesID(group.series, lastSeen: group.stats[first].lastTimestamp)
+
+        // One delta per window, ascending: as the pipeline hands them over, else merged and sorted.
+        var deltas: [(windowStart: Int64, stats: BucketStats)]
+        if zip(storable, storable.dropFirst()).allSatisfy({ group.windowStarts[$0] < group.windowStarts[$1] }) {
+            deltas = storable.map { (group.windowStarts[$0], group.stats[$0]) }
+        } else {
+            var byWindow: [Int64: BucketStats] = [:]
+            for position in storable { byWindow[group.windowStarts[position], default: BucketStats()].merge(group.stats[position]) }
+            deltas = byWindow.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+
+        var runStart = 0
+        while runStart < deltas.count {
+            let chunkStart = ChunkLayout.chunkStart(of: deltas[runStart].windowStart, group.resolution)
+            var runEnd = runStart + 1
+            while runEnd < deltas.count, ChunkLayout.chunkStart(of: deltas[runEnd].windowStart, group.resolution) == chunkStart {
+                runEnd += 1
+            }
+            let updates = deltas[runStart..<runEnd].map {
+                ChunkUpdate.Delta(index: ChunkLayout.index(of: $0.windowStart, inChunkAt: chunkStart, group.resolution), windowStart: $0.windowStart, stats: $0.stats)
+            }
+            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: chunkStart), of: group.series, updates, statements)
+            runStart = runEnd
+        }
+    }
+
+    private struct ChunkKey: Hashable {
+        var seriesID: Int64
+        var resolution: Resolution
+        var chunkStart: Int64
+    }
+
+    /// Merges the deltas of one chunk (ascending, one per window) into its stored bytes
+    /// and writes them back.
+    private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ statements: ChunkStatements) throws {
         let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
+        // The committed cache holds the chunk as of the last commit: stale once this
+        // transaction wrote it (a group of the same series and resolution came before, and
+        // `touched` keeps only the newest chunk per slot); the row read back is not.
         let cached = touched.stored(slot, chunkStart: key.chunkStart)
-            ?? store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) }
-        let stored = try cached ?? (Row.fetchOne(select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) }
+            ?? (writtenChunks.contains(key) ? nil : store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) })
+        let stored = try cached
+            ?? (Row.fetchOne(statements.select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) }
+        func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
+            Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: delta.stats)
+        }
         let results: [ChunkUpdate.Result]
         do {
-            let updates = ordered.map {
-                ChunkUpdate.Delta(index: ChunkLayout.index(of: $0.windowStart, inChunkAt: key.chunkStart, key.resolution), windowStart: $0.windowStart, stats: $0.stats)
-            }
             results = try stored.withUnsafeOptionalBytes { bytes throws(ChunkCodec.Damage) in
-                try ChunkUpdate.apply(updates, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+                try ChunkUpdate.apply(deltas, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
             }
         } catch {
-            for delta in ordered { try setAside(delta, because: "the stored chunk of its window is damaged (\(error))") }
+            for delta in deltas { try setAside(bucket(delta), because: "the stored chunk of its window is damaged (\(error))") }
             return
         }
         var changed = false
-        for (delta, result) in zip(ordered, results) {
+        for (delta, result) in zip(deltas, results) {
             switch result {
             case .stored(let stats):
                 changed = true
-                if let report, report(delta.series, delta.resolution) {
-                    written.append(Bucket(series: delta.series, resolution: delta.resolution, windowStart: delta.windowStart, stats: stats))
+                if let report, report(series, key.resolution) {
+                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: stats))
                 }
             case .setAside(let reason):
-                try setAside(delta, because: reason)
+                try setAside(bucket(delta), because: reason)
             }
         }
         guard changed else { return }
+        let upsert = statements.upsert
         upsert.bind(1, key.seriesID)
         upsert.bind(2, key.resolution.seconds)
         upsert.bind(3, key.chunkStart)
         upsert.bind(4, chunkBytes)
         try upsert.run()
         touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes)
+        writtenChunks.insert(key)
     }
 
     /// Keeps a delta that cannot be stored in `set_aside_buckets`, whole.

@@ -1,9 +1,11 @@
 public import SensorCore
 
-/// Everything one flush writes, committed by ``SensorStore/write(_:)`` in a single
+/// Everything one flush writes, committed by ``SensorStore/write(_:report:)`` in a single
 /// transaction: either all of it is stored or none of it.
 public struct FlushBatch: Sendable {
-    public var buckets: [Bucket]
+    /// The bucket deltas, by series and resolution (as the aggregation worker holds them,
+    /// so a flush hands them over without a copy per bucket).
+    public var groups: [BucketGroup]
     public var series: [SeriesDelta]
     /// Journal position per journal shard that these buckets cover; a stored checkpoint
     /// only ever moves forward.
@@ -11,21 +13,76 @@ public struct FlushBatch: Sendable {
     /// De-duplication state of series that send seq numbers, as of the checkpoints.
     public var seqWindows: [SeriesKey: SeqWindow]
 
-    public init(buckets: [Bucket] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
-        self.buckets = buckets
+    public init(groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
+        self.groups = groups
         self.series = series
         self.checkpoints = checkpoints
         self.seqWindows = seqWindows
     }
 
-    public var isEmpty: Bool { buckets.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty }
+    /// A batch of single buckets, in any order (consecutive ones of the same series and
+    /// resolution share a group).
+    public init(buckets: [Bucket] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
+        self.init(groups: [], series: series, checkpoints: checkpoints, seqWindows: seqWindows)
+        self.buckets = buckets
+    }
+
+    /// The bucket deltas one by one: the groups flattened, or (set) grouped again.
+    public var buckets: [Bucket] {
+        get {
+            groups.flatMap { group in
+                zip(group.windowStarts, group.stats).map {
+                    Bucket(series: group.series, resolution: group.resolution, windowStart: $0, stats: $1)
+                }
+            }
+        }
+        set {
+            groups = []
+            for bucket in newValue {
+                if let last = groups.indices.last, groups[last].series == bucket.series, groups[last].resolution == bucket.resolution {
+                    groups[last].windowStarts.append(bucket.windowStart)
+                    groups[last].stats.append(bucket.stats)
+                } else {
+                    groups.append(BucketGroup(series: bucket.series, resolution: bucket.resolution, windowStarts: [bucket.windowStart], stats: [bucket.stats]))
+                }
+            }
+        }
+    }
+
+    /// Bucket deltas in all groups.
+    public var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
+
+    public var isEmpty: Bool { groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty }
 
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
     /// position, seq windows the later state.
     public mutating func append(_ later: FlushBatch) {
-        buckets += later.buckets
+        groups += later.groups
         series += later.series
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
         seqWindows.merge(later.seqWindows) { _, newer in newer }
+    }
+}
+
+/// Bucket deltas of one series at one resolution: `stats[i]` is the window starting at
+/// `windowStarts[i]`. Windows may come in any order and repeat (the store merges repeats);
+/// ascending and unique is what the store writes fastest.
+public struct BucketGroup: Sendable {
+    public var series: SeriesKey
+    public var resolution: Resolution
+    public var windowStarts: [Int64]
+    public var stats: [BucketStats]
+
+    public init(series: SeriesKey, resolution: Resolution, windowStarts: [Int64], stats: [BucketStats]) {
+        precondition(windowStarts.count == stats.count, "one window start per bucket")
+        self.series = series
+        self.resolution = resolution
+        self.windowStarts = windowStarts
+        self.stats = stats
+    }
+
+    /// The bucket at `position`.
+    func bucket(_ position: Int) -> Bucket {
+        Bucket(series: series, resolution: resolution, windowStart: windowStarts[position], stats: stats[position])
     }
 }

@@ -1,0 +1,48 @@
+import SensorCore
+@testable import SensorStore
+import Testing
+
+/// How a flush's bucket groups reach the chunks, in the orders a batch can hold them.
+@Suite struct BatchWriterTests {
+    private static let series = SeriesKey(device: "d", metric: "m")
+    private static let chunkSpan = ChunkLayout.windows * 10 * second
+
+    private func bucket(_ windowStart: Int64, _ value: Double) -> Bucket {
+        var stats = BucketStats()
+        stats.add(value, at: windowStart + second)
+        return Bucket(series: Self.series, resolution: res("10s"), windowStart: windowStart, stats: stats)
+    }
+
+    /// A chunk written twice in one transaction, with another chunk of its series in
+    /// between: the second write must start from the first one's bytes, not from what the
+    /// committed cache held before the transaction.
+    @Test func aChunkRevisitedInOneFlushKeepsBothDeltas() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let chunkA = ChunkLayout.chunkStart(of: t0, res("10s")), chunkB = chunkA + Self.chunkSpan
+        try await store.write(FlushBatch(buckets: [bucket(chunkA, 1)]))
+
+        // Three groups of the same series and resolution: A, then B, then A again.
+        let revisits = FlushBatch(groups: [bucket(chunkA + 10 * second, 2), bucket(chunkB, 3), bucket(chunkA + 20 * second, 4)].map {
+            BucketGroup(series: $0.series, resolution: $0.resolution, windowStarts: [$0.windowStart], stats: [$0.stats])
+        })
+        try await store.write(revisits)
+
+        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
+        #expect(rows.map(\.windowStart) == [chunkA, chunkA + 10 * second, chunkA + 20 * second, chunkB])
+        #expect(rows.map(\.stats.sum) == [1, 2, 4, 3])
+    }
+
+    /// Windows out of order and repeated within one group are merged per window.
+    @Test func unorderedAndRepeatedWindowsAreMerged() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let start = ChunkLayout.chunkStart(of: t0, res("10s"))
+        let group = [bucket(start + 20 * second, 1), bucket(start, 2), bucket(start + 20 * second, 3), bucket(start + Self.chunkSpan, 4), bucket(start, 5)]
+        try await store.write(FlushBatch(buckets: group))
+        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
+        #expect(rows.map(\.windowStart) == [start, start + 20 * second, start + Self.chunkSpan])
+        #expect(rows.map(\.stats.count) == [2, 2, 1])
+        #expect(rows.map(\.stats.sum) == [7, 4, 4])
+    }
+}
