@@ -84,7 +84,8 @@ extension SeqWindow {
     /// One sequence: its highest seq, a bitmap of the ``SeqWindow/width`` seqs below it,
     /// and the event times of its first and latest counted readings.
     fileprivate struct Sequence: Sendable, Equatable {
-        static let wordCount = SeqWindow.width / 64
+        /// `SeqWindow.width / 64`: the size of `words`.
+        static let wordCount = 16
         static let encodedLength = 8 * (3 + wordCount)
 
         var highest: UInt64
@@ -92,14 +93,23 @@ extension SeqWindow {
         var start: Int64
         var latest: Int64
         /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - 1 - i` was counted. The
-        /// highest itself is always counted, so it needs no bit.
-        var words: [UInt64]
+        /// highest itself is always counted, so it needs no bit. Inline, not an array: a
+        /// window is copied and changed once per reading with a seq (staged before its
+        /// journal record is written), and copying 128 bytes costs far less than the
+        /// allocation an array's copy-on-write makes each time.
+        var words: InlineArray<16, UInt64>
+
+        static func == (lhs: Sequence, rhs: Sequence) -> Bool {
+            guard lhs.highest == rhs.highest, lhs.start == rhs.start, lhs.latest == rhs.latest else { return false }
+            for index in lhs.words.indices where lhs.words[index] != rhs.words[index] { return false }
+            return true
+        }
 
         init(first seq: UInt64, at timestamp: Int64) {
             highest = seq
             start = timestamp
             latest = timestamp
-            words = Array(repeating: 0, count: Self.wordCount)
+            words = InlineArray(repeating: 0)
         }
 
         /// Where a seq lies relative to the window.
@@ -170,8 +180,11 @@ extension SeqWindow {
 
         /// highest, start, latest, then the bitmap words, each 8 bytes little-endian.
         func encode(into bytes: inout [UInt8]) {
-            for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] + words {
+            for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] {
                 withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+            for index in words.indices {
+                withUnsafeBytes(of: words[index].littleEndian) { bytes.append(contentsOf: $0) }
             }
         }
 
@@ -184,7 +197,8 @@ extension SeqWindow {
             highest = word(0)
             start = Int64(bitPattern: word(1))
             latest = Int64(bitPattern: word(2))
-            words = (0..<Self.wordCount).map { word($0 + 3) }
+            words = InlineArray(repeating: 0)
+            for index in words.indices { words[index] = word(index + 3) }
         }
     }
 }
