@@ -38,6 +38,10 @@ def main(paths: list[str]) -> None:
             peer = median("peer", "readings_per_s") if "peer" in servers else None
             for server in sorted(servers, key=lambda s: (s != "ceiling", s != "peer", s)):
                 rate = median(server, "readings_per_s")
+                if rate is None:
+                    statuses = ", ".join(sorted({r.get("status", "?") for r in runs[(workload, server)]}))
+                    print(f"| {shape} | {WORKLOADS[workload]} | {server} | {statuses} | | | | | | no |")
+                    continue
                 if server == "ceiling":
                     print(f"| {shape} | {WORKLOADS[workload]} | ceiling | {rate:,.0f} | | | | | | |")
                     continue

@@ -100,25 +100,35 @@ extension SensorStore {
     static let firstChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us LIMIT 1"
     static let lastChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us DESC LIMIT 1"
 
-    /// How many rows the query could answer at most, counted before any bucket is read.
-    /// Per matching series: the returnable windows that overlap its stored span, from its
-    /// first and last chunk's starts; when that passes `limit`, from its first and last
-    /// bucket (read from those two chunks); when still, (sparse data over a long span) the
-    /// series' chunks in range times the windows one chunk's buckets can lie in, counted up
-    /// to what is left of `limit`. Stops once past `limit`.
+    /// How many rows the query could answer at most, counted before any bucket is read, up
+    /// to just past `limit`.
+    ///
+    /// First from the chunk rows' starts alone: per matching series, the returnable windows
+    /// overlapping the span of its first to its last chunk. A chunk spans 32 windows, so
+    /// for series with a few windows each this can pass `limit` while the answer would not:
+    /// then each series is counted again, from its first and last bucket (read from those
+    /// two chunks), and where that still passes what is left of `limit` (sparse data over a
+    /// long span), from its chunks in range times the windows one chunk's buckets can lie in.
     static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
         let resolution = plan.resolution
-        let spans = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
+        var spans: [(series: Int64, first: Int64, last: Int64)] = []
+        let rows = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
+        var coarse: Int64 = 0
+        while let row = try rows.next() {
+            guard let series = row[0] as Int64?, let first = row[1] as Int64?, let last = row[2] as Int64? else { continue }
+            spans.append((series, first, last))
+            coarse += plan.windows(overlapping: first, last + ChunkLayout.span(resolution))
+        }
+        guard coarse > Int64(limit) else { return coarse }
+
         let count = try db.cachedStatement(sql: boundedChunkCountSQL)
         // A chunk's 32 buckets lie in at most 32 - 1 + ⌈window / step⌉ windows.
         let windowsPerChunk = ChunkLayout.windows - 1 + (plan.window + plan.step - 1) / plan.step
         let low = ChunkLayout.chunkStart(of: plan.bucketLow, resolution)
         var total: Int64 = 0
-        while let span = try spans.next(), total <= Int64(limit) {
-            guard let series = span[0] as Int64?, let first = span[1] as Int64?, let last = span[2] as Int64? else { continue }
+        for (series, first, last) in spans where total <= Int64(limit) {
             var windows = plan.windows(overlapping: first, last + ChunkLayout.span(resolution))
-            if total + windows > Int64(limit),
-               let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
+            if let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
                let lastBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: last, last: true) {
                 windows = plan.windows(overlapping: firstBucket, lastBucket + resolution.microseconds)
             }

@@ -55,6 +55,21 @@ import Testing
         #expect(try await store.storedResolutions() == [res("1m"), res("1h")])
     }
 
+    /// Many series with a few windows each: their chunks' spans (32 windows a chunk) add up
+    /// past the limit, the rows do not, so the query is answered; one row fewer of limit
+    /// and it is refused.
+    @Test func rowLimitCountsWindowsNotChunkSpans() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let start = ChunkLayout.chunkStart(of: t0, res("10s")) + 100 * second
+        let devices = (0..<40).map { "d\($0)" }
+        try await store.write(makeBatch(makeReadings(devices: devices, metrics: ["m"], start: start, span: 30 * second, perSeries: 60)))
+        let query = AggregateQuery(window: res("10s"))
+        let rows = try await store.aggregates(query, rowLimit: 120)
+        #expect(rows.count == 120, "40 series × 3 windows")
+        await #expect(throws: StoreError.self) { try await store.aggregates(query, rowLimit: 119) }
+    }
+
     @Test func misalignedBucketIsRejectedAndNothingIsWritten() async throws {
         let dir = try TempDirectory()
         let store = try await makeStore(dir)
