@@ -1,10 +1,12 @@
 /// What the HTTP surface needs to know from the daemon's settings.
 public struct APIConfiguration: Sendable {
+    /// Who may use `/v1/*` and `/metrics` (no token: everyone).
+    public var access: AccessPolicy
+    /// The HTTPS certificate; nil serves plain HTTP.
+    public var certificate: ServerCertificate?
     public var host: String
     /// 0 picks a free port; the bound one is reported through `onListening`.
     public var port: Int
-    /// Bearer token required on `/v1/*` and `/metrics`; nil leaves them open.
-    public var token: String?
     /// Largest accepted ingest body, in bytes (413 above).
     public var maxBodyBytes: Int
     /// How long an ingest request may wait for queue room before 503.
@@ -19,7 +21,7 @@ public struct APIConfiguration: Sendable {
     /// Most rows one `/v1/aggregates` answer may hold (`limits.max_query_rows`).
     public var queryRowLimit: Int
 
-    public init(host: String, port: Int, token: String?, maxBodyBytes: Int, queueWait: Duration,
+    public init(host: String, port: Int, access: AccessPolicy, certificate: ServerCertificate? = nil, maxBodyBytes: Int, queueWait: Duration,
                 heartbeatInterval: Duration = .seconds(15), maxConnections: Int = 1_024, idleTimeout: Duration = .seconds(60),
                 queryRowLimit: Int = 1_000_000) {
         self.heartbeatInterval = heartbeatInterval
@@ -28,7 +30,8 @@ public struct APIConfiguration: Sendable {
         self.queryRowLimit = queryRowLimit
         self.host = host
         self.port = port
-        self.token = token
+        self.access = access
+        self.certificate = certificate
         self.maxBodyBytes = maxBodyBytes
         self.queueWait = queueWait
     }

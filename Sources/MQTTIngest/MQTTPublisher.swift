@@ -23,14 +23,19 @@ public final class MQTTPublisher: Sendable {
 
     private nonisolated(unsafe) let handle: OpaquePointer
     private let tally = Mutex(Tally())
-    private let connected = Atomic<Bool>(false)
+    /// The broker's CONNACK code; -1 until it answered.
+    private let connack = Atomic<Int32>(-1)
+    /// The last error libmosquitto logged (a TLS handshake's reason, for one).
+    private let lastProblem = Mutex<String?>(nil)
+    private let target: String
 
-    public init(clientID: String, protocolVersion: MQTTSourceConfiguration.ProtocolVersion = .v5, username: String? = nil, password: String? = nil) throws(MQTTSourceError) {
+    public init(clientID: String, protocolVersion: MQTTSourceConfiguration.ProtocolVersion = .v5, security: MQTTSecurity = MQTTSecurity()) throws(MQTTSourceError) {
         _ = MosquittoLibrary.ready
         guard let handle = mosquitto_new(clientID, true, nil) else {
             throw MQTTSourceError("cannot create an MQTT client: \(String(cString: strerror(errno)))")
         }
         self.handle = handle
+        target = security.tls == nil ? "mqtt://" : "mqtts://"
         let version = protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
         mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version))
         // Let libmosquitto keep up to 1000 QoS > 0 messages in flight; the caller bounds
@@ -38,15 +43,20 @@ public final class MQTTPublisher: Sendable {
         mosquitto_max_inflight_messages_set(handle, 1_000)
         // After a lost connection the network thread retries every second.
         mosquitto_reconnect_delay_set(handle, 1, 1, false)
-        if let username { mosquitto_username_pw_set(handle, username, password) }
+        // A throw from here on runs deinit, which destroys the handle.
+        try security.apply(to: handle)
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_publish_callback_set(handle) { _, userData, mid in
             guard let userData else { return }
             Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().didAcknowledge(mid)
         }
         mosquitto_connect_callback_set(handle) { _, userData, code in
-            guard let userData, code == 0 else { return }
-            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().connected.store(true, ordering: .releasing)
+            guard let userData else { return }
+            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().connack.store(code, ordering: .releasing)
+        }
+        mosquitto_log_callback_set(handle) { _, userData, level, text in
+            guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
+            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = String(cString: text) }
         }
     }
 
@@ -56,16 +66,28 @@ public final class MQTTPublisher: Sendable {
     }
 
     /// Connects and starts the network thread; waits for the broker's CONNACK.
+    /// - Throws: ``MQTTSourceError`` saying why: unreachable, a TLS handshake that failed
+    ///   (with libmosquitto's reason), refused credentials, no answer.
     public func connect(host: String, port: Int, timeout: Duration = .seconds(10)) throws(MQTTSourceError) {
+        let broker = "\(target)\(host):\(port)"
         let code = mosquitto_connect(handle, host, Int32(port), 60)
         guard code == MOSQ_ERR_SUCCESS.rawValue else {
             let text = code == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(code))
-            throw MQTTSourceError("cannot connect to mqtt://\(host):\(port): \(text)")
+            let detail = lastProblem.withLock { $0 }.map { " (\($0))" } ?? ""
+            throw MQTTSourceError("cannot connect to \(broker): \(text)\(detail)")
         }
         mosquitto_loop_start(handle)
         let deadline = ContinuousClock.now + timeout
-        while !connected.load(ordering: .acquiring) {
-            guard ContinuousClock.now < deadline else { throw MQTTSourceError("mqtt://\(host):\(port) did not accept the connection") }
+        while true {
+            let answer = connack.load(ordering: .acquiring)
+            if answer == 0 { return }
+            if answer > 0 {
+                throw MQTTSourceError("\(broker) refused the connection: \(MosquittoLibrary.refusalText(answer))")
+            }
+            guard ContinuousClock.now < deadline else {
+                let detail = lastProblem.withLock { $0 }.map { ": \($0)" } ?? ""
+                throw MQTTSourceError("\(broker) did not accept the connection\(detail)")
+            }
             Thread.sleep(forTimeInterval: 0.005)
         }
     }

@@ -37,6 +37,9 @@ public final class MQTTSource: Service, Sendable {
     /// Set by the connect callback when the broker accepted us: the loop resets its backoff.
     private let accepted = Atomic<Bool>(false)
     private let finished = OneShotEvent()
+    /// The last error libmosquitto logged (why a TLS handshake failed, for one), added to
+    /// the next connection warning.
+    private let lastProblem = Mutex<String?>(nil)
     /// Used by the loop thread only once `init` is done (see the type's comment).
     private nonisolated(unsafe) let handle: OpaquePointer
     private let reconnects = Counter(label: "sensorhub_mqtt_reconnects_total")
@@ -67,13 +70,16 @@ public final class MQTTSource: Service, Sendable {
             mosquitto_int_option(handle, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(configuration.receiveMaximum))
         }
 
-        if let username = configuration.username {
-            mosquitto_username_pw_set(handle, username, configuration.password)
-        }
+        // A throw from here on runs deinit, which destroys the handle.
+        try configuration.security.apply(to: handle)
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_connect_callback_set(handle) { _, userData, code in
             guard let userData else { return }
             Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().didConnect(code: code)
+        }
+        mosquitto_log_callback_set(handle) { _, userData, level, text in
+            guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
+            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = String(cString: text) }
         }
         mosquitto_message_callback_set(handle) { _, userData, message in
             guard let userData, let message else { return }
@@ -127,7 +133,7 @@ public final class MQTTSource: Service, Sendable {
         let backoff = Backoff(minimum: configuration.reconnectMin, maximum: configuration.reconnectMax)
         var attempt = 0
         var socketOpen = false
-        let target = "\(configuration.host):\(configuration.port)"
+        let target = "\(configuration.security.tls == nil ? "mqtt" : "mqtts")://\(configuration.host):\(configuration.port)"
         while !isStopping {
             if !socketOpen {
                 setState(.connecting)
@@ -136,7 +142,7 @@ public final class MQTTSource: Service, Sendable {
                     let wait = backoff.delay(afterFailures: attempt)
                     attempt += 1
                     logger.warning("connecting to broker failed", metadata: [
-                        "broker": "\(target)", "error": "\(Self.errorText(code))", "retry_in": "\(wait)",
+                        "broker": "\(target)", "error": "\(Self.errorText(code))", "detail": "\(takeProblem())", "retry_in": "\(wait)",
                     ])
                     pause(wait)
                     continue
@@ -152,7 +158,7 @@ public final class MQTTSource: Service, Sendable {
                 let wait = backoff.delay(afterFailures: attempt)
                 attempt += 1
                 logger.warning("lost connection to broker", metadata: [
-                    "broker": "\(target)", "error": "\(Self.errorText(code))", "retry_in": "\(wait)",
+                    "broker": "\(target)", "error": "\(Self.errorText(code))", "detail": "\(takeProblem())", "retry_in": "\(wait)",
                 ])
                 pause(wait)
             }
@@ -195,6 +201,14 @@ public final class MQTTSource: Service, Sendable {
         }
     }
 
+    /// The problem libmosquitto logged since the last call, or `none`.
+    private func takeProblem() -> String {
+        lastProblem.withLock { problem in
+            defer { problem = nil }
+            return problem ?? "none"
+        }
+    }
+
     private static func errorText(_ code: Int32) -> String {
         if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
         return String(cString: mosquitto_strerror(code))
@@ -204,7 +218,7 @@ public final class MQTTSource: Service, Sendable {
 
     private func didConnect(code: Int32) {
         guard code == 0 else {
-            logger.error("broker refused the connection", metadata: ["reason": "\(String(cString: mosquitto_connack_string(code)))"])
+            logger.error("broker refused the connection", metadata: ["reason": "\(MosquittoLibrary.refusalText(code))"])
             return
         }
         for topic in configuration.topics {

@@ -7,8 +7,8 @@ public struct MQTTSourceConfiguration: Sendable {
 
     public var host: String
     public var port: Int
-    public var username: String?
-    public var password: String?
+    /// Credentials and TLS.
+    public var security: MQTTSecurity
     /// Topic filters to subscribe to (default `sensors/#`).
     public var topics: [String]
     public var qos: Int
@@ -33,7 +33,7 @@ public struct MQTTSourceConfiguration: Sendable {
     var maxPacketBytes: Int { maxPayloadBytes + 4_096 }
 
     public init(
-        host: String, port: Int, username: String? = nil, password: String? = nil,
+        host: String, port: Int, security: MQTTSecurity = MQTTSecurity(),
         topics: [String] = ["sensors/#"], qos: Int = 1, clientID: String,
         protocolVersion: ProtocolVersion = .v5, keepalive: Duration = .seconds(60),
         reconnectMin: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
@@ -42,8 +42,7 @@ public struct MQTTSourceConfiguration: Sendable {
         self.maxPayloadBytes = maxPayloadBytes
         self.host = host
         self.port = port
-        self.username = username
-        self.password = password
+        self.security = security
         self.topics = topics
         self.qos = qos
         self.clientID = clientID

@@ -7,3 +7,11 @@ enum MosquittoLibrary {
         return true
     }()
 }
+
+extension MosquittoLibrary {
+    /// What the broker's refusal code means: an MQTT 5 reason code (128 and up) or a
+    /// 3.1.1 CONNACK return code (1–5).
+    static func refusalText(_ code: Int32) -> String {
+        code >= 128 ? String(cString: mosquitto_reason_string(code)) : String(cString: mosquitto_connack_string(code))
+    }
+}

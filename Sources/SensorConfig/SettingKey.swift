@@ -24,6 +24,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpMaxStreams = "http.max_streams"
     case httpMaxConnections = "http.max_connections"
     case httpIdleTimeout = "http.idle_timeout"
+    case httpTLSCert = "http.tls.cert"
+    case httpTLSKey = "http.tls.key"
     case mqttURL = "mqtt.url"
     case mqttEnabled = "mqtt.enabled"
     case mqttTopics = "mqtt.topics"
@@ -36,6 +38,11 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case mqttReceiveMaximum = "mqtt.receive_maximum"
     case mqttSessionExpiry = "mqtt.session_expiry"
     case mqttMaxPayload = "mqtt.max_payload"
+    case mqttUsername = "mqtt.username"
+    case mqttPasswordFile = "mqtt.password_file"
+    case mqttTLSCA = "mqtt.tls.ca"
+    case mqttTLSCert = "mqtt.tls.cert"
+    case mqttTLSKey = "mqtt.tls.key"
     case pipelineShards = "pipeline.shards"
     case pipelineQueueCapacity = "pipeline.queue_capacity"
     case pipelineMaxPendingBuckets = "pipeline.max_pending_buckets"
@@ -56,7 +63,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
     /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`).
     public var section: String { String(rawValue.prefix(while: { $0 != "." })) }
 
-    /// The key inside its section (`flush_interval`).
+    /// The key inside its section (`flush_interval`, or `tls.cert` inside the `tls`
+    /// subsection).
     public var name: String { String(rawValue.drop(while: { $0 != "." }).dropFirst()) }
 
     /// All sections, in declaration order.
@@ -70,14 +78,17 @@ public enum SettingKey: String, CaseIterable, Sendable {
     public var environmentVariable: String { Self.environmentNames[self] ?? Self.fallbackEnvironmentName(rawValue) }
 
     /// The command-line flag that sets this key, as named in messages (`--http-port`).
-    /// The four contract flags have their own names (`--db`, `--http-host`, `--http-port`,
-    /// `--mqtt-url`); the others are the key in kebab-case (`--log-level`).
+    /// The contract flags have their own names (`--db`, `--http-host`, `--http-port`,
+    /// `--mqtt-url`, `--tls-cert`, `--tls-key`); the others are the key in kebab-case
+    /// (`--log-level`).
     public var flag: String {
         switch self {
         case .storePath: "--db"
         case .httpHost: "--http-host"
         case .httpPort: "--http-port"
         case .mqttURL: "--mqtt-url"
+        case .httpTLSCert: "--tls-cert"
+        case .httpTLSKey: "--tls-key"
         default: "--" + rawValue.map { $0 == "." || $0 == "_" ? "-" : $0 }.map(String.init).joined()
         }
     }

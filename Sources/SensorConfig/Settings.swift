@@ -62,6 +62,24 @@ public struct Settings: Sendable, Equatable {
         /// closed, also one stalled halfway through sending a request. Live streams keep
         /// theirs open with heartbeats. At least 1 s. Default 60s.
         public var idleTimeout: Duration
+        /// `http.tls.cert` and `http.tls.key` (flags `--tls-cert`, `--tls-key`): PEM files
+        /// that make the HTTP port speak TLS only (1.2 and later), re-read on SIGHUP. Both or
+        /// neither; nil (the default) serves plain HTTP.
+        public var tls: TLSFiles?
+        /// `http.tokens` (config file only): scoped bearer tokens, next to or instead of
+        /// `http.token` (which stays and means `admin`). Default none.
+        public var tokens: [TokenSpec]
+    }
+
+    /// A certificate chain and its private key, PEM files.
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var privateKey: String
+
+        public init(certificate: String, privateKey: String) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
     }
 
     /// `mqtt.*`: the broker connection.
@@ -110,6 +128,18 @@ public struct Settings: Sendable, Equatable {
         /// (`too_large`) and an MQTT 5 broker is told not to send them (Maximum Packet
         /// Size). 1 byte to 256 MiB. Default 1 MiB.
         public var maxPayloadBytes: Int
+        /// `mqtt.username`: the user name to log in with, when `mqtt.url` names none.
+        public var username: String?
+        /// `mqtt.password_file`: a file holding the password (read at start; the final line
+        /// break is not part of it). Needs a user name, from the URL or `mqtt.username`.
+        public var passwordFile: String?
+        /// `mqtt.tls.ca`: PEM file of the CA that signed the broker's certificate; without
+        /// it an `mqtts://` URL trusts the system's CA store. The host name is always
+        /// verified. Only with `mqtts://`.
+        public var tlsCA: String?
+        /// `mqtt.tls.cert` and `mqtt.tls.key`: a client certificate and its key, for brokers
+        /// that require one. Both or neither; only with `mqtts://`.
+        public var tlsClient: TLSFiles?
     }
 
     /// `pipeline.*`: ingest sharding and back-pressure.
@@ -196,7 +226,7 @@ public struct Settings: Sendable, Equatable {
             store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
             http: HTTP(
                 host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096,
-                maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60)),
+                maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60), tls: nil, tokens: []),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
                 enabled: true,
@@ -209,7 +239,11 @@ public struct Settings: Sendable, Equatable {
                 reconnectMax: .seconds(30),
                 receiveMaximum: 100,
                 sessionExpiry: .seconds(86_400),
-                maxPayloadBytes: 1 << 20
+                maxPayloadBytes: 1 << 20,
+                username: nil,
+                passwordFile: nil,
+                tlsCA: nil,
+                tlsClient: nil
             ),
             pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
@@ -242,6 +276,8 @@ public struct Settings: Sendable, Equatable {
         case .httpMaxStreams: String(http.maxStreams)
         case .httpMaxConnections: String(http.maxConnections)
         case .httpIdleTimeout: DurationText.format(http.idleTimeout)
+        case .httpTLSCert: http.tls?.certificate
+        case .httpTLSKey: http.tls?.privateKey
         case .mqttURL: mqtt.url.description
         case .mqttEnabled: String(mqtt.enabled)
         case .mqttTopics: mqtt.topics.joined(separator: ",")
@@ -254,6 +290,11 @@ public struct Settings: Sendable, Equatable {
         case .mqttReceiveMaximum: String(mqtt.receiveMaximum)
         case .mqttSessionExpiry: DurationText.format(mqtt.sessionExpiry)
         case .mqttMaxPayload: ByteSize.format(mqtt.maxPayloadBytes)
+        case .mqttUsername: mqtt.username
+        case .mqttPasswordFile: mqtt.passwordFile
+        case .mqttTLSCA: mqtt.tlsCA
+        case .mqttTLSCert: mqtt.tlsClient?.certificate
+        case .mqttTLSKey: mqtt.tlsClient?.privateKey
         case .limitsMaxSeries: String(limits.maxSeries)
         case .limitsMaxMetricsPerDevice: String(limits.maxMetricsPerDevice)
         case .limitsMaxReadingsPerPayload: String(limits.maxReadingsPerPayload)
@@ -274,13 +315,14 @@ public struct Settings: Sendable, Equatable {
     }
 
     /// Every effective setting on one line, `key=value` separated by spaces, in
-    /// ``SettingKey`` order, safe to log: `http.token` shows `***` when set (`<none>` when
-    /// not) and an MQTT password shows `***`. Values holding spaces or quotes are quoted.
+    /// ``SettingKey`` order, then `http.tokens` as name:scope:devices, safe to log:
+    /// `http.token` shows `***` when set (`<none>` when not), an MQTT password shows `***`,
+    /// and a scoped token only its name. Values holding spaces or quotes are quoted.
     ///
     /// `store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h
-    /// http.host=127.0.0.1 http.port=8080 http.token=<none> ...`
+    /// http.host=127.0.0.1 http.port=8080 http.token=<none> ... http.tokens=grafana:read:*`
     public var redactedDescription: String {
-        SettingKey.allCases.map { key in
+        let keys = SettingKey.allCases.map { key in
             let value: String
             if key.isSecret {
                 value = text(of: key) == nil ? "<none>" : "***"
@@ -289,7 +331,8 @@ public struct Settings: Sendable, Equatable {
             }
             return "\(key.rawValue)=\(value)"
         }
-        .joined(separator: " ")
+        let tokens = http.tokens.isEmpty ? "<none>" : http.tokens.map { "\($0.name):\($0.scope.rawValue):\($0.devices)" }.joined(separator: ",")
+        return (keys + ["\(TokenSpec.section).\(TokenSpec.key)=\(tokens)"]).joined(separator: " ")
     }
 
     private static func quotedIfNeeded(_ value: String) -> String {

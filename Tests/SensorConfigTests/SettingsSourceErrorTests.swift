@@ -57,7 +57,7 @@ import Testing
         let (error, path) = try fileError("http:\n  port: 8080\n  prot: 8081\n")
         #expect(error?.key == nil)
         #expect(error?.description
-            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout")
+            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, tls.cert, tls.key, tokens")
     }
 
     @Test func unknownSectionIsNamed() throws {
@@ -79,7 +79,7 @@ import Testing
     @Test func sectionGivenAsValueIsRejected() throws {
         let (error, path) = try fileError("http: 8080\n")
         #expect(error?.description
-            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout), not a value (line 1)")
+            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, tls.cert, tls.key, tokens), not a value (line 1)")
     }
 
     @Test func listWhereOneValueIsExpectedIsRejected() throws {
@@ -95,7 +95,8 @@ import Testing
     @Test func unknownMQTTKeyListsTheSectionsKeys() throws {
         let (error, path) = try fileError("mqtt:\n  topic: sensors/#\n")
         #expect(error?.description == "\(path): unknown key \"mqtt.topic\" (line 2); keys of section mqtt are url, enabled, topics, "
-            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry, max_payload")
+            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry, max_payload, "
+            + "username, password_file, tls.ca, tls.cert, tls.key")
     }
 
     @Test func keyWithoutValueIsRejected() throws {

@@ -219,9 +219,13 @@ import Testing
             .pipelineQueueCapacity: "9", .pipelineMaxPendingBuckets: "5000", .pipelineMaxPendingBytes: "2MiB",
             .pipelineShutdownDeadline: "30s", .pipelineMaxFutureSkew: "1h", .storeRetention: "10s=30d,1m=60d,1h=400d", .storeRetentionInterval: "10s", .journalDirectory: "/srv/j", .journalFsync: "never",
             .journalFsyncInterval: "2s", .journalSegmentSize: "128MiB", .logLevel: "trace", .logFormat: "json",
+            .httpTLSCert: "/etc/c.pem", .httpTLSKey: "/etc/k.pem", .mqttUsername: "u", .mqttPasswordFile: "/etc/pw",
+            .mqttTLSCA: "/etc/ca.pem", .mqttTLSCert: "/etc/mc.pem", .mqttTLSKey: "/etc/mk.pem",
         ]
         let text = try #require(sample[key])
-        let settings = try Settings.load(file: nil, environment: [key.environmentVariable: text], flags: [:])
+        var environment = [key.environmentVariable: text]
+        for (other, value) in companions(of: key) { environment[other.environmentVariable] = value }
+        let settings = try Settings.load(file: nil, environment: environment, flags: [:])
         #expect(settings != Settings.defaults, "\(key.environmentVariable)=\(text) was not applied")
         #expect(settings.text(of: key) == text)
     }
@@ -230,13 +234,36 @@ import Testing
     @Test(arguments: SettingKey.allCases)
     func everyKeyIsReadFromFlags(key: SettingKey) throws {
         let text = sampleText(key)
-        let settings = try Settings.load(file: nil, environment: [:], flags: [key.rawValue: text])
+        var flags = [key.rawValue: text]
+        for (other, value) in companions(of: key) { flags[other.rawValue] = value }
+        let settings = try Settings.load(file: nil, environment: [:], flags: flags)
         #expect(settings != Settings.defaults, "flag \(key.rawValue)=\(text) was not applied")
         #expect(settings.text(of: key) == text)
     }
 
+    /// The other keys a key needs to be valid: a certificate's key, an `mqtts://` URL
+    /// for the MQTT TLS files, a user for a password file.
+    private func companions(of key: SettingKey) -> [SettingKey: String] {
+        switch key {
+        case .httpTLSCert: [.httpTLSKey: "/k.pem"]
+        case .httpTLSKey: [.httpTLSCert: "/c.pem"]
+        case .mqttTLSCA: [.mqttURL: "mqtts://b"]
+        case .mqttTLSCert: [.mqttURL: "mqtts://b", .mqttTLSKey: "/mk.pem"]
+        case .mqttTLSKey: [.mqttURL: "mqtts://b", .mqttTLSCert: "/mc.pem"]
+        case .mqttPasswordFile: [.mqttUsername: "u"]
+        default: [:]
+        }
+    }
+
     private func sampleText(_ key: SettingKey) -> String {
         switch key {
+        case .httpTLSCert: "/c.pem"
+        case .httpTLSKey: "/k.pem"
+        case .mqttUsername: "device-7"
+        case .mqttPasswordFile: "/run/secrets/mqtt"
+        case .mqttTLSCA: "/ca.pem"
+        case .mqttTLSCert: "/mc.pem"
+        case .mqttTLSKey: "/mk.pem"
         case .storePath: "/f.db"
         case .storeFlushInterval: "7d"
         case .storeResolutions: "2h"

@@ -14,7 +14,7 @@ import Testing
     static let duration = "expected a whole number followed by ms, s, m, h or d (e.g. 500ms, 10s, 5m, 2h, 7d)"
     static let size = "expected a whole number of bytes, optionally followed by KiB, MiB, GiB, kB, MB or GB (e.g. 512, 64KiB, 8MiB)"
     static let resolution = "expected a whole number followed by s, m, h or d, up to 3650d (e.g. 10s, 1m, 1h, 1d)"
-    static let mqtt = "expected mqtt://[user:password@]host:port"
+    static let mqtt = "expected mqtt://[user:password@]host:port or mqtts://…"
     static let boolean = "is not a boolean: expected true or false (also yes/no or 1/0)"
     static let hashRule = "is not a valid topic filter: # must be alone in the last level (e.g. sensors/#)"
     static let plusRule = "is not a valid topic filter: + must be alone in its level (e.g. sensors/+/temperature)"
@@ -55,8 +55,8 @@ import Testing
         .init(key: .storeResolutions, text: "60s,1m", problem: "lists the same resolution twice (\"60s\" and \"1m\")"),
         .init(key: .storeResolutions, text: "", problem: "must list at least one resolution (e.g. 10s,1m,1h)"),
         // MQTT URLs
-        .init(key: .mqttURL, text: "http://broker:1883", problem: "\"http://broker:1883\" has scheme \"http\", not mqtt; \(mqtt)"),
-        .init(key: .mqttURL, text: "broker:1883", problem: "\"broker:1883\" has scheme \"broker\", not mqtt; \(mqtt)"),
+        .init(key: .mqttURL, text: "http://broker:1883", problem: "\"http://broker:1883\" has scheme \"http\", not mqtt or mqtts; \(mqtt)"),
+        .init(key: .mqttURL, text: "broker:1883", problem: "\"broker:1883\" has scheme \"broker\", not mqtt or mqtts; \(mqtt)"),
         .init(key: .mqttURL, text: "mqtt://", problem: "\"mqtt://\" has no host; \(mqtt)"),
         .init(key: .mqttURL, text: "mqtt://broker:99999", problem: "\"mqtt://broker:99999\" has port 99999, not 1-65535; \(mqtt)"),
         .init(key: .mqttURL, text: "mqtt://broker:1883/topic", problem: "\"mqtt://broker:1883/topic\" has a path (/topic); \(mqtt)"),

@@ -58,6 +58,15 @@ import Testing
         #expect(url == MQTTURL(host: "broker.local", port: 1883))
     }
 
+    @Test func mqttsURLMeansTLSOnPort8883() throws {
+        let url = try MQTTURL.parse("mqtts://dev-1:pw@broker.example").get()
+        #expect(url == MQTTURL(host: "broker.example", port: 8883, username: "dev-1", password: "pw", usesTLS: true))
+        #expect(url.description == "mqtts://dev-1:***@broker.example:8883")
+        #expect(try MQTTURL.parse("MQTTS://broker:9883").get().port == 9883)
+        #expect(try MQTTURL.parse(url.urlString).get() == url)
+        #expect(try MQTTURL.parse("mqtt://broker").get().usesTLS == false)
+    }
+
     @Test func mqttURLWithIPv6Host() throws {
         let url = try MQTTURL.parse("mqtt://[::1]:1884").get()
         #expect(url.host == "::1")

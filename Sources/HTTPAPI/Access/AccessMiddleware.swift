@@ -1,50 +1,46 @@
 internal import Hummingbird
 internal import SensorCore
 
-/// Requires `Authorization: Bearer TOKEN` (or, for the streaming routes browsers open,
-/// `?access_token=TOKEN`) when a token is configured. The comparison takes the same time
-/// wherever the strings differ, so the token cannot be guessed byte by byte.
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
-    let onRejected: @Sendable () -> Void
-    /// Paths where `?access_token=` may stand in for the header (browsers cannot set
-    /// headers on EventSource or WebSocket).
-    static var queryTokenPaths: Set<String> { ["/v1/stream", "/v1/ws"] }
+/// Lets a request through `/v1/*` and `/metrics` only with a token whose scope covers it
+/// (``AccessPolicy``): 401 without a known token, 403 outside its scope. The token goes
+/// into the context, for the ingest route's device check.
+struct AccessMiddleware<Context: AuthorizedRequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+    let onRejected: @Sendable (RejectReason) -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let presented = Self.presentedToken(
+        let access: Access = request.method == .post && request.uri.path == "/v1/readings" ? .ingest : .read
+        let presented = AccessPolicy.presentedToken(
             authorization: request.headers[.authorization], path: request.uri.path,
             queryToken: request.uri.queryParameters["access_token"].map(String.init))
-        guard let presented, Self.constantTimeEquals(presented.utf8, token.utf8) else {
-            onRejected()
-            throw Self.rejection
+        switch policy.decide(presented: presented, for: access) {
+        case .allowed(let token):
+            var context = context
+            context.token = token
+            return try await next(request, context)
+        case .unauthorized:
+            onRejected(.unauthorized)
+            throw AccessPolicy.unauthorized
+        case .forbidden(let token):
+            onRejected(.forbidden)
+            throw AccessPolicy.forbidden(token, access)
         }
-        return try await next(request, context)
     }
+}
 
-    /// The token a request presents: `Authorization: Bearer …`, else (on the streaming
-    /// paths only) `?access_token=`.
-    static func presentedToken(authorization: String?, path: String, queryToken: String?) -> Substring? {
-        if let header = authorization {
-            let prefix = "Bearer "
-            if header.count > prefix.count, header.lowercased().hasPrefix(prefix.lowercased()) {
-                return header.dropFirst(prefix.count)
-            }
-        }
-        return queryTokenPaths.contains(path) ? queryToken.map { $0[...] } : nil
-    }
+/// A request context that carries the token the request was let in with.
+protocol AuthorizedRequestContext: RequestContext {
+    /// The token, or nil when the API has none (open).
+    var token: APIToken? { get set }
+}
 
-    /// The 401 for a request without the right token.
-    static var rejection: APIError {
-        var error = APIError(.unauthorized, "missing or wrong bearer token", reason: .unauthorized)
-        error.headers[.wwwAuthenticate] = "Bearer"
-        return error
-    }
+/// The daemon's request context: Hummingbird's basics and the request's token.
+struct SensorHubRequestContext: AuthorizedRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var token: APIToken?
 
-    static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
-        for (a, b) in zip(lhs, rhs) { difference |= a ^ b }
-        if lhs.count != rhs.count { difference |= 1 }
-        return difference == 0
+    init(source: Source) {
+        coreContext = .init(source: source)
+        token = nil
     }
 }

@@ -10,9 +10,10 @@ internal import SensorPipeline
 /// Answers (CONTRACT.md §2): 202 `{"accepted": N, "duplicates": D}` once durable; 400 with
 /// the reason and index of the first bad item; 413 over the body or reading limit; 415 for
 /// an unknown content type; 503 with `Retry-After` while the queue stays full, the journal
-/// cannot be written, or during recovery and shutdown. Every rejection is counted under its
-/// reason (by the entry).
-struct IngestRoutes<Context: RequestContext>: Sendable {
+/// cannot be written, or during recovery and shutdown; 403 with the index of the first
+/// item for a device the request's ingest token may not write (nothing of the batch taken,
+/// CONTRACT.md §5). Every rejection is counted under its reason (by the entry).
+struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
     let ingest: IngestEntry
     let maxBodyBytes: Int
     let queueWait: Duration
@@ -47,16 +48,22 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
         } catch is NIOTooManyBytesError {
             throw reject(tooLarge, .tooLarge)
         }
-        let context = DecodeContext(arrivalTime: WallClock.microseconds())
+        let decodeContext = DecodeContext(arrivalTime: WallClock.microseconds())
         let batch: PreparedBatch
-        switch body.withUnsafeReadableBytes({ ingest.decode($0, format: format, context: context) }) {
+        switch body.withUnsafeReadableBytes({ ingest.decode($0, format: format, context: decodeContext) }) {
         case .success(let decoded): batch = decoded
         case .failure(let error): throw Self.apiError(error)
+        }
+        if let token = context.token, let index = batch.readings.firstIndex(where: { !token.devices.matches($0.device) }) {
+            let device = batch.readings[index].device
+            throw reject(APIError(
+                .forbidden, "item \(index): token \(token.name) may not write device \"\(device)\" (only \(token.devices))",
+                reason: .forbidden, index: index), .forbidden)
         }
         switch await ingest.submit(batch, waitingUpTo: queueWait) {
         case .accepted(let accepted, let duplicates):
             // Written by hand to keep the contract's key order (JSONEncoder's is unspecified).
-            return Self.json(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)}"#, status: .accepted)
+            return JSONResponse.make(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)}"#, status: .accepted)
         case .rejected(let error):
             throw Self.apiError(error)
         case .queueFull:
@@ -80,18 +87,5 @@ struct IngestRoutes<Context: RequestContext>: Sendable {
     /// 400 with the item's reason and index; 413 for a payload past the reading limit.
     private static func apiError(_ error: DecodeError) -> APIError {
         APIError(error.reason == .tooLarge ? .contentTooLarge : .badRequest, error.message, reason: error.reason, index: error.index)
-    }
-
-    static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder().encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -35,7 +35,7 @@ struct OperationsRoutes<Context: RequestContext>: Sendable {
             case .stopping:
                 (status, reason) = ("stopping", "shutting down")
             }
-            return try IngestRoutes<Context>.json(
+            return try JSONResponse.make(
                 Health(
                     status: status, reason: reason, accepting: phase == .accepting, queued: pipeline.queuedReadings,
                     mqtt: mqttState()),

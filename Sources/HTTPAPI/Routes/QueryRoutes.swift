@@ -28,11 +28,11 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
                 let reason: RejectReason? = if case StoreError.tooManyRows = error { .tooManyRows } else { nil }
                 throw APIError(.badRequest, "\(error)", reason: reason)
             }
-            return IngestRoutes<Context>.json(text: JSONText.array(rows.map(\.record)))
+            return JSONResponse.make(text: JSONText.array(rows.map(\.record)))
         }
         group.get("devices") { _, _ in
             let devices = try await store.devices()
-            return IngestRoutes<Context>.json(text: JSONText.array(devices.map {
+            return JSONResponse.make(text: JSONText.array(devices.map {
                 DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)
             }))
         }

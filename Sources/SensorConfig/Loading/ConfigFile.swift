@@ -21,6 +21,8 @@ struct ConfigFile {
     /// The provider serving the file's values; nil for a file without any document
     /// (empty, only comments, or `---` alone).
     let provider: (any ConfigProvider)?
+    /// `http.tokens`, which only the file can give (a list of mappings); nil when absent.
+    let tokens: [TokenSpec]?
 
     init(path: String) throws(SettingsError) {
         self.path = path
@@ -52,21 +54,35 @@ struct ConfigFile {
         guard let root, root.null == nil else {
             // No document, or an empty one (`---` alone): nothing set, like an absent key.
             provider = nil
+            tokens = nil
             return
         }
         try Self.checkShape(root, source: source)
+        tokens = try TokenSpec.list(in: root, source: source)
 
         let options = YAMLSnapshot.ParsingOptions(
             secretsSpecifier: .specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.rawValue)))
         )
         let providerName = "YAMLSnapshot[\(path)]"
         do {
-            let snapshot = try YAMLSnapshot(data: data.bytes, providerName: providerName, parsingOptions: options)
+            let snapshot = try YAMLSnapshot(data: try Self.withoutTokens(root, data: data).bytes, providerName: providerName, parsingOptions: options)
             provider = SnapshotProvider(snapshot: snapshot)
         } catch {
             // checkShape rejects everything YAMLSnapshot is known to reject; keep its word anyway.
             throw fail("invalid config file: \(error)")
         }
+    }
+
+    /// The file without `http.tokens`, which the YAML snapshot cannot hold (it takes lists
+    /// of scalars only) and ``TokenSpec/list(in:source:)`` reads instead; the bytes as
+    /// they are when there is no such list.
+    private static func withoutTokens(_ root: Node, data: Data) throws -> Data {
+        guard var sections = root.mapping, var http = sections[TokenSpec.section]?.mapping, http[TokenSpec.key] != nil else {
+            return data
+        }
+        http[TokenSpec.key] = nil
+        sections[TokenSpec.section] = .mapping(http)
+        return Data(try Yams.serialize(node: .mapping(sections)).utf8)
     }
 
     /// Rejects anything but a mapping of known sections, each a mapping of known keys whose
@@ -87,14 +103,29 @@ struct ConfigFile {
             let keys = SettingKey.allCases.filter { $0.section == section }
             if sectionValue.null != nil { continue }  // `http:` with nothing under it: an empty section
             guard let entries = sectionValue.mapping else {
-                throw fail("\"\(section)\" must be a section of keys (\(keys.map(\.name).joined(separator: ", "))), not a value\(at(sectionValue))")
+                let names = keys.map(\.name) + (section == TokenSpec.section ? [TokenSpec.key] : [])
+                throw fail("\"\(section)\" must be a section of keys (\(names.joined(separator: ", "))), not a value\(at(sectionValue))")
             }
-            for (keyNode, value) in entries {
-                let name = keyNode.scalar?.string ?? "?"
-                guard let key = keys.first(where: { $0.name == name }) else {
-                    throw fail("unknown key \"\(section).\(name)\"\(at(keyNode)); keys of section \(section) are \(keys.map(\.name).joined(separator: ", "))")
-                }
+            try checkEntries(entries, section: section, prefix: "", keys: keys, fail: fail)
+        }
+    }
+
+    /// The keys of one section, or of a subsection (`http.tls`: `prefix` is `tls.`).
+    private static func checkEntries(
+        _ entries: Node.Mapping, section: String, prefix: String, keys: [SettingKey],
+        fail: (String, String?) -> SettingsError
+    ) throws(SettingsError) {
+        for (keyNode, value) in entries {
+            let name = prefix + (keyNode.scalar?.string ?? "?")
+            if let key = keys.first(where: { $0.name == name }) {
                 try checkValue(value, of: key, fail: fail)
+            } else if section == TokenSpec.section, name == TokenSpec.key {
+                continue  // a list of tokens, read and checked by `tokens`
+            } else if keys.contains(where: { $0.name.hasPrefix(name + ".") }), let subsection = value.mapping {
+                try checkEntries(subsection, section: section, prefix: name + ".", keys: keys, fail: fail)
+            } else {
+                let known = keys.map(\.name) + (section == TokenSpec.section ? [TokenSpec.key] : [])
+                throw fail("unknown key \"\(section).\(name)\"\(at(keyNode)); keys of section \(section) are \(known.joined(separator: ", "))", nil)
             }
         }
     }

@@ -43,6 +43,8 @@ private struct SettingsLoader {
     /// One reader per source (same order as `kinds`), to check values the merged one shadows.
     private let singles: [ConfigReader]
     private let recorder = SourceRecorder()
+    /// `http.tokens`, from the file only.
+    private let tokens: [TokenSpec]
 
     init(file: String?, environment: [String: String], flags: [String: String]) throws(SettingsError) {
         try Self.checkFlagKeys(flags)
@@ -68,10 +70,12 @@ private struct SettingsLoader {
         )
         kinds.append(.environment)
 
-        if let file, let fileProvider = try ConfigFile(path: file).provider {
+        let configFile = try file.map { (path: String) throws(SettingsError) in try ConfigFile(path: path) }
+        if let file, let fileProvider = configFile?.provider {
             providers.append(fileProvider)
             kinds.append(.file(file))
         }
+        tokens = configFile?.tokens ?? []
 
         self.kinds = kinds
         self.merged = ConfigReader(providers: providers, accessReporter: recorder)
@@ -117,7 +121,10 @@ private struct SettingsLoader {
         if let value = try read(.httpIdleTimeout, parse: { ValueRules.duration($0, minimum: .seconds(1)) }) {
             settings.http.idleTimeout = value
         }
+        settings.http.tls = try readPair(.httpTLSCert, .httpTLSKey).map { Settings.TLSFiles(certificate: $0.0, privateKey: $0.1) }
+        settings.http.tokens = tokens
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }
+        try readMQTTCredentials(into: &settings)
         if let value = try read(.mqttEnabled, parse: ValueRules.bool) { settings.mqtt.enabled = value }
         if let value = try read(.mqttTopics, parseRaw: ValueRules.topicFilters) { settings.mqtt.topics = value }
         if let value = try read(.mqttQoS, parse: { ValueRules.count($0, within: 0...2, what: "QoS level") }) {
@@ -178,6 +185,56 @@ private struct SettingsLoader {
             settings.log.format = value
         }
         return settings
+    }
+
+    /// Two keys that go together (a certificate and its key): both or neither. Nil when
+    /// neither is set.
+    private func readPair(_ first: SettingKey, _ second: SettingKey) throws(SettingsError) -> (String, String)? {
+        let one = try located(first, parse: ValueRules.nonEmpty)
+        let other = try located(second, parse: ValueRules.nonEmpty)
+        switch (one, other) {
+        case let (one?, other?): return (one.value, other.value)
+        case (nil, nil): return nil
+        case let (one?, nil):
+            throw SettingsError(source: source(of: one.source, key: first), key: first.rawValue, problem: "is set without \(second.rawValue) (\(second.flag)); give both or neither")
+        case let (nil, other?):
+            throw SettingsError(source: source(of: other.source, key: second), key: second.rawValue, problem: "is set without \(first.rawValue) (\(first.flag)); give both or neither")
+        }
+    }
+
+    /// `mqtt.username`, `mqtt.password_file` and `mqtt.tls.*`, checked against `mqtt.url`:
+    /// one user name (in the URL or the key), a password file only with a user, TLS
+    /// settings only with `mqtts://`.
+    private func readMQTTCredentials(into settings: inout Settings) throws(SettingsError) {
+        func fail(_ key: SettingKey, _ found: (value: String, source: Int), _ problem: String) -> SettingsError {
+            SettingsError(source: source(of: found.source, key: key), key: key.rawValue, problem: problem)
+        }
+        if let username = try located(.mqttUsername, parse: ValueRules.nonEmpty) {
+            guard settings.mqtt.url.username == nil else {
+                throw fail(.mqttUsername, username, "mqtt.url names a user too; give the user in one place")
+            }
+            settings.mqtt.username = username.value
+        }
+        if let passwordFile = try located(.mqttPasswordFile, parse: ValueRules.nonEmpty) {
+            guard settings.mqtt.url.password == nil else {
+                throw fail(.mqttPasswordFile, passwordFile, "mqtt.url holds a password too; give the password in one place")
+            }
+            guard settings.mqtt.url.username != nil || settings.mqtt.username != nil else {
+                throw fail(.mqttPasswordFile, passwordFile, "needs a user name: mqtt.username, or mqtts://user@host in mqtt.url")
+            }
+            settings.mqtt.passwordFile = passwordFile.value
+        }
+        let ca = try located(.mqttTLSCA, parse: ValueRules.nonEmpty)
+        let client = try readPair(.mqttTLSCert, .mqttTLSKey)
+        if !settings.mqtt.url.usesTLS {
+            for key in [SettingKey.mqttTLSCA, .mqttTLSCert, .mqttTLSKey] {
+                if let found = try located(key, parse: ValueRules.nonEmpty) {
+                    throw fail(key, found, "is set but mqtt.url (\(settings.mqtt.url)) is not mqtts://; TLS settings need an mqtts:// URL")
+                }
+            }
+        }
+        settings.mqtt.tlsCA = ca?.value
+        settings.mqtt.tlsClient = client.map { Settings.TLSFiles(certificate: $0.0, privateKey: $0.1) }
     }
 
     /// `limits.*`, each a count within its range.

@@ -20,6 +20,8 @@ public enum RejectReason: String, Sendable, CaseIterable, Codable {
     case valueOutOfRange = "value_out_of_range"
     /// A query whose answer could hold more rows than `limits.max_query_rows` (CONTRACT §4).
     case tooManyRows = "too_many_rows"
+    /// A known token used outside its scope, or for a device outside its glob (v2).
+    case forbidden
     /// The daemon is replaying its journal or shutting down (HTTP 503).
     case unavailable
     /// The journal cannot be written (disk full, permissions…), so nothing can be made

@@ -1,15 +1,7 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 public import SensorCore
 
-/// Which bucket updates a live subscriber wants: device and metric globs (`*`, `?`,
-/// `[…]`, case-sensitive, matched with fnmatch(3), which agrees with the query routes'
-/// SQLite GLOB on every name the daemon accepts) and optionally some resolutions.
+/// Which bucket updates a live subscriber wants: device and metric globs (``NameGlob``)
+/// and optionally some resolutions.
 public struct LiveFilter: Sendable, Equatable {
     public var deviceGlob: String
     public var metricGlob: String
@@ -24,11 +16,6 @@ public struct LiveFilter: Sendable, Equatable {
 
     /// Whether the series matches both globs (resolutions are checked by the caller).
     public func matches(_ series: SeriesKey) -> Bool {
-        Self.glob(deviceGlob, series.device) && Self.glob(metricGlob, series.metric)
-    }
-
-    /// True when `text` matches `pattern`; `*` alone matches everything without a call.
-    static func glob(_ pattern: String, _ text: String) -> Bool {
-        pattern == "*" || fnmatch(pattern, text, 0) == 0
+        NameGlob(deviceGlob).matches(series.device) && NameGlob(metricGlob).matches(series.metric)
     }
 }

@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "MQTT broker, mqtt://[user:pass@]host:port (mqtt.url).") var mqttUrl: String?
     @Option(help: "HTTP port, 0 for any free port (http.port).") var httpPort: String?
     @Option(help: "HTTP listen address (http.host).") var httpHost: String?
+    @Option(help: "PEM certificate chain: serve HTTPS (http.tls.cert, with --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert (http.tls.key).") var tlsKey: String?
     /// Benchmarks and tests only: no journal, so acknowledged readings die with the process.
     @Flag(help: .hidden) var unsafeNoJournal = false
     /// Tests only: every flush waits this long first, to show backpressure.
@@ -37,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
         flags["mqtt.url"] = mqttUrl
         flags["http.port"] = httpPort
         flags["http.host"] = httpHost
+        flags["http.tls.cert"] = tlsCert
+        flags["http.tls.key"] = tlsKey
         let settings: Settings
         do {
             settings = try Settings.load(file: config, flags: flags)
@@ -81,8 +85,15 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot use the journal directory", metadata: ["error": "\(error)"])
             throw CommandFailure.fail("cannot use the journal directory: \(error)")
         }
+        let mqttConfiguration: MQTTSourceConfiguration?
+        do {
+            mqttConfiguration = try MQTTSetup.configuration(from: settings)
+        } catch {
+            logger.critical("cannot read the MQTT password file", metadata: ["error": "\(error.description)"])
+            throw CommandFailure.usage("configuration: \(error.description)")
+        }
         let mqtt: MQTTSource?
-        if let mqttConfiguration = MQTTSetup.configuration(from: settings) {
+        if let mqttConfiguration {
             do {
                 mqtt = try MQTTSource(configuration: mqttConfiguration, pipeline: pipeline, logger: logger)
             } catch {
@@ -91,15 +102,31 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             mqtt = nil
         }
+        let access: AccessPolicy
+        let certificate: ServerCertificate?
+        do {
+            access = try HTTPSetup.access(from: settings)
+        } catch {
+            logger.critical("cannot read a token file", metadata: ["error": "\(error.description)"])
+            throw CommandFailure.usage("configuration: \(error.description)")
+        }
+        do {
+            certificate = try HTTPSetup.certificate(from: settings)
+        } catch {
+            logger.critical("cannot load the HTTPS certificate", metadata: ["error": "\(error)"])
+            throw CommandFailure.usage("configuration: http.tls: \(error)")
+        }
+        let hangUp = certificate.map { HTTPSetup.reloadOnHangUp($0, logger: logger) }
+        defer { hangUp?.cancel() }
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
-                host: settings.http.host, port: settings.http.port, token: settings.http.token,
+                host: settings.http.host, port: settings.http.port, access: access, certificate: certificate,
                 maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait,
                 maxConnections: settings.http.maxConnections, idleTimeout: settings.http.idleTimeout,
                 queryRowLimit: settings.limits.maxQueryRows),
             pipeline: pipeline, store: store, registry: registry, logger: logger,
             mqttState: { [mqtt] in mqtt?.connectionState.description },
-            onListening: { host, port in logger.info("listening http=\(host):\(port)") })
+            onListening: { [scheme = certificate == nil ? "http" : "https"] host, port in logger.info("listening \(scheme)=\(host):\(port)") })
 
         // Services stop in reverse order: HTTP and MQTT first (no new readings; MQTT
         // disconnects keeping its session), then the pipeline drains its queues and writes

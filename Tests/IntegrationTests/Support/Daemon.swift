@@ -5,7 +5,7 @@ import FoundationNetworking
 import Synchronization
 
 /// A real `sensorhub serve` on a free loopback port with its own temporary database.
-/// The port is read from the daemon's `listening http=HOST:PORT` log line.
+/// The port is read from the daemon's `listening http=HOST:PORT` (or `https=`) log line.
 final class Daemon {
     let folder: URL
     let databasePath: String
@@ -76,9 +76,9 @@ final class Daemon {
         }
     }
 
-    /// The port of the `listening http=HOST:PORT` line (text or JSON log format).
+    /// The port of the `listening http=HOST:PORT` (or `https=`) line (text or JSON log format).
     private static func listeningPort(in log: String) -> Int? {
-        guard let range = log.range(of: "listening http=") else { return nil }
+        guard let range = log.range(of: "listening http=") ?? log.range(of: "listening https=") else { return nil }
         let rest = log[range.upperBound...].prefix { $0 != "\n" && $0 != " " && $0 != "\"" }
         guard let colon = rest.lastIndex(of: ":") else { return nil }
         return Int(rest[rest.index(after: colon)...])

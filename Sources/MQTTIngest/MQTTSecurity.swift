@@ -1,0 +1,63 @@
+internal import CMosquitto
+internal import Foundation
+
+/// How a client proves itself to the broker and checks the broker: a user name and
+/// password, and TLS (`mqtts://`) with the broker's certificate verified against a CA file
+/// or the system's store, its host name checked, TLS 1.2 or later, optionally with a client
+/// certificate.
+public struct MQTTSecurity: Sendable {
+    public struct TLS: Sendable {
+        /// PEM CA file; nil trusts the system's CA store.
+        public var caFile: String?
+        /// Client certificate and key (PEM), for brokers that require one.
+        public var certificateFile: String?
+        public var keyFile: String?
+
+        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    public var username: String?
+    /// A secret: never logged.
+    public var password: String?
+    /// Nil for plain TCP.
+    public var tls: TLS?
+
+    public init(username: String? = nil, password: String? = nil, tls: TLS? = nil) {
+        self.username = username
+        self.password = password
+        self.tls = tls
+    }
+
+    /// Sets the credentials and TLS options on a client before it connects.
+    /// - Throws: ``MQTTSourceError`` naming a TLS file that cannot be used.
+    func apply(to handle: OpaquePointer) throws(MQTTSourceError) {
+        if let username {
+            mosquitto_username_pw_set(handle, username, password)
+        }
+        guard let tls else { return }
+        for (path, what) in [(tls.caFile, "CA"), (tls.certificateFile, "client certificate"), (tls.keyFile, "client key")] {
+            guard let path else { continue }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                let problem = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+                throw MQTTSourceError("the MQTT TLS \(what) file \(path) \(problem)")
+            }
+        }
+        if tls.caFile == nil {
+            mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1)
+        }
+        // With the OS store alone, libmosquitto still wants a CA location: its own default
+        // directory satisfies it (the OS store is loaded as well).
+        let code = mosquitto_tls_set(
+            handle, tls.caFile, tls.caFile == nil ? "/etc/ssl/certs" : nil, tls.certificateFile, tls.keyFile, nil)
+        guard code == MOSQ_ERR_SUCCESS.rawValue else {
+            throw MQTTSourceError("the MQTT TLS files cannot be used: \(String(cString: mosquitto_strerror(code)))")
+        }
+        // Verify the broker's certificate (SSL_VERIFY_PEER), TLS 1.2 or later, and its host name.
+        mosquitto_tls_opts_set(handle, 1, "tlsv1.2", nil)
+        mosquitto_tls_insecure_set(handle, false)
+    }
+}
