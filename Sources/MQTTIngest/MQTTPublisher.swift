@@ -54,9 +54,10 @@ public final class MQTTPublisher: Sendable {
             guard let userData else { return }
             Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().connack.store(code, ordering: .releasing)
         }
-        mosquitto_log_callback_set(handle) { _, userData, level, text in
+        mosquitto_log_callback_set(handle) { client, userData, level, text in
             guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
-            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = String(cString: text) }
+            let problem = MQTTSecurity.problem(logged: String(cString: text), handle: client)
+            Unmanaged<MQTTPublisher>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = problem }
         }
     }
 

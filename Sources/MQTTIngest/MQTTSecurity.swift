@@ -60,4 +60,19 @@ public struct MQTTSecurity: Sendable {
         mosquitto_tls_opts_set(handle, 1, "tlsv1.2", nil)
         mosquitto_tls_insecure_set(handle, false)
     }
+
+    /// What libmosquitto logged, made specific: for a TLS handshake that refused the
+    /// broker's certificate, OpenSSL's reason (`certificate has expired`, `unable to get
+    /// local issuer certificate`, …), which libmosquitto's own line leaves out. Called from
+    /// the log callback, while the connection's TLS state still exists.
+    static func problem(logged text: String, handle: OpaquePointer?) -> String {
+        guard text.contains("OpenSSL"), let handle, let ssl = mosquitto_ssl_get(handle) else { return text }
+        let result = SSL_get_verify_result(OpaquePointer(ssl))
+        guard result != X509_V_OK else { return text }
+        // libmosquitto's host name check fails without an error code of its own.
+        let reason = result == X509_V_ERR_UNSPECIFIED
+            ? "it is not valid for the host name of the broker's URL"
+            : String(cString: X509_verify_cert_error_string(result))
+        return "the broker's certificate was refused: \(reason)"
+    }
 }

@@ -77,9 +77,10 @@ public final class MQTTSource: Service, Sendable {
             guard let userData else { return }
             Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().didConnect(code: code)
         }
-        mosquitto_log_callback_set(handle) { _, userData, level, text in
+        mosquitto_log_callback_set(handle) { client, userData, level, text in
             guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
-            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = String(cString: text) }
+            let problem = MQTTSecurity.problem(logged: String(cString: text), handle: client)
+            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = problem }
         }
         mosquitto_message_callback_set(handle) { _, userData, message in
             guard let userData, let message else { return }

@@ -46,7 +46,7 @@ public struct MQTTURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `text`, or says what is wrong with it (without repeating any password).
-    static func parse(_ text: String) -> Result<MQTTURL, ParseFailure> {
+    public static func parse(_ text: String) -> Result<MQTTURL, ParseFailure> {
         let expected = "expected mqtt://[user:password@]host:port or mqtts://…"
         guard let components = URLComponents(string: text), components.scheme != nil else {
             return .failure(.init("is not a URL; \(expected)"))
@@ -77,13 +77,13 @@ public struct MQTTURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What is wrong with an MQTT URL text.
-    struct ParseFailure: Error {
-        let reason: String
+    public struct ParseFailure: Error {
+        public let reason: String
         init(_ reason: String) { self.reason = reason }
     }
 
     /// `text` with the password part of its user info replaced by `***`, for messages.
-    static func masked(_ text: String) -> String {
+    public static func masked(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://"),
               let at = text[schemeEnd.upperBound...].firstIndex(of: "@"),
               let colon = text[schemeEnd.upperBound..<at].firstIndex(of: ":")

@@ -1,24 +1,20 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SensorCore
 
 /// Talks to a running daemon's query routes for the CLI. Failures become exit status 1
-/// with a one-line reason (server unreachable, error answer, unreadable body).
+/// with a one-line reason (server unreachable, a certificate that cannot be verified, an
+/// error answer, an unreadable body).
 struct DaemonClient {
-    let baseURL: URL
-    let token: String?
+    let transport: DaemonTransport
 
-    /// The client for the `--server` and `--token` options: the token defaults to
-    /// `$SENSORHUB_HTTP_TOKEN`. Throws a usage error for anything but an http(s) URL.
-    init(server: String, token: String?) throws {
-        guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw ValidationError("invalid --server \"\(server)\": expected a URL like http://127.0.0.1:8080")
-        }
-        baseURL = url
-        self.token = token ?? ProcessInfo.processInfo.environment["SENSORHUB_HTTP_TOKEN"]
+    var baseURL: URL { transport.baseURL }
+
+    /// The client for the `--server`, `--token` and `--cacert` options: the token defaults
+    /// to `$SENSORHUB_TOKEN` (or the older `$SENSORHUB_HTTP_TOKEN`), the CA file to
+    /// `$SENSORHUB_CACERT`. Throws a usage error for anything but an http(s) URL.
+    init(server: String, token: String?, cacert: String? = nil) throws {
+        transport = try DaemonTransport(server: server, token: token, cacert: cacert)
     }
 
     func aggregates(device: String, metric: String, window: String, step: String?, from: String?, to: String?) async throws -> [AggregateRecord] {
@@ -36,17 +32,6 @@ struct DaemonClient {
         try await get("v1/devices", query: [])
     }
 
-    /// A request to `path` with `query`, carrying the token in `Authorization` (never in
-    /// the URL, which access logs keep).
-    func request(_ path: String, query: [URLQueryItem], timeout: TimeInterval) throws -> URLRequest {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)
-        if !query.isEmpty { components?.queryItems = query }
-        guard let url = components?.url else { throw CommandFailure.usage("invalid --server \"\(baseURL)\"") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        return request
-    }
-
     /// The reason an error answer gives: its JSON `error`, else the start of its body.
     static func errorMessage(from body: Data) -> String {
         (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error
@@ -54,23 +39,15 @@ struct DaemonClient {
     }
 
     private func get<T: Decodable>(_ path: String, query: [URLQueryItem]) async throws -> T {
-        let request = try request(path, query: query, timeout: 30)
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CommandFailure.fail("cannot reach \(baseURL.absoluteString): \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            let message = Self.errorMessage(from: data)
+        let answer = try await transport.send(try transport.request(path, query: query))
+        guard answer.status == 200 else {
+            let message = Self.errorMessage(from: answer.body)
             // A 400 means the server rejected our arguments: that is a usage error.
-            if status == 400 { throw CommandFailure.usage(message) }
-            throw CommandFailure.fail("\(baseURL.absoluteString) answered \(status): \(message)")
+            if answer.status == 400 { throw CommandFailure.usage(message) }
+            throw CommandFailure.fail("\(baseURL.absoluteString) answered \(answer.status): \(message)")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try JSONDecoder().decode(T.self, from: answer.body)
         } catch {
             throw CommandFailure.fail("unreadable answer from \(baseURL.absoluteString): \(error)")
         }

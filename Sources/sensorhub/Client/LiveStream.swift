@@ -1,8 +1,6 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SensorCore
 
 /// One connection to the daemon's `/v1/stream`: checks the answer's status, parses the
@@ -16,9 +14,11 @@ import SensorCore
 ///   401/403 and other answers that a retry cannot change → 1;
 /// - throws `CancellationError` when the iterating task is cancelled.
 struct LiveStream {
-    let request: URLRequest
+    let transport: DaemonTransport
+    let request: HTTPClientRequest
+
     /// The daemon's base URL as the user gave it, for messages.
-    let server: String
+    var server: String { transport.baseURL.absoluteString }
 
     /// What ``run(_:)`` reports, in order: `connected` once, then events.
     enum Message {
@@ -42,30 +42,33 @@ struct LiveStream {
         var errorBody = Data()
         var parser = ServerSentEventParser()
         do {
-            for try await piece in StreamingRequest.start(request) {
-                switch piece {
-                case .head(let code, let type):
-                    status = code
-                    if status == 200 {
-                        guard let type, type.lowercased().hasPrefix("text/event-stream") else {
-                            throw CommandFailure.fail("\(server) answered /v1/stream with \(type ?? "no content type"), not an event stream")
-                        }
-                        try handle(.connected)
-                    }
-                case .body(let data) where status == 200:
-                    for event in parser.feed(data) { try handle(.event(event)) }
-                case .body(let data):
-                    if errorBody.count < Self.errorBodyLimit { errorBody.append(data.prefix(Self.errorBodyLimit - errorBody.count)) }
+            let response = try await transport.open(request)
+            status = Int(response.status.code)
+            if status == 200 {
+                let type = response.headers.first(name: "Content-Type")
+                guard let type, type.lowercased().hasPrefix("text/event-stream") else {
+                    throw CommandFailure.fail("\(server) answered /v1/stream with \(type ?? "no content type"), not an event stream")
+                }
+                try handle(.connected)
+            }
+            for try await chunk in response.body {
+                if status == 200 {
+                    for event in parser.feed(Data(buffer: chunk)) { try handle(.event(event)) }
+                } else if errorBody.count < Self.errorBodyLimit {
+                    errorBody.append(Data(buffer: chunk).prefix(Self.errorBodyLimit - errorBody.count))
                 }
             }
         } catch let error as ExitCode {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            // A transport error (URLError): before or during a 200 stream it is worth a
-            // retry; an error answer cut short is judged below by its status.
-            if status == 0 { throw Interruption(reason: describe(error)) }
-            if status == 200 { throw Interruption(reason: "stream lost: " + describe(error)) }
+            // A transport error: before or during a 200 stream it is worth a retry, unless
+            // it is the server's certificate, which no retry changes; an error answer cut
+            // short is judged below by its status.
+            let reason = DaemonTransport.describe(error)
+            if reason.hasPrefix("TLS:") { throw CommandFailure.fail("cannot follow \(server): \(reason)") }
+            if status == 0 { throw Interruption(reason: reason) }
+            if status == 200 { throw Interruption(reason: "stream lost: " + reason) }
         }
         try Task.checkCancellation()
         if status == 200 { return }
@@ -80,7 +83,8 @@ struct LiveStream {
         case 400:
             return CommandFailure.usage(message.isEmpty ? "\(server) rejected the stream's filters (400)" : message)
         case 401, 403:
-            return CommandFailure.fail("\(server) answered \(status): the token is missing or wrong (pass --token or set SENSORHUB_HTTP_TOKEN)")
+            let detail = message.isEmpty ? "the token is missing or wrong" : message
+            return CommandFailure.fail("\(server) answered \(status): \(detail) (pass --token or set SENSORHUB_TOKEN)")
         case 404:
             return CommandFailure.fail("\(server) has no live stream (/v1/stream answered 404): is it a sensorhub daemon of this version?")
         case 408, 429, 500...599:
@@ -91,13 +95,4 @@ struct LiveStream {
             return CommandFailure.fail("\(server) answered \(status)" + (message.isEmpty ? "" : ": \(message)"))
         }
     }
-
-    /// A transport error in words: corelibs describes some only by their number.
-    private func describe(_ error: any Error) -> String {
-        let error = error as NSError
-        guard error.domain == NSURLErrorDomain else { return error.localizedDescription }
-        if error.code == NSURLErrorTimedOut { return "no data for \(Int(request.timeoutInterval)) s, not even a heartbeat" }
-        return error.localizedDescription
-    }
-
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MQTTIngest
 
 /// `sensorhub simulate`: a device fleet for trying SensorHub out and for benchmarks.
@@ -28,9 +25,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Readings per message (MQTT) or per request (HTTP).") var batch: Int = 1
     @Option(help: "mqtt or http.") var transport: Transport = .mqtt
     @Option(help: "MQTT QoS 0, 1 or 2.") var qos: Int = 1
-    @Option(help: "Broker to publish to.") var mqttUrl: String = "mqtt://127.0.0.1:1883"
+    @Option(help: "Broker to publish to: mqtt:// or mqtts://, with user:password@ if it wants them.") var mqttUrl: String = "mqtt://127.0.0.1:1883"
+    @OptionGroup var mqttSecurity: MQTTClientOptions
     @Option(help: "Daemon for --transport http.") var server: String = "http://127.0.0.1:8080"
-    @Option(help: "Bearer token for HTTP (default: $SENSORHUB_HTTP_TOKEN).") var token: String?
+    @Option(help: "Bearer token for HTTP (default: $SENSORHUB_TOKEN).") var token: String?
+    @Option(help: "PEM file of the CA to trust for an https:// --server (default: $SENSORHUB_CACERT, else the system's).") var cacert: String?
     @Option(help: "Value shape: walk, sine, spikes or mixed.") var shape: String = "mixed"
     @Option(help: "Seed of the fleet and its values.") var seed: UInt64 = 1
     @Flag(help: "Give every reading a per-series seq number (from 1).") var seq = false
@@ -54,10 +53,8 @@ struct SimulateCommand: AsyncParsableCommand {
         var fleet = Fleet(devices: devices, metrics: metrics, prefix: prefix, shape: ValueShape(rawValue: shape) ?? .mixed, seed: seed, withSeq: seq)
         let summary: SimulationSummary
         switch transport {
-        case .mqtt: summary = try MQTTSimulation(url: mqttUrl, qos: qos).run(&fleet, plan: plan)
-        case .http:
-            summary = try await HTTPSimulation(server: server, token: token ?? ProcessInfo.processInfo.environment["SENSORHUB_HTTP_TOKEN"])
-                .run(&fleet, plan: plan)
+        case .mqtt: summary = try MQTTSimulation(url: mqttUrl, qos: qos, security: mqttSecurity).run(&fleet, plan: plan)
+        case .http: summary = try await HTTPSimulation(server: server, token: token, cacert: cacert).run(&fleet, plan: plan)
         }
         print(summary.description)
         if summary.acknowledged < summary.sent { throw ExitCode(1) }

@@ -11,15 +11,18 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Read this database file directly instead of asking a daemon.")
     var db: String?
 
-    @Option(help: "Bearer token for the daemon (default: $SENSORHUB_HTTP_TOKEN).")
+    @Option(help: "Bearer token for the daemon (default: $SENSORHUB_TOKEN).")
     var token: String?
 
+    @Option(help: "PEM file of the CA to trust for an https:// --server (default: $SENSORHUB_CACERT, else the system's).")
+    var cacert: String?
+
     func validate() throws {
-        if db == nil { _ = try DaemonClient(server: server, token: token) }
+        if db == nil { _ = try DaemonClient(server: server, token: token, cacert: cacert) }
     }
 
     var daemonClient: DaemonClient? {
-        db == nil ? try? DaemonClient(server: server, token: token) : nil
+        db == nil ? try? DaemonClient(server: server, token: token, cacert: cacert) : nil
     }
 
     /// Opens the database read-only, failing with exit status 1 and the store's reason.

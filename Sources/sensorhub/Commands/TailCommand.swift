@@ -28,10 +28,11 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: "Stored resolutions to follow, comma separated (e.g. 10s or 10s,1m; default: all).") var resolution: String?
     @Option(help: "table or json (default: table on a terminal, json otherwise).") var format: Format?
     @Option(help: "URL of a running daemon.") var server: String = "http://127.0.0.1:8080"
-    @Option(help: "Bearer token for the daemon (default: $SENSORHUB_HTTP_TOKEN).") var token: String?
+    @Option(help: "Bearer token for the daemon (default: $SENSORHUB_TOKEN).") var token: String?
+    @Option(help: "PEM file of the CA to trust for an https:// --server (default: $SENSORHUB_CACERT, else the system's).") var cacert: String?
 
     func validate() throws {
-        _ = try DaemonClient(server: server, token: token)
+        _ = try DaemonClient(server: server, token: token, cacert: cacert)
         for (name, value) in [("--device", device), ("--metric", metric)] where value.isEmpty {
             throw ValidationError("\(name) must not be empty (use * for all)")
         }
@@ -45,7 +46,7 @@ struct TailCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let stream = try DaemonClient(server: server, token: token).liveStream(device: device, metric: metric, resolution: resolution)
+        let stream = try DaemonClient(server: server, token: token, cacert: cacert).liveStream(device: device, metric: metric, resolution: resolution)
         let format = format ?? (isatty(STDOUT_FILENO) != 0 ? .table : .json)
         // A reader that goes away must surface as EPIPE on write (quiet exit), not kill us.
         signal(SIGPIPE, SIG_IGN)

@@ -1,20 +1,14 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import SensorCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// POSTs the fleet's readings in batches to a daemon and counts what it accepted.
 struct HTTPSimulation {
-    let endpoint: URL
-    let token: String?
+    let transport: DaemonTransport
 
-    init(server: String, token: String?) throws {
-        guard let base = URL(string: server), base.scheme == "http" || base.scheme == "https" else {
-            throw CommandFailure.usage("invalid --server \"\(server)\": expected http://host:port")
-        }
-        endpoint = base.appendingPathComponent("v1/readings")
-        self.token = token
+    init(server: String, token: String?, cacert: String?) throws {
+        transport = try DaemonTransport(server: server, token: token, cacert: cacert)
     }
 
     func run(_ fleet: inout Fleet, plan: SimulationPlan) async throws -> SimulationSummary {
@@ -28,30 +22,22 @@ struct HTTPSimulation {
                 let reading = fleet.next(now: now)
                 return fleet.object(series: reading.series, value: reading.value, seq: reading.seq, now: now, names: true)
             }.joined(separator: ",") + "]"
-            var request = URLRequest(url: endpoint)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            var request = try transport.request("v1/readings", method: .POST)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
             while true {
-                let data: Data, response: URLResponse
-                do {
-                    (data, response) = try await URLSession.shared.data(for: request)
-                } catch {
-                    throw CommandFailure.fail("cannot reach \(endpoint.absoluteString): \(error.localizedDescription)")
-                }
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if status == 503 || status == 429 {
+                let answer = try await transport.send(request)
+                if answer.status == 503 || answer.status == 429 {
                     // The daemon's queue is full: back off as it asks, then resend the same batch.
-                    let wait = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "1") ?? 1
+                    let wait = Double(answer.headers.first(name: "Retry-After") ?? "1") ?? 1
                     try await Task.sleep(for: .seconds(wait))
                     continue
                 }
-                if status == 202, let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                    accepted += (answer["accepted"] as? Int ?? 0) + (answer["duplicates"] as? Int ?? 0)
+                if answer.status == 202, let counts = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any] {
+                    accepted += (counts["accepted"] as? Int ?? 0) + (counts["duplicates"] as? Int ?? 0)
                 } else {
                     rejected += size
-                    FileHandle.standardError.write(Data("simulate: \(status) \(String(decoding: data.prefix(200), as: UTF8.self))\n".utf8))
+                    FileHandle.standardError.write(Data("simulate: \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))\n".utf8))
                 }
                 break
             }

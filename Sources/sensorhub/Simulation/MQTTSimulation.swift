@@ -1,27 +1,29 @@
 import Foundation
 import SensorCore
 import MQTTIngest
+import SensorConfig
 
 /// Publishes the fleet over MQTT and waits for every acknowledgement.
 struct MQTTSimulation {
-    let host: String
-    let port: Int
+    let url: MQTTURL
+    let security: MQTTSecurity
     let qos: Int
 
-    init(url: String, qos: Int) throws {
-        guard let components = URLComponents(string: url), components.scheme == "mqtt", let host = components.host else {
-            throw CommandFailure.usage("invalid --mqtt-url \"\(url)\": expected mqtt://host:port")
+    /// `url` is `mqtt://` or `mqtts://`, with or without `user:password@`.
+    init(url text: String, qos: Int, security options: MQTTClientOptions) throws {
+        switch MQTTURL.parse(text) {
+        case .success(let url): self.url = url
+        case .failure(let failure): throw CommandFailure.usage("invalid --mqtt-url \"\(MQTTURL.masked(text))\": \(failure.reason)")
         }
-        self.host = host
-        self.port = components.port ?? 1883
         self.qos = qos
+        security = try options.security(for: url)
     }
 
     func run(_ fleet: inout Fleet, plan: SimulationPlan) throws -> SimulationSummary {
         let publisher: MQTTPublisher
         do {
-            publisher = try MQTTPublisher(clientID: "sensorhub-simulate-\(getpid())")
-            try publisher.connect(host: host, port: port)
+            publisher = try MQTTPublisher(clientID: "sensorhub-simulate-\(getpid())", security: security)
+            try publisher.connect(host: url.host, port: url.port)
         } catch {
             throw CommandFailure.fail("\(error)")
         }
