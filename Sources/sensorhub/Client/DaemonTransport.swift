@@ -41,8 +41,11 @@ struct DaemonTransport: Sendable {
             if let caFile { tls.trustRoots = .file(caFile) }
             // read: the longest silence within an answer (a live stream's heartbeats come
             // every 15 s); whole requests get their own deadline.
-            let configuration = HTTPClient.Configuration(
+            var configuration = HTTPClient.Configuration(
                 tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(60)))
+            // A refused connection or certificate is reported at once, not retried until
+            // the connect timeout (tail retries on its own, with its backoff).
+            configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[caFile ?? ""] = client
             return client

@@ -1,32 +1,65 @@
 import Foundation
 
 /// A real mosquitto on a free loopback port, configured from the shipped
-/// deploy/mosquitto.conf (listener, persistence folder and user replaced for the test).
+/// deploy/mosquitto.conf (listener, persistence folder and user replaced for the test),
+/// or, when `secure`, from deploy/mosquitto-production.conf and deploy/sensorhub.acl (TLS
+/// listener, password file, ACL), with the test's certificates and passwords.
 final class Broker {
+    /// The files of a production broker: its TLS certificate, the CA that signed it, and
+    /// the users allowed in (user name → password).
+    struct Secure {
+        var caFile: String
+        var certificateFile: String
+        var keyFile: String
+        var users: [String: String]
+    }
+
     let port: Int
     let folder: URL
+    let secure: Secure?
     private var pid: pid_t = 0
 
-    init(port: Int? = nil) async throws {
+    init(port: Int? = nil, secure: Secure? = nil) async throws {
         self.port = try port ?? FreePort.pick()
+        self.secure = secure
         folder = try temporaryFolder("broker")
+        if let secure { try await writePasswords(secure.users) }
         try start()
     }
 
-    var url: String { "mqtt://127.0.0.1:\(port)" }
+    var url: String { "\(secure == nil ? "mqtt" : "mqtts")://127.0.0.1:\(port)" }
 
-    /// The shipped config with the test's listener and persistence folder.
+    private static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy")
+
+    /// The shipped config with the test's listener, files and persistence folder.
     private func configuration() throws -> String {
-        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/mosquitto.conf")
+        let replaced = ["listener", "persistence_location", "cafile", "certfile", "keyfile", "password_file", "acl_file"]
+        let shipped = Self.deploy.appendingPathComponent(secure == nil ? "mosquitto.conf" : "mosquitto-production.conf")
         let kept = try String(contentsOf: shipped, encoding: .utf8).split(separator: "\n").filter { line in
-            !line.hasPrefix("listener") && !line.hasPrefix("persistence_location")
+            !replaced.contains { line.hasPrefix($0) }
         }
-        return (kept + [
-            "listener \(port) 127.0.0.1",
-            "persistence_location \(folder.path)/",
-            "user root",
-        ]).joined(separator: "\n") + "\n"
+        var lines = kept + ["listener \(port) 127.0.0.1", "persistence_location \(folder.path)/", "user root"]
+        if let secure {
+            let acl = folder.appendingPathComponent("sensorhub.acl")
+            if !FileManager.default.fileExists(atPath: acl.path) {
+                try FileManager.default.copyItem(at: Self.deploy.appendingPathComponent("sensorhub.acl"), to: acl)
+            }
+            lines += [
+                "cafile \(secure.caFile)", "certfile \(secure.certificateFile)", "keyfile \(secure.keyFile)",
+                "password_file \(folder.appendingPathComponent("passwd").path)", "acl_file \(acl.path)",
+            ]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The broker's password file, made with mosquitto_passwd.
+    private func writePasswords(_ users: [String: String]) async throws {
+        let file = folder.appendingPathComponent("passwd").path
+        for (index, (user, password)) in users.sorted(by: { $0.key < $1.key }).enumerated() {
+            let output = try await run("/usr/bin/mosquitto_passwd", (index == 0 ? ["-c"] : []) + ["-b", file, user, password])
+            guard output.status == 0 else { throw BrokerError.publishFailed(output.stderr) }
+        }
     }
 
     /// Starts (or restarts) mosquitto and waits until it accepts connections.
@@ -55,9 +88,15 @@ final class Broker {
         pid = 0
     }
 
-    /// Publishes one message with mosquitto_pub and waits for it (QoS 1/2 acknowledged).
-    func publish(_ payload: String, topic: String, qos: Int = 1) async throws {
-        let output = try await run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-m", payload])
+    /// Publishes one message with mosquitto_pub and waits for it (QoS 1/2 acknowledged);
+    /// to a secure broker as `user` (whose password it has), over TLS.
+    func publish(_ payload: String, topic: String, qos: Int = 1, as user: String? = nil) async throws {
+        var arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-q", "\(qos)", "-t", topic, "-m", payload]
+        if let secure {
+            arguments += ["--cafile", secure.caFile, "-V", "mqttv5"]
+            if let user { arguments += ["-u", user, "-P", secure.users[user] ?? ""] }
+        }
+        let output = try await run("/usr/bin/mosquitto_pub", arguments)
         guard output.status == 0 else { throw BrokerError.publishFailed(output.stderr) }
     }
 

@@ -17,10 +17,15 @@ final class Daemon {
     /// Starts the daemon and waits until it listens and (unless `waitUntilHealthy` is
     /// false) `/healthz` answers 200.
     /// - Parameter database: an existing database to reopen (a restart); default a new one.
+    /// The CA file that signed an HTTPS daemon's certificate (requests go through curl,
+    /// which can be told to trust it); nil for plain HTTP.
+    let caFile: String?
+
     init(
         name: String, arguments: [String] = [], environment: [String: String] = [:], database: String? = nil,
-        waitUntilHealthy: Bool = true
+        waitUntilHealthy: Bool = true, caFile: String? = nil
     ) async throws {
+        self.caFile = caFile
         folder = try temporaryFolder(name)
         databasePath = database ?? folder.appendingPathComponent("sensorhub.db").path
         let process = Process()
@@ -48,6 +53,7 @@ final class Daemon {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                log.finish()
                 return
             }
             log.append(String(decoding: data, as: UTF8.self))
@@ -69,7 +75,7 @@ final class Daemon {
             if found == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         port = found!
-        baseURL = URL(string: "http://127.0.0.1:\(port)")!
+        baseURL = URL(string: "\(log.text.contains("listening https=") ? "https" : "http")://127.0.0.1:\(port)")!
         while waitUntilHealthy, try await request("GET", "/healthz").status != 200 {
             guard ContinuousClock.now < deadline else { throw DaemonError.timedOut(log: log.text) }
             try await Task.sleep(for: .milliseconds(20))
@@ -102,6 +108,7 @@ final class Daemon {
 
     /// One HTTP request; returns status, body and headers.
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        if baseURL.scheme == "https" { return try await curl(method, path, body: body, headers: headers) }
         var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
         request.httpMethod = method
         request.httpBody = body
@@ -111,6 +118,30 @@ final class Daemon {
         return HTTPAnswer(status: http.statusCode, body: data, headers: http.allHeaderFields as? [String: String] ?? [:])
     }
 
+    /// ``request(_:_:body:headers:)`` over HTTPS, with curl trusting ``caFile``
+    /// (swift-corelibs-foundation's URLSession cannot be given a CA).
+    private func curl(_ method: String, _ path: String, body: Data?, headers: [String: String]) async throws -> HTTPAnswer {
+        let id = UUID().uuidString
+        let bodyFile = folder.appendingPathComponent("curl-\(id).body").path
+        let headerFile = folder.appendingPathComponent("curl-\(id).headers").path
+        var arguments = ["-sS", "-X", method, "-o", bodyFile, "-D", headerFile, "-w", "%{http_code}"]
+        if let caFile { arguments += ["--cacert", caFile] }
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        if let body {
+            let requestFile = folder.appendingPathComponent("curl-\(id).request").path
+            try body.write(to: URL(fileURLWithPath: requestFile))
+            arguments += ["--data-binary", "@\(requestFile)"]
+        }
+        let output = try await run("/usr/bin/curl", arguments + [URL(string: path, relativeTo: baseURL)!.absoluteString])
+        guard output.status == 0, let status = Int(output.stdout) else { throw DaemonError.curlFailed(output.stderr) }
+        var fields: [String: String] = [:]
+        for line in ((try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? "").split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return HTTPAnswer(status: status, body: (try? Data(contentsOf: URL(fileURLWithPath: bodyFile))) ?? Data(), headers: fields)
+    }
+
     /// POSTs readings with the given content type.
     func post(_ body: String, contentType: String, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         try await request("POST", "/v1/readings", body: Data(body.utf8), headers: headers.merging(["Content-Type": contentType]) { $1 })
@@ -118,7 +149,7 @@ final class Daemon {
 
     /// Runs a CLI command against this daemon (`--server` is added).
     func cli(_ arguments: [String]) async throws -> ProcessOutput {
-        try await runSensorhub(arguments + ["--server", baseURL.absoluteString])
+        try await runSensorhub(arguments + ["--server", baseURL.absoluteString] + (caFile.map { ["--cacert", $0] } ?? []))
     }
 
     /// Sends SIGTERM and waits for the exit status (longer than the 60 s shutdown deadline).
@@ -133,7 +164,17 @@ final class Daemon {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
+        await readRestOfLog()
         return process.terminationStatus
+    }
+
+    /// Waits (a little) until the log pipe reached its end: the process may exit before
+    /// its last lines were read.
+    private func readRestOfLog() async {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !log.isFinished, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Kills the daemon with SIGKILL (a crash: no shutdown code runs) and waits for it.
@@ -141,6 +182,7 @@ final class Daemon {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        await readRestOfLog()
     }
 
     /// Stops the daemon if it still runs and removes its folder; for `defer`, so it
@@ -157,8 +199,12 @@ final class Daemon {
 /// The daemon's log as it arrives from its pipe (written on a FileHandle thread).
 final class LogBuffer: Sendable {
     private let buffer = Mutex("")
+    private let finished = Atomic<Bool>(false)
     func append(_ text: String) { buffer.withLock { $0 += text } }
     var text: String { buffer.withLock { $0 } }
+    /// The pipe reached its end: everything the process wrote is in ``text``.
+    func finish() { finished.store(true, ordering: .releasing) }
+    var isFinished: Bool { finished.load(ordering: .acquiring) }
 }
 
 struct HTTPAnswer: Sendable {
@@ -178,10 +224,12 @@ struct HTTPAnswer: Sendable {
 enum DaemonError: Error, CustomStringConvertible {
     case exited(status: Int32, log: String)
     case timedOut(log: String)
+    case curlFailed(String)
 
     var description: String {
         switch self {
         case .exited(let status, let log): "daemon exited with status \(status):\n\(log)"
+        case .curlFailed(let stderr): "curl failed: \(stderr)"
         case .timedOut(let log): "daemon did not get ready in time:\n\(log)"
         }
     }
