@@ -16,13 +16,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/release/sensorhub}
-loadgen=../shared/bench/loadgen
-for tool in mosquitto openssl curl wrk python3 "$loadgen"; do
-    command -v "$tool" > /dev/null || [ -x "$tool" ] || { echo "tls-cost: $tool is missing" >&2; exit 1; }
+for tool in mosquitto openssl curl wrk python3 bc cc; do
+    command -v "$tool" > /dev/null || { echo "tls-cost: $tool is missing" >&2; exit 1; }
 done
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 count=${COUNT:-100000}
+# The shared harness's C load generator, built here so that the harness folder stays untouched.
+loadgen=$work/loadgen
+cc -O2 -o "$loadgen" ../shared/bench/loadgen.c -lmosquitto -lpthread -lm
 
 # A CA and a certificate for 127.0.0.1.
 key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
@@ -50,7 +52,8 @@ mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
 sleep 0.5
 
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
-stored() { curl -s $2 "$1/v1/devices" | python3 -c 'import json,sys; print(sum(d["readings"] for d in json.load(sys.stdin)))'; }
+# Readings the daemon at $1 has stored (0 while it cannot answer).
+stored() { curl -sf "$1/v1/devices" | python3 -c 'import json,sys; print(sum(d["readings"] for d in json.load(sys.stdin)))' 2> /dev/null || echo 0; }
 
 # $1 label, $2 daemon URL scheme, then serve arguments.
 start_daemon() {
@@ -71,8 +74,13 @@ mqtt_run() {
     local before started
     before=$(cpu "$daemon")
     started=$(date +%s.%N)
-    "$loadgen" mqtt --port "$plain" --qos 1 --count "$count" > /dev/null
-    until [ "$(stored "http://$address")" -ge "$count" ]; do sleep 0.05; done
+    "$loadgen" mqtt --port "$plain" --qos 1 --payload single --count "$count" \
+        --start $(( ($(date +%s) - 600) / 60 * 60 )) --span-s 600 > /dev/null
+    local deadline=$((SECONDS + 300))
+    until [ "$(stored "http://$address")" -ge "$count" ]; do
+        [ $SECONDS -lt $deadline ] || { echo "tls-cost: $label stored $(stored "http://$address") of $count in 300 s" >&2; exit 1; }
+        sleep 0.05
+    done
     local seconds used
     seconds=$(echo "$(date +%s.%N) - $started" | bc)
     used=$(echo "$(cpu "$daemon") - $before" | bc)
