@@ -80,6 +80,23 @@ import Testing
             return readings["kiln-00000"] == 200 && (readings["web-00000"] ?? 0) + (readings["web-00001"] ?? 0) == 100
         }
         #expect(counted)
+
+        // Reconnects work over TLS: the broker restarts, the daemon connects again (a
+        // second "connected to broker"), and the device's next 100 readings count too.
+        broker.stop()
+        try broker.start()
+        #expect(try await eventually { daemon.output.components(separatedBy: "connected to broker").count > 2 }, "\(daemon.output)")
+        let again = try await runSensorhub([
+            "simulate", "--mqtt-url", broker.url, "--mqtt-username", "kiln-00000",
+            "--mqtt-password-file", try secretFile(folder, "device.password", passwords["kiln-00000"]!), "--mqtt-ca", pki.caFile,
+            "--devices", "1", "--prefix", "kiln-", "--count", "100",
+        ])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(try await eventually {
+            let devices = try await daemon.cli(["devices", "--format", "json", "--token", adminToken])
+            guard devices.status == 0, let list = try JSONSerialization.jsonObject(with: Data(devices.stdout.utf8)) as? [[String: Any]] else { return false }
+            return list.first { $0["device"] as? String == "kiln-00000" }?["readings"] as? Int == 300
+        })
         let all = try await daemon.cli(["devices", "--format", "json", "--token", adminToken])
         #expect(!all.stdout.contains("kiln-00001") && !all.stdout.contains("kiln-00002"), "the broker's ACL let kiln-00000 write another device: \(all.stdout)")
         #expect(try await daemon.stop() == 0)

@@ -338,6 +338,80 @@ private func exercise(_ decoded: QuantileSketch) {
         }
     }
 
+    // MARK: Memory forms
+
+    /// Each bin's count computed straight from the values: (key, count) ascending, per sign.
+    private func histogram(_ values: [Double]) -> (negative: [BinStore.SparseBin], zeros: UInt64, positive: [BinStore.SparseBin]) {
+        var negative: [Int32: UInt64] = [:]
+        var positive: [Int32: UInt64] = [:]
+        var zeros: UInt64 = 0
+        for value in values {
+            let key = QuantileSketch.key(of: abs(value))
+            if value > 0 { positive[key, default: 0] += 1 } else if value < 0 { negative[key, default: 0] += 1 } else { zeros += 1 }
+        }
+        func sorted(_ bins: [Int32: UInt64]) -> [BinStore.SparseBin] {
+            bins.sorted { $0.key < $1.key }.map { BinStore.SparseBin(key: $0.key, count: $0.value) }
+        }
+        return (sorted(negative), zeros, sorted(positive))
+    }
+
+    private func bins(_ store: BinStore) -> [BinStore.SparseBin] {
+        var bins: [BinStore.SparseBin] = []
+        store.forEachBin { bins.append(BinStore.SparseBin(key: $0, count: $1)) }
+        return bins
+    }
+
+    /// Around the sparse limit, over [-50, 150] (the harness's range, ~1,100 bins wide):
+    /// both forms hold exactly the values' bins, and a store is dense only past the limit.
+    @Test(arguments: [1, 2, 5, 31, 32, 33, 64, 65, 500])
+    func eitherFormHoldsExactlyTheValuesBins(_ n: Int) {
+        var rng = SeededGenerator(seed: 0xF0F0 + UInt64(n))
+        let values = (0..<n).map { _ in (Double.random(in: -50...150, using: &rng) * 1000).rounded() / 1000 }
+        let s = sketch(of: values)
+        let expected = histogram(values)
+        #expect(bins(s.negative) == expected.negative && bins(s.positive) == expected.positive && s.zeroCount == expected.zeros,
+                "\(n) values: the bins differ from the histogram")
+        for (store, bins) in [(s.negative, expected.negative), (s.positive, expected.positive)] {
+            #expect(store.isDense == (bins.count > BinStore.sparseLimit), "\(n) values, \(bins.count) bins: dense \(store.isDense)")
+        }
+        expectAccurate(s, values.sorted(), "\(n) values over [-50, 150]")
+        #expect(QuantileSketch(encoded: s.encoded) == s, "\(n) values: the encoding does not round-trip")
+    }
+
+    @Test func fewValuesFarApartTakeAFewWords() {
+        // Dense, 1 and 150 would span ~250 bins (2 KB); sparse, two bins of 16 bytes.
+        let s = sketch(of: [1, 150])
+        #expect(s.storedBins == 4, "\(s.storedBins) words for two values")
+        #expect(BucketStats().footprint + 8 * s.storedBins < 256)
+    }
+
+    /// Merging never depends on the forms: sparse into dense, dense into sparse, sparse
+    /// into sparse past the limit give the sketch of all the values, and the same bytes.
+    @Test func mergesAcrossFormsEqualTheSketchOfAllValues() {
+        var rng = SeededGenerator(seed: 0xF0F1)
+        for trial in 0..<200 {
+            let sizes = [Int.random(in: 0...40, using: &rng), Int.random(in: 0...40, using: &rng), Int.random(in: 0...400, using: &rng)]
+            let parts = sizes.map { size in (0..<size).map { _ in Double.random(in: -50...150, using: &rng) } }
+            let whole = sketch(of: parts.flatMap { $0 })
+            for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+                var merged = QuantileSketch()
+                for index in order { merged.merge(sketch(of: parts[index])) }
+                #expect(merged == whole && merged.encoded == whole.encoded, "trial \(trial), order \(order), sizes \(sizes)")
+                #expect(merged.percentiles() == whole.percentiles(), "trial \(trial): percentiles differ")
+            }
+        }
+    }
+
+    @Test func aSparseStoreSpanningMaxBinsTurnsDenseAndCollapses() throws {
+        // Two values ~45,000 bins apart: the dense form's collapse applies, as it did before
+        // the sparse form existed (the top maxBins keys kept, the rest folded into the lowest).
+        let s = sketch(of: [1e-200, 1e200])
+        #expect(s.positive.isDense)
+        #expect(s.positive.counts.count == QuantileSketch.maxBins)
+        #expect(s.positive.counts.first == 1 && s.positive.counts.last == 1)
+        #expect(try #require(QuantileSketch(encoded: s.encoded)) == s)
+    }
+
     // MARK: Bounded size
 
     @Test(arguments: [1.0, -1.0])

@@ -100,7 +100,7 @@ public struct BucketStats: Sendable, Equatable {
 
     /// Adds one reading whose sketch bin is already known (`QuantileSketch.Bin(value)`),
     /// so a reading bucketed at several resolutions takes the logarithm once. Returns how
-    /// many bins the sketch grew by (see ``footprint``).
+    /// much the sketch's ``QuantileSketch/storedBins`` changed (see ``footprint``).
     @inline(__always) @discardableResult
     public mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin) -> Int {
         count += 1

@@ -26,7 +26,7 @@ extension QuantileSketch {
     /// sketches reuses one buffer.
     public func encode(into bytes: inout [UInt8]) {
         bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(8 + negative.counts.count + positive.counts.count)
+        bytes.reserveCapacity(8 + negative.storedWords + positive.storedWords)
         bytes.append(Self.encodingVersion)
         Varint.append(zeroCount, to: &bytes)
         negative.encode(into: &bytes)
@@ -52,38 +52,46 @@ extension QuantileSketch {
 }
 
 extension BinStore {
-    /// This store in the shorter of the two forms (see ``QuantileSketch``'s encoding).
+    /// This store in the shorter of the two forms (see ``QuantileSketch``'s encoding),
+    /// whichever form it has in memory.
     func encode(into bytes: inout [UInt8]) {
-        guard !counts.isEmpty else {
+        // The non-zero bins decide both lengths: a dense encoding spans the first to the
+        // last of them and takes one byte per empty bin between.
+        var nonZero = 0
+        var countsLength = 0
+        var gapsLength = 0
+        var first: Int32 = 0
+        var last: Int32 = 0
+        forEachBin { key, count in
+            if nonZero == 0 { first = key } else { gapsLength += Varint.length(of: UInt64(key - last)) }
+            nonZero += 1
+            countsLength += Varint.length(of: count)
+            last = key
+        }
+        guard nonZero > 0 else {
             bytes.append(0)
             return
         }
-        var denseLength = 0
-        var sparseLength = 0
-        var nonZero = 0
-        var firstNonZero = -1
-        var previous = -1
-        for (index, count) in counts.enumerated() {
-            denseLength += Varint.length(of: count)
-            guard count > 0 else { continue }
-            nonZero += 1
-            sparseLength += Varint.length(of: count) + (previous < 0 ? 0 : Varint.length(of: UInt64(index - previous)))
-            if firstNonZero < 0 { firstNonZero = index }
-            previous = index
-        }
-        if sparseLength < denseLength {
+        let span = Int(last - first) + 1
+        if countsLength + gapsLength < countsLength + (span - nonZero) {
             Varint.append(UInt64(nonZero) << 1 | 1, to: &bytes)
-            Varint.append(Varint.zigzag(Int64(offset) + Int64(firstNonZero)), to: &bytes)
-            previous = -1
-            for (index, count) in counts.enumerated() where count > 0 {
-                if previous >= 0 { Varint.append(UInt64(index - previous), to: &bytes) }
+            Varint.append(Varint.zigzag(Int64(first)), to: &bytes)
+            var previous = first
+            forEachBin { key, count in
+                if key != first { Varint.append(UInt64(key - previous), to: &bytes) }
                 Varint.append(count, to: &bytes)
-                previous = index
+                previous = key
             }
         } else {
-            Varint.append(UInt64(counts.count) << 1, to: &bytes)
-            Varint.append(Varint.zigzag(Int64(offset)), to: &bytes)
-            for count in counts { Varint.append(count, to: &bytes) }
+            Varint.append(UInt64(span) << 1, to: &bytes)
+            Varint.append(Varint.zigzag(Int64(first)), to: &bytes)
+            var next = first
+            forEachBin { key, count in
+                // The empty bins up to this one, then its count.
+                for _ in next..<key { bytes.append(0) }
+                Varint.append(count, to: &bytes)
+                next = key + 1
+            }
         }
     }
 }
@@ -171,14 +179,19 @@ struct EncodedBinStore {
     /// The store itself, its bytes being `bytes`. Empty bins at either end (which only a
     /// dense store can hold) are left out, as a store built by adding values has none, so
     /// decoding and encoding again gives the same sketch.
+    /// A store of at most ``BinStore/sparseLimit`` non-zero bins is built sparse, as adding
+    /// its values would have built it.
     func decoded(from bytes: UnsafeRawBufferPointer) -> BinStore? {
         var low: Int32?
         var high: Int32 = 0
+        var nonZero: [BinStore.SparseBin] = []
         for (key, count) in bins(in: bytes) where count > 0 {
             if low == nil { low = key }
             high = key
+            if nonZero.count <= BinStore.sparseLimit { nonZero.append(BinStore.SparseBin(key: key, count: count)) }
         }
         guard let low else { return BinStore() }
+        if nonZero.count <= BinStore.sparseLimit { return BinStore(sparse: nonZero, total: total) }
         var counts = [UInt64](repeating: 0, count: Int(high - low) + 1)
         for (key, count) in bins(in: bytes) where key >= low && key <= high { counts[Int(key - low)] = count }
         return BinStore(offset: low, counts: counts)

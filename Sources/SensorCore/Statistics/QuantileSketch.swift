@@ -41,9 +41,10 @@ public struct QuantileSketch: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// Bins held in memory (8 bytes each): at most 2 × ``maxBins``, so a sketch never
-    /// takes more than 32 KiB, however far apart its values are.
-    public var storedBins: Int { positive.counts.count + negative.counts.count }
+    /// 8-byte words its bins take in memory: at most 2 × ``maxBins``, so a sketch never
+    /// takes more than 32 KiB, however far apart its values are; a few values take a few
+    /// words (see ``BinStore``).
+    public var storedBins: Int { positive.storedWords + negative.storedWords }
 
     /// The bin of one finite value. Computing it costs a logarithm; a reading counted at
     /// several resolutions computes it once and adds it to each of their sketches.
@@ -70,19 +71,19 @@ public struct QuantileSketch: Sendable, Equatable {
         add(Bin(value))
     }
 
-    /// Counts one value by its precomputed bin; returns how many bins that added to
-    /// ``storedBins`` (0 mostly; at most ``maxBins``).
+    /// Counts one value by its precomputed bin; returns how much ``storedBins`` changed
+    /// (0 mostly; at most ``maxBins``; below 0 when a sparse store turns dense).
     @inline(__always) @discardableResult
     public mutating func add(_ bin: Bin) -> Int {
         switch bin.side {
         case .positive:
-            let before = positive.counts.count
+            let before = positive.storedWords
             positive.add(bin.key)
-            return positive.counts.count - before
+            return positive.storedWords - before
         case .negative:
-            let before = negative.counts.count
+            let before = negative.storedWords
             negative.add(bin.key)
-            return negative.counts.count - before
+            return negative.storedWords - before
         case .zero:
             zeroCount += 1
             return 0
@@ -130,14 +131,35 @@ public struct QuantileSketch: Sendable, Equatable {
     }
 }
 
-/// Counts per bin over a contiguous key range `[offset, offset + counts.count)`.
-struct BinStore: Sendable, Equatable {
-    private(set) var offset: Int32 = 0
-    private(set) var counts: [UInt64] = []
+/// Counts per bin of one sign's magnitudes, in one of two forms:
+/// - sparse: the non-zero bins as (key, count), ascending, while there are at most
+///   ``sparseLimit`` of them — a bucket of a few readings far apart (two readings of 1 and 150
+///   lie ~500 bins apart) takes a few entries instead of a run of mostly empty bins;
+/// - dense: counts over the contiguous key range `[offset, offset + counts.count)`, once
+///   there are more bins than that, or their keys span ``QuantileSketch/maxBins`` (which
+///   only the dense form collapses).
+/// A store never goes back from dense to sparse. Both forms answer, merge and encode alike:
+/// the form is a memory layout, never visible in a result.
+struct BinStore: Sendable {
+    /// Most non-zero bins kept sparse (16 bytes each, as much as two dense bins).
+    static let sparseLimit = 32
+
+    struct SparseBin: Sendable, Equatable {
+        var key: Int32
+        var count: UInt64
+    }
+
     private(set) var total: UInt64 = 0
+    /// The sparse form's bins; empty once dense.
+    private var sparse: [SparseBin] = []
+    /// The dense form: `denseCounts[i]` is the count of key `denseOffset + i`. Empty while sparse.
+    private var denseOffset: Int32 = 0
+    private var denseCounts: [UInt64] = []
 
     init() {}
 
+    /// A dense store of `counts` from key `offset` (nil when the counts overflow or pass
+    /// ``QuantileSketch/maxBins``); decoding checked everything else.
     init?(offset: Int32, counts: [UInt64]) {
         guard counts.count <= QuantileSketch.maxBins else { return nil }
         var total: UInt64 = 0
@@ -147,61 +169,155 @@ struct BinStore: Sendable, Equatable {
             total = sum
         }
         guard Int64(offset) + Int64(counts.count) <= Int64(Int32.max) else { return nil }
-        self.offset = offset
-        self.counts = counts
+        self.denseOffset = offset
+        self.denseCounts = counts
         self.total = total
+    }
+
+    /// A sparse store of `bins` (ascending keys, counts > 0, at most ``sparseLimit``,
+    /// within ``QuantileSketch/maxBins`` of each other, total not overflowing: the
+    /// decoder's checks).
+    init(sparse bins: [SparseBin], total: UInt64) {
+        sparse = bins
+        self.total = total
+    }
+
+    var isEmpty: Bool { total == 0 && sparse.isEmpty && denseCounts.isEmpty }
+
+    var isDense: Bool { !denseCounts.isEmpty }
+
+    /// 8-byte words held in memory (a sparse bin takes two).
+    var storedWords: Int { denseCounts.count + 2 * sparse.count }
+
+    /// The lowest key held (the dense range's start; the first sparse bin's key).
+    var offset: Int32 { isDense ? denseOffset : sparse.first?.key ?? 0 }
+
+    /// The dense view `[offset, offset + counts.count)` of either form, built for a sparse
+    /// store: for tests and checks, not for hot paths (``forEachBin(_:)`` is).
+    var counts: [UInt64] {
+        if isDense || sparse.isEmpty { return denseCounts }
+        var counts = [UInt64](repeating: 0, count: Int(sparse[sparse.count - 1].key - sparse[0].key) + 1)
+        for bin in sparse { counts[Int(bin.key - sparse[0].key)] = bin.count }
+        return counts
+    }
+
+    /// The lowest and highest key held, nil when empty (a dense range's ends may hold 0).
+    var keyRange: ClosedRange<Int32>? {
+        if isDense { return denseOffset...(denseOffset + Int32(denseCounts.count) - 1) }
+        guard let first = sparse.first, let last = sparse.last else { return nil }
+        return first.key...last.key
+    }
+
+    /// Calls `body` with each held bin in ascending key order; a dense store's empty
+    /// bins are skipped.
+    @inline(__always)
+    func forEachBin(_ body: (_ key: Int32, _ count: UInt64) -> Void) {
+        if isDense {
+            for (index, count) in denseCounts.enumerated() where count > 0 { body(denseOffset + Int32(index), count) }
+        } else {
+            for bin in sparse { body(bin.key, bin.count) }
+        }
     }
 
     @inline(__always)
     mutating func add(_ key: Int32, count: UInt64 = 1) {
-        let maxBins = QuantileSketch.maxBins
-        if counts.isEmpty {
-            offset = key
-            counts = [count]
-        } else if key < offset {
-            // Below the range: a key the collapse would fold anyway goes straight to the
-            // lowest bin the store may keep, so no run of zeros is built just to be folded.
-            let key = Swift.max(key, offset + Int32(counts.count) - Int32(maxBins))
-            counts.insert(contentsOf: repeatElement(0, count: Int(offset - key)), at: 0)
-            counts[0] += count
-            offset = key
-        } else if Int(key - offset) >= counts.count {
-            if Int(key - offset) >= maxBins {
-                // Far above: keep the maxBins keys ending at `key`, folding everything below.
-                let newOffset = key - Int32(maxBins) + 1
-                var kept = [UInt64](repeating: 0, count: maxBins)
-                for (index, binCount) in counts.enumerated() {
-                    let at = Swift.max(0, Int(offset + Int32(index) - newOffset))
-                    kept[at] += binCount
-                }
-                counts = kept
-                offset = newOffset
-            } else {
-                counts.append(contentsOf: repeatElement(0, count: Int(key - offset) - counts.count + 1))
-            }
-            counts[counts.count - 1] += count
+        if isDense {
+            addDense(key, count: count)
         } else {
-            counts[Int(key - offset)] += count
+            addSparse(key, count: count)
         }
         total += count
     }
 
+    private mutating func addSparse(_ key: Int32, count: UInt64) {
+        // Binary search for the key's place: the bins are few and sorted.
+        var low = 0
+        var high = sparse.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sparse[middle].key < key { low = middle + 1 } else { high = middle }
+        }
+        if low < sparse.count, sparse[low].key == key {
+            sparse[low].count += count
+            return
+        }
+        sparse.insert(SparseBin(key: key, count: count), at: low)
+        let span = Int(sparse[sparse.count - 1].key) - Int(sparse[0].key)
+        if sparse.count > Self.sparseLimit || span >= QuantileSketch.maxBins { makeDense() }
+    }
+
+    /// Moves the sparse bins into the dense form (whose adds collapse past maxBins).
+    private mutating func makeDense() {
+        let bins = sparse
+        sparse = []
+        for bin in bins { addDense(bin.key, count: bin.count) }
+    }
+
+    @inline(__always)
+    private mutating func addDense(_ key: Int32, count: UInt64) {
+        let maxBins = QuantileSketch.maxBins
+        if denseCounts.isEmpty {
+            denseOffset = key
+            denseCounts = [count]
+        } else if key < denseOffset {
+            // Below the range: a key the collapse would fold anyway goes straight to the
+            // lowest bin the store may keep, so no run of zeros is built just to be folded.
+            let key = Swift.max(key, denseOffset + Int32(denseCounts.count) - Int32(maxBins))
+            denseCounts.insert(contentsOf: repeatElement(0, count: Int(denseOffset - key)), at: 0)
+            denseCounts[0] += count
+            denseOffset = key
+        } else if Int(key - denseOffset) >= denseCounts.count {
+            if Int(key - denseOffset) >= maxBins {
+                // Far above: keep the maxBins keys ending at `key`, folding everything below.
+                let newOffset = key - Int32(maxBins) + 1
+                var kept = [UInt64](repeating: 0, count: maxBins)
+                for (index, binCount) in denseCounts.enumerated() {
+                    let at = Swift.max(0, Int(denseOffset + Int32(index) - newOffset))
+                    kept[at] += binCount
+                }
+                denseCounts = kept
+                denseOffset = newOffset
+            } else {
+                denseCounts.append(contentsOf: repeatElement(0, count: Int(key - denseOffset) - denseCounts.count + 1))
+            }
+            denseCounts[denseCounts.count - 1] += count
+        } else {
+            denseCounts[Int(key - denseOffset)] += count
+        }
+    }
+
     mutating func merge(_ other: BinStore) {
-        guard !other.counts.isEmpty else { return }
-        guard !counts.isEmpty else {
+        guard !other.isEmpty else { return }
+        guard !isEmpty else {
             self = other
             return
         }
-        let low = Swift.min(offset, other.offset)
-        let high = Swift.max(offset + Int32(counts.count), other.offset + Int32(other.counts.count))
-        if low < offset || high > offset + Int32(counts.count) {
-            var widened = [UInt64](repeating: 0, count: Int(high - low))
-            for (index, count) in counts.enumerated() { widened[Int(offset - low) + index] = count }
-            counts = widened
-            offset = low
+        if !isDense && other.isDense {
+            // Merge into a copy of the dense side; the result is the same either way round.
+            var merged = other
+            merged.merge(self)
+            self = merged
+            return
         }
-        for (index, count) in other.counts.enumerated() where count > 0 {
-            counts[Int(other.offset - offset) + index] += count
+        if isDense && other.isDense {
+            mergeDense(other)
+            return
+        }
+        // `other` is sparse: its few bins are added one by one (a sparse self may turn dense).
+        for bin in other.sparse { add(bin.key, count: bin.count) }
+    }
+
+    private mutating func mergeDense(_ other: BinStore) {
+        let low = Swift.min(denseOffset, other.denseOffset)
+        let high = Swift.max(denseOffset + Int32(denseCounts.count), other.denseOffset + Int32(other.denseCounts.count))
+        if low < denseOffset || high > denseOffset + Int32(denseCounts.count) {
+            var widened = [UInt64](repeating: 0, count: Int(high - low))
+            for (index, count) in denseCounts.enumerated() { widened[Int(denseOffset - low) + index] = count }
+            denseCounts = widened
+            denseOffset = low
+        }
+        for (index, count) in other.denseCounts.enumerated() where count > 0 {
+            denseCounts[Int(other.denseOffset - denseOffset) + index] += count
         }
         total += other.total
         collapseIfNeeded()
@@ -209,16 +325,31 @@ struct BinStore: Sendable, Equatable {
 
     /// ``SketchRanks/keys(atRanks:bins:lastKey:)`` over this store.
     func keys(atRanks ranks: SIMD4<UInt64>) -> SIMD4<Int32> {
-        SketchRanks.keys(atRanks: ranks, offset: offset, counts: counts)
+        if isDense { return SketchRanks.keys(atRanks: ranks, offset: denseOffset, counts: denseCounts) }
+        let bins = sparse.lazy.map { (key: $0.key, count: $0.count) }
+        return SketchRanks.keys(atRanks: ranks, bins: bins, lastKey: sparse.last?.key ?? 0)
     }
 
     /// Keeps the `maxBins` highest keys, folding the lower ones into the lowest kept bin.
     private mutating func collapseIfNeeded() {
-        let excess = counts.count - QuantileSketch.maxBins
+        let excess = denseCounts.count - QuantileSketch.maxBins
         guard excess > 0 else { return }
-        let folded = counts[0...excess].reduce(0, +)
-        counts.removeFirst(excess)
-        counts[0] = folded
-        offset += Int32(excess)
+        let folded = denseCounts[0...excess].reduce(0, +)
+        denseCounts.removeFirst(excess)
+        denseCounts[0] = folded
+        denseOffset += Int32(excess)
+    }
+}
+
+extension BinStore: Equatable {
+    /// Equal when they count the same values in the same bins, whatever their forms.
+    static func == (lhs: BinStore, rhs: BinStore) -> Bool {
+        guard lhs.total == rhs.total else { return false }
+        if !lhs.isDense && !rhs.isDense { return lhs.sparse == rhs.sparse }
+        var left: [SparseBin] = []
+        var right: [SparseBin] = []
+        lhs.forEachBin { left.append(SparseBin(key: $0, count: $1)) }
+        rhs.forEachBin { right.append(SparseBin(key: $0, count: $1)) }
+        return left == right
     }
 }

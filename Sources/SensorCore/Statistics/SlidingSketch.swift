@@ -46,9 +46,9 @@ private struct DenseBins: Sendable {
     var total: UInt64 = 0
 
     mutating func add(_ store: BinStore, sign: Int) {
-        guard !store.counts.isEmpty else { return }
-        let low = store.offset
-        let high = store.offset + Int32(store.counts.count)
+        guard let range = store.keyRange else { return }
+        let low = range.lowerBound
+        let high = range.upperBound + 1
         if counts.isEmpty {
             offset = low
             counts = [UInt64](repeating: 0, count: Int(high - low))
@@ -60,12 +60,12 @@ private struct DenseBins: Sendable {
             counts = widened
             offset = newLow
         }
-        let base = Int(low - offset)
+        let base = offset
         if sign > 0 {
-            for (index, count) in store.counts.enumerated() { counts[base + index] += count }
+            store.forEachBin { key, count in counts[Int(key - base)] += count }
             total += store.total
         } else {
-            for (index, count) in store.counts.enumerated() { counts[base + index] -= count }
+            store.forEachBin { key, count in counts[Int(key - base)] -= count }
             total -= store.total
         }
     }
