@@ -31,20 +31,24 @@ public struct AccessPolicy: Sendable {
     }
 
     /// The configured token whose secret is `presented`. Every secret is compared, each in
-    /// time that depends only on the lengths, so how long this takes tells nothing about
-    /// how close a guess was, nor which token it was close to.
+    /// time that depends only on the presented token's length (which the client knows), so
+    /// how long this takes tells nothing about a secret's length, how close a guess was,
+    /// nor which token it was close to.
     private func token(_ presented: Substring) -> APIToken? {
         var found: APIToken?
-        for token in tokens where Self.constantTimeEquals(presented.utf8, token.secret.utf8) {
+        for token in tokens where Self.constantTimeEquals(presented: presented.utf8, secret: Array(token.secret.utf8)) {
             found = token
         }
         return found
     }
 
-    static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
-        for (a, b) in zip(lhs, rhs) { difference |= a ^ b }
-        if lhs.count != rhs.count { difference |= 1 }
+    /// Whether `presented` is `secret`: every presented byte is compared with a secret byte
+    /// (cycling through the secret), whatever the lengths and wherever they differ. An empty
+    /// secret matches nothing.
+    static func constantTimeEquals(presented: some Collection<UInt8>, secret: [UInt8]) -> Bool {
+        guard !secret.isEmpty else { return false }
+        var difference: UInt8 = presented.count == secret.count ? 0 : 1
+        for (index, byte) in presented.enumerated() { difference |= byte ^ secret[index % secret.count] }
         return difference == 0
     }
 

@@ -33,10 +33,17 @@ final class WriterLock: Sendable {
         descriptor = Mutex(fd)
     }
 
-    /// Releases the lock (closing the descriptor drops the flock); later calls do nothing.
+    /// Releases the lock; later calls do nothing. Unlocked explicitly before the close: a
+    /// child this process is forking right now holds a copy of the descriptor until its
+    /// exec, and closing ours alone would leave the lock held through that copy (a reopen in
+    /// the same instant was refused as "another sensorhub process", seen in the test suite,
+    /// which spawns brokers and daemons while stores close and reopen).
     func release() {
         descriptor.withLock { fd in
-            if fd >= 0 { _ = close(fd) }
+            if fd >= 0 {
+                _ = flock(fd, LOCK_UN)
+                _ = close(fd)
+            }
             fd = -1
         }
     }

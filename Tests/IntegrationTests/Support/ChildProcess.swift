@@ -34,6 +34,14 @@ enum ChildProcess {
             }
         }
 
+        // Nothing else of the test runner's: a descriptor inherited by a long-lived broker
+        // is held open as long as the broker runs. Foundation's `Process` learns that a
+        // daemon exited from EOF on a socket only that daemon should hold; a broker spawned
+        // in the same instant inherited it, the daemon's exit went unseen, and a test
+        // waiting for it hung the suite (both of a 2-core machine's concurrency threads
+        // blocked: that wait, and a store close waiting for a read to finish).
+        guard closeFrom(&actions, 3) == 0 else { throw ChildProcessError.spawnFailed(path, errno) }
+
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { for pointer in argv + (envp ?? []) { free(pointer) } }
@@ -43,6 +51,15 @@ enum ChildProcess {
         guard result == 0 else { throw ChildProcessError.spawnFailed(path, result) }
         return pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
+    /// does not import: the action closing every descriptor from the given one up.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("posix_spawn_file_actions_addclosefrom_np is missing: glibc 2.34 or later is needed")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     static func isRunning(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
