@@ -137,9 +137,20 @@ public final class SensorStore: Sendable {
     /// Closes every connection (read-write: the last close checkpoints the WAL into the
     /// file) and releases the writer lock. Later calls fail with
     /// ``StoreError/database(operation:reason:)``.
-    public func close() throws(StoreError) {
+    ///
+    /// Suspends rather than blocks: GRDB's close waits until every reader connection is
+    /// handed back, and an async read hands its connection back on a thread of Swift's
+    /// concurrency pool. Waiting on one of those threads (two on a 2-core machine) while
+    /// reads are in flight deadlocked the test suite, so the wait runs on a thread of its own.
+    public func close() async throws(StoreError) {
+        let pool = self.pool
+        let closed: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { try pool.close() })
+            }
+        }
         do {
-            try pool.close()
+            try closed.get()
         } catch {
             throw StoreError.wrapping(error, operation: "close")
         }

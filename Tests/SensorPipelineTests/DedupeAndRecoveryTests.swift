@@ -318,7 +318,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         #expect(try await firstStore.devices().isEmpty, "nothing may have been flushed, or the test proves nothing")
         // The crash: the pipeline is left as it is; only the store is closed so a new one
         // can take the writer lock. Its aggregated readings exist only in its memory.
-        try firstStore.close()
+        try await firstStore.close()
         let folders = try site.shardFolders()
         #expect(folders == [0, 1, 2])
         if tornTail {
@@ -353,7 +353,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         firstRunner.cancel()
         _ = try? await firstRunner.value
         try await expectStored(ledger, in: secondStore, "after the first pipeline ended")
-        try secondStore.close()
+        try await secondStore.close()
     }
 
     // MARK: (c) clean restart
@@ -379,7 +379,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
             let files = try journalSegments(in: site.shardFolder(shard))
             #expect(files.map(\.start) == [0] && files.map { Int64($0.size) } == [ledger.journalBytes[shard] ?? -1], "shard-\(shard): \(files)")
         }
-        try firstStore.close()
+        try await firstStore.close()
 
         // The windows stored in series.seq_window, as a new store reads them.
         let secondStore = try await site.openStore()
@@ -403,7 +403,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         try await stop(second, secondRunner)
         try await expectStored(ledger, in: secondStore, "after the second run")
         #expect(try await secondStore.recoveryState().checkpoints == ledger.journalBytes)
-        try secondStore.close()
+        try await secondStore.close()
     }
 
     /// With the journal gone (everything in it was covered by the checkpoint), only the
@@ -420,7 +420,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         let firstRunner = await start(first)
         await submitAll(batches, to: first, shards: 2, ledger: &ledger, "first run")
         try await stop(first, firstRunner)
-        try firstStore.close()
+        try await firstStore.close()
         try FileManager.default.removeItem(atPath: site.journalPath)
 
         let secondStore = try await site.openStore()
@@ -433,7 +433,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         try await stop(second, secondRunner)
         try await expectStored(ledger, in: secondStore, "after the second run")
         #expect(try await secondStore.recoveryState().checkpoints == ledger.journalBytes)
-        try secondStore.close()
+        try await secondStore.close()
     }
 
     // MARK: (d) shard count change
@@ -452,7 +452,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         await submitAll(batches, to: first, shards: 3, ledger: &ledger, "three shards")
         try await waitUntilDrained(first)
         #expect(try await firstStore.devices().isEmpty)
-        try firstStore.close()
+        try await firstStore.close()
         let journalOfThree = ledger.journalBytes
         #expect(journalOfThree.count == 3)
         // Series that move to another shard: the replay must re-route them.
@@ -472,7 +472,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         await submitAll(randomBatches(&generator, count: 3, size: 100), to: second, shards: 2, ledger: &ledger, "two shards")
         try await stop(second, secondRunner)
         try await expectStored(ledger, in: secondStore, "after the two-shard run")
-        try secondStore.close()
+        try await secondStore.close()
 
         // Back to three: shard 2 continues its journal at its checkpoint; nothing counts twice.
         let thirdStore = try await site.openStore()
@@ -485,7 +485,7 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
         try await stop(third, thirdRunner)
         try await expectStored(ledger, in: thirdStore, "after the last run")
         #expect(try await thirdStore.recoveryState().checkpoints == ledger.journalBytes)
-        try thirdStore.close()
+        try await thirdStore.close()
 
         firstRunner.cancel()
         _ = try? await firstRunner.value

@@ -29,7 +29,7 @@ import SensorStore
         try await body(pipeline)
         pipeline.stopAccepting()
         try await runner.value
-        try store.close()
+        try await store.close()
     }
 
     private let reading = [Reading(device: "d", metric: "m", value: 1, timestamp: 1_764_165_600_000_000)]

@@ -47,7 +47,7 @@ import SensorStore
         let rows = try await store.aggregates(AggregateQuery(window: resolutions[1]))
         #expect(rows.map(\.series.device) == ["q", "r"], "p/m has no stored bucket")
         #expect(rows.first?.stats.count == 10 && rows.first?.stats.sum == 45)
-        try store.close()
+        try await store.close()
 
         // A restart neither replays the poison again nor forgets it was set aside.
         let reopened = try SensorStore(path: databasePath, mode: .readWrite)
@@ -59,7 +59,7 @@ import SensorStore
         second.stopAccepting()
         try await secondRunner.value
         #expect(reopened.setAsideBuckets == 2)
-        try reopened.close()
+        try await reopened.close()
     }
 
     private func eventuallyTrue(_ condition: () -> Bool) async throws -> Bool {

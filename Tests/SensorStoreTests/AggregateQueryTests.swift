@@ -64,7 +64,7 @@ import Testing
             }
             if index == 12 {
                 // Restart half-way: a new store starts with empty caches on the same file.
-                try store?.close()
+                try await store?.close()
                 store = try SensorStore(path: path, mode: .readWrite)
             }
             try await store?.write(makeBatch(flush))

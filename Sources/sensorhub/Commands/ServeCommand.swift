@@ -145,7 +145,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure.fail("stopped on error: \(error)")
         }
         do {
-            try store.close()
+            try await store.close()
         } catch {
             logger.error("cannot close the database cleanly", metadata: ["error": "\(error)"])
         }
