@@ -39,20 +39,20 @@ enum FlushBatchFixture {
         let end = stream.startSeconds * 1_000_000
         let hour: Int64 = 3_600 * 1_000_000
         return stride(from: 0, to: stream.seriesCount, by: seriesPerBatch).map { firstSeries in
-            var batch = FlushBatch()
+            var buckets: [Bucket] = []
+            var series: [SeriesDelta] = []
             for index in firstSeries..<min(firstSeries + seriesPerBatch, stream.seriesCount) {
                 let reading = stream.reading(index)
                 for resolution in ScratchStore.resolutions {
                     for start in stride(from: end - hour, to: end, by: Int(resolution.microseconds)) {
                         var stats = BucketStats()
                         stats.add(reading.value, at: start + Int64(index))
-                        batch.buckets.append(Bucket(series: reading.series, resolution: resolution,
-                                                    windowStart: start, stats: stats))
+                        buckets.append(Bucket(series: reading.series, resolution: resolution, windowStart: start, stats: stats))
                     }
                 }
-                batch.series.append(SeriesDelta(series: reading.series, readings: 360, lastSeen: end - 1))
+                series.append(SeriesDelta(series: reading.series, readings: 360, lastSeen: end - 1))
             }
-            return batch
+            return FlushBatch(buckets: buckets, series: series)
         }
     }
 }

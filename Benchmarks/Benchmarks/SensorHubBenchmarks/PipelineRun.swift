@@ -42,7 +42,20 @@ enum PipelineRun {
     static func measure(_ benchmark: Benchmark, bodies: [[UInt8]], expectedReadings: Int,
                         configuration: PipelineConfiguration, producers: Int = 2) async throws -> Outcome {
         let scratch = try await ScratchStore.open()
-        defer { scratch.remove() }
+        do {
+            let outcome = try await measure(benchmark, bodies: bodies, expectedReadings: expectedReadings,
+                                            configuration: configuration, producers: producers, in: scratch)
+            await scratch.remove()
+            return outcome
+        } catch {
+            await scratch.remove()
+            throw error
+        }
+    }
+
+    private static func measure(_ benchmark: Benchmark, bodies: [[UInt8]], expectedReadings: Int,
+                                configuration: PipelineConfiguration, producers: Int,
+                                in scratch: ScratchStore) async throws -> Outcome {
         FlushProbe.shared.reset()
         let log = LogCapture()
         // Journal off: the figures in README.md predate the ingest journal, and these

@@ -17,7 +17,7 @@ func registerQueryBenchmarks() {
         queryStoreFixture.set(try await fixture.open())
     }
     let teardown: @Sendable () async throws -> Void = {
-        try? queryStoreFixture.value?.close()
+        try? await queryStoreFixture.value?.close()
         queryStoreFixture.set(nil)
     }
     // The last day of the measured series (it holds a week).
@@ -39,6 +39,15 @@ func registerQueryBenchmarks() {
         closure: { benchmark in
             await aggregateIteration(benchmark, try AggregateQuery(
                 device: device, metric: metric, window: "5m", step: "10s", from: from, to: to), expectedRows: 8_611)
+        }, setup: setup, teardown: teardown)
+
+    // The last hour over every series: one 1 h window each (their 1 h buckets).
+    let hourAgo = String((QueryFixture.end - QueryFixture.hour) / 1_000_000)
+    Benchmark(
+        "query.allSeries.1h", configuration: configuration,
+        closure: { benchmark in
+            await aggregateIteration(benchmark, try AggregateQuery(
+                device: nil, metric: nil, window: "1h", step: nil, from: hourAgo, to: to), expectedRows: fixture.seriesCount)
         }, setup: setup, teardown: teardown)
 
     // Every device with its metrics and totals: all series rows.

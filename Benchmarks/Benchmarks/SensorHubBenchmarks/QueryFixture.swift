@@ -78,39 +78,39 @@ struct QueryFixture: Sendable, CustomStringConvertible {
         let tenSeconds: Int64 = 10 * 1_000_000
         let measuredStart = Self.end - Int64(measuredDays) * Self.day
         let othersStart = Self.end - Int64(otherHours) * Self.hour
-        var batch = FlushBatch()
-        batch.buckets.reserveCapacity(Self.batchSize + seriesCount * 3)
         // Every series once, in the first batch: its reading total and last event time.
+        var series: [SeriesDelta] = []
         for index in 0..<seriesCount {
             let span = index == 0 ? Self.end - measuredStart : Self.end - othersStart
-            batch.series.append(SeriesDelta(series: Self.seriesKey(index),
-                                            readings: span / tenSeconds * Int64(Self.readingsPerBucket),
-                                            lastSeen: Self.end - 1))
+            series.append(SeriesDelta(series: Self.seriesKey(index),
+                                      readings: span / tenSeconds * Int64(Self.readingsPerBucket),
+                                      lastSeen: Self.end - 1))
         }
         let keys = (0..<seriesCount).map(Self.seriesKey)
         var written = 0
+        // Buckets collect in an array of their own: `FlushBatch.buckets` regroups on every set.
+        var buckets: [Bucket] = []
+        buckets.reserveCapacity(Self.batchSize + seriesCount * 3)
+        func writeBatch() async throws {
+            written += buckets.count
+            try await store.write(FlushBatch(buckets: buckets, series: series))
+            series = []
+            buckets.removeAll(keepingCapacity: true)
+        }
         // Time order: each 10 s window, all series that have data then; the 1m and 1h
         // buckets at the first 10 s window they contain.
         for window in stride(from: measuredStart, to: Self.end, by: Int(tenSeconds)) {
             let active = window < othersStart ? 1 : seriesCount
             for resolution in ScratchStore.resolutions where window % resolution.microseconds == 0 {
                 for index in 0..<active {
-                    batch.buckets.append(Bucket(series: keys[index], resolution: resolution, windowStart: window,
-                                                stats: Self.stats(series: index, resolution: resolution, start: window)))
+                    buckets.append(Bucket(series: keys[index], resolution: resolution, windowStart: window,
+                                          stats: Self.stats(series: index, resolution: resolution, start: window)))
                 }
             }
-            if batch.buckets.count >= Self.batchSize {
-                written += batch.buckets.count
-                try await store.write(batch)
-                batch = FlushBatch()
-                batch.buckets.reserveCapacity(Self.batchSize + seriesCount * 3)
-            }
+            if buckets.count >= Self.batchSize { try await writeBatch() }
         }
-        if !batch.isEmpty {
-            written += batch.buckets.count
-            try await store.write(batch)
-        }
-        try store.close()
+        if !buckets.isEmpty || !series.isEmpty { try await writeBatch() }
+        try await store.close()
         let elapsed = ContinuousClock.now - started
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         let report = "generated \(path): \(description), \(written) bucket rows in "

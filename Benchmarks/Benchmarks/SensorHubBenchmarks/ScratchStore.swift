@@ -50,9 +50,9 @@ struct ScratchStore {
         }) ?? -1
     }
 
-    func remove() {
+    func remove() async {
         try? probe.close()
-        try? store.close()
+        try? await store.close()
         try? FileManager.default.removeItem(at: directory)
     }
 }

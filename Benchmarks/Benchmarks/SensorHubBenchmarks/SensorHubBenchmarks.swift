@@ -124,7 +124,7 @@ let benchmarks: @Sendable () -> Void = {
             storeWriteFixture.set((scratch, batch))
         },
         teardown: {
-            storeWriteFixture.value?.scratch.remove()
+            await storeWriteFixture.value?.scratch.remove()
             storeWriteFixture.set(nil)
         })
 
@@ -138,7 +138,7 @@ let benchmarks: @Sendable () -> Void = {
             storeSmallFixture.set((scratch, batch))
         },
         teardown: {
-            storeSmallFixture.value?.scratch.remove()
+            await storeSmallFixture.value?.scratch.remove()
             storeSmallFixture.set(nil)
         })
 
@@ -157,7 +157,7 @@ let benchmarks: @Sendable () -> Void = {
             storeNewWindowsFixture.set(scratch)
         },
         teardown: {
-            storeNewWindowsFixture.value?.remove()
+            await storeNewWindowsFixture.value?.remove()
             storeNewWindowsFixture.set(nil)
         })
 
@@ -231,7 +231,7 @@ func timedWrite(_ benchmark: Benchmark, _ scratch: ScratchStore, _ batch: FlushB
     }
     let elapsed = ContinuousClock.now - started
     benchmark.stopMeasurement()
-    benchmark.measurement(BenchMetrics.deltasPerSecond, Int(Double(batch.buckets.count) / elapsed.seconds))
+    benchmark.measurement(BenchMetrics.deltasPerSecond, Int(Double(batch.bucketCount) / elapsed.seconds))
     benchmark.measurement(BenchMetrics.walPages, scratch.walFramesOfLastWrite())
     benchmark.measurement(BenchMetrics.databaseSize, scratch.databaseBytes() / 1_048_576)
 }
