@@ -230,6 +230,12 @@ import Testing
         // Read: queries, metrics, streams; no writing.
         #expect(try await daemon.request("GET", "/v1/devices", headers: bearer(secrets.read)).status == 200)
         #expect(try await daemon.post("[\(reading("line7-z", 1, ts: ts))]", contentType: "application/json", headers: bearer(secrets.read)).status == 403)
+        // The scope follows the method, not the path: the router takes `/v1/readings/` to the
+        // ingest route too, and a read token must not write through it.
+        let trailing = try await daemon.request(
+            "POST", "/v1/readings/", body: Data("[\(reading("line7-y", 1, ts: ts))]".utf8),
+            headers: bearer(secrets.read).merging(["Content-Type": "application/json"]) { $1 })
+        #expect(trailing.status == 403, "a read token posting to /v1/readings/: \(trailing.status)")
         let stream = try EventStreamClient(port: daemon.port, query: "?access_token=\(secrets.read)")
         #expect(stream.status == 200)
         let ingestStream = try EventStreamClient(port: daemon.port, query: "?access_token=\(secrets.ingest)")
@@ -254,7 +260,7 @@ import Testing
         }
         #expect(stored, "line7-a once, line8-c twice, nothing of the refused batches")
         let metrics = try await daemon.request("GET", "/metrics", headers: bearer(secrets.read)).text
-        #expect(metricValue(metrics, #"sensorhub_readings_rejected_total{transport="http",reason="forbidden"}"#) == 6)
+        #expect(metricValue(metrics, #"sensorhub_readings_rejected_total{transport="http",reason="forbidden"}"#) == 7)
         #expect(metricValue(metrics, #"sensorhub_readings_rejected_total{transport="http",reason="unauthorized"}"#) == 3)
         #expect(try await daemon.stop() == 0)
         let output = daemon.output

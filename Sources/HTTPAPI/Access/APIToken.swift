@@ -20,14 +20,15 @@ public struct APIToken: Sendable {
     }
 
     public var name: String
-    public var secret: String
+    /// The secret's bytes, compared in constant time (``AccessPolicy``); never logged.
+    let secret: [UInt8]
     public var scope: Scope
     /// Devices an ingest token may write; every device for the other scopes.
     public var devices: NameGlob
 
     public init(name: String, secret: String, scope: Scope, devices: NameGlob = .any) {
         self.name = name
-        self.secret = secret
+        self.secret = Array(secret.utf8)
         self.scope = scope
         self.devices = scope == .ingest ? devices : .any
     }

@@ -9,7 +9,10 @@ struct AccessMiddleware<Context: AuthorizedRequestContext>: RouterMiddleware {
     let onRejected: @Sendable (RejectReason) -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let access: Access = request.method == .post && request.uri.path == "/v1/readings" ? .ingest : .read
+        // Every request that is not a read writes (the API's only one is POST /v1/readings).
+        // Decided by the method, not the path: the router also takes `/v1/readings/` and
+        // `//v1/readings`, and a path match let a read token write through them.
+        let access: Access = request.method == .get || request.method == .head ? .read : .ingest
         let presented = AccessPolicy.presentedToken(
             authorization: request.headers[.authorization], path: request.uri.path,
             queryToken: request.uri.queryParameters["access_token"].map(String.init))

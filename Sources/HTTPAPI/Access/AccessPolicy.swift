@@ -36,7 +36,7 @@ public struct AccessPolicy: Sendable {
     /// nor which token it was close to.
     private func token(_ presented: Substring) -> APIToken? {
         var found: APIToken?
-        for token in tokens where Self.constantTimeEquals(presented: presented.utf8, secret: Array(token.secret.utf8)) {
+        for token in tokens where Self.constantTimeEquals(presented: presented.utf8, secret: token.secret) {
             found = token
         }
         return found

@@ -30,6 +30,11 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
     }
 
     private func take(_ request: Request, context: Context) async throws -> Response {
+        // The access middleware decides by method; this route checks the scope again, so a
+        // change there can never let a read token write.
+        if let token = context.token, !token.scope.allows(.ingest) {
+            throw reject(AccessPolicy.forbidden(token, .ingest), .forbidden)
+        }
         guard let contentType = request.headers[.contentType], let format = PayloadFormat(contentType: contentType) else {
             let named = request.headers[.contentType].map { "\"\($0)\"" } ?? "missing"
             throw reject(APIError(
