@@ -72,7 +72,9 @@ extension SensorStore {
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
                         var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
                         while let bucket = try reader.next() {
-                            guard bucket.windowStart >= plan.bucketLow, bucket.windowStart < plan.bucketHigh else { continue }
+                            // Records are in ascending window order: past the range, the rest is too.
+                            guard bucket.windowStart < plan.bucketHigh else { break }
+                            guard bucket.windowStart >= plan.bucketLow else { continue }
                             if singleBuckets {
                                 merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: bucket.percentiles, of: currentSeries, into: &rows)
                             } else {

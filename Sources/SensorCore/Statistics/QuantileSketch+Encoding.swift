@@ -55,17 +55,14 @@ extension BinStore {
     /// This store in the shorter of the two forms (see ``QuantileSketch``'s encoding),
     /// whichever form it has in memory.
     func encode(into bytes: inout [UInt8]) {
-        // The non-zero bins decide both lengths: a dense encoding spans the first to the
-        // last of them and takes one byte per empty bin between.
+        // The non-zero bins decide: a dense encoding spans the first to the last of them.
         var nonZero = 0
-        var countsLength = 0
         var gapsLength = 0
         var first: Int32 = 0
         var last: Int32 = 0
-        forEachBin { key, count in
+        forEachBin { key, _ in
             if nonZero == 0 { first = key } else { gapsLength += Varint.length(of: UInt64(key - last)) }
             nonZero += 1
-            countsLength += Varint.length(of: count)
             last = key
         }
         guard nonZero > 0 else {
@@ -73,7 +70,8 @@ extension BinStore {
             return
         }
         let span = Int(last - first) + 1
-        if countsLength + gapsLength < countsLength + (span - nonZero) {
+        // Both forms write every count; sparse adds the gaps, dense a zero byte per empty bin.
+        if gapsLength < span - nonZero {
             Varint.append(UInt64(nonZero) << 1 | 1, to: &bytes)
             Varint.append(Varint.zigzag(Int64(first)), to: &bytes)
             var previous = first

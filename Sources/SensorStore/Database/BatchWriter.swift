@@ -157,11 +157,12 @@ struct BatchWriter {
             return
         }
         var changed = false
+        let reporting = report?(series, key.resolution) ?? false
         for (delta, result) in zip(deltas, results) {
             switch result {
             case .stored(let stats):
                 changed = true
-                if let report, report(series, key.resolution) {
+                if reporting {
                     written.append(Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: stats))
                 }
             case .setAside(let reason):
