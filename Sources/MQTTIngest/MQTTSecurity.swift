@@ -46,19 +46,23 @@ public struct MQTTSecurity: Sendable {
                 throw MQTTSourceError("the MQTT TLS \(what) file \(path) \(problem)")
             }
         }
+        // Every call is checked: one that failed silently would leave the connection
+        // without the OS store, the TLS 1.2 minimum or host-name verification.
+        func check(_ code: Int32, _ what: String) throws(MQTTSourceError) {
+            guard code == MOSQ_ERR_SUCCESS.rawValue else {
+                throw MQTTSourceError("\(what): \(String(cString: mosquitto_strerror(code)))")
+            }
+        }
         if tls.caFile == nil {
-            mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1)
+            try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "cannot use the system's CA store for MQTT")
         }
         // With the OS store alone, libmosquitto still wants a CA location: its own default
         // directory satisfies it (the OS store is loaded as well).
-        let code = mosquitto_tls_set(
-            handle, tls.caFile, tls.caFile == nil ? "/etc/ssl/certs" : nil, tls.certificateFile, tls.keyFile, nil)
-        guard code == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MQTTSourceError("the MQTT TLS files cannot be used: \(String(cString: mosquitto_strerror(code)))")
-        }
+        try check(mosquitto_tls_set(handle, tls.caFile, tls.caFile == nil ? "/etc/ssl/certs" : nil, tls.certificateFile, tls.keyFile, nil),
+                  "the MQTT TLS files cannot be used")
         // Verify the broker's certificate (SSL_VERIFY_PEER), TLS 1.2 or later, and its host name.
-        mosquitto_tls_opts_set(handle, 1, "tlsv1.2", nil)
-        mosquitto_tls_insecure_set(handle, false)
+        try check(mosquitto_tls_opts_set(handle, 1, "tlsv1.2", nil), "cannot set the MQTT TLS options")
+        try check(mosquitto_tls_insecure_set(handle, false), "cannot turn on the broker's host-name check")
     }
 
     /// What libmosquitto logged, made specific: for a TLS handshake that refused the

@@ -103,6 +103,28 @@ import Testing
         expectNoSecret(Array(passwords.values) + [adminToken], in: daemon.output)
     }
 
+    /// Two tokens with one secret are refused at start: whichever matched last would decide
+    /// the scope. The refusal names the tokens, never the secret.
+    @Test func twoTokensWithOneSecretAreRefusedAtStart() async throws {
+        let folder = try temporaryFolder("tokens-same-secret")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let secret = "same-\(UUID().uuidString)"
+        let config = folder.appendingPathComponent("sensorhub.yaml").path
+        try Data("""
+            http:
+              tokens:
+                - {name: grafana, token_file: \(try secretFile(folder, "a.token", secret)), scope: read}
+                - {name: ops, token_file: \(try secretFile(folder, "b.token", secret)), scope: admin}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        let started = try await runSensorhub([
+            "serve", "--config", config, "--db", folder.appendingPathComponent("db").path, "--http-port", "0",
+        ])
+        let output = started.stdout + started.stderr
+        #expect(started.status == 64, "\(output)")
+        #expect(output.contains("holds the same token as grafana"), "\(output)")
+        #expect(!output.contains(secret), "the refusal printed the secret")
+    }
+
     /// The daemon refuses a broker whose certificate it cannot trust, and says why in its
     /// log: another CA, an expired certificate, a certificate for another host.
     @Test(arguments: [

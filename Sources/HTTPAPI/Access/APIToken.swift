@@ -21,7 +21,7 @@ public struct APIToken: Sendable {
 
     public var name: String
     /// The secret's bytes, compared in constant time (``AccessPolicy``); never logged.
-    let secret: [UInt8]
+    package let secret: [UInt8]
     public var scope: Scope
     /// Devices an ingest token may write; every device for the other scopes.
     public var devices: NameGlob

@@ -21,7 +21,13 @@ enum HTTPSetup {
             case .read: .read
             case .admin: .admin
             }
-            tokens.append(APIToken(name: spec.name, secret: try spec.readToken(), scope: scope, devices: NameGlob(spec.devices)))
+            let secret = try spec.readToken()
+            // Two tokens with one secret: whichever matched last would decide the scope.
+            if let same = tokens.first(where: { $0.secret == Array(secret.utf8) }) {
+                throw SettingsError(source: .file(spec.tokenFile), key: "http.tokens[\(spec.name)].token_file",
+                                    problem: "holds the same token as \(same.name): give each token its own secret")
+            }
+            tokens.append(APIToken(name: spec.name, secret: secret, scope: scope, devices: NameGlob(spec.devices)))
         }
         return AccessPolicy(tokens: tokens)
     }
