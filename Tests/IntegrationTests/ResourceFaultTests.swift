@@ -16,7 +16,9 @@ private struct DatabaseLock {
         let flag = flag
         locker = Task {
             defer { flag.released.store(true, ordering: .releasing) }
-            return try await run("/bin/sh", ["-c", "(echo 'BEGIN EXCLUSIVE;'; sleep \(seconds); echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
+            // `.timeout`: a flush the daemon is writing right then is waited for, not a failure
+            // of the locker ("database is locked", seen once on a busy machine).
+            return try await run("/bin/sh", ["-c", "(echo '.timeout 30000'; echo 'BEGIN EXCLUSIVE;'; sleep \(seconds); echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
         }
     }
 
