@@ -16,8 +16,10 @@ extension Pipeline {
     /// the number of distinct buckets it touches, not the number of readings.
     func recover() async throws {
         let started = ContinuousClock.now
-        let state = try await store.recoveryState()
+        let now = WallClock.microseconds()
+        let state = try await store.recoveryState(batchesSince: now - BatchLedger.retention.microseconds)
         series.load(state.series)
+        for (mark, takenAt) in state.takenBatches { batchLedger.record(mark, at: takenAt) }
         var windowsByShard = [[SeriesKey: SeqWindow]](repeating: [:], count: shards.count)
         for (series, window) in state.seqWindows {
             windowsByShard[shardIndex(of: series)][series] = window
@@ -41,9 +43,13 @@ extension Pipeline {
             let checkpoint = state.checkpoints[journalShard] ?? 0
             let summary = try JournalReplay(directory: directory).run(from: checkpoint) { line in
                 logger.warning("\(line)")
-            } handle: { readings, position in
+            } handle: { readings, mark, position in
+                if let mark { batchLedger.record(mark, at: now) }
+                // The mark goes with one of the parts, to be stored once by the flush below.
+                var unstoredMark = mark
                 for (index, part) in partition(readings).enumerated() where !part.isEmpty {
-                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0, acceptedAt: nil)])
+                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0, acceptedAt: nil, mark: unstoredMark)])
+                    unstoredMark = nil
                 }
             }
             ends[journalShard] = max(checkpoint, summary.end)

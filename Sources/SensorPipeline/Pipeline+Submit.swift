@@ -7,13 +7,13 @@ extension Pipeline {
     /// queued, or nothing is taken. Waits for queue room up to `wait`, then gives up with
     /// ``SubmitOutcome/queueFull`` (HTTP's 503 path). Only through ``IngestEntry``, which
     /// checks the rules first.
-    func submit(_ readings: [Reading], waitingUpTo wait: Duration) async -> SubmitOutcome {
+    func submit(_ readings: [Reading], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
         let parts = partition(readings)
         let deadline = ContinuousClock.now + wait
         while true {
             guard phase == .accepting else { return .unavailable(phase) }
             if reserveAll(parts, using: { $0.tryReserve($1) }) {
-                let outcome = admit(parts)
+                let outcome = admit(parts, identity: identity)
                 if case .journalFailed = outcome { cancelReservations(parts) }
                 return outcome
             }
@@ -49,8 +49,13 @@ extension Pipeline {
     /// shards locked in index order, then either commits all or rolls all back, so a
     /// batch spanning shards is atomic. Room in the queues must be reserved; on failure
     /// the reservations are left to the caller.
-    func admit(_ parts: [[Reading]]) -> SubmitOutcome {
-        let outcome = admitLocked(parts)
+    ///
+    /// An identified batch leaves out the readings of its parts already taken (a batch
+    /// sent again), counted as duplicates, and each part's record carries its
+    /// ``BatchMark``, so whatever crashes between two shards' appends, sending the batch
+    /// again takes exactly what is missing.
+    func admit(_ parts: [[Reading]], identity: BatchIdentity? = nil) -> SubmitOutcome {
+        let outcome = admitLocked(parts, identity: identity)
         // Stopping every shard's journal takes their locks, so only once they are released.
         if case .journalFatal(let error) = outcome {
             journalFailedForGood(error)
@@ -73,15 +78,25 @@ extension Pipeline {
         }
     }
 
-    private func admitLocked(_ parts: [[Reading]]) -> Admission {
+    private func admitLocked(_ parts: [[Reading]], identity: BatchIdentity?) -> Admission {
         let involved = parts.indices.filter { !parts[$0].isEmpty }
         for index in involved { shards[index].ingress.lock() }
         defer { for index in involved { shards[index].ingress.unlock() } }
+        // Under the shards' locks: a batch sent twice at once locks the same shards, so
+        // the second sees what the first took.
+        let taken = identity.map { batchLedger.takenParts(of: $0) } ?? []
+        var replayed = 0
         var staged: [(index: Int, staged: ShardIngress.Staged)] = []
         staged.reserveCapacity(involved.count)
         for index in involved {
+            var part = parts[index]
+            if !taken.isEmpty {
+                part.removeAll { reading in taken.contains { $0.contains(reading.series) } }
+                replayed += parts[index].count - part.count
+            }
+            let mark = identity.map { BatchMark(identity: $0, part: BatchPart(shards: UInt16(shards.count), index: UInt16(index))) }
             do {
-                staged.append((index, try shards[index].ingress.stage(parts[index])))
+                staged.append((index, try shards[index].ingress.stage(part, mark: mark)))
             } catch {
                 for (done, stagedPart) in staged.reversed() {
                     if let failure = shards[done].ingress.rollBack(stagedPart) {
@@ -106,11 +121,13 @@ extension Pipeline {
             logger.notice("journal appends work again; taking readings")
         }
         var accepted = 0
-        var duplicates = 0
+        var duplicates = replayed
+        let now = WallClock.microseconds()
         for (index, stagedPart) in staged {
             shards[index].ingress.commit(stagedPart, reserved: parts[index].count)
             accepted += stagedPart.kept.count
             duplicates += stagedPart.duplicates
+            if let mark = stagedPart.mark, !stagedPart.kept.isEmpty { batchLedger.record(mark, at: now) }
         }
         if duplicates > 0 { metrics.recordDuplicates(duplicates) }
         return .done(.accepted(accepted: accepted, duplicates: duplicates))

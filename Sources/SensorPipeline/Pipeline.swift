@@ -43,6 +43,8 @@ public final class Pipeline: Service, Sendable {
     let metrics = IngestMetrics()
     /// Every series held, for the series limits.
     let series: SeriesRegistry
+    /// Parts of identified batches taken, so a batch sent again is not counted twice.
+    let batchLedger = BatchLedger()
     let shards: [Shard]
     let flusher: Flusher
     public let journal: JournalConfiguration
@@ -219,6 +221,14 @@ public final class Pipeline: Service, Sendable {
             // Set-aside rows an operator removed stop making the daemon degraded.
             try? await store.recountSetAsideBuckets()
             let now = WallClock.microseconds()
+            let forgetBefore = now - BatchLedger.retention.microseconds
+            batchLedger.forget(takenBefore: forgetBefore)
+            do {
+                _ = try await store.forgetBatches(takenBefore: forgetBefore)
+            } catch {
+                if case .cancelled = error { return }
+                logger.error("could not delete old batch ledger rows; retrying at the next pass", metadata: ["error": "\(error)"])
+            }
             for (resolution, kept) in configuration.timeRules.retention.sorted(by: { $0.key < $1.key }) {
                 do {
                     let deleted = try await store.deleteBuckets(of: resolution, startingBefore: now - kept.microseconds)

@@ -11,13 +11,16 @@ public struct RecoveryState: Sendable {
     public var seqWindows: [SeriesKey: SeqWindow]
     /// Every stored series (what the series limits count).
     public var series: [SeriesKey]
+    /// Parts of identified batches taken since `batchesSince`, with when.
+    public var takenBatches: [(mark: BatchMark, takenAt: Int64)] = []
 }
 
 extension SensorStore {
-    /// Reads the checkpoints, seq windows and series of the last committed flush.
+    /// Reads the checkpoints, seq windows, series and batch ledger (rows taken at or after
+    /// `batchesSince`, µs) of the last committed flush.
     /// - Throws: ``StoreError/database(operation:reason:)``, also for a seq window that
     ///   does not decode (a damaged file or one written by a newer build).
-    public func recoveryState() async throws(StoreError) -> RecoveryState {
+    public func recoveryState(batchesSince: Int64 = .min) async throws(StoreError) -> RecoveryState {
         do {
             return try await pool.read { db in
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
@@ -36,10 +39,31 @@ extension SensorStore {
                     }
                     state.seqWindows[series] = window
                 }
+                let ledger = try Row.fetchCursor(db, sql: "SELECT stream, ordinal, parts, taken_us FROM batch_ledger WHERE taken_us >= ?", arguments: [batchesSince])
+                while let row = try ledger.next() {
+                    let stream: String = row[0]
+                    guard let identity = BatchIdentity(stream: stream, ordinal: UInt64(bitPattern: row[1])),
+                          let parts = Self.batchParts(row[2])
+                    else {
+                        throw StoreError.database(operation: "recover", reason: "the batch_ledger row \(stream)/\(row[1] as Int64) does not decode (damaged, or written by a newer SensorHub)")
+                    }
+                    for part in parts { state.takenBatches.append((BatchMark(identity: identity, part: part), row[3])) }
+                }
                 return state
             }
         } catch {
             throw StoreError.wrapping(error, operation: "recover")
         }
+    }
+
+    /// The parts of a `batch_ledger` row ("shards:index,…"), nil when one does not parse.
+    static func batchParts(_ text: String) -> Set<BatchPart>? {
+        var parts: Set<BatchPart> = []
+        for item in text.split(separator: ",") {
+            let fields = item.split(separator: ":")
+            guard fields.count == 2, let shards = UInt16(fields[0]), let index = UInt16(fields[1]), index < shards else { return nil }
+            parts.insert(BatchPart(shards: shards, index: index))
+        }
+        return parts.isEmpty ? nil : parts
     }
 }

@@ -40,3 +40,19 @@ extension SensorStore {
         }
     }
 }
+
+extension SensorStore {
+    /// Deletes the `batch_ledger` rows of batches last taken before `cutoff` (µs); returns
+    /// how many.
+    public func forgetBatches(takenBefore cutoff: Int64) async throws(StoreError) -> Int {
+        try requireWritable()
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "DELETE FROM batch_ledger WHERE taken_us < ?", arguments: [cutoff])
+                return db.changesCount
+            }
+        } catch {
+            throw StoreError.wrapping(error, operation: "retention")
+        }
+    }
+}

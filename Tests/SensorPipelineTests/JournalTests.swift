@@ -106,7 +106,7 @@ private func replay(_ directory: String, from checkpoint: Int64) throws -> Repla
     var replayed = Replayed()
     replayed.summary = try JournalReplay(directory: directory).run(from: checkpoint) { line in
         replayed.reports.append(line)
-    } handle: { readings, position in
+    } handle: { readings, _, position in
         replayed.records.append(readings)
         replayed.positions.append(position)
     }
@@ -185,7 +185,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             first += [1] + withUnsafeBytes(of: UInt64(1).littleEndian, Array.init)
             #expect(Array(payload[4..<(4 + first.count)]) == first)
 
-            let decoded = try #require(payload.withUnsafeBytes { JournalRecord.decodePayload($0) })
+            let decoded = try #require(payload.withUnsafeBytes { JournalRecord.decodePayload($0, marked: false) }?.readings)
             #expect(decoded == readings)
             #expect(decoded.map(\.value.bitPattern) == readings.map(\.value.bitPattern), "values keep their exact bits (-0.0)")
         }
@@ -194,15 +194,33 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             var buffer: [UInt8] = []
             JournalRecord.encode([], into: &buffer)
             #expect(buffer.count == 16)
-            let decoded = try #require(buffer.dropFirst(12).withUnsafeBytes { JournalRecord.decodePayload($0) })
-            #expect(decoded.isEmpty)
+            let decoded = try #require(buffer.dropFirst(12).withUnsafeBytes { JournalRecord.decodePayload($0, marked: false) })
+            #expect(decoded.readings.isEmpty)
+            #expect(decoded.mark == nil)
+        }
+
+        @Test func aRecordOfAnIdentifiedBatchKeepsItsMark() throws {
+            let mark = BatchMark(identity: try #require(BatchIdentity(stream: "import-7f3a", ordinal: 41)), part: BatchPart(shards: 4, index: 3))
+            var buffer: [UInt8] = []
+            JournalRecord.encode(readings, mark: mark, into: &buffer)
+            #expect(Array(buffer.prefix(4)) == Array("SHJ2".utf8), "magic of a marked record")
+            let decoded = try #require(buffer.dropFirst(12).withUnsafeBytes { JournalRecord.decodePayload($0, marked: true) })
+            #expect(decoded.readings == readings)
+            #expect(decoded.mark == mark)
+            let replayed = try #require(buffer.withUnsafeBytes { JournalReplay.record(at: 0, in: $0) })
+            #expect(replayed.1 == mark)
+            #expect(replayed.2 == buffer.count)
+            // A part index outside its shard count is damage.
+            var bad = buffer
+            bad[12 + 1 + 11 + 8 + 2] = 9
+            #expect(bad.dropFirst(12).withUnsafeBytes { JournalRecord.decodePayload($0, marked: true) } == nil)
         }
 
         @Test func payloadsThatDoNotParseDecodeToNil() {
             var buffer: [UInt8] = []
             JournalRecord.encode(readings, into: &buffer)
             let payload = Array(buffer.dropFirst(12))
-            func decodes(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { JournalRecord.decodePayload($0) } != nil }
+            func decodes(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { JournalRecord.decodePayload($0, marked: false) } != nil }
             #expect(decodes(payload))
             for cut in [1, 8, payload.count - 5, payload.count - 1] {
                 #expect(!decodes(Array(payload.prefix(cut))), "payload cut to \(cut) bytes")

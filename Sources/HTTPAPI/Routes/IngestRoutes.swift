@@ -1,4 +1,5 @@
 internal import Foundation
+internal import HTTPTypes
 internal import Hummingbird
 internal import NIOCore
 internal import SensorCore
@@ -13,6 +14,10 @@ internal import SensorPipeline
 /// cannot be written, or during recovery and shutdown; 403 with the index of the first
 /// item for a device the request's ingest token may not write (nothing of the batch taken,
 /// CONTRACT.md §5). Every rejection is counted under its reason (by the entry).
+///
+/// A request may name its batch with the header `SensorHub-Batch: <stream>/<ordinal>`
+/// (``BatchIdentity``): the readings of a batch already taken under that name answer as
+/// duplicates, seq or not. `sensorhub import` relies on it to resume exactly.
 struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
     let ingest: IngestEntry
     let maxBodyBytes: Int
@@ -46,6 +51,15 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
             throw reject(tooLarge, .tooLarge)
         }
+        var identity: BatchIdentity?
+        if let header = request.headers[HTTPField.Name.sensorHubBatch] {
+            guard let parsed = BatchIdentity(header: header) else {
+                throw reject(APIError(
+                    .badRequest, "header \(HTTPField.Name.sensorHubBatch) \"\(header.prefix(80))\" is not <stream>/<ordinal> (stream: 1-64 of A-Z a-z 0-9 . _ -; ordinal: an unsigned integer)",
+                    reason: .malformed), .malformed)
+            }
+            identity = parsed
+        }
         var request = request
         let body: ByteBuffer
         do {
@@ -54,11 +68,12 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
             throw reject(tooLarge, .tooLarge)
         }
         let decodeContext = DecodeContext(arrivalTime: WallClock.microseconds())
-        let batch: PreparedBatch
+        var batch: PreparedBatch
         switch body.withUnsafeReadableBytes({ ingest.decode($0, format: format, context: decodeContext) }) {
         case .success(let decoded): batch = decoded
         case .failure(let error): throw Self.apiError(error)
         }
+        batch.identity = identity
         if let token = context.token, let index = batch.readings.firstIndex(where: { !token.devices.matches($0.device) }) {
             let device = batch.readings[index].device
             throw reject(APIError(
@@ -93,4 +108,9 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
     private static func apiError(_ error: DecodeError) -> APIError {
         APIError(error.reason == .tooLarge ? .contentTooLarge : .badRequest, error.message, reason: error.reason, index: error.index)
     }
+}
+
+extension HTTPField.Name {
+    /// The name of an identified batch (``BatchIdentity``).
+    static let sensorHubBatch = Self("SensorHub-Batch")!
 }

@@ -13,12 +13,14 @@ final class ShardAggregator: Sendable {
     let limit: PendingLimit
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
-    /// cover, the seq windows that changed since the last drain, and when the oldest batch
-    /// among them was accepted (nil when none was applied).
+    /// cover, the seq windows that changed since the last drain, the parts of identified
+    /// batches applied, and when the oldest batch among them was accepted (nil when none
+    /// was applied).
     struct Drained: Sendable {
         var pending: PendingBuckets
         var position: Int64
         var windows: [SeriesKey: SeqWindow]
+        var marks: [BatchMark]
         var oldestAccepted: ContinuousClock.Instant?
     }
 
@@ -31,6 +33,8 @@ final class ShardAggregator: Sendable {
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
         var windows: [SeriesKey: TrackedWindow] = [:]
+        /// Parts of identified batches applied since the last drain.
+        var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
     }
@@ -65,6 +69,7 @@ final class ShardAggregator: Sendable {
                         state.windows[reading.series, default: TrackedWindow()].record(seq, at: reading.timestamp)
                     }
                 }
+                if let mark = batch.mark { state.marks.append(mark) }
                 state.position = max(state.position, batch.position)
                 if let accepted = batch.acceptedAt {
                     state.oldestAccepted = min(state.oldestAccepted ?? accepted, accepted)
@@ -106,8 +111,9 @@ final class ShardAggregator: Sendable {
                 windows[state.windows.keys[index]] = state.windows.values[index].window
                 state.windows.values[index].changed = false
             }
-            let taken = Drained(pending: state.pending, position: state.position, windows: windows, oldestAccepted: state.oldestAccepted)
+            let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets()
+            state.marks = []
             state.oldestAccepted = nil
             let waiter = state.drainWaiter
             state.drainWaiter = nil

@@ -52,10 +52,11 @@ actor Flusher {
             let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
-            guard !drained.pending.isEmpty || !drained.windows.isEmpty else { continue }
+            guard !drained.pending.isEmpty || !drained.windows.isEmpty || !drained.marks.isEmpty else { continue }
             var part = drained.pending.flushBatch(resolutions: shard.aggregator.resolutions)
             part.checkpoints = [shard.index: drained.position]
             part.seqWindows = drained.windows
+            part.batchMarks = drained.marks
             batch.append(part)
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)

@@ -40,11 +40,12 @@ public struct IngestEntry: Sendable {
     }
 
     /// Step 2: takes a batch atomically. Either every reading is durable in the journal
-    /// and queued, or nothing is taken. Waits for queue room up to `wait`, then gives up
+    /// and queued, or nothing is taken. A batch with an ``PreparedBatch/identity`` that
+    /// was taken before is answered with its readings as duplicates. Waits for queue room up to `wait`, then gives up
     /// with ``Pipeline/SubmitOutcome/queueFull`` (HTTP's 503 path).
     public func submit(_ batch: PreparedBatch, waitingUpTo wait: Duration) async -> Pipeline.SubmitOutcome {
         if let refusal = check(batch) { return refusal }
-        return counted(await pipeline.submit(batch.readings, waitingUpTo: wait), format: batch.format)
+        return counted(await pipeline.submit(batch.readings, identity: batch.identity, waitingUpTo: wait), format: batch.format)
     }
 
     /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread): like

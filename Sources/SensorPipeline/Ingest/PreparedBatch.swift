@@ -7,9 +7,13 @@ public struct PreparedBatch: Sendable {
     public var readings: [Reading]
     /// The payload format, a label of the ingest counter.
     public var format: PayloadFormat
+    /// The client's name for the batch, if it gave one: a batch sent again under the same
+    /// identity counts none of the readings already taken.
+    public var identity: BatchIdentity?
 
-    public init(readings: [Reading], format: PayloadFormat) {
+    public init(readings: [Reading], format: PayloadFormat, identity: BatchIdentity? = nil) {
         self.readings = readings
         self.format = format
+        self.identity = identity
     }
 }

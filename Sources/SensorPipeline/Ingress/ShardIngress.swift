@@ -16,6 +16,8 @@ final class ShardIngress: @unchecked Sendable {
     struct Staged {
         var kept: [Reading]
         var duplicates: Int
+        /// The part of an identified batch these readings are, if any.
+        var mark: BatchMark?
         fileprivate var windows: [SeriesKey: SeqWindow]
         fileprivate var previousPosition: Int64
         var position: Int64
@@ -52,8 +54,8 @@ final class ShardIngress: @unchecked Sendable {
     /// Drops duplicates (by seq, also within the batch: the first occurrence counts) and
     /// appends the rest to the journal. Caller holds the lock and must then ``commit(_:)``
     /// or ``rollBack(_:)`` before unlocking.
-    func stage(_ readings: [Reading]) throws(JournalError) -> Staged {
-        var staged = Staged(kept: readings, duplicates: 0, windows: [:], previousPosition: position, position: position)
+    func stage(_ readings: [Reading], mark: BatchMark? = nil) throws(JournalError) -> Staged {
+        var staged = Staged(kept: readings, duplicates: 0, mark: mark, windows: [:], previousPosition: position, position: position)
         if readings.contains(where: { $0.seq != nil }) {
             staged.kept = []
             staged.kept.reserveCapacity(readings.count)
@@ -77,7 +79,7 @@ final class ShardIngress: @unchecked Sendable {
         }
         guard !staged.kept.isEmpty else { return staged }
         if let journal {
-            staged.position = try journal.append(staged.kept)
+            staged.position = try journal.append(staged.kept, mark: mark)
         } else {
             staged.position = position + 1
         }
@@ -92,7 +94,7 @@ final class ShardIngress: @unchecked Sendable {
         for (key, window) in staged.windows { windows[key] = window }
         if staged.kept.count < reserved { queue.cancelReservation(reserved - staged.kept.count) }
         if !staged.kept.isEmpty {
-            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position, acceptedAt: .now))
+            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position, acceptedAt: .now, mark: staged.mark))
         }
     }
 

@@ -5,23 +5,33 @@ internal import SensorCore
 ///
 /// ```
 /// record  = magic u32 "SHJ1" | length u32 | crc32c u32 | payload (length bytes)
+///         | magic u32 "SHJ2" | length u32 | crc32c u32 | mark | payload
+/// mark    = stream len u8 | stream | ordinal u64 | shards u16 | part u16
 /// payload = count u32 | count × reading
 /// reading = device len u8 | device | metric len u8 | metric | value f64 bits u64
 ///           | ts µs i64 | has seq u8 | [seq u64]
 /// ```
-/// Integers are little-endian. The checksum covers the payload; the magic lets replay
-/// find the next record after a damaged one.
+/// "SHJ2" is the record of a part of an identified batch (``BatchMark``), "SHJ1" of any
+/// other. Integers are little-endian. The checksum covers everything after the header;
+/// the magic lets replay find the next record after a damaged one.
 enum JournalRecord {
     static let magic: UInt32 = 0x314A_4853 // "SHJ1" read as little-endian bytes
+    static let markedMagic: UInt32 = 0x324A_4853 // "SHJ2"
     static let headerSize = 12
     /// A record larger than this is damage, not data (HTTP bodies are capped far below).
     static let maximumPayload = 256 << 20
 
     /// Appends the record for `readings` to `buffer`. A record whose payload is larger than
     /// ``maximumPayload`` cannot be replayed: the writer refuses it (``payloadSize(of:)``).
-    static func encode(_ readings: [Reading], into buffer: inout [UInt8]) {
+    static func encode(_ readings: [Reading], mark: BatchMark? = nil, into buffer: inout [UInt8]) {
         let start = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: headerSize))
+        if let mark {
+            appendName(mark.identity.stream, to: &buffer)
+            append(mark.identity.ordinal, to: &buffer)
+            append(mark.part.shards, to: &buffer)
+            append(mark.part.index, to: &buffer)
+        }
         append(UInt32(readings.count), to: &buffer)
         for reading in readings {
             appendName(reading.device, to: &buffer)
@@ -37,7 +47,7 @@ enum JournalRecord {
         }
         let length = buffer.count - start - headerSize
         let crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
-        store(magic, in: &buffer, at: start)
+        store(mark == nil ? magic : markedMagic, in: &buffer, at: start)
         store(UInt32(truncatingIfNeeded: length), in: &buffer, at: start + 4)
         store(crc, in: &buffer, at: start + 8)
     }
@@ -45,8 +55,16 @@ enum JournalRecord {
     /// Decodes a payload whose checksum matched; nil when it does not parse (damage that
     /// the checksum could not see, or a record of a future format), which includes names
     /// that break the name rules: nothing a decoder would refuse comes out of the journal.
-    static func decodePayload(_ payload: UnsafeRawBufferPointer) -> [Reading]? {
+    static func decodePayload(_ payload: UnsafeRawBufferPointer, marked: Bool) -> (readings: [Reading], mark: BatchMark?)? {
         var reader = ByteReader(bytes: payload)
+        var mark: BatchMark?
+        if marked {
+            guard let stream = reader.name(valid: { _ in true }), let ordinal = reader.uint64(),
+                  let shards = reader.uint16(), let index = reader.uint16(), index < shards,
+                  let identity = BatchIdentity(stream: stream, ordinal: ordinal)
+            else { return nil }
+            mark = BatchMark(identity: identity, part: BatchPart(shards: shards, index: index))
+        }
         guard let count = reader.uint32(), count <= UInt32(payload.count) else { return nil }
         var readings: [Reading] = []
         readings.reserveCapacity(Int(count))
@@ -65,7 +83,7 @@ enum JournalRecord {
                 device: device, metric: metric, value: Double(bitPattern: bits),
                 timestamp: Int64(bitPattern: timestamp), seq: seq))
         }
-        return reader.isAtEnd ? readings : nil
+        return reader.isAtEnd ? (readings, mark) : nil
     }
 
     static func uint32(at offset: Int, in bytes: UnsafeRawBufferPointer) -> UInt32 {
@@ -75,7 +93,7 @@ enum JournalRecord {
     }
 
     private static func appendName(_ name: String, to buffer: inout [UInt8]) {
-        // Names are at most 128 bytes of ASCII (validated by the decoders).
+        // Names (and batch streams) are at most 128 bytes of ASCII, validated before.
         var name = name
         name.withUTF8 { utf8 in
             buffer.append(UInt8(truncatingIfNeeded: utf8.count))
@@ -103,6 +121,12 @@ private struct ByteReader {
         guard offset < bytes.count else { return nil }
         defer { offset += 1 }
         return bytes[offset]
+    }
+
+    mutating func uint16() -> UInt16? {
+        guard offset + 2 <= bytes.count else { return nil }
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
     }
 
     mutating func uint32() -> UInt32? {

@@ -22,9 +22,9 @@ struct JournalReplay {
 
     let directory: String
 
-    /// Replays records ending after `checkpoint`. `handle` gets each record's readings and
-    /// the position just past it. `report` gets one line per skipped or cut stretch.
-    func run(from checkpoint: Int64, report: (String) -> Void, handle: ([Reading], Int64) -> Void) throws(JournalError) -> Summary {
+    /// Replays records ending after `checkpoint`. `handle` gets each record's readings, its
+    /// batch mark if it has one, and the position just past it. `report` gets one line per skipped or cut stretch.
+    func run(from checkpoint: Int64, report: (String) -> Void, handle: ([Reading], BatchMark?, Int64) -> Void) throws(JournalError) -> Summary {
         var summary = Summary(end: checkpoint)
         let starts = try SegmentFiles.list(in: directory)
         for (index, start) in starts.enumerated() {
@@ -39,10 +39,10 @@ struct JournalReplay {
             }
             bytes.withUnsafeBytes { raw in
                 while offset < raw.count {
-                    if let (readings, next) = Self.record(at: offset, in: raw) {
+                    if let (readings, mark, next) = Self.record(at: offset, in: raw) {
                         summary.records += 1
                         summary.readings += readings.count
-                        handle(readings, start + Int64(next))
+                        handle(readings, mark, start + Int64(next))
                         offset = next
                         continue
                     }
@@ -73,18 +73,18 @@ struct JournalReplay {
     }
 
     /// The intact record at `offset` and the offset after it, or nil.
-    static func record(at offset: Int, in bytes: UnsafeRawBufferPointer) -> ([Reading], Int)? {
-        guard offset + JournalRecord.headerSize <= bytes.count,
-              JournalRecord.uint32(at: offset, in: bytes) == JournalRecord.magic
-        else { return nil }
+    static func record(at offset: Int, in bytes: UnsafeRawBufferPointer) -> ([Reading], BatchMark?, Int)? {
+        guard offset + JournalRecord.headerSize <= bytes.count else { return nil }
+        let magic = JournalRecord.uint32(at: offset, in: bytes)
+        guard magic == JournalRecord.magic || magic == JournalRecord.markedMagic else { return nil }
         let length = Int(JournalRecord.uint32(at: offset + 4, in: bytes))
         let payloadStart = offset + JournalRecord.headerSize
         guard length <= JournalRecord.maximumPayload, payloadStart + length <= bytes.count else { return nil }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<(payloadStart + length)])
         guard CRC32C.checksum(payload) == JournalRecord.uint32(at: offset + 8, in: bytes),
-              let readings = JournalRecord.decodePayload(payload)
+              let (readings, mark) = JournalRecord.decodePayload(payload, marked: magic == JournalRecord.markedMagic)
         else { return nil }
-        return (readings, payloadStart + length)
+        return (readings, mark, payloadStart + length)
     }
 
     /// The first offset after `offset` where an intact record starts, or nil.

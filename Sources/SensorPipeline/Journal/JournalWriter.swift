@@ -37,7 +37,7 @@ final class JournalWriter {
 
     /// Writes one record holding `readings`; returns the position just past it. On failure
     /// the segment is cut back to where it was, so no partial record stays behind.
-    func append(_ readings: [Reading]) throws(JournalError) -> Int64 {
+    func append(_ readings: [Reading], mark: BatchMark? = nil) throws(JournalError) -> Int64 {
         if let fatal { throw fatal }
         // Rotation happens before an append, never after: the last record written is then
         // always in the open segment, where ``rollBack(to:)`` can cut it.
@@ -45,7 +45,7 @@ final class JournalWriter {
         if let fatal { throw fatal }
         if descriptor < 0 { try openSegment() }
         buffer.removeAll(keepingCapacity: true)
-        JournalRecord.encode(readings, into: &buffer)
+        JournalRecord.encode(readings, mark: mark, into: &buffer)
         let path = segmentPath(segmentStart)
         guard buffer.count - JournalRecord.headerSize <= JournalRecord.maximumPayload else {
             // limits.max_readings_per_payload keeps records far below this; never write one

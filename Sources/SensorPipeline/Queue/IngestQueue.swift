@@ -221,10 +221,13 @@ public struct JournaledBatch: Sendable, Equatable {
     /// When the batch was taken (acknowledged), for the ingest-to-flush latency; nil for
     /// a batch replayed from the journal, whose acceptance time is unknown.
     public var acceptedAt: ContinuousClock.Instant?
+    /// The part of an identified batch these readings are, stored with the flush.
+    public var mark: BatchMark?
 
-    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant?) {
+    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant?, mark: BatchMark? = nil) {
         self.readings = readings
         self.position = position
         self.acceptedAt = acceptedAt
+        self.mark = mark
     }
 }

@@ -80,6 +80,22 @@ struct BatchWriter {
                 try upsert.execute(arguments: [shard, position])
             }
         }
+        if !batch.batchMarks.isEmpty {
+            try writeBatchMarks(batch.batchMarks)
+        }
+    }
+
+    /// Adds the parts taken to each batch's `batch_ledger` row.
+    private func writeBatchMarks(_ marks: [BatchMark]) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO batch_ledger (stream, ordinal, parts, taken_us) VALUES (?, ?, ?, ?)
+            ON CONFLICT (stream, ordinal) DO UPDATE SET parts = parts || ',' || excluded.parts, taken_us = max(taken_us, excluded.taken_us)
+            """)
+        let now = WallClock.microseconds()
+        for (identity, parts) in Dictionary(grouping: marks, by: \.identity) {
+            let text = Set(parts.map(\.part)).map { "\($0.shards):\($0.index)" }.joined(separator: ",")
+            try upsert.execute(arguments: [identity.stream, Int64(bitPattern: identity.ordinal), text, now])
+        }
     }
 
     private struct ChunkStatements {

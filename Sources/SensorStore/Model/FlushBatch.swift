@@ -12,12 +12,16 @@ public struct FlushBatch: Sendable {
     public var checkpoints: [Int: Int64]
     /// De-duplication state of series that send seq numbers, as of the checkpoints.
     public var seqWindows: [SeriesKey: SeqWindow]
+    /// Parts of identified batches these buckets hold, remembered in `batch_ledger` so a
+    /// batch sent again after a restart is not counted twice.
+    public var batchMarks: [BatchMark]
 
-    public init(groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
+    public init(groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:], batchMarks: [BatchMark] = []) {
         self.groups = groups
         self.series = series
         self.checkpoints = checkpoints
         self.seqWindows = seqWindows
+        self.batchMarks = batchMarks
     }
 
     /// A batch of single buckets, in any order (consecutive ones of the same series and
@@ -52,7 +56,7 @@ public struct FlushBatch: Sendable {
     /// Bucket deltas in all groups.
     public var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
 
-    public var isEmpty: Bool { groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty }
+    public var isEmpty: Bool { groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty }
 
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
     /// position, seq windows the later state.
@@ -61,6 +65,7 @@ public struct FlushBatch: Sendable {
         series += later.series
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
         seqWindows.merge(later.seqWindows) { _, newer in newer }
+        batchMarks += later.batchMarks
     }
 }
 
