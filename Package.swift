@@ -79,6 +79,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // zlib through pkg-config: gzip files are inflated while they stream in.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Reading files of readings for `sensorhub import`: inputs (plain, gzip, stdin),
+        // record framing per format, CSV, batches and the resume state. No network, no store.
+        .target(
+            name: "SensorImport",
+            dependencies: ["CZlib", "SensorCore"],
+            swiftSettings: strict
+        ),
         .target(
             name: "HTTPAPI",
             dependencies: [
@@ -110,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "sensorhub",
             dependencies: [
-                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig",
+                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig", "SensorImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,6 +137,7 @@ let package = Package(
         .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore", "SensorSchema"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "SensorImportTests", dependencies: ["SensorImport", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,79 @@
+/// What a framer found next in an input: a record (its bytes were copied out) starting on
+/// `line`, or a record past ``maxRecordBytes`` that was skipped.
+enum FramedRecord: Equatable {
+    case record(line: Int)
+    case oversize(line: Int)
+
+    /// Longest record taken (a line, a CSV row, a JSON array element): a longer one is
+    /// rejected (`too_large`) and skipped without being held.
+    static let maxRecordBytes = 1 << 20
+}
+
+/// Splits an input into records: lines, CSV rows or JSON array elements.
+protocol RecordFramer {
+    /// The line the next record starts on (1-based).
+    var line: Int { get }
+    /// The next record's bytes into `record`, or nil at the end of the input.
+    mutating func next(_ window: inout InputWindow, into record: inout [UInt8]) throws(ImportInputError) -> FramedRecord?
+}
+
+/// Lines (NDJSON, line protocol): a record per `\n`-terminated line, a `\r` before it and
+/// blank lines dropped.
+struct LineFramer: RecordFramer {
+    var line: Int
+
+    init(line: Int = 1) {
+        self.line = line
+    }
+
+    mutating func next(_ window: inout InputWindow, into record: inout [UInt8]) throws(ImportInputError) -> FramedRecord? {
+        // Bytes after `start` known to hold no newline: never scanned twice.
+        var scanned = 0
+        while true {
+            var index = window.start + scanned
+            while index < window.end, window[index] != 0x0A { index += 1 }
+            if index < window.end {
+                if let found = take(&window, window.start..<index, consuming: index - window.start + 1, into: &record) { return found }
+                scanned = 0
+                continue
+            }
+            scanned = window.available
+            if scanned > FramedRecord.maxRecordBytes { return try skipOversize(&window) }
+            if try window.fill() { continue }
+            // The last line has no newline.
+            guard window.available > 0 else { return nil }
+            return take(&window, window.start..<window.end, consuming: window.available, into: &record)
+        }
+    }
+
+    /// Takes one line (without its `\n`); nil for a blank one.
+    private mutating func take(_ window: inout InputWindow, _ range: Range<Int>, consuming: Int, into record: inout [UInt8]) -> FramedRecord? {
+        var contentEnd = range.upperBound
+        if contentEnd > range.lowerBound, window[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+        let number = line
+        let blank = (range.lowerBound..<contentEnd).allSatisfy { window[$0] == 0x20 || window[$0] == 0x09 }
+        let oversize = contentEnd - range.lowerBound > FramedRecord.maxRecordBytes
+        if !blank, !oversize { window.copy(range.lowerBound..<contentEnd, into: &record) }
+        window.consume(consuming)
+        line += 1
+        if oversize { return .oversize(line: number) }
+        return blank ? nil : .record(line: number)
+    }
+
+    /// Drops the rest of a line too long to hold.
+    private mutating func skipOversize(_ window: inout InputWindow) throws(ImportInputError) -> FramedRecord {
+        let number = line
+        while true {
+            var index = window.start
+            while index < window.end, window[index] != 0x0A { index += 1 }
+            if index < window.end {
+                window.consume(index - window.start + 1)
+                break
+            }
+            window.consume(window.available)
+            if !(try window.fill()) { break }
+        }
+        line += 1
+        return .oversize(line: number)
+    }
+}

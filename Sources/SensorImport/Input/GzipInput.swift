@@ -1,0 +1,68 @@
+import CZlib
+
+/// A gzip stream inflated with zlib as it is read: constant memory whatever the size.
+/// Several gzip members one after another (what `cat a.gz b.gz` makes) read as one.
+public final class GzipInput: ByteInput {
+    private let source: FileInput
+    private var stream = z_stream()
+    /// zlib keeps a pointer into it between calls, so it is not a Swift array.
+    private let compressed = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+    /// Whether the last member ended and no byte of a next one was seen yet.
+    private var memberEnded = false
+    private var sourceEnded = false
+
+    public init(_ source: FileInput) throws(ImportInputError) {
+        self.source = source
+        // 15 + 32: a window of 32 KiB and gzip or zlib headers detected automatically.
+        let status = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw ImportInputError(path: source.path, reason: "cannot start zlib (\(status))") }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        compressed.deallocate()
+    }
+
+    public var fileBytesRead: Int64 { source.fileBytesRead }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImportInputError) -> Int {
+        while true {
+            if stream.avail_in == 0, !sourceEnded {
+                let got = try source.read(into: compressed)
+                if got == 0 {
+                    sourceEnded = true
+                } else {
+                    stream.avail_in = UInt32(got)
+                }
+                stream.next_in = compressed.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            }
+            if stream.avail_in == 0, sourceEnded {
+                if memberEnded { return 0 }
+                throw ImportInputError(path: source.path, reason: "the gzip stream ends in the middle (truncated file)")
+            }
+            if memberEnded {
+                // More bytes after a member: the next member starts.
+                inflateReset(&stream)
+                memberEnded = false
+            }
+            stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = UInt32(buffer.count)
+            let status = inflate(&stream, Z_NO_FLUSH)
+            let produced = buffer.count - Int(stream.avail_out)
+            switch status {
+            case Z_STREAM_END:
+                memberEnded = true
+            case Z_OK, Z_BUF_ERROR:
+                break
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw ImportInputError(path: source.path, reason: "not a valid gzip stream: \(message)")
+            }
+            if produced > 0 { return produced }
+        }
+    }
+
+    public func skip(to offset: Int64, from current: Int64) throws(ImportInputError) {
+        if offset > current { try discard(offset - current, from: self) }
+    }
+}
