@@ -127,7 +127,7 @@ public final class ImportReader {
 
     /// A decoder's message about the only item of a record, without "item 0: " or
     /// "record 0: " (the line number says where).
-    static func itemless(_ message: String) -> String {
+    public static func itemless(_ message: String) -> String {
         for prefix in ["item 0: ", "record 0: ", "line 1: "] where message.hasPrefix(prefix) {
             return String(message.dropFirst(prefix.count))
         }

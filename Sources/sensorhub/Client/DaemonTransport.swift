@@ -75,12 +75,18 @@ struct DaemonTransport: Sendable {
     /// - Throws: ``CommandFailure`` (exit 1) naming the server and why it cannot be reached.
     func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30), limit: Int = 256 << 20) async throws -> Answer {
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanosecondsValue))
-            let body = try await response.body.collect(upTo: limit)
-            return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+            return try await exchange(request, timeout: timeout, limit: limit)
         } catch {
             throw CommandFailure.fail("cannot reach \(baseURL.absoluteString): \(Self.describe(error))")
         }
+    }
+
+    /// ``send(_:timeout:limit:)`` with the transport's own errors, for a caller that
+    /// retries some of them.
+    func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int = 1 << 20) async throws -> Answer {
+        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanosecondsValue))
+        let body = try await response.body.collect(upTo: limit)
+        return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
 
     /// Starts `request` and returns the answer's head; its body arrives as it comes, with

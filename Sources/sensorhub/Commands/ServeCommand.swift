@@ -61,24 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot open the database", metadata: ["path": "\(settings.store.path)", "error": "\(error)"])
             throw CommandFailure.fail("cannot open the database \(settings.store.path): \(error)")
         }
-        let pipeline = Pipeline(
-            configuration: PipelineConfiguration(
-                shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,
-                resolutions: settings.store.resolutions, flushInterval: settings.store.flushInterval,
-                maxPendingBuckets: settings.pipeline.maxPendingBuckets, maxPendingBytes: settings.pipeline.maxPendingBytes,
-                flushDelay: .milliseconds(testingFlushDelay ?? 0),
-                timeRules: TimeRules(maxFutureSkew: settings.pipeline.maxFutureSkew, retention: settings.store.effectiveRetention),
-                retentionInterval: settings.store.retentionInterval,
-                liveBufferCapacity: settings.http.streamBuffer, maxLiveSubscribers: settings.http.maxStreams,
-                limits: IngestLimits(
-                    maxSeries: settings.limits.maxSeries, maxMetricsPerDevice: settings.limits.maxMetricsPerDevice,
-                    maxReadingsPerPayload: settings.limits.maxReadingsPerPayload)),
-            journal: JournalConfiguration(
-                directory: settings.journalDirectory,
-                sync: Self.syncPolicy(settings.journal),
-                segmentBytes: Int64(settings.journal.segmentSize),
-                enabled: !unsafeNoJournal),
-            store: store, logger: logger)
+        let pipeline = PipelineSetup.pipeline(
+            settings: settings, store: store, logger: logger,
+            flushDelay: .milliseconds(testingFlushDelay ?? 0), journalEnabled: !unsafeNoJournal)
         do {
             try pipeline.journal.prepareDirectory()
         } catch {
@@ -150,13 +135,5 @@ struct ServeCommand: AsyncParsableCommand {
             logger.error("cannot close the database cleanly", metadata: ["error": "\(error)"])
         }
         logger.info("stopped")
-    }
-
-    private static func syncPolicy(_ journal: Settings.Journal) -> JournalConfiguration.SyncPolicy {
-        switch journal.fsync {
-        case .never: .never
-        case .interval: .interval(journal.fsyncInterval)
-        case .always: .always
-        }
     }
 }
