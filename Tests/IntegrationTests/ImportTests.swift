@@ -137,6 +137,23 @@ import SensorCore
         #expect(again.stderr.contains("readings=900 duplicates=300 rejected=0"), "\(again.stderr)")
     }
 
+    /// A data logger's export: one series, consecutive seqs. Batches in flight at once must
+    /// not overtake each other within a series, or seqs more than 1024 below the highest
+    /// taken would be duplicates (CONTRACT §2).
+    @Test func aSeriesWithConsecutiveSeqsIsTakenWholeWithBatchesInFlight() async throws {
+        let daemon = try await Daemon(name: "import-seq-order")
+        defer { daemon.cleanUp() }
+        let path = daemon.folder.appendingPathComponent("logger.csv").path
+        let count = 30_000
+        try ("device,metric,value,ts,seq\n" + (1...count).map { "logger-1,temp,\(Double($0 % 40) * 0.5),\(Self.start + $0),\($0)\n" }.joined())
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let output = try await runSensorhub(["import", "--server", daemon.baseURL.absoluteString, "--batch", "1000", "--in-flight", "8", path])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stderr.contains("readings=\(count) duplicates=0 rejected=0"), "\(output.stderr)")
+        let stored = try await waitForTotal(daemon, count)
+        #expect(stored["logger-1/temp"]?.count == count)
+    }
+
     @Test func badRecordsAreSkippedCountedAndWrittenWithTheirLines() async throws {
         let daemon = try await Daemon(name: "import-rejects")
         defer { daemon.cleanUp() }

@@ -27,7 +27,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "PEM file of the CA to trust for an https:// --server (default: $SENSORHUB_CACERT).") var cacert: String?
     @Option(help: "auto, json, ndjson, senml, lp or csv (auto: by extension, else by content).") var format: String = "auto"
     @Option(help: "Readings per batch.") var batch: Int = 5_000
-    @Option(help: "Batches sent at once to a daemon.") var inFlight: Int = 4
+    @Option(help: "Batches sent at once (each series' readings still go in file order).") var inFlight: Int = 4
     @Flag(help: "Continue interrupted imports of these files.") var resume = false
     @Option(help: "Write each rejected record here: FILE:LINE<TAB>reason<TAB>message.") var rejects: String?
     @Argument(help: "Files to import; - for stdin.") var files: [String]
@@ -134,13 +134,13 @@ struct ImportCommand: AsyncParsableCommand {
         var current = state
         if current == nil, file != "-" {
             // Saved before the first batch goes out, so its stream names every batch sent.
-            current = ResumeState(stream: ResumeState.newStream(), format: reader.format, batch: batch, ordinal: 0, position: .start,
+            current = ResumeState(stream: ResumeState.newStream(), format: reader.format, batch: batch, lanes: inFlight, ordinal: 0, position: .start,
                                   fileSize: reader.fileSize, fileModified: reader.fileModified, rejectsBytes: rejects?.bytes)
             try current!.save(for: file)
         }
         var fileTally = ImportTally()
-        var importer = FileImporter(path: file, reader: reader, target: target, batchSize: current?.batch ?? batch, inFlight: inFlight,
-                                    rejects: rejects, state: current, interrupt: interrupt)
+        var importer = FileImporter(path: file, reader: reader, target: target, batchSize: current?.batch ?? batch,
+                                    lanes: current?.lanes ?? inFlight, rejects: rejects, state: current, interrupt: interrupt)
         let fileStarted = ContinuousClock.now
         let finished = try await importer.run(progress: &progress, tally: &fileTally, started: fileStarted)
         tally += fileTally

@@ -11,11 +11,14 @@ struct ResumeState: Codable, Equatable {
     static let version = 1
 
     var version = Self.version
-    /// Names every batch of this file's import (`SensorHub-Batch: <stream>/<ordinal>`).
+    /// Names every batch of this file's import (`SensorHub-Batch: <stream>/<ordinal>`,
+    /// the ordinal `chunk · lanes + lane`).
     var stream: String
     var format: ImportFormat
     var batch: Int
-    /// The next batch's ordinal and where it starts.
+    /// How many lanes each chunk was split over (`--in-flight`).
+    var lanes: Int
+    /// The next chunk's number and where it starts.
     var ordinal: UInt64
     var position: ImportPosition
     /// The file as it was when the import started, to notice another file in its place.

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import SensorCore
+
+/// An import killed with SIGKILL at random points — before its first batch, between any
+/// two, while several are in flight, and during its own resume — then resumed, counts
+/// every reading exactly once, with or without seq, through a daemon and into the file.
+@Suite struct ImportResumeTests {
+    /// Spawns `sensorhub import`, kills it once `stateFile` records at least `batches`
+    /// acknowledged batches (0: a moment after start), and says whether it was still
+    /// running (a kill that came after the end proves nothing).
+    static func importKilled(_ arguments: [String], stateFile: String, afterBatches batches: Int, environment: [String: String]) async throws -> Bool {
+        let pid = try ChildProcess.spawn(Binary.sensorhub.path, ["import"] + arguments,
+                                         environment: cleanEnvironment().merging(environment) { $1 })
+        if batches == 0 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...40)))
+        } else {
+            _ = await eventually(every: .milliseconds(5)) {
+                guard ChildProcess.isRunning(pid) else { return true }
+                guard let data = FileManager.default.contents(atPath: stateFile),
+                      let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let ordinal = state["ordinal"] as? Int else { return false }
+                return ordinal >= batches
+            }
+        }
+        let running = ChildProcess.isRunning(pid)
+        ChildProcess.terminate(pid, grace: 0)
+        return running
+    }
+
+    struct Trial {
+        let prefix: String
+        let path: String
+        let rows: [ImportTests.Row]
+    }
+
+    /// Runs `trials` kill-and-resume rounds of a 40,000-reading file each (80 batches of
+    /// 500), the file's series named per trial. Every third trial kills its first resume too.
+    static func runTrials(_ trials: Int, folder: URL, target: [String], environment: [String: String]) async throws -> [Trial] {
+        var generator = SeededGenerator(seed: 0x1_5EED)
+        var done: [Trial] = []
+        var interrupted = 0
+        for trial in 0..<trials {
+            let prefix = "t\(trial)"
+            let rows = ImportTests.rows(prefix, count: 40_000)
+            let extensions = ["ndjson", "csv", "lp"]
+            let format = extensions[trial % extensions.count]
+            let path = folder.appendingPathComponent("trial-\(trial).\(format)").path
+            let text = format == "ndjson" ? ImportTests.ndjson(rows) : format == "csv" ? ImportTests.csvLong(rows) : ImportTests.lineProtocol(rows)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let stateFile = path + ".sensorhub-import"
+            let arguments = target + ["--batch", "500", path]
+            // Early (before the first batch) in one trial of five, else after 1–78 batches.
+            let at = trial % 5 == 1 ? 0 : Int.random(in: 1...78, using: &generator)
+            if try await importKilled(arguments, stateFile: stateFile, afterBatches: at, environment: environment) { interrupted += 1 }
+            if trial % 3 == 0, FileManager.default.fileExists(atPath: stateFile) {
+                let again = Int.random(in: 1...79, using: &generator)
+                _ = try await importKilled(["--resume"] + arguments, stateFile: stateFile, afterBatches: again, environment: environment)
+            }
+            let resumed = try await runSensorhub(["import", "--resume"] + arguments, environment: environment, timeout: generousDeadline)
+            #expect(resumed.status == 0, "trial \(trial) (killed after \(at) batches): \(resumed.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: stateFile), "trial \(trial): the state file is removed once complete")
+            done.append(Trial(prefix: prefix, path: path, rows: rows))
+        }
+        // Kills that land after the end would make this test prove nothing.
+        #expect(interrupted >= trials - 1, "only \(interrupted) of \(trials) imports were still running when killed")
+        return done
+    }
+
+    @Test func killedAndResumedThroughADaemonCountsEveryReadingOnce() async throws {
+        let daemon = try await Daemon(name: "import-resume-server")
+        defer { daemon.cleanUp() }
+        let trials = try await Self.runTrials(10, folder: daemon.folder, target: ["--server", daemon.baseURL.absoluteString], environment: [:])
+        let stored = try await waitForTotal(daemon, trials.reduce(0) { $0 + $1.rows.count })
+        for trial in trials { ImportTests.expectTotals(stored, ImportTests.expected(trial.rows), prefix: trial.prefix) }
+    }
+
+    @Test func killedAndResumedIntoTheDatabaseFileCountsEveryReadingOnce() async throws {
+        let folder = try temporaryFolder("import-resume-db")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("sensorhub.db").path
+        let environment = ["SENSORHUB_STORE_RETENTION": "10s=3650d,1m=3650d,1h=3650d"]
+        let trials = try await Self.runTrials(4, folder: folder, target: ["--db", database], environment: environment)
+        let stored = try await storedTotals(["--db", database])
+        for trial in trials { ImportTests.expectTotals(stored, ImportTests.expected(trial.rows), prefix: trial.prefix) }
+    }
+}
