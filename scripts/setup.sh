@@ -4,7 +4,7 @@
 # Idempotent and quiet when everything is there; uses sudo when not root.
 set -euo pipefail
 
-packages=(libsqlite3-dev libmosquitto-dev libssl-dev openssl mosquitto mosquitto-clients pkg-config curl sqlite3 util-linux)
+packages=(libsqlite3-dev libmosquitto-dev libssl-dev zlib1g-dev gzip openssl mosquitto mosquitto-clients pkg-config curl sqlite3 util-linux)
 if [ "${1:-}" = "--tests" ]; then packages+=(chromium python3); fi
 missing=()
 for package in "${packages[@]}"; do
