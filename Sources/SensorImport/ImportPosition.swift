@@ -1,3 +1,5 @@
+public import SensorCore
+
 /// Where reading an input stands after a record: what a resumed import starts from.
 public struct ImportPosition: Sendable, Codable, Equatable {
     /// Offset in the input's bytes (inflated ones for gzip) after the record.
@@ -48,5 +50,3 @@ public struct ImportChunk: Sendable {
         lines.remove(at: index)
     }
 }
-
-public import SensorCore

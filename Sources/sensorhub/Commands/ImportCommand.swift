@@ -128,9 +128,6 @@ struct ImportCommand: AsyncParsableCommand {
         if let state, state.fileSize != reader.fileSize || state.fileModified != reader.fileModified {
             throw ResumeStateError("\(file) changed since its import was interrupted (size or modification time); delete \(ResumeState.path(of: file)) to import it from the start")
         }
-        if !reader.ignoredColumns.isEmpty {
-            FileHandle.standardError.write(Data("import: \(file): columns without numbers are not imported: \(reader.ignoredColumns.joined(separator: ", "))\n".utf8))
-        }
         var current = state
         if current == nil, file != "-" {
             // Saved before the first batch goes out, so its stream names every batch sent.
@@ -147,6 +144,9 @@ struct ImportCommand: AsyncParsableCommand {
         if finished, var done = importer.state {
             done.complete = true
             try done.save(for: file)
+        }
+        if !reader.ignoredColumns.isEmpty {
+            FileHandle.standardError.write(Data("import: \(file): columns without numbers were not imported: \(reader.ignoredColumns.joined(separator: ", "))\n".utf8))
         }
         let seconds = ImportProgress.seconds(ContinuousClock.now - fileStarted)
         progress.finish(file: file, summary: fileTally.text + String(format: " elapsed=%.1fs%@", seconds, finished ? "" : " (interrupted)"))
