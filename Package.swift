@@ -82,7 +82,8 @@ let package = Package(
         // zlib through pkg-config: gzip files are inflated while they stream in.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Reading files of readings for `sensorhub import`: inputs (plain, gzip, stdin),
-        // record framing per format, CSV, batches and the resume state. No network, no store.
+        // record framing per format, CSV, chunks of readings and the position after each
+        // (what a resumed import starts from). No network, no store.
         .target(
             name: "SensorImport",
             dependencies: ["CZlib", "SensorCore"],

@@ -10,12 +10,15 @@ public struct ImportPosition: Sendable, Codable, Equatable {
     public var inArray: Bool
     /// SenML: the base fields carried to the next record.
     public var senml: SenMLBaseCarry?
+    /// Wide CSV: the columns decided so far (0-based index → whether it is a metric).
+    public var csvColumns: [Int: Bool]?
 
-    public init(offset: Int64 = 0, line: Int = 1, inArray: Bool = false, senml: SenMLBaseCarry? = nil) {
+    public init(offset: Int64 = 0, line: Int = 1, inArray: Bool = false, senml: SenMLBaseCarry? = nil, csvColumns: [Int: Bool]? = nil) {
         self.offset = offset
         self.line = line
         self.inArray = inArray
         self.senml = senml
+        self.csvColumns = csvColumns
     }
 
     public static let start = ImportPosition()
@@ -43,10 +46,4 @@ public struct ImportChunk: Sendable {
     public var rejects: [ImportReject] = []
     public var end: ImportPosition
 
-    /// Leaves out the reading at `index` (refused by the target), recording why.
-    public mutating func reject(at index: Int, reason: RejectReason, message: String) {
-        rejects.append(ImportReject(line: lines[index], reason: reason, message: message))
-        readings.remove(at: index)
-        lines.remove(at: index)
-    }
 }

@@ -11,6 +11,8 @@ public final class ImportReader {
     public let fileSize: Int64?
     public let fileModified: Int64?
     public var fileBytesRead: Int64 { window.input.fileBytesRead }
+    /// Gzip: bytes after the last member that start no other one (ignored, as `gzip -d` does).
+    public var ignoredTrailingBytes: Int64 { (window.input as? GzipInput)?.trailingBytes ?? 0 }
     /// Wide CSV: columns skipped for holding no numbers.
     public var ignoredColumns: [String] { csv?.ignoredColumns ?? [] }
 
@@ -23,7 +25,7 @@ public final class ImportReader {
     private var bounds: [Range<Int>] = []
     private var json: [UInt8] = []
 
-    /// Opens `path` (`-` for stdin), inflating gzip (by extension or magic bytes), and
+    /// Opens `path` (`-` for stdin), inflating gzip (known by its magic bytes), and
     /// moves to `position` (the start, or where an interrupted import stopped).
     /// `format` nil picks it from the extension, else from the first bytes.
     /// - Throws: ``ImportInputError`` when the input cannot be opened or read, or a CSV
@@ -48,7 +50,10 @@ public final class ImportReader {
         case .json, .senml: framer = JSONElementFramer()
         case .csv: framer = CSVFramer()
         }
-        if self.format == .csv { try readHeader() }
+        if self.format == .csv {
+            try readHeader()
+            csv?.decisions = position.csvColumns ?? [:]
+        }
         if position.offset > window.offset {
             try window.skip(to: position.offset)
             switch self.format {
@@ -62,16 +67,17 @@ public final class ImportReader {
     /// The position after the last record read.
     public var position: ImportPosition {
         ImportPosition(offset: window.offset, line: framer.line, inArray: (framer as? JSONElementFramer)?.inArray ?? false,
-                       senml: format == .senml ? senml : nil)
+                       senml: format == .senml ? senml : nil, csvColumns: csv.map(\.decisions))
     }
 
-    /// Reads records until the chunk holds at least `maxReadings` readings or the input
-    /// ends; nil when nothing was left to read.
+    /// Reads records until the chunk holds at least `maxReadings` readings or
+    /// ``maxRejectsPerChunk`` rejects, or the input ends; nil when nothing was left to read.
     public func nextChunk(maxReadings: Int, arrivalTime: Int64) throws(ImportInputError) -> ImportChunk? {
         var chunk = ImportChunk(end: position)
         var sawRecord = false
         let context = DecodeContext(arrivalTime: arrivalTime, maxReadings: 100_000)
-        while chunk.readings.count < maxReadings, let framed = try framer.next(&window, into: &record) {
+        while chunk.readings.count < maxReadings, chunk.rejects.count < Self.maxRejectsPerChunk,
+              let framed = try framer.next(&window, into: &record) {
             sawRecord = true
             switch framed {
             case .oversize(let line):
@@ -90,6 +96,9 @@ public final class ImportReader {
         chunk.end = position
         return chunk
     }
+
+    /// A file of bad records still moves on in chunks of bounded size.
+    static let maxRejectsPerChunk = 1_000
 
     private func decode(_ context: DecodeContext) -> Result<[Reading], DecodeError> {
         switch format {

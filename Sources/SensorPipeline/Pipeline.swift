@@ -84,6 +84,8 @@ public final class Pipeline: Service, Sendable {
     private let triggerFlush: AsyncStream<Void>.Continuation
 
     public init(configuration: PipelineConfiguration, journal: JournalConfiguration, store: SensorStore, logger: Logger) {
+        // A batch part names its shard in 16 bits (``BatchPart``); settings allow 1…1024.
+        precondition(configuration.shards <= Int(UInt16.max), "at most \(UInt16.max) shards")
         self.configuration = configuration
         self.journal = journal
         self.store = store

@@ -206,9 +206,55 @@ import SensorCore
         case .ndjson: return (0..<rows).map { #"{"device":"d\#($0 % 5)","metric":"m","value":\#($0),"ts":\#(ts($0))}"# }.joined(separator: "\n") + "\n"
         case .json: return "[\n" + (0..<rows).map { #"  {"device": "d\#($0 % 5)", "metric": "m", "value": \#($0), "ts": \#(ts($0))}"# }.joined(separator: ",\n") + "\n]\n"
         case .senml: return "[" + (0..<rows).map { $0 % 50 == 0 ? #"{"bn":"d\#($0 % 5)/","bt":\#(ts($0)),"n":"m","v":\#($0)}"# : #"{"n":"m","t":\#($0 % 50),"v":\#($0)}"# }.joined(separator: ",\n") + "]"
-        case .csv: return "device,ts,a,b\n" + (0..<rows).map { "d\($0 % 5),\(ts($0)),\($0),\"\($0 * 2)\"" }.joined(separator: "\r\n") + "\r\n"
+        // A text column whose first value comes late: the decision to leave it out must
+        // survive a resume.
+        case .csv: return "device,ts,a,b,note\n" + (0..<rows).map { "d\($0 % 5),\(ts($0)),\($0),\"\($0 * 2)\",\($0 < 100 ? "" : "n/a")" }.joined(separator: "\r\n") + "\r\n"
         case .lp: return (0..<rows).map { "m,device=d\($0 % 5) value=\($0),x=\($0 + 1) \(ts($0))000000000" }.joined(separator: "\n")
         }
+    }
+
+    @Test func strayClosingBracketsAreRejectsNotAnEndlessLoop() throws {
+        let folder = Folder()
+        let path = try folder.write("stray.json", "[{\"device\":\"d\",\"metric\":\"m\",\"value\":1}}\n,{\"device\":\"d\",\"metric\":\"m\",\"value\":2}]\n]\n")
+        let all = try Self.readAll(try ImportReader(path: path, format: .json))
+        #expect(all.readings.map(\.value) == [1, 2])
+        #expect(all.rejects.map(\.line) == [1, 3])
+        #expect(all.rejects.allSatisfy { $0.reason == .malformed })
+    }
+
+    @Test func aQuoteInsideAFieldIsAnOrdinaryCharacter() throws {
+        let folder = Folder()
+        let path = try folder.write("q.csv", "device,metric,value\nd1,5\" pipe,3\nd2,m,4\n\"d3\",\"m\",\"5\"\n")
+        let all = try Self.readAll(try ImportReader(path: path, format: .csv))
+        #expect(all.readings.map(\.value) == [4, 5])
+        #expect(all.rejects.map(\.line) == [2])
+        #expect(all.rejects.map(\.reason) == [.invalidMetric])
+    }
+
+    @Test func aWideColumnIsDecidedByItsFirstNonEmptyValue() throws {
+        let folder = Folder()
+        let path = try folder.write("w.csv", "device,ts,temp,status\nd1,1764165600,20,\nd1,1764165601,21,ok\nd1,1764165602,22,ok\n")
+        let reader = try ImportReader(path: path, format: .csv)
+        let all = try Self.readAll(reader)
+        #expect(all.readings.map(\.value) == [20, 21, 22])
+        #expect(all.rejects.isEmpty)
+        #expect(reader.ignoredColumns == ["status"])
+    }
+
+    @Test func bytesAfterTheLastGzipMemberEndTheInput() throws {
+        let folder = Folder()
+        let text = (0..<100).map { #"{"device":"d","metric":"m","value":\#($0)}"# }.joined(separator: "\n")
+        let gz = try folder.gzip("t.ndjson", text)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: gz))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0, count: 512))
+        try handle.close()
+        let reader = try ImportReader(path: gz, format: nil)
+        let all = try Self.readAll(reader)
+        #expect(all.readings.count == 100)
+        #expect(reader.ignoredTrailingBytes == 512)
+        let truncated = try folder.write("cut.ndjson.gz", try Data(contentsOf: URL(fileURLWithPath: gz)).prefix(40))
+        #expect(throws: ImportInputError.self) { _ = try Self.readAll(try ImportReader(path: truncated, format: nil)) }
     }
 
     @Test func sniffingPicksTheFormatOfStdinLikeInput() {

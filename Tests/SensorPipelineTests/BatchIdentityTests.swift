@@ -76,7 +76,10 @@ import SensorStore
         var runner = Self.run(pipeline)
         await pipeline.recovered.wait()
         #expect(await Self.submit(Self.batch, Self.identity(0), to: pipeline) == .accepted(accepted: 60, duplicates: 0))
-        #expect(await Self.submit(Self.batch, Self.identity(0), to: pipeline) == .accepted(accepted: 0, duplicates: 60))
+        let again = await pipeline.entry(for: IngestTransport("import"))
+            .submitCountingReplays(PreparedBatch(readings: Self.batch, format: .ndjson, identity: Self.identity(0)), waitingUpTo: .seconds(30))
+        #expect(again.outcome == .accepted(accepted: 0, duplicates: 60))
+        #expect(again.replayed == 60, "the duplicates are readings the batch's first send took")
         #expect(await Self.submit(Array(Self.batch.prefix(10)), Self.identity(1), to: pipeline) == .accepted(accepted: 10, duplicates: 0), "another ordinal is another batch")
         pipeline.stopAccepting()
         try await runner.value
@@ -130,6 +133,28 @@ import SensorStore
         let stored = try await Self.stored(in: store)
         #expect(stored.count == 60)
         #expect(stored.sum == Self.expectedSum)
+        try await store.close()
+    }
+
+    /// A batch sent again is judged on what it still brings: the refusal of a reading of
+    /// a missing part names its index in the batch as sent.
+    @Test func aRefusalInABatchSentAgainNamesTheIndexAsSent() async throws {
+        let site = Site()
+        defer { site.remove() }
+        let (store, pipeline) = try await site.open(shards: 2)
+        try await pipeline.open()
+        let firstPart = Self.batch.filter { $0.series.stableHash % 2 == 0 }
+        #expect(await Self.submit(firstPart, Self.identity(9), to: pipeline) == .accepted(accepted: firstPart.count, duplicates: 0))
+        var again = Self.batch
+        let bad = try #require(again.lastIndex { $0.series.stableHash % 2 == 1 })
+        again[bad].timestamp = WallClock.microseconds() + 86_400_000_000
+        guard case .rejected(let error) = await Self.submit(again, Self.identity(9), to: pipeline) else {
+            Issue.record("a reading a day in the future was taken")
+            return
+        }
+        #expect(error.reason == .futureTimestamp)
+        #expect(error.index == bad)
+        #expect(error.message.hasPrefix("item \(bad):"), "\(error.message)")
         try await store.close()
     }
 

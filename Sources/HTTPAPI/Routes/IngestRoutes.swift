@@ -80,10 +80,14 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
                 .forbidden, "item \(index): token \(token.name) may not write device \"\(device)\" (only \(token.devices))",
                 reason: .forbidden, index: index), .forbidden)
         }
-        switch await ingest.submit(batch, waitingUpTo: queueWait) {
+        let (outcome, replayed) = await ingest.submitCountingReplays(batch, waitingUpTo: queueWait)
+        switch outcome {
         case .accepted(let accepted, let duplicates):
             // Written by hand to keep the contract's key order (JSONEncoder's is unspecified).
-            return JSONResponse.make(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)}"#, status: .accepted)
+            // `replayed` (of the duplicates, readings of this identified batch taken by an
+            // earlier send) only for a batch sent again.
+            let extra = replayed > 0 ? #","replayed":\#(replayed)"# : ""
+            return JSONResponse.make(text: #"{"accepted":\#(accepted),"duplicates":\#(duplicates)\#(extra)}"#, status: .accepted)
         case .rejected(let error):
             throw Self.apiError(error)
         case .queueFull:

@@ -11,6 +11,38 @@ struct CSVFramer: RecordFramer {
         self.atStart = atStart
     }
 
+    /// Where a row's scan stands, kept across refills of the window.
+    private struct Scan {
+        var inQuotes = false
+        /// Inside quotes, a quote was just seen: `""` is a quote, anything else closes.
+        var quotePending = false
+        var atFieldStart = true
+        var newlines = 0
+
+        /// Takes one byte; true when it ends the row (a line end outside quotes).
+        mutating func take(_ byte: UInt8) -> Bool {
+            if inQuotes {
+                if quotePending {
+                    quotePending = false
+                    if byte == 0x22 { return false }
+                    inQuotes = false
+                } else {
+                    if byte == 0x22 { quotePending = true } else if byte == 0x0A { newlines += 1 }
+                    return false
+                }
+            }
+            switch byte {
+            case 0x0A: return true
+            case 0x2C: atFieldStart = true
+            case 0x22 where atFieldStart:
+                inQuotes = true
+                atFieldStart = false
+            default: atFieldStart = false
+            }
+            return false
+        }
+    }
+
     mutating func next(_ window: inout InputWindow, into record: inout [UInt8]) throws(ImportInputError) -> FramedRecord? {
         if atStart {
             while window.available < 3, try window.fill() {}
@@ -20,32 +52,28 @@ struct CSVFramer: RecordFramer {
             atStart = false
         }
         var scanned = 0
-        var inQuotes = false
-        var newlines = 0
+        var scan = Scan()
         while true {
             var index = window.start + scanned
+            var ended = false
             while index < window.end {
-                let byte = window[index]
-                if byte == 0x22 {
-                    inQuotes.toggle()
-                } else if byte == 0x0A {
-                    if !inQuotes { break }
-                    newlines += 1
+                if scan.take(window[index]) {
+                    ended = true
+                    break
                 }
                 index += 1
             }
-            if index < window.end {
-                if let found = take(&window, window.start..<index, consuming: index - window.start + 1, newlines: newlines, into: &record) { return found }
+            if ended {
+                if let found = take(&window, window.start..<index, consuming: index - window.start + 1, newlines: scan.newlines, into: &record) { return found }
                 scanned = 0
-                newlines = 0
-                inQuotes = false
+                scan = Scan()
                 continue
             }
             scanned = window.available
-            if scanned > FramedRecord.maxRecordBytes { return try skipOversize(&window, inQuotes: inQuotes, newlines: newlines) }
+            if scanned > FramedRecord.maxRecordBytes { return try skipOversize(&window, newlines: scan.newlines) }
             if try window.fill() { continue }
             guard window.available > 0 else { return nil }
-            return take(&window, window.start..<window.end, consuming: window.available, newlines: newlines, into: &record)
+            return take(&window, window.start..<window.end, consuming: window.available, newlines: scan.newlines, into: &record)
         }
     }
 
@@ -62,24 +90,18 @@ struct CSVFramer: RecordFramer {
         return blank ? nil : .record(line: number)
     }
 
-    /// Drops the rest of a row too long to hold.
-    private mutating func skipOversize(_ window: inout InputWindow, inQuotes: Bool, newlines: Int) throws(ImportInputError) -> FramedRecord {
+    /// Drops a row too long to hold, up to the next line end whatever the quotes say: an
+    /// unclosed quote costs this one reject, not the rest of the file.
+    private mutating func skipOversize(_ window: inout InputWindow, newlines: Int) throws(ImportInputError) -> FramedRecord {
         let number = line
-        var inQuotes = inQuotes
-        var newlines = newlines
         while true {
             var index = window.start
-            var ended = false
-            while index < window.end {
-                let byte = window[index]
-                index += 1
-                if byte == 0x22 { inQuotes.toggle() } else if byte == 0x0A {
-                    if !inQuotes { ended = true; break }
-                    newlines += 1
-                }
+            while index < window.end, window[index] != 0x0A { index += 1 }
+            if index < window.end {
+                window.consume(index - window.start + 1)
+                break
             }
-            window.consume(index - window.start)
-            if ended { break }
+            window.consume(window.available)
             if !(try window.fill()) { break }
         }
         line += 1 + newlines

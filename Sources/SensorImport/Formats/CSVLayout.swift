@@ -6,6 +6,8 @@ import SensorCore
 /// - wide form: `device`, optional `ts`, and every other column a metric named after it;
 ///   one reading per non-empty cell. A column whose first non-empty value is not a number
 ///   (a label, a status) is not a metric: it is listed in ``ignoredColumns`` and skipped.
+///   These decisions are part of where a resumed import continues (``decisions``), so a
+///   resumed import reads every row as the interrupted one did.
 ///
 /// Each row becomes native JSON text (an object, or an array for wide rows) for the
 /// payload decoder, so a CSV reading obeys exactly the rules of every other format.
@@ -15,12 +17,16 @@ struct CSVLayout {
         case wide(device: Int, ts: Int?, metrics: [(column: Int, name: String)])
     }
 
-    private(set) var form: Form
+    let form: Form
     let header: [String]
-    /// Wide form: columns left out because their values are not numbers.
-    private(set) var ignoredColumns: [String] = []
-    /// Wide form: whether the metric columns were checked against a first row yet.
-    private var columnsSettled: Bool
+    /// Wide form: for each metric column decided so far (by its first non-empty value),
+    /// whether it is a metric.
+    var decisions: [Int: Bool] = [:]
+
+    /// Wide form: columns left out because their first value is not a number.
+    var ignoredColumns: [String] {
+        decisions.filter { !$0.value }.keys.sorted().map { header[$0] }
+    }
 
     /// Reads the header's column names (trimmed, case kept for metric names).
     /// - Throws: a message when the header names no `device` column, or a wide-form
@@ -35,7 +41,6 @@ struct CSVLayout {
         let ts = column("ts")
         if let metric = column("metric"), let value = column("value") {
             form = .long(device: device, metric: metric, value: value, ts: ts, seq: column("seq"))
-            columnsSettled = true
             return
         }
         var metrics: [(Int, String)] = []
@@ -48,7 +53,6 @@ struct CSVLayout {
         }
         guard !metrics.isEmpty else { throw CSVHeaderError("the header has no metric column (wide form: device[,ts],<metric>,…)") }
         form = .wide(device: device, ts: ts, metrics: metrics)
-        columnsSettled = false
     }
 
     /// The JSON text of a row's readings into `json`: an object (long form) or an array
@@ -63,12 +67,14 @@ struct CSVLayout {
         case let .long(device, metric, value, ts, seq):
             appendObject(values, device: bounds[device], metric: .field(bounds[metric]), value: bounds[value],
                          ts: ts.map { bounds[$0] }, seq: seq.map { bounds[$0] }, into: &json)
-        case let .wide(device, ts, _):
-            if !columnsSettled { settleColumns(values, bounds) }
-            guard case let .wide(_, _, kept) = form else { return nil }
+        case let .wide(device, ts, metrics):
             json.append(0x5B)
             var first = true
-            for (column, name) in kept where !Self.trimmed(values, bounds[column]).isEmpty {
+            for (column, name) in metrics {
+                let text = Self.trimmed(values, bounds[column])
+                guard !text.isEmpty else { continue }
+                if decisions[column] == nil { decisions[column] = Self.isJSONNumber(text) }
+                guard decisions[column] == true else { continue }
                 if !first { json.append(0x2C) }
                 first = false
                 appendObject(values, device: bounds[device], metric: .name(name), value: bounds[column],
@@ -77,18 +83,6 @@ struct CSVLayout {
             json.append(0x5D)
         }
         return nil
-    }
-
-    /// Wide form, first data row: columns whose value is not a number are not metrics.
-    private mutating func settleColumns(_ values: [UInt8], _ bounds: [Range<Int>]) {
-        guard case let .wide(device, ts, metrics) = form else { return }
-        var kept: [(column: Int, name: String)] = []
-        for metric in metrics {
-            let text = Self.trimmed(values, bounds[metric.column])
-            if text.isEmpty || Self.isJSONNumber(text) { kept.append(metric) } else { ignoredColumns.append(metric.name) }
-        }
-        form = .wide(device: device, ts: ts, metrics: kept)
-        columnsSettled = true
     }
 
     private enum MetricSource {

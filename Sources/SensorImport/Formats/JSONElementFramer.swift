@@ -118,6 +118,9 @@ struct JSONElementFramer: RecordFramer {
             if !structured {
                 // A bare scalar ends before a separator.
                 if byte == 0x2C || byte == 0x5D || byte == 0x7D || byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                    // A stray `}` (or `]` outside an array) is a record of its own, for
+                    // its decoder to reject: an empty one would never move on.
+                    if index - 1 == window.start { scan.length = 1; return 1 }
                     if byte == 0x0A { scan.newlines -= 1 }
                     scan.length = index - 1 - window.start
                     return scan.length

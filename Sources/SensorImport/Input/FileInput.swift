@@ -71,7 +71,10 @@ public final class FileInput: ByteInput {
 
     public func skip(to offset: Int64, from current: Int64) throws(ImportInputError) {
         guard offset > current else { return }
-        if size != nil, pending.isEmpty, lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) {
+        // A regular file read from its start: the offset is the file's own (the bytes
+        // peeked at are dropped, the seek goes past them).
+        if size != nil, lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) {
+            pending.removeAll()
             fileBytesRead = offset
             return
         }

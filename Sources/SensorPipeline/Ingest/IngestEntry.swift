@@ -40,12 +40,58 @@ public struct IngestEntry: Sendable {
     }
 
     /// Step 2: takes a batch atomically. Either every reading is durable in the journal
-    /// and queued, or nothing is taken. A batch with an ``PreparedBatch/identity`` that
-    /// was taken before is answered with its readings as duplicates. Waits for queue room up to `wait`, then gives up
-    /// with ``Pipeline/SubmitOutcome/queueFull`` (HTTP's 503 path).
+    /// and queued, or nothing is taken. Waits for queue room up to `wait`, then gives up
+    /// with ``Pipeline/SubmitOutcome/queueFull`` (HTTP's 503 path). A batch with an
+    /// ``PreparedBatch/identity`` that was taken before is answered with its readings as
+    /// duplicates.
     public func submit(_ batch: PreparedBatch, waitingUpTo wait: Duration) async -> Pipeline.SubmitOutcome {
-        if let refusal = check(batch) { return refusal }
-        return counted(await pipeline.submit(batch.readings, identity: batch.identity, waitingUpTo: wait), format: batch.format)
+        await submitCountingReplays(batch, waitingUpTo: wait).outcome
+    }
+
+    /// ``submit(_:waitingUpTo:)``, also saying how many of the duplicates are readings of
+    /// an identified batch taken before (`replayed`: counted then, by an earlier send).
+    ///
+    /// Those readings are left out before the rules are checked, so a batch sent again is
+    /// judged only on what it still brings: a reading taken before and past the retention
+    /// now is not refused, and a reading refused before is judged again. A refusal's index
+    /// is the reading's position in the batch as sent.
+    public func submitCountingReplays(_ batch: PreparedBatch, waitingUpTo wait: Duration) async -> (outcome: Pipeline.SubmitOutcome, replayed: Int) {
+        var batch = batch
+        var sentIndex: [Int]?
+        var replayed = 0
+        if let identity = batch.identity {
+            let taken = pipeline.batchLedger.takenParts(of: identity)
+            if !taken.isEmpty {
+                let kept = batch.readings.indices.filter { index in !taken.contains { $0.contains(batch.readings[index].series) } }
+                replayed = batch.readings.count - kept.count
+                sentIndex = kept
+                batch.readings = kept.map { batch.readings[$0] }
+                if batch.readings.isEmpty {
+                    pipeline.metrics.recordDuplicates(replayed)
+                    return (.accepted(accepted: 0, duplicates: replayed), replayed)
+                }
+            }
+        }
+        var outcome: Pipeline.SubmitOutcome
+        if let refusal = check(batch) {
+            outcome = refusal
+        } else {
+            outcome = counted(await pipeline.submit(batch.readings, identity: batch.identity, waitingUpTo: wait), format: batch.format)
+        }
+        switch outcome {
+        case .accepted(let accepted, let duplicates):
+            if replayed > 0 { pipeline.metrics.recordDuplicates(replayed) }
+            outcome = .accepted(accepted: accepted, duplicates: duplicates + replayed)
+        case .rejected(var error):
+            if let sentIndex, let index = error.index, sentIndex.indices.contains(index) {
+                error.message = error.message.replacingOccurrences(of: "item \(index):", with: "item \(sentIndex[index]):")
+                error.index = sentIndex[index]
+                outcome = .rejected(error)
+            }
+        default:
+            break
+        }
+        return (outcome, replayed)
     }
 
     /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread): like

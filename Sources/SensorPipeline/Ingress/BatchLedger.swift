@@ -6,12 +6,16 @@ internal import Synchronization
 ///
 /// An entry is added when a part's journal record is committed, and comes back after a
 /// restart from the store (written with the flush that covers the record) or from the
-/// journal replay. Entries older than ``retention`` are forgotten: a batch sent again
-/// later than that counts again. Thread-safe: one lock, taken inside the shards' locks.
+/// journal replay. Entries older than ``retention`` are forgotten, and past ``capacity``
+/// entries the oldest tenth: a batch sent again later than that counts again (an import
+/// sends one batch per 5,000 readings by default, so the capacity covers billions of
+/// readings). Thread-safe: one lock, taken inside the shards' locks.
 final class BatchLedger: Sendable {
     /// How long a taken batch is remembered (an interrupted import resumed within this
     /// time counts every reading once).
     static let retention: Duration = .seconds(7 * 24 * 3600)
+    /// Most batches remembered in memory (about 100 bytes each).
+    static let capacity = 1_000_000
 
     private struct Entry {
         var parts: [BatchPart]
@@ -32,6 +36,10 @@ final class BatchLedger: Sendable {
             if !entry.parts.contains(mark.part) { entry.parts.append(mark.part) }
             entry.takenAt = max(entry.takenAt, time)
             entries[mark.identity] = entry
+            if entries.count > Self.capacity {
+                let cutoff = entries.values.map(\.takenAt).sorted()[entries.count / 10]
+                entries = entries.filter { $0.value.takenAt > cutoff }
+            }
         }
     }
 

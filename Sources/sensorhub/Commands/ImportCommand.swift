@@ -42,7 +42,8 @@ struct ImportCommand: AsyncParsableCommand {
         guard (1...64).contains(inFlight) else { throw ValidationError("--in-flight must be 1 to 64") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read once") }
         if resume, files.contains("-") { throw ValidationError("--resume cannot continue stdin (-): import a file to be able to resume") }
-        if Set(files).count != files.count { throw ValidationError("a file is named twice") }
+        let resolved = files.filter { $0 != "-" }.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path }
+        if Set(resolved).count != resolved.count { throw ValidationError("a file is named twice") }
     }
 
     func run() async throws {
@@ -79,7 +80,8 @@ struct ImportCommand: AsyncParsableCommand {
         for file in files {
             if interrupt.requested { break }
             if let state = states[file], state.complete {
-                progress.finish(file: file, summary: "already imported (readings=\(state.readings) duplicates=\(state.duplicates) rejected=\(state.rejected))")
+                progress.finish(file: file, summary: "imported before the interruption: " + state.tally.text)
+                tally += state.tally
                 completed += 1
                 continue
             }
@@ -135,7 +137,8 @@ struct ImportCommand: AsyncParsableCommand {
                                   fileSize: reader.fileSize, fileModified: reader.fileModified, rejectsBytes: rejects?.bytes)
             try current!.save(for: file)
         }
-        var fileTally = ImportTally()
+        // A resumed file's counts go on from what the interrupted run recorded.
+        var fileTally = state?.tally ?? ImportTally()
         var importer = FileImporter(path: file, reader: reader, target: target, batchSize: current?.batch ?? batch,
                                     lanes: current?.lanes ?? inFlight, rejects: rejects, state: current, interrupt: interrupt)
         let fileStarted = ContinuousClock.now
@@ -144,6 +147,9 @@ struct ImportCommand: AsyncParsableCommand {
         if finished, var done = importer.state {
             done.complete = true
             try done.save(for: file)
+        }
+        if reader.ignoredTrailingBytes > 0 {
+            FileHandle.standardError.write(Data("import: \(file): ignored \(reader.ignoredTrailingBytes) bytes after the end of the gzip stream\n".utf8))
         }
         if !reader.ignoredColumns.isEmpty {
             FileHandle.standardError.write(Data("import: \(file): columns without numbers were not imported: \(reader.ignoredColumns.joined(separator: ", "))\n".utf8))

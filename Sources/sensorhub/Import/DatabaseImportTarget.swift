@@ -50,9 +50,11 @@ final class DatabaseImportTarget: ImportTarget {
     func send(_ readings: [Reading], identity: BatchIdentity) async throws -> BatchAnswer {
         let batch = PreparedBatch(readings: readings, format: .ndjson, identity: identity)
         while true {
-            switch await entry.submit(batch, waitingUpTo: .seconds(60)) {
+            try Task.checkCancellation()
+            let (outcome, replayed) = await entry.submitCountingReplays(batch, waitingUpTo: .seconds(60))
+            switch outcome {
             case .accepted(let accepted, let duplicates):
-                return .taken(accepted: accepted, duplicates: duplicates)
+                return .taken(accepted: accepted, duplicates: duplicates, replayed: replayed)
             case .rejected(let error):
                 guard let index = error.index else { throw ImportTargetFailure(description: error.message) }
                 return .refused(index: index, reason: error.reason, message: error.message)

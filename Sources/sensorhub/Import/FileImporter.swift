@@ -36,7 +36,7 @@ struct FileImporter {
 
     /// What a lane reports for a part.
     private enum Report: Sendable {
-        case done(chunk: UInt64, accepted: Int, duplicates: Int, rejects: [ImportReject])
+        case done(chunk: UInt64, accepted: Int, duplicates: Int, replayed: Int, rejects: [ImportReject])
         case failed(any Error)
     }
 
@@ -46,6 +46,7 @@ struct FileImporter {
         var partsLeft: Int
         var accepted = 0
         var duplicates = 0
+        var replayed = 0
     }
 
     /// Runs to the end of the input, or until interrupted (false).
@@ -99,10 +100,11 @@ struct FileImporter {
                 progress.update(file: path, done: reader.fileBytesRead, total: reader.fileSize, readings: tally.readings, since: started)
                 guard !pending.isEmpty else { return readerDone }
                 switch await iterator.next() {
-                case .done(let number, let accepted, let duplicates, let refused)?:
+                case .done(let number, let accepted, let duplicates, let replayed, let refused)?:
                     pending[number]?.partsLeft -= 1
                     pending[number]?.accepted += accepted
                     pending[number]?.duplicates += duplicates
+                    pending[number]?.replayed += replayed
                     pending[number]?.chunk.rejects += refused
                 case .failed(let error)?:
                     throw error
@@ -136,8 +138,8 @@ struct FileImporter {
         var refused: [ImportReject] = []
         while !readings.isEmpty {
             switch try await target.send(readings, identity: work.identity) {
-            case .taken(let accepted, let duplicates):
-                return .done(chunk: work.chunk, accepted: accepted, duplicates: duplicates, rejects: refused)
+            case .taken(let accepted, let duplicates, let replayed):
+                return .done(chunk: work.chunk, accepted: accepted, duplicates: duplicates, replayed: replayed, rejects: refused)
             case .refused(let index, let reason, let message):
                 let text = ImportReader.itemless(message.replacingOccurrences(of: "item \(index): ", with: ""))
                 refused.append(ImportReject(line: lines[index], reason: reason, message: text))
@@ -145,22 +147,24 @@ struct FileImporter {
                 lines.remove(at: index)
             }
         }
-        return .done(chunk: work.chunk, accepted: 0, duplicates: 0, rejects: refused)
+        return .done(chunk: work.chunk, accepted: 0, duplicates: 0, replayed: 0, rejects: refused)
     }
 
     /// Counts a fully acknowledged chunk (in order), writes its rejects, then the position.
+    /// Readings an interrupted run sent and did not get to record (`replayed`) count as
+    /// readings: they were taken, once.
     private mutating func commit(_ done: Pending, number: UInt64, tally: inout ImportTally) throws {
-        tally.readings += done.accepted
-        tally.duplicates += done.duplicates
-        for reject in done.chunk.rejects { tally.rejectedByReason[reject.reason, default: 0] += 1 }
+        var counted = ImportTally()
+        counted.readings = done.accepted + done.replayed
+        counted.duplicates = done.duplicates - done.replayed
+        for reject in done.chunk.rejects { counted.rejectedByReason[reject.reason, default: 0] += 1 }
+        tally += counted
         try rejects?.append(done.chunk.rejects.sorted { $0.line < $1.line }, of: path)
         guard var state else { return }
         state.ordinal = number + 1
         state.position = done.chunk.end
         state.rejectsBytes = rejects?.bytes
-        state.readings += done.accepted
-        state.duplicates += done.duplicates
-        state.rejected += done.chunk.rejects.count
+        state.tally += counted
         try state.save(for: path)
         self.state = state
     }

@@ -1,7 +1,7 @@
 import SensorCore
 
 /// What an import counted: readings taken, duplicates, rejected records by reason.
-struct ImportTally {
+struct ImportTally: Codable, Equatable {
     var readings = 0
     var duplicates = 0
     var rejectedByReason: [RejectReason: Int] = [:]

@@ -13,9 +13,10 @@ protocol ImportTarget: Sendable {
 
 /// What became of a batch.
 enum BatchAnswer: Equatable {
-    /// Taken: `accepted` counted, `duplicates` already counted (by seq, or the batch was
-    /// taken before under the same identity).
-    case taken(accepted: Int, duplicates: Int)
+    /// Taken: `accepted` counted now, `duplicates` already counted (by seq, or the batch
+    /// was taken before under the same identity: `replayed` of them, counted by an earlier
+    /// send, which an interrupted import did not get to record).
+    case taken(accepted: Int, duplicates: Int, replayed: Int)
     /// Nothing taken because of the reading at `index` (time rules, series limits, a
     /// device the token may not write); the others may be sent again without it.
     case refused(index: Int, reason: RejectReason, message: String)

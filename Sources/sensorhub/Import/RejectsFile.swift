@@ -9,7 +9,8 @@ final class RejectsFile {
     private let handle: FileHandle
     private(set) var bytes: Int64
 
-    /// Opens `path` for appending, cut to `length` when resuming.
+    /// Opens `path` for appending: emptied for a new import; when resuming, cut to
+    /// `length` (what the interrupted run recorded), never lengthened.
     init(path: String, cutTo length: Int64?) throws {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) || length == nil {
@@ -18,7 +19,8 @@ final class RejectsFile {
             }
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        if let length {
+        let size = Int64(try handle.seekToEnd())
+        if let length, length < size {
             try handle.truncate(atOffset: UInt64(length))
         }
         bytes = Int64(try handle.seekToEnd())

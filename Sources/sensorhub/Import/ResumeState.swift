@@ -1,4 +1,5 @@
 import Foundation
+import SensorCore
 import SensorImport
 
 /// What `FILE.sensorhub-import` keeps beside an input while its import is unfinished: the
@@ -18,7 +19,8 @@ struct ResumeState: Codable, Equatable {
     var batch: Int
     /// How many lanes each chunk was split over (`--in-flight`).
     var lanes: Int
-    /// The next chunk's number and where it starts.
+    /// The next chunk's number (its batches' ordinals are `ordinal · lanes + lane`) and
+    /// where it starts.
     var ordinal: UInt64
     var position: ImportPosition
     /// The file as it was when the import started, to notice another file in its place.
@@ -27,10 +29,8 @@ struct ResumeState: Codable, Equatable {
     /// Length of the rejects file after this file's last acknowledged batch.
     var rejectsBytes: Int64?
     var complete = false
-    /// Counts so far, for the summary of a resumed import.
-    var readings = 0
-    var duplicates = 0
-    var rejected = 0
+    /// Counts so far, for the summary and exit status of a resumed import.
+    var tally = ImportTally()
 
     static func path(of input: String) -> String { input + ".sensorhub-import" }
 
@@ -48,6 +48,9 @@ struct ResumeState: Codable, Equatable {
         let state = try JSONDecoder().decode(ResumeState.self, from: data)
         guard state.version == Self.version else {
             throw ResumeStateError("\(path) was written by another version of sensorhub (\(state.version))")
+        }
+        guard BatchIdentity(stream: state.stream, ordinal: 0) != nil, state.batch > 0, state.lanes > 0 else {
+            throw ResumeStateError("\(path) is damaged")
         }
         return state
     }

@@ -59,7 +59,7 @@ struct ServerImportTarget: ImportTarget {
                 guard let counts else {
                     throw ImportTargetFailure(description: "unreadable answer from \(transport.baseURL.absoluteString): \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
                 }
-                return .taken(accepted: counts.accepted, duplicates: counts.duplicates)
+                return .taken(accepted: counts.accepted, duplicates: counts.duplicates, replayed: counts.replayed ?? 0)
             case 429, 503:
                 let wait = answer.headers.first(name: "Retry-After").flatMap { Int($0) } ?? 1
                 try await Task.sleep(for: .seconds(max(1, min(wait, 60))))
@@ -115,6 +115,7 @@ struct ServerImportTarget: ImportTarget {
     private struct Counts: Decodable {
         let accepted: Int
         let duplicates: Int
+        let replayed: Int?
     }
 
     private struct Refusal: Decodable {

@@ -63,7 +63,11 @@ enum ChildProcess {
 
     static func isRunning(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
+        let result = waitpid(pid, &status, WNOHANG)
+        // ECHILD: reaped already, by this or (Foundation's child handling) another waiter;
+        // then it runs while it can still be signalled.
+        if result < 0, errno == ECHILD { return Foundation.kill(pid, 0) == 0 }
+        return result == 0
     }
 
     /// SIGTERM, then SIGKILL once `grace` seconds passed; reaps the child.
