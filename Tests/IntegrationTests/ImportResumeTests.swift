@@ -73,6 +73,40 @@ import SensorCore
         return done
     }
 
+    /// Ctrl-C: the import stops after the batches in flight, keeps its position, says how
+    /// to go on, and going on counts every reading once.
+    @Test func ctrlCStopsCleanlyAndSaysHowToResume() async throws {
+        let daemon = try await Daemon(name: "import-interrupt")
+        defer { daemon.cleanUp() }
+        let rows = ImportTests.rows("int", count: 60_000)
+        let path = daemon.folder.appendingPathComponent("big.ndjson").path
+        try ImportTests.ndjson(rows).write(toFile: path, atomically: true, encoding: .utf8)
+        let logPath = daemon.folder.appendingPathComponent("import.log").path
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { close(log) }
+        let arguments = ["import", "--server", daemon.baseURL.absoluteString, "--batch", "200", path]
+        let pid = try ChildProcess.spawn(Binary.sensorhub.path, arguments, stderr: log, environment: cleanEnvironment())
+        let stateFile = path + ".sensorhub-import"
+        let started = await eventually(every: .milliseconds(5)) {
+            guard let data = FileManager.default.contents(atPath: stateFile),
+                  let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            return (state["ordinal"] as? Int ?? 0) >= 3
+        }
+        #expect(started, "the import recorded its first batches")
+        #expect(ChildProcess.isRunning(pid), "a 60,000-reading import in batches of 200 is still running")
+        kill(pid, SIGINT)
+        #expect(await eventually { !ChildProcess.isRunning(pid) }, "the import stopped after Ctrl-C")
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        #expect(output.contains("import: interrupted; continue with: sensorhub import --resume --server \(daemon.baseURL.absoluteString)"), "\(output)")
+        #expect(output.contains("(interrupted)"), "\(output)")
+        #expect(FileManager.default.fileExists(atPath: stateFile), "the position is kept")
+        let resumed = try await runSensorhub(["import", "--resume"] + arguments.dropFirst(), timeout: generousDeadline)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("import: files=1 readings=60000 duplicates=0 rejected=0 "), "\(resumed.stderr)")
+        let stored = try await waitForTotal(daemon, rows.count)
+        ImportTests.expectTotals(stored, ImportTests.expected(rows), prefix: "int")
+    }
+
     @Test func killedAndResumedThroughADaemonCountsEveryReadingOnce() async throws {
         let daemon = try await Daemon(name: "import-resume-server")
         defer { daemon.cleanUp() }

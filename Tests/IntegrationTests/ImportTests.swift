@@ -169,6 +169,14 @@ import SensorCore
             {"device":"bad-d1","metric":"temp","value":3,"ts":\(future)}
             {"device":"bad-d1","metric":"temp","value":4,"ts":\(Self.start + 1)}
             """.write(toFile: path, atomically: true, encoding: .utf8)
+        // A dry run finds what the file itself gets wrong (not the daemon's time rules) and stores nothing.
+        let dry = try await runSensorhub(["import", "--dry-run", "--rejects", rejects, path])
+        #expect(dry.status == 1, "\(dry.stderr)")
+        #expect(dry.stderr.contains("import: files=1 readings=3 duplicates=0 rejected=3 "), "\(dry.stderr)")
+        let dryLines = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").prefix(2).joined(separator: " ") }
+        #expect(dryLines == ["\(path):2 malformed", "\(path):3 malformed", "\(path):5 invalid_device"])
+        #expect(!FileManager.default.fileExists(atPath: path + ".sensorhub-import"))
+
         let output = try await runSensorhub(["import", "--server", daemon.baseURL.absoluteString, "--rejects", rejects, path])
         #expect(output.status == 1, "\(output.stderr)")
         let lastLine = output.stderr.split(separator: "\n").last.map(String.init) ?? ""

@@ -29,11 +29,13 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "Readings per batch.") var batch: Int = 5_000
     @Option(help: "Batches sent at once (each series' readings still go in file order).") var inFlight: Int = 4
     @Flag(help: "Continue interrupted imports of these files.") var resume = false
+    @Flag(help: "Read and check the files (format and reading rules), write the rejects, store nothing.") var dryRun = false
     @Option(help: "Write each rejected record here: FILE:LINE<TAB>reason<TAB>message.") var rejects: String?
     @Argument(help: "Files to import; - for stdin.") var files: [String]
 
     func validate() throws {
         if server != nil, db != nil { throw ValidationError("give --server or --db, not both") }
+        if dryRun, server != nil || db != nil || resume { throw ValidationError("--dry-run sends nothing: it takes no --server, --db or --resume") }
         if config != nil, db == nil { throw ValidationError("--config applies to --db only (a daemon uses its own)") }
         guard format == "auto" || ImportFormat(rawValue: format) != nil else {
             throw ValidationError("unknown --format \(format): use auto, json, ndjson, senml, lp or csv")
@@ -52,6 +54,8 @@ struct ImportCommand: AsyncParsableCommand {
         var states: [String: ResumeState] = [:]
         for file in files where file != "-" {
             guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure.fail("\(file): no such readable file") }
+            // A dry run leaves interrupted imports alone.
+            if dryRun { continue }
             if !resume, FileManager.default.fileExists(atPath: ResumeState.path(of: file)) {
                 throw CommandFailure.usage("\(ResumeState.path(of: file)) exists: an import of \(file) was interrupted; add --resume to continue it, or delete that file to import \(file) from the start")
             }
@@ -107,12 +111,12 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let elapsed = ImportProgress.seconds(ContinuousClock.now - started)
         let allDone = completed == files.count && failure == nil
-        if allDone {
+        if allDone, !dryRun {
             for file in files where file != "-" { ResumeState.remove(for: file) }
         } else if let failure {
             CommandFailure.printError("import stopped: \(failure)")
         }
-        if !allDone, files.contains(where: { $0 != "-" }) {
+        if !allDone, !dryRun, files.contains(where: { $0 != "-" }) {
             let resumable = files.filter { $0 != "-" }.map { "'\($0)'" }.joined(separator: " ")
             FileHandle.standardError.write(Data("import: \(interrupt.requested ? "interrupted" : "not finished"); continue with: sensorhub import --resume \(resumeArguments) \(resumable)\n".utf8))
         }
@@ -131,7 +135,7 @@ struct ImportCommand: AsyncParsableCommand {
             throw ResumeStateError("\(file) changed since its import was interrupted (size or modification time); delete \(ResumeState.path(of: file)) to import it from the start")
         }
         var current = state
-        if current == nil, file != "-" {
+        if current == nil, file != "-", !dryRun {
             // Saved before the first batch goes out, so its stream names every batch sent.
             current = ResumeState(stream: ResumeState.newStream(), format: reader.format, batch: batch, lanes: inFlight, ordinal: 0, position: .start,
                                   fileSize: reader.fileSize, fileModified: reader.fileModified, rejectsBytes: rejects?.bytes)
@@ -169,6 +173,7 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     private func makeTarget() async throws -> any ImportTarget {
+        if dryRun { return DryRunImportTarget() }
         if let db {
             let settings: Settings
             do {
