@@ -188,6 +188,24 @@ import SensorCore
         #expect(stored["bad-d1/temp"]?.count == 2 && stored["bad-d1/temp"]?.sum == 5)
     }
 
+    /// On a terminal (a pseudo-terminal from util-linux `script`) a bar redrawn in place
+    /// with the percentage, the bytes, the ETA and the rate; into a pipe, lines only.
+    @Test func aProgressBarOnATerminalOnlyLinesIntoAPipe() async throws {
+        let folder = try temporaryFolder("import-progress")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("p.ndjson").path
+        try Self.ndjson(Self.rows("progress", count: 60_000)).write(toFile: path, atomically: true, encoding: .utf8)
+        let command = "'\(Binary.sensorhub.path)' import --dry-run --batch 500 --in-flight 1 '\(path)'"
+        let terminal = try await run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 0, "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("\r\u{1B}[Kimport p.ndjson ["), "a bar redrawn in place: \(terminal.stdout.suffix(400))")
+        #expect(terminal.stdout.contains(" MiB ETA "), "\(terminal.stdout.suffix(400))")
+        #expect(terminal.stdout.contains("import: files=1 readings=60000 duplicates=0 rejected=0 "))
+        let piped = try await runSensorhub(["import", "--dry-run", path])
+        #expect(!piped.stderr.contains("\r"), "no bar into a pipe")
+        #expect(piped.stderr.split(separator: "\n").count == 2, "a line for the file and the summary: \(piped.stderr)")
+    }
+
     @Test func argumentsAndAnExistingStateAreCheckedBeforeAnythingIsSent() async throws {
         let folder = try temporaryFolder("import-args")
         defer { try? FileManager.default.removeItem(at: folder) }
