@@ -154,6 +154,39 @@ import SensorCore
         #expect(stored["logger-1/temp"]?.count == count)
     }
 
+    /// Readings past the daemon's time rules are rejects with their lines, and one refusal
+    /// settles all its like in the batch: the daemon refuses once per rule, not per reading.
+    @Test func readingsOutsideTheTimeRulesAreRejectedInOneRoundTripEach() async throws {
+        let daemon = try await Daemon(name: "import-time-rules")
+        defer { daemon.cleanUp() }
+        let now = Int(Date().timeIntervalSince1970)
+        let old = now - 3_700 * 86_400   // beyond the tests' 3650-day retention
+        let future = now + 2 * 86_400
+        var lines: [String] = []
+        var expectedRejects: [String] = []
+        for i in 0..<18 {
+            let ts = i % 3 == 1 ? old - i : i % 6 == 2 ? future + i : now - 60 + i
+            lines.append(#"{"device":"rules-d","metric":"m","value":\#(i),"ts":\#(ts)}"#)
+            if ts == old - i { expectedRejects.append("\(i + 1) too_late") }
+            if ts == future + i { expectedRejects.append("\(i + 1) future_ts") }
+        }
+        let path = daemon.folder.appendingPathComponent("rules.ndjson").path
+        let rejects = daemon.folder.appendingPathComponent("rules.rejects").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let output = try await runSensorhub(["import", "--server", daemon.baseURL.absoluteString, "--in-flight", "1", "--rejects", rejects, path])
+        #expect(output.status == 1)
+        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+            .map { line -> String in
+                let fields = line.split(separator: "\t")
+                return "\(fields[0].split(separator: ":").last!) \(fields[1])"
+            }
+        #expect(written == expectedRejects)
+        #expect(output.stderr.contains("readings=\(18 - expectedRejects.count) duplicates=0 rejected=\(expectedRejects.count) "), "\(output.stderr)")
+        let metrics = try await daemon.request("GET", "/metrics").text
+        #expect(metricValue(metrics, #"sensorhub_readings_rejected_total{transport="http",reason="too_late"}"#) == 1)
+        #expect(metricValue(metrics, #"sensorhub_readings_rejected_total{transport="http",reason="future_ts"}"#) == 1)
+    }
+
     @Test func badRecordsAreSkippedCountedAndWrittenWithTheirLines() async throws {
         let daemon = try await Daemon(name: "import-rejects")
         defer { daemon.cleanUp() }

@@ -131,7 +131,13 @@ struct FileImporter {
         }
     }
 
-    /// Sends a lane's part, leaving out readings the target refuses one by one.
+    /// Sends a lane's part, leaving out the readings the target refuses.
+    ///
+    /// The target names one refused reading at a time. The time rules are monotonic, so one
+    /// refusal settles its like at once: when a reading is `too_late` (older than every
+    /// retention), so is every reading no newer; when one is `future_ts`, so is every
+    /// reading no older. A backfill reaching past the retention costs one round trip per
+    /// batch, not one per old reading.
     private static func send(_ work: Work, to target: any ImportTarget) async throws -> Report {
         var readings = work.readings
         var lines = work.lines
@@ -142,12 +148,34 @@ struct FileImporter {
                 return .done(chunk: work.chunk, accepted: accepted, duplicates: duplicates, replayed: replayed, rejects: refused)
             case .refused(let index, let reason, let message):
                 let text = ImportReader.itemless(message.replacingOccurrences(of: "item \(index): ", with: ""))
-                refused.append(ImportReject(line: lines[index], reason: reason, message: text))
-                readings.remove(at: index)
-                lines.remove(at: index)
+                let limit = readings[index].timestamp
+                let alike: (Reading) -> Bool = switch reason {
+                case .tooLate: { $0.timestamp <= limit }
+                case .futureTimestamp: { $0.timestamp >= limit }
+                default: { _ in false }
+                }
+                var kept: [Int] = []
+                for position in readings.indices {
+                    if position == index {
+                        refused.append(ImportReject(line: lines[position], reason: reason, message: text))
+                    } else if alike(readings[position]) {
+                        refused.append(ImportReject(line: lines[position], reason: reason, message: Self.alikeMessage(reason, refusedLine: lines[index])))
+                    } else {
+                        kept.append(position)
+                    }
+                }
+                readings = kept.map { readings[$0] }
+                lines = kept.map { lines[$0] }
             }
         }
         return .done(chunk: work.chunk, accepted: 0, duplicates: 0, replayed: 0, rejects: refused)
+    }
+
+    /// Why a reading was refused with the one on `refusedLine` (see ``send(_:to:)``).
+    private static func alikeMessage(_ reason: RejectReason, refusedLine: Int) -> String {
+        reason == .tooLate
+            ? "ts is no newer than line \(refusedLine)'s, which is older than the retention of every resolution"
+            : "ts is no older than line \(refusedLine)'s, which is too far in the future"
     }
 
     /// Counts a fully acknowledged chunk (in order), writes its rejects, then the position.
