@@ -34,15 +34,21 @@ fi
 status=0
 for target in "${targets[@]}"; do
     sources=(Fuzz/Targets/$target.swift Fuzz/Shared/*.swift)
+    extra=()
     if [ "$target" = JournalRecordDecode ]; then
         sources+=(Sources/SensorPipeline/Journal/JournalRecord.swift Sources/SensorPipeline/Journal/CRC32C.swift)
     fi
-    swiftc "${flags[@]}" -module-name "Fuzz$target" -I "$out" -L "$out" -lSensorCore "${sources[@]}" -o "$out/$target" 2>&1 \
+    if [ "$target" = ImportFraming ]; then
+        # The import readers, with zlib for their gzip input.
+        sources+=($(find Sources/SensorImport -name '*.swift' | sort))
+        extra=(-I Sources/CZlib -lz)
+    fi
+    swiftc "${flags[@]}" -module-name "Fuzz$target" -I "$out" -L "$out" -lSensorCore "${extra[@]}" "${sources[@]}" -o "$out/$target" 2>&1 \
         | grep -v "Cannot export local symbol" || true
     mkdir -p "$out/corpus/$target" "Fuzz/corpus/$target"
     log="$out/$target.log"
     # Swift's own crash handler would get in the way of the sanitizer's report.
-    if SWIFT_BACKTRACE=enable=no "$out/$target" "$out/corpus/$target" "Fuzz/corpus/$target" -runs="$runs" -max_len=4096 -rss_limit_mb=2048 \
+    if SWIFT_BACKTRACE=enable=no "$out/$target" "$out/corpus/$target" "Fuzz/corpus/$target" -runs="$runs" -max_len=4096 -rss_limit_mb=2048 -timeout=20 \
         -artifact_prefix="$out/crash-$target-" -print_final_stats=1 > "$log" 2>&1; then
         result=ok
     else

@@ -1,4 +1,4 @@
-public import SensorCore
+import SensorCore
 
 /// Reads one input (a file or stdin, gzip or not) as chunks of readings: records framed
 /// by the format, each decoded alone by the payload decoders of ingest (``ReadingDecoder``,
