@@ -91,7 +91,7 @@ extension Pipeline {
         for index in involved {
             var part = parts[index]
             if !taken.isEmpty {
-                part.removeAll { reading in taken.contains { $0.contains(reading.series) } }
+                part.removeAll { taken.covers($0.series) }
                 replayed += parts[index].count - part.count
             }
             let mark = identity.map { BatchMark(identity: $0, part: BatchPart(shards: UInt16(shards.count), index: UInt16(index))) }

@@ -52,6 +52,13 @@ public struct BatchPart: Hashable, Sendable {
     }
 }
 
+extension Array where Element == BatchPart {
+    /// Whether one of these parts holds `series` (its reading was taken with them).
+    public func covers(_ series: SeriesKey) -> Bool {
+        contains { $0.contains(series) }
+    }
+}
+
 /// One journal record's claim: the part `part` of batch `identity` is taken.
 public struct BatchMark: Hashable, Sendable {
     public var identity: BatchIdentity

@@ -78,32 +78,20 @@ struct CSVFramer: RecordFramer {
     }
 
     private mutating func take(_ window: inout InputWindow, _ range: Range<Int>, consuming: Int, newlines: Int, into record: inout [UInt8]) -> FramedRecord? {
-        var contentEnd = range.upperBound
-        if contentEnd > range.lowerBound, window[contentEnd - 1] == 0x0D { contentEnd -= 1 }
         let number = line
         line += 1 + newlines
-        let blank = contentEnd == range.lowerBound
-        let oversize = contentEnd - range.lowerBound > FramedRecord.maxRecordBytes
-        if !blank, !oversize { window.copy(range.lowerBound..<contentEnd, into: &record) }
-        window.consume(consuming)
-        if oversize { return .oversize(line: number) }
-        return blank ? nil : .record(line: number)
+        switch window.takeLine(range, consuming: consuming, into: &record, isBlank: \.isEmpty) {
+        case .content: return .record(line: number)
+        case .oversize: return .oversize(line: number)
+        case .blank: return nil
+        }
     }
 
     /// Drops a row too long to hold, up to the next line end whatever the quotes say: an
     /// unclosed quote costs this one reject, not the rest of the file.
     private mutating func skipOversize(_ window: inout InputWindow, newlines: Int) throws(ImportInputError) -> FramedRecord {
         let number = line
-        while true {
-            var index = window.start
-            while index < window.end, window[index] != 0x0A { index += 1 }
-            if index < window.end {
-                window.consume(index - window.start + 1)
-                break
-            }
-            window.consume(window.available)
-            if !(try window.fill()) { break }
-        }
+        try window.skipPastLineEnd()
         line += 1 + newlines
         return .oversize(line: number)
     }

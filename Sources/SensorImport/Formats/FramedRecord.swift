@@ -48,31 +48,19 @@ struct LineFramer: RecordFramer {
 
     /// Takes one line (without its `\n`); nil for a blank one.
     private mutating func take(_ window: inout InputWindow, _ range: Range<Int>, consuming: Int, into record: inout [UInt8]) -> FramedRecord? {
-        var contentEnd = range.upperBound
-        if contentEnd > range.lowerBound, window[contentEnd - 1] == 0x0D { contentEnd -= 1 }
         let number = line
-        let blank = (range.lowerBound..<contentEnd).allSatisfy { window[$0] == 0x20 || window[$0] == 0x09 }
-        let oversize = contentEnd - range.lowerBound > FramedRecord.maxRecordBytes
-        if !blank, !oversize { window.copy(range.lowerBound..<contentEnd, into: &record) }
-        window.consume(consuming)
         line += 1
-        if oversize { return .oversize(line: number) }
-        return blank ? nil : .record(line: number)
+        switch window.takeLine(range, consuming: consuming, into: &record, isBlank: { $0.allSatisfy { $0 == 0x20 || $0 == 0x09 } }) {
+        case .content: return .record(line: number)
+        case .oversize: return .oversize(line: number)
+        case .blank: return nil
+        }
     }
 
     /// Drops the rest of a line too long to hold.
     private mutating func skipOversize(_ window: inout InputWindow) throws(ImportInputError) -> FramedRecord {
         let number = line
-        while true {
-            var index = window.start
-            while index < window.end, window[index] != 0x0A { index += 1 }
-            if index < window.end {
-                window.consume(index - window.start + 1)
-                break
-            }
-            window.consume(window.available)
-            if !(try window.fill()) { break }
-        }
+        try window.skipPastLineEnd()
         line += 1
         return .oversize(line: number)
     }

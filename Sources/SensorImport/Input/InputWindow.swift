@@ -61,6 +61,38 @@ struct InputWindow {
         record.append(contentsOf: bytes[range])
     }
 
+    /// What ``takeLine(_:consuming:into:isBlank:)`` found.
+    enum TakenLine {
+        case content, blank, oversize
+    }
+
+    /// Takes a line-ended record: `bytes[range]` without a trailing `\r` is copied into
+    /// `record` unless `isBlank` says it is or it is longer than a record may be; then
+    /// `consuming` bytes (the line end included) are consumed.
+    mutating func takeLine(_ range: Range<Int>, consuming: Int, into record: inout [UInt8],
+                           isBlank: (ArraySlice<UInt8>) -> Bool) -> TakenLine {
+        var end = range.upperBound
+        if end > range.lowerBound, bytes[end - 1] == 0x0D { end -= 1 }
+        let content = bytes[range.lowerBound..<end]
+        let taken: TakenLine = content.count > FramedRecord.maxRecordBytes ? .oversize : isBlank(content) ? .blank : .content
+        if taken == .content { copy(range.lowerBound..<end, into: &record) }
+        consume(consuming)
+        return taken
+    }
+
+    /// Drops everything up to and including the next `\n` (or to the end): what is left
+    /// of a record too long to hold.
+    mutating func skipPastLineEnd() throws(ImportInputError) {
+        while true {
+            if let newline = bytes[start..<end].firstIndex(of: 0x0A) {
+                consume(newline - start + 1)
+                return
+            }
+            consume(available)
+            if !(try fill()) { return }
+        }
+    }
+
     /// Skips the input forward to `target` (resuming): seeks where the file allows.
     mutating func skip(to target: Int64) throws(ImportInputError) {
         guard target > offset else { return }

@@ -62,7 +62,7 @@ public struct IngestEntry: Sendable {
         if let identity = batch.identity {
             let taken = pipeline.batchLedger.takenParts(of: identity)
             if !taken.isEmpty {
-                let kept = batch.readings.indices.filter { index in !taken.contains { $0.contains(batch.readings[index].series) } }
+                let kept = batch.readings.indices.filter { !taken.covers(batch.readings[$0].series) }
                 replayed = batch.readings.count - kept.count
                 sentIndex = kept
                 batch.readings = kept.map { batch.readings[$0] }

@@ -109,7 +109,7 @@ struct ImportCommand: AsyncParsableCommand {
         } catch {
             failure = failure ?? "\(error)"
         }
-        let elapsed = ImportProgress.seconds(ContinuousClock.now - started)
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
         let allDone = completed == files.count && failure == nil
         if allDone, !dryRun {
             for file in files where file != "-" { ResumeState.remove(for: file) }
@@ -158,7 +158,7 @@ struct ImportCommand: AsyncParsableCommand {
         if !reader.ignoredColumns.isEmpty {
             FileHandle.standardError.write(Data("import: \(file): columns without numbers were not imported: \(reader.ignoredColumns.joined(separator: ", "))\n".utf8))
         }
-        let seconds = ImportProgress.seconds(ContinuousClock.now - fileStarted)
+        let seconds = (ContinuousClock.now - fileStarted) / .seconds(1)
         progress.finish(file: file, summary: fileTally.text + String(format: " elapsed=%.1fs%@", seconds, finished ? "" : " (interrupted)"))
         return finished
     }

@@ -9,7 +9,7 @@ struct ImportProgress {
     mutating func update(file: String, done: Int64, total: Int64?, readings: Int, since started: ContinuousClock.Instant) {
         guard interactive, ContinuousClock.now - lastDraw > .milliseconds(200) else { return }
         lastDraw = .now
-        let elapsed = Self.seconds(ContinuousClock.now - started)
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
         let rate = elapsed > 0 ? Double(readings) / elapsed : 0
         var line = "import \((file as NSString).lastPathComponent) "
         if let total, total > 0 {
@@ -31,11 +31,6 @@ struct ImportProgress {
     func finish(file: String, summary: String) {
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         FileHandle.standardError.write(Data("import: \(file): \(summary)\n".utf8))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     static func bytes(_ count: Int64) -> String {
