@@ -1,30 +1,31 @@
 import Foundation
 import Testing
-import Synchronization
 
-/// sqlite3 holding an exclusive lock on a database for a while (longer than the store's
-/// 5 s busy timeout), in a task; ``isReleased`` turns true once it let go.
+/// An exclusive lock on the database held by the sqlite3 shell until the test releases
+/// it (`release()`), so a test waits for what the lock causes, not for a fixed time.
 private struct DatabaseLock {
-    private final class Flag: Sendable {
-        let released = Atomic<Bool>(false)
-    }
-
-    private let flag = Flag()
     let locker: Task<ProcessOutput, any Error>
+    private let releaseFile: String
 
-    /// Held 20 s: long enough for a flush to fail and for ingest to fill up while the
-    /// suite's import tests load both cores (7 s was not, once in five stressed runs).
-    init(_ database: String, seconds: Int = 20) {
-        let flag = flag
-        locker = Task {
-            defer { flag.released.store(true, ordering: .releasing) }
-            // `.timeout`: a flush the daemon is writing right then is waited for, not a failure
-            // of the locker ("database is locked", seen once on a busy machine).
-            return try await run("/bin/sh", ["-c", "(echo '.timeout 30000'; echo 'BEGIN EXCLUSIVE;'; sleep \(seconds); echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'"])
-        }
+    init(_ database: String) {
+        let releaseFile = database + ".release-lock"
+        self.releaseFile = releaseFile
+        // `.timeout`: a flush the daemon is writing right then is waited for, not a failure
+        // of the locker ("database is locked", seen once on a busy machine). The shell
+        // gives up after 10 minutes, so a test that fails before releasing never hangs.
+        let script = """
+            (echo '.timeout 30000'; echo 'BEGIN EXCLUSIVE;'; \
+             i=0; while [ ! -e '\(releaseFile)' ] && [ $i -lt 6000 ]; do sleep 0.1; i=$((i+1)); done; \
+             echo 'COMMIT;') | /usr/bin/sqlite3 '\(database)'
+            """
+        locker = Task { try await run("/bin/sh", ["-c", script], timeout: .seconds(660)) }
     }
 
-    var isReleased: Bool { flag.released.load(ordering: .acquiring) }
+    /// Ends the lock and waits for the shell to commit; its exit status.
+    func release() async throws -> ProcessOutput {
+        FileManager.default.createFile(atPath: releaseFile, contents: nil)
+        return try await locker.value
+    }
 }
 
 private func readingsStored(database: String) async throws -> Int {
@@ -81,7 +82,8 @@ private func readingsStored(database: String) async throws -> Int {
         var posted = 0
         var afterFailure = 0
         var health: [String: Any]?
-        while afterFailure < 5, !lock.isReleased {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while afterFailure < 5, ContinuousClock.now < deadline {
             #expect(try await daemon.post(Self.reading, contentType: "application/json").status == 202)
             posted += 1
             if daemon.output.contains("failed to flush buckets") {
@@ -93,7 +95,7 @@ private func readingsStored(database: String) async throws -> Int {
         // While flushes fail, readings are still taken, and /healthz says why.
         #expect(health?["status"] as? String == "degraded")
         #expect((health?["reason"] as? String)?.contains("cannot write to the database") == true, "\(String(describing: health))")
-        let locked = try await lock.locker.value
+        let locked = try await lock.release()
         #expect(locked.status == 0, "\(locked.stderr)")
         #expect(try await daemon.stop() == 0)
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
@@ -117,7 +119,8 @@ private func readingsStored(database: String) async throws -> Int {
         // limit is reached after a few hundred readings.
         let start = Int(Date().timeIntervalSince1970) - 3_600
         var accepted = 0, refused = 0, batch = 0
-        while !lock.isReleased || refused == 0 {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while refused == 0 || !daemon.output.contains("failed to flush buckets"), ContinuousClock.now < deadline {
             let body = "[" + (0..<100).map { #"{"device":"lb-\#(batch)-\#($0)","metric":"m","value":1,"ts":\#(start)}"# }.joined(separator: ",") + "]"
             let answer = try await daemon.post(body, contentType: "application/json")
             if answer.status == 202 { accepted += 100 } else {
@@ -125,10 +128,9 @@ private func readingsStored(database: String) async throws -> Int {
                 refused += 1
             }
             batch += 1
-            if lock.isReleased, refused == 0 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(try await lock.locker.value.status == 0)
+        #expect(try await lock.release().status == 0)
         #expect(refused > 0, "ingest must have been held back while the store could not be written")
         #expect(daemon.output.contains("failed to flush buckets"), "the lock did not hold long enough to matter")
         #expect(try await daemon.stop() == 0)
