@@ -89,6 +89,21 @@ let package = Package(
             dependencies: ["CZlib", "SensorCore"],
             swiftSettings: strict
         ),
+        // Rules, alerts and forwarding: judges closed windows after each flush, and delivers
+        // what they queued (webhooks through async-http-client, MQTT through libmosquitto).
+        .target(
+            name: "SensorRules",
+            dependencies: [
+                "SensorCore", "SensorStore", "SensorPipeline", "MQTTIngest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "HTTPAPI",
             dependencies: [
@@ -120,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "sensorhub",
             dependencies: [
-                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig", "SensorImport",
+                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig", "SensorImport", "SensorRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -136,6 +151,7 @@ let package = Package(
         ),
         .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore", "SensorSchema"], swiftSettings: strict),
+        .testTarget(name: "SensorRulesTests", dependencies: ["SensorRules", "SensorStore", "SensorPipeline", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorImportTests", dependencies: ["SensorImport", "SensorCore"], swiftSettings: strict),

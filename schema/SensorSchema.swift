@@ -13,6 +13,7 @@ public enum SensorSchema {
         (4, "set_aside", String(decoding: PackageResources.v4_set_aside_sql, as: UTF8.self)),
         (5, "chunks", String(decoding: PackageResources.v5_chunks_sql, as: UTF8.self)),
         (6, "batch_ledger", String(decoding: PackageResources.v6_batch_ledger_sql, as: UTF8.self)),
+        (7, "rules", String(decoding: PackageResources.v7_rules_sql, as: UTF8.self)),
     ]
 
     /// The value of `PRAGMA application_id` in every SensorHub database ('SHub').

@@ -46,6 +46,7 @@ public enum SensorHubHTTPServer {
             ingest: ingest, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
         ).register(on: v1)
         QueryRoutes<Context>(store: store, rowLimit: configuration.queryRowLimit).register(on: v1)
+        AlertRoutes<Context>(store: store).register(on: v1)
         streams.registerServerSentEvents(on: v1)
         streams.registerUpgradeRequired(on: v1)
 

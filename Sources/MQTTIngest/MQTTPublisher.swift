@@ -4,7 +4,8 @@ internal import Synchronization
 
 /// A publishing MQTT client (libmosquitto, its own network thread via
 /// `mosquitto_loop_start`) that counts broker acknowledgements: PUBACK for QoS 1, PUBCOMP
-/// for QoS 2, the socket write for QoS 0. Used by `sensorhub simulate`.
+/// for QoS 2, the socket write for QoS 0. Used by `sensorhub simulate`, and by the daemon
+/// for rule actions and forwarding.
 ///
 /// Acknowledgements are matched to the message ids of the messages this object queued,
 /// so a message counts as acknowledged exactly once and only when the broker took it:
@@ -92,6 +93,9 @@ public final class MQTTPublisher: Sendable {
             Thread.sleep(forTimeInterval: 0.005)
         }
     }
+
+    /// Queued messages the broker has not acknowledged yet.
+    public var inFlight: Int { tally.withLock { $0.inFlight.count } }
 
     /// Messages the broker has acknowledged so far.
     public var acknowledged: Int { tally.withLock { $0.acknowledged } }

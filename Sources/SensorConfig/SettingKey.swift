@@ -59,6 +59,12 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case journalSegmentSize = "journal.segment_size"
     case logLevel = "log.level"
     case logFormat = "log.format"
+    case alertsLateness = "alerts.lateness"
+    case alertsRetryMin = "alerts.retry_min"
+    case alertsRetryMax = "alerts.retry_max"
+    case alertsWebhookTimeout = "alerts.webhook_timeout"
+    case alertsMaxQueued = "alerts.max_queued"
+    case alertsKeepResolved = "alerts.keep_resolved"
 
     /// The config file section (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`).
     public var section: String { String(rawValue.prefix(while: { $0 != "." })) }

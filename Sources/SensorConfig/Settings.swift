@@ -208,6 +208,32 @@ public struct Settings: Sendable, Equatable {
         public var format: LogFormat
     }
 
+    /// `alerts.*`: when windows count as closed for rules and forwarding, and how their
+    /// actions are delivered (CONTRACT §7).
+    public struct Alerts: Sendable, Equatable {
+        /// `alerts.lateness`: how long after a window's end its readings may still arrive
+        /// before rules judge it and forwarding publishes it; a window is closed by the
+        /// first flush at or after its end plus this. 0 to 1 h. Default 5s.
+        public var lateness: Duration
+        /// `alerts.retry_min`: the first pause before a failed webhook or MQTT delivery is
+        /// tried again; later pauses double up to `alerts.retry_max`, with jitter.
+        /// At least 10 ms. Default 1s.
+        public var retryMin: Duration
+        /// `alerts.retry_max`: the longest pause between two tries, at least
+        /// `alerts.retry_min`. Default 1m.
+        public var retryMax: Duration
+        /// `alerts.webhook_timeout`: how long one webhook POST may take before it counts
+        /// as failed. At least 100 ms. Default 10s.
+        public var webhookTimeout: Duration
+        /// `alerts.max_queued`: deliveries (webhook posts, MQTT messages, forwarded rows)
+        /// kept in the database while their target is down; past it the oldest are
+        /// dropped, logged and counted. 1,000–100,000,000. Default 1,000,000.
+        public var maxQueued: Int
+        /// `alerts.keep_resolved`: how long `GET /v1/alerts` keeps listing a resolved
+        /// alert. At least 1 m. Default 24h.
+        public var keepResolved: Duration
+    }
+
     public var store: Store
     public var http: HTTP
     public var mqtt: MQTT
@@ -215,6 +241,11 @@ public struct Settings: Sendable, Equatable {
     public var limits: Limits
     public var journal: Journal
     public var log: Log
+    public var alerts: Alerts
+    /// `rules:` (config file only): the alert rules, in file order. Default none.
+    public var rules: [AlertRule]
+    /// `forward:` (config file only): closed buckets to publish over MQTT. Default none.
+    public var forward: ForwardRule?
 
     /// The journal directory in effect: `journal.directory`, else next to the database.
     public var journalDirectory: String { journal.directory ?? store.path + ".journal" }
@@ -248,7 +279,12 @@ public struct Settings: Sendable, Equatable {
             pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
-            log: Log(level: .info, format: .text)
+            log: Log(level: .info, format: .text),
+            alerts: Alerts(
+                lateness: .seconds(5), retryMin: .seconds(1), retryMax: .seconds(60), webhookTimeout: .seconds(10),
+                maxQueued: 1_000_000, keepResolved: .seconds(86_400)),
+            rules: [],
+            forward: nil
         )
     }
 
@@ -311,6 +347,12 @@ public struct Settings: Sendable, Equatable {
         case .journalSegmentSize: ByteSize.format(journal.segmentSize)
         case .logLevel: log.level.rawValue
         case .logFormat: log.format.rawValue
+        case .alertsLateness: DurationText.format(alerts.lateness)
+        case .alertsRetryMin: DurationText.format(alerts.retryMin)
+        case .alertsRetryMax: DurationText.format(alerts.retryMax)
+        case .alertsWebhookTimeout: DurationText.format(alerts.webhookTimeout)
+        case .alertsMaxQueued: String(alerts.maxQueued)
+        case .alertsKeepResolved: DurationText.format(alerts.keepResolved)
         }
     }
 
@@ -332,7 +374,10 @@ public struct Settings: Sendable, Equatable {
             return "\(key.rawValue)=\(value)"
         }
         let tokens = http.tokens.isEmpty ? "<none>" : http.tokens.map { "\($0.name):\($0.scope.rawValue):\($0.devices)" }.joined(separator: ",")
-        return (keys + ["\(TokenSpec.section).\(TokenSpec.key)=\(tokens)"]).joined(separator: " ")
+        let rules = rules.isEmpty ? "<none>" : rules.map(\.name).joined(separator: ",")
+        let forward = forward.map { "\($0.topic):\($0.resolutions.map(\.description).joined(separator: ","))" } ?? "<none>"
+        return (keys + ["\(TokenSpec.section).\(TokenSpec.key)=\(tokens)", "rules=\(Self.quotedIfNeeded(rules))", "forward=\(Self.quotedIfNeeded(forward))"])
+            .joined(separator: " ")
     }
 
     private static func quotedIfNeeded(_ value: String) -> String {

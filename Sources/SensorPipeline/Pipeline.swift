@@ -184,6 +184,11 @@ public final class Pipeline: Service, Sendable {
         }
     }
 
+    /// Has `observer` told of every committed flush from now on (call before ``run()``).
+    public func observeFlushes(with observer: any FlushObserver) async {
+        await flusher.observe(with: observer)
+    }
+
     /// Stops taking readings; queued readings are still aggregated and flushed.
     public func stopAccepting() {
         let previous = phaseValue.exchange(Phase.stopping.rawValue, ordering: .acquiringAndReleasing)

@@ -6,5 +6,6 @@ struct SensorHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sensorhub",
         abstract: "IoT sensor aggregation daemon: ingest readings, keep rolling statistics, query them.",
-        subcommands: [ServeCommand.self, QueryCommand.self, DevicesCommand.self, TailCommand.self, SimulateCommand.self, ImportCommand.self])
+        subcommands: [ServeCommand.self, QueryCommand.self, DevicesCommand.self, TailCommand.self, SimulateCommand.self, ImportCommand.self,
+                      AlertsCommand.self, RulesCommand.self])
 }

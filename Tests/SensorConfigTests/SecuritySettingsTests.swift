@@ -50,7 +50,7 @@ import Testing
         ])
         #expect(settings.http.token == "legacy-admin")
         // Names and scopes only in the start line; the token files' paths are not secret but not needed.
-        #expect(settings.redactedDescription.hasSuffix("http.tokens=line-7:ingest:line7-*,grafana:read:*"))
+        #expect(settings.redactedDescription.hasSuffix("http.tokens=line-7:ingest:line7-*,grafana:read:* rules=<none> forward=<none>"))
         #expect(!settings.redactedDescription.contains("legacy-admin"))
     }
 

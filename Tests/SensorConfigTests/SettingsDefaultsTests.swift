@@ -58,6 +58,8 @@ import Testing
             "SENSORHUB_LIMITS_MAX_METRICS_PER_DEVICE", "SENSORHUB_LIMITS_MAX_READINGS_PER_PAYLOAD", "SENSORHUB_LIMITS_MAX_QUERY_ROWS",
             "SENSORHUB_JOURNAL_DIRECTORY", "SENSORHUB_JOURNAL_FSYNC",
             "SENSORHUB_JOURNAL_FSYNC_INTERVAL", "SENSORHUB_JOURNAL_SEGMENT_SIZE", "SENSORHUB_LOG_LEVEL", "SENSORHUB_LOG_FORMAT",
+            "SENSORHUB_ALERTS_LATENESS", "SENSORHUB_ALERTS_RETRY_MIN", "SENSORHUB_ALERTS_RETRY_MAX", "SENSORHUB_ALERTS_WEBHOOK_TIMEOUT",
+            "SENSORHUB_ALERTS_MAX_QUEUED", "SENSORHUB_ALERTS_KEEP_RESOLVED",
         ])
     }
 
@@ -113,7 +115,9 @@ import Testing
             + "mqtt.tls.key=<none> pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=100000 pipeline.max_pending_bytes=256MiB "
             + "pipeline.shutdown_deadline=10s pipeline.max_future_skew=5m limits.max_series=100000 limits.max_metrics_per_device=1000 "
             + "limits.max_readings_per_payload=100000 limits.max_query_rows=1000000 journal.directory=./sensorhub.db.journal journal.fsync=interval "
-            + "journal.fsync_interval=1s journal.segment_size=64MiB log.level=info log.format=text http.tokens=<none>")
+            + "journal.fsync_interval=1s journal.segment_size=64MiB log.level=info log.format=text "
+            + "alerts.lateness=5s alerts.retry_min=1s alerts.retry_max=1m alerts.webhook_timeout=10s alerts.max_queued=1000000 alerts.keep_resolved=1d "
+            + "http.tokens=<none> rules=<none> forward=<none>")
     }
 
     @Test func redactedDescriptionMasksTheTokenAndTheMQTTPassword() throws {

@@ -50,7 +50,7 @@ import Testing
 
     @Test func topLevelMustBeAMapping() throws {
         let (error, path) = try fileError("- http\n- store\n")
-        #expect(error?.description == "\(path): the top level must be a mapping of sections (store, http, mqtt, pipeline, limits, journal, log) (line 1)")
+        #expect(error?.description == "\(path): the top level must be a mapping of sections (store, http, mqtt, pipeline, limits, journal, log, alerts, rules, forward) (line 1)")
     }
 
     @Test func unknownKeyInSectionIsNamedWithItsLine() throws {
@@ -62,13 +62,13 @@ import Testing
 
     @Test func unknownSectionIsNamed() throws {
         let (error, path) = try fileError("htp:\n  port: 8080\n")
-        #expect(error?.description == "\(path): unknown key \"htp\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log")
+        #expect(error?.description == "\(path): unknown key \"htp\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log, alerts, rules, forward")
     }
 
     @Test func keyAtTheWrongLevelIsUnknown() throws {
         // `port` belongs under `http:`, not at the top.
         let (error, path) = try fileError("port: 8080\n")
-        #expect(error?.description == "\(path): unknown key \"port\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log")
+        #expect(error?.description == "\(path): unknown key \"port\" (line 1); sections are store, http, mqtt, pipeline, limits, journal, log, alerts, rules, forward")
     }
 
     @Test func nestedMappingUnderAKeyIsRejected() throws {

@@ -221,6 +221,8 @@ import Testing
             .journalFsyncInterval: "2s", .journalSegmentSize: "128MiB", .logLevel: "trace", .logFormat: "json",
             .httpTLSCert: "/etc/c.pem", .httpTLSKey: "/etc/k.pem", .mqttUsername: "u", .mqttPasswordFile: "/etc/pw",
             .mqttTLSCA: "/etc/ca.pem", .mqttTLSCert: "/etc/mc.pem", .mqttTLSKey: "/etc/mk.pem",
+            .alertsLateness: "0ms", .alertsRetryMin: "10ms", .alertsRetryMax: "5m", .alertsWebhookTimeout: "3s",
+            .alertsMaxQueued: "5000", .alertsKeepResolved: "1h",
         ]
         let text = try #require(sample[key])
         var environment = [key.environmentVariable: text]
@@ -306,6 +308,12 @@ import Testing
         case .journalSegmentSize: "1MiB"
         case .logLevel: "critical"
         case .logFormat: "json"
+        case .alertsLateness: "1h"
+        case .alertsRetryMin: "30s"
+        case .alertsRetryMax: "2m"
+        case .alertsWebhookTimeout: "100ms"
+        case .alertsMaxQueued: "1000"
+        case .alertsKeepResolved: "7d"
         }
     }
 

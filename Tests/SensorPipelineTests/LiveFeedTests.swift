@@ -20,6 +20,7 @@ private func drain(_ subscription: LiveSubscription, events: Int) async -> [Stri
         switch await iterator.next() {
         case .bucket(let bucket): received.append("\(bucket.series.device)@\(bucket.windowStart)")
         case .lagged(let dropped): received.append("lagged \(dropped)")
+        case .alert(let alert): received.append("alert \(alert.rule) \(alert.device) \(alert.state)")
         case .heartbeat: received.append("heartbeat")
         case nil: received.append("end")
         }
@@ -40,6 +41,25 @@ private func drain(_ subscription: LiveSubscription, events: Int) async -> [Stri
         all.close()
         #expect(await drain(kilns, events: 3) == ["kiln-1@0", "kiln-3@20", "end"])
         #expect(await drain(all, events: 6) == ["kiln-1@0", "oven-1@0", "kiln-2@0", "kiln-2@10", "kiln-3@20", "end"])
+    }
+
+    /// Alerts go to subscribers whose device and metric globs match, whatever resolutions
+    /// they follow, in order with the bucket updates.
+    @Test func alertsReachSubscribersWhoseGlobsMatch() async {
+        let feed = LiveFeed(capacity: 100)
+        let kilns = try! #require(feed.subscribe(LiveFilter(deviceGlob: "kiln-*", metricGlob: "t", resolutions: [oneMinute])))
+        let ovens = try! #require(feed.subscribe(LiveFilter(deviceGlob: "oven-*")))
+        feed.publish([bucket("kiln-1", start: 0, resolution: oneMinute)])
+        let firing = AlertState(phase: .firing, since: 0, value: 31)
+        feed.publish(alerts: [
+            AlertRecord(rule: "hot", series: SeriesKey(device: "kiln-1", metric: "t"), state: firing),
+            AlertRecord(rule: "hot", series: SeriesKey(device: "oven-1", metric: "t"), state: firing),
+            AlertRecord(rule: "hot", series: SeriesKey(device: "kiln-2", metric: "rpm"), state: firing),
+        ])
+        kilns.close()
+        ovens.close()
+        #expect(await drain(kilns, events: 3) == ["kiln-1@0", "alert hot kiln-1 firing", "end"])
+        #expect(await drain(ovens, events: 2) == ["alert hot oven-1 firing", "end"])
     }
 
     @Test func theStoreIsAskedOnlyForBucketsSomeSubscriberWants() {

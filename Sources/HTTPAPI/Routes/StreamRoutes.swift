@@ -5,7 +5,7 @@ internal import SensorPipeline
 internal import ServiceLifecycle
 
 /// `GET /v1/stream` (Server-Sent Events) and `GET /v1/ws` (WebSocket): every flush's
-/// updated buckets as contract rows, filtered by ``LiveQuery``.
+/// updated buckets as contract rows, and alert transitions, filtered by ``LiveQuery``.
 ///
 /// Each connection is a ``LiveSubscription`` with a bounded buffer, so a slow client only
 /// loses its own oldest updates (it gets a `lagged` event with the count) and never slows
@@ -16,7 +16,8 @@ struct StreamRoutes: Sendable {
     /// Time between two keep-alives on an idle connection (proxies and clients time out).
     let heartbeatInterval: Duration
 
-    /// SSE frames: a row as a default event, `event: lagged`, and comment heartbeats.
+    /// SSE frames: a row as a default event, `event: alert` (a rule fired or resolved),
+    /// `event: lagged`, and comment heartbeats.
     func registerServerSentEvents<Context: RequestContext>(on group: RouterGroup<Context>) {
         group.get("stream") { request, _ -> Response in
             // Validated before the 200 goes out: afterwards errors can only end the stream.
@@ -89,6 +90,7 @@ struct StreamRoutes: Sendable {
                             switch event {
                             case .bucket(let bucket): try await outbound.write(.text(LiveQuery.rowJSON(bucket)))
                             case .lagged(let dropped): try await outbound.write(.text("{\"event\":\"lagged\",\"dropped\":\(dropped)}"))
+                            case .alert(let alert): try await outbound.write(.text("{\"event\":\"alert\",\"alert\":\(alert.json)}"))
                             case .heartbeat: break
                             }
                         }
@@ -120,6 +122,7 @@ struct StreamRoutes: Sendable {
         switch event {
         case .bucket(let bucket): "data: \(LiveQuery.rowJSON(bucket))\n\n"
         case .lagged(let dropped): "event: lagged\ndata: {\"dropped\":\(dropped)}\n\n"
+        case .alert(let alert): "event: alert\ndata: \(alert.json)\n\n"
         case .heartbeat: ": keep-alive\n\n"
         }
     }

@@ -23,6 +23,9 @@ struct ConfigFile {
     let provider: (any ConfigProvider)?
     /// `http.tokens`, which only the file can give (a list of mappings); nil when absent.
     let tokens: [TokenSpec]?
+    /// The whole document, for `rules:` and `forward:` (``RuleSpecs``), which are checked
+    /// once `store.resolutions` is known; nil without a document.
+    let root: Node?
 
     init(path: String) throws(SettingsError) {
         self.path = path
@@ -55,17 +58,19 @@ struct ConfigFile {
             // No document, or an empty one (`---` alone): nothing set, like an absent key.
             provider = nil
             tokens = nil
+            self.root = nil
             return
         }
         try Self.checkShape(root, source: source)
         tokens = try TokenSpec.list(in: root, source: source)
+        self.root = root
 
         let options = YAMLSnapshot.ParsingOptions(
             secretsSpecifier: .specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.rawValue)))
         )
         let providerName = "YAMLSnapshot[\(path)]"
         do {
-            let snapshot = try YAMLSnapshot(data: try Self.withoutTokens(root, data: data).bytes, providerName: providerName, parsingOptions: options)
+            let snapshot = try YAMLSnapshot(data: try Self.withoutFileOnlyLists(root, data: data).bytes, providerName: providerName, parsingOptions: options)
             provider = SnapshotProvider(snapshot: snapshot)
         } catch {
             // checkShape rejects everything YAMLSnapshot is known to reject; keep its word anyway.
@@ -73,16 +78,22 @@ struct ConfigFile {
         }
     }
 
-    /// The file without `http.tokens`, which the YAML snapshot cannot hold (it takes lists
-    /// of scalars only) and ``TokenSpec/list(in:source:)`` reads instead; the bytes as
-    /// they are when there is no such list.
-    private static func withoutTokens(_ root: Node, data: Data) throws -> Data {
-        guard var sections = root.mapping, var http = sections[TokenSpec.section]?.mapping, http[TokenSpec.key] != nil else {
-            return data
+    /// The file without `http.tokens`, `rules` and `forward`, which the YAML snapshot
+    /// cannot hold (it takes lists of scalars only) and ``TokenSpec/list(in:source:)`` and
+    /// ``RuleSpecs`` read instead; the bytes as they are when there are none.
+    private static func withoutFileOnlyLists(_ root: Node, data: Data) throws -> Data {
+        guard var sections = root.mapping else { return data }
+        var changed = false
+        if var http = sections[TokenSpec.section]?.mapping, http[TokenSpec.key] != nil {
+            http[TokenSpec.key] = nil
+            sections[TokenSpec.section] = .mapping(http)
+            changed = true
         }
-        http[TokenSpec.key] = nil
-        sections[TokenSpec.section] = .mapping(http)
-        return Data(try Yams.serialize(node: .mapping(sections)).utf8)
+        for section in [RuleSpecs.rulesSection, RuleSpecs.forwardSection] where sections[section] != nil {
+            sections[section] = nil
+            changed = true
+        }
+        return changed ? Data(try Yams.serialize(node: .mapping(sections)).utf8) : data
     }
 
     /// Rejects anything but a mapping of known sections, each a mapping of known keys whose
@@ -92,7 +103,7 @@ struct ConfigFile {
         func fail(_ problem: String, key: String? = nil) -> SettingsError {
             SettingsError(source: source, key: key, problem: problem)
         }
-        let sections = SettingKey.sections
+        let sections = SettingKey.sections + [RuleSpecs.rulesSection, RuleSpecs.forwardSection]
         guard let mapping = root.mapping else {
             throw fail("the top level must be a mapping of sections (\(sections.joined(separator: ", ")))\(at(root))")
         }
@@ -100,6 +111,8 @@ struct ConfigFile {
             guard let section = sectionNode.scalar?.string, sections.contains(section) else {
                 throw fail("unknown key \"\(sectionNode.scalar?.string ?? "?")\"\(at(sectionNode)); sections are \(sections.joined(separator: ", "))")
             }
+            // Lists of mappings, checked by RuleSpecs once store.resolutions is known.
+            if section == RuleSpecs.rulesSection || section == RuleSpecs.forwardSection { continue }
             let keys = SettingKey.allCases.filter { $0.section == section }
             if sectionValue.null != nil { continue }  // `http:` with nothing under it: an empty section
             guard let entries = sectionValue.mapping else {

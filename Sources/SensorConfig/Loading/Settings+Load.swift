@@ -1,6 +1,7 @@
 public import Foundation
 internal import Configuration
 internal import SensorCore
+internal import Yams
 
 extension Settings {
     /// Loads the settings: flags over `SENSORHUB_*` environment variables over the config
@@ -8,7 +9,8 @@ extension Settings {
     ///
     /// Strict by design, so that a typo never silently falls back to a default:
     /// - `file` (when given) must exist, be readable, be valid YAML, and hold only known
-    ///   sections and keys (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`;
+    ///   sections and keys (`store`, `http`, `mqtt`, `pipeline`, `limits`, `journal`, `log`,
+    ///   `alerts`, and the file-only `rules` and `forward`;
     ///   see ``SettingKey``);
     /// - an environment variable in a setting section's namespace (`SENSORHUB_HTTP_*`,
     ///   `SENSORHUB_STORE_*`, ...) must be one of the accepted names. Other names, including
@@ -45,6 +47,8 @@ private struct SettingsLoader {
     private let recorder = SourceRecorder()
     /// `http.tokens`, from the file only.
     private let tokens: [TokenSpec]
+    /// The config file's path and document, for `rules:` and `forward:`.
+    private let fileRoot: (path: String, root: Node)?
 
     init(file: String?, environment: [String: String], flags: [String: String]) throws(SettingsError) {
         try Self.checkFlagKeys(flags)
@@ -76,6 +80,7 @@ private struct SettingsLoader {
             kinds.append(.file(file))
         }
         tokens = configFile?.tokens ?? []
+        fileRoot = file.flatMap { path in configFile?.root.map { (path, $0) } }
 
         self.kinds = kinds
         self.merged = ConfigReader(providers: providers, accessReporter: recorder)
@@ -184,7 +189,38 @@ private struct SettingsLoader {
         if let value = try read(.logFormat, parse: { ValueRules.choice($0, of: LogFormat.self, what: "log format") }) {
             settings.log.format = value
         }
+        try readAlerts(into: &settings)
         return settings
+    }
+
+    /// `alerts.*`, then the file's `rules:` and `forward:` against `store.resolutions`.
+    private func readAlerts(into settings: inout Settings) throws(SettingsError) {
+        if let value = try read(.alertsLateness, parse: { ValueRules.duration($0, minimum: .zero, maximum: .seconds(3_600)) }) {
+            settings.alerts.lateness = value
+        }
+        if let value = try read(.alertsRetryMin, parse: { ValueRules.duration($0, minimum: .milliseconds(10)) }) {
+            settings.alerts.retryMin = value
+        }
+        if let found = try located(.alertsRetryMax, parse: { ValueRules.duration($0, minimum: .milliseconds(10)) }) {
+            guard found.value >= settings.alerts.retryMin else {
+                throw SettingsError(source: source(of: found.source, key: .alertsRetryMax), key: SettingKey.alertsRetryMax.rawValue,
+                                    problem: "must be at least alerts.retry_min (\(DurationText.format(settings.alerts.retryMin)))")
+            }
+            settings.alerts.retryMax = found.value
+        }
+        settings.alerts.retryMax = max(settings.alerts.retryMax, settings.alerts.retryMin)
+        if let value = try read(.alertsWebhookTimeout, parse: { ValueRules.duration($0, minimum: .milliseconds(100)) }) {
+            settings.alerts.webhookTimeout = value
+        }
+        if let value = try read(.alertsMaxQueued, parse: { ValueRules.count($0, within: 1_000...100_000_000, what: "queue bound") }) {
+            settings.alerts.maxQueued = value
+        }
+        if let value = try read(.alertsKeepResolved, parse: { ValueRules.duration($0, minimum: .seconds(60)) }) {
+            settings.alerts.keepResolved = value
+        }
+        guard let (path, root) = fileRoot else { return }
+        settings.rules = try RuleSpecs.rules(in: root, resolutions: settings.store.resolutions, source: .file(path))
+        settings.forward = try RuleSpecs.forward(in: root, resolutions: settings.store.resolutions, source: .file(path))
     }
 
     /// Two keys that go together (a certificate and its key): both or neither. Nil when

@@ -25,6 +25,11 @@ public enum JSONText {
         return out
     }
 
+    /// A JSON array of alerts, `[]` when empty.
+    public static func array(_ records: [AlertRecord]) -> String {
+        "[" + records.map(\.json).joined(separator: ",") + "]"
+    }
+
     /// Appends `text` as a JSON string literal, escaping what JSON requires.
     static func appendString(_ text: String, to out: inout String) {
         let needsEscaping = text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
@@ -80,6 +85,13 @@ extension AggregateRecord {
             JSONText.appendNumber(value, to: &out)
         }
         out += "}"
+    }
+
+    /// This row as one JSON object.
+    public var json: String {
+        var out = ""
+        appendJSON(to: &out)
+        return out
     }
 }
 

@@ -25,6 +25,8 @@ actor Flusher {
     let health = StoreHealth()
 
     private let delay: Duration
+    /// Told after each committed flush; set once before the pipeline runs.
+    private var observer: (any FlushObserver)?
 
     init(shards: [Shard], store: SensorStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
@@ -33,6 +35,10 @@ actor Flusher {
         self.delay = delay
         self.store = store
         self.logger = logger
+    }
+
+    func observe(with observer: any FlushObserver) {
+        self.observer = observer
     }
 
     /// Retries a carried batch, then takes every shard's pending buckets and writes them,
@@ -48,6 +54,7 @@ actor Flusher {
         }
         var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?
+        let drainedAt = WallClock.microseconds()
         for shard in shards {
             let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
@@ -60,8 +67,12 @@ actor Flusher {
             batch.append(part)
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
-        guard !batch.isEmpty else { return true }
-        return await write(batch, oldestAccepted: oldestAccepted)
+        if !batch.isEmpty {
+            guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
+        }
+        // Also after an empty flush: windows close as time passes, and silences grow.
+        await observer?.flushCommitted(drainedAt: drainedAt)
+        return true
     }
 
     /// One store write; on failure the batch is carried.

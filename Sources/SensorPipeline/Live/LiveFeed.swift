@@ -61,6 +61,15 @@ public final class LiveFeed: Sendable {
         }
     }
 
+    /// Offers alert transitions to every subscriber whose device and metric globs match
+    /// them (whatever resolutions it follows). Never waits.
+    public func publish(alerts: [AlertRecord]) {
+        guard !alerts.isEmpty, hasSubscribers else { return }
+        for subscription in subscriptions.withLock({ Array($0.values) }) {
+            subscription.offer(alerts: alerts)
+        }
+    }
+
     private func remove(_ id: Int) {
         subscriptions.withLock { subscriptions in
             subscriptions[id] = nil

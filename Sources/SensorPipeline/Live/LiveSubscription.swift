@@ -65,6 +65,25 @@ public final class LiveSubscription: AsyncSequence, Sendable {
         waiter?.resume()
     }
 
+    /// Queues the alerts of series this subscriber's globs match, like ``offer(_:)``.
+    func offer(alerts: [AlertRecord]) {
+        let (waiter, lost) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
+            guard !state.closed else { return (nil, 0) }
+            var lost = 0
+            for alert in alerts where filter.matches(SeriesKey(device: alert.device, metric: alert.metric)) {
+                if state.buffer.count >= capacity {
+                    state.buffer.removeFirst()
+                    lost += 1
+                }
+                state.buffer.append(.alert(alert))
+            }
+            state.dropped += lost
+            return (state.buffer.isEmpty ? nil : state.takeWaiter(), lost)
+        }
+        if lost > 0 { metrics.droppedUpdates.increment(by: lost) }
+        waiter?.resume()
+    }
+
     /// Queues a ``LiveEvent/heartbeat`` when nothing else is waiting to be sent (for
     /// connections that must show they are alive); it never takes an update's place.
     public func heartbeat() {

@@ -32,6 +32,12 @@ struct DaemonClient {
         try await get("v1/devices", query: [])
     }
 
+    /// `GET /v1/alerts` with the given filters (each a glob, or `firing`/`resolved`).
+    func alerts(rule: String?, device: String?, metric: String?, state: String?) async throws -> [AlertRecord] {
+        let filters = [("rule", rule), ("device", device), ("metric", metric), ("state", state)]
+        return try await get("v1/alerts", query: filters.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } })
+    }
+
     /// The reason an error answer gives: its JSON `error`, else the start of its body.
     static func errorMessage(from body: Data) -> String {
         (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error

@@ -8,6 +8,7 @@ import Prometheus
 import SensorConfig
 import SensorCore
 import SensorPipeline
+import SensorRules
 import SensorStore
 import ServiceLifecycle
 
@@ -77,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot read the MQTT password file", metadata: ["error": "\(error.description)"])
             throw CommandFailure.usage("configuration: \(error.description)")
         }
+        let deliveries = try await RulesSetup.start(settings: settings, mqtt: mqttConfiguration, store: store, pipeline: pipeline, logger: logger)
         let mqtt: MQTTSource?
         if let mqttConfiguration {
             do {
@@ -117,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
         // disconnects keeping its session), then the pipeline drains its queues and writes
         // the last buckets.
         // The watchdog is last so it hears of the shutdown first and starts its clock.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline), .init(service: deliveries)]
         if let mqtt { services.append(.init(service: mqtt)) }
         services.append(.init(service: http))
         services.append(.init(service: ShutdownWatchdog(deadline: settings.pipeline.shutdownDeadline, logger: logger)))

@@ -30,6 +30,15 @@ enum RecordPrinter {
         }
     }
 
+    static func printAlerts(_ records: [AlertRecord], format: OutputFormat) throws {
+        switch format {
+        case .json: write(JSONText.array(records) + "\n")
+        case .csv: printCSV(header: AlertRecord.columns, rows: records.map(\.cells))
+        case .table:
+            print(TextTable(header: AlertRecord.columns, rows: records.map(\.cells), rightAligned: [5]).rendered, terminator: "")
+        }
+    }
+
     private static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -1,0 +1,142 @@
+public import Logging
+internal import MQTTIngest
+public import SensorCore
+public import SensorStore
+public import ServiceLifecycle
+
+/// Sends what rule evaluations queued in the store's outbox (CONTRACT §7): one worker per
+/// channel (each webhook URL, and MQTT), each in queue order, so deliveries of a series
+/// arrive in the order its transitions happened. A delivery is deleted only once its
+/// target acknowledged it (a 2xx, a PUBACK); until then it is retried with capped
+/// exponential backoff and jitter, across restarts, since the queue lives in the database.
+/// Delivery is therefore at least once: a kill between the acknowledgement and the delete
+/// sends that one delivery again after the restart.
+public final class DeliveryService: Service, Sendable {
+    private let store: SensorStore
+    private let webhooks: WebhookSender
+    private let mqtt: MQTTSender?
+    private let backoff: Backoff
+    private let logger: Logger
+    private let metrics = RuleMetrics()
+
+    /// How often an idle worker looks for new deliveries.
+    static let pollInterval: Duration = .milliseconds(100)
+
+    /// - Parameter mqtt: how to reach the broker for MQTT actions and forwarding; nil when
+    ///   MQTT is disabled (MQTT deliveries then wait, and are logged once).
+    public init(store: SensorStore, webhookTimeout: Duration, backoff: Backoff, mqtt: MQTTSender?, logger: Logger) {
+        self.store = store
+        self.webhooks = WebhookSender(timeout: webhookTimeout)
+        self.mqtt = mqtt
+        self.backoff = backoff
+        self.logger = logger
+    }
+
+    /// Runs a worker per channel with queued deliveries (found at start and every poll)
+    /// until graceful shutdown; what is not delivered stays queued for the next start.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                var running: Set<String> = []
+                while !Task.isCancelled {
+                    if let channels = try? await self.store.deliveryChannels() {
+                        for channel in channels where !running.contains(channel) {
+                            running.insert(channel)
+                            group.addTask { await self.work(channel) }
+                        }
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        mqtt?.disconnect()
+    }
+
+    /// Delivers `channel`'s queue in order, forever (until cancelled).
+    private func work(_ channel: String) async {
+        var after: Int64 = 0
+        while !Task.isCancelled {
+            let page: [Delivery]
+            do {
+                page = try await store.queuedDeliveries(channel: channel, after: after, limit: 500)
+            } catch {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard !page.isEmpty else {
+                // Rows below `after` may have been dropped past alerts.max_queued, never added.
+                try? await Task.sleep(for: Self.pollInterval)
+                continue
+            }
+            let delivered: [Delivery]
+            if channel == Delivery.mqttChannel {
+                delivered = await publish(page)
+            } else {
+                delivered = await post(page, to: String(channel.dropFirst("webhook ".count)))
+            }
+            guard let last = delivered.last?.id else { continue }
+            await forget(delivered)
+            after = last
+        }
+    }
+
+    /// POSTs each delivery in order, each retried until a 2xx; returns those delivered
+    /// (all of them, unless cancelled first).
+    private func post(_ page: [Delivery], to url: String) async -> [Delivery] {
+        var delivered: [Delivery] = []
+        for delivery in page {
+            var failures = 0
+            while true {
+                let problem = await webhooks.post(delivery.body, to: url)
+                guard let problem else { break }
+                metrics.failed(rule: delivery.rule, action: "webhook")
+                if failures == 0 || failures.isMultiple(of: 10) {
+                    logger.warning("webhook delivery failed, retrying", metadata: [
+                        "rule": "\(delivery.rule)", "url": "\(url)", "error": "\(problem)", "attempts": "\(failures + 1)",
+                    ])
+                }
+                do {
+                    try await Task.sleep(for: backoff.delay(afterFailures: failures))
+                } catch {
+                    return delivered
+                }
+                failures += 1
+            }
+            metrics.delivered(rule: delivery.rule, action: "webhook")
+            delivered.append(delivery)
+            // One delete per post: a restart resends at most the post in flight.
+            await forget([delivery])
+        }
+        return delivered
+    }
+
+    /// Publishes the page with QoS 1 and waits for every PUBACK (libmosquitto resends
+    /// what is in flight after a reconnect); returns the page once all were acknowledged.
+    private func publish(_ page: [Delivery]) async -> [Delivery] {
+        guard let mqtt else {
+            logger.error("deliveries wait for MQTT, which is disabled (mqtt.enabled=false)", metadata: ["queued": "\(page.count)"])
+            try? await Task.sleep(for: .seconds(3_600))
+            return []
+        }
+        guard await mqtt.publish(page, backoff: backoff, logger: logger) else { return [] }
+        for (rule, count) in Dictionary(grouping: page, by: \.rule).mapValues(\.count) {
+            metrics.delivered(rule: rule, action: "mqtt", count: count)
+        }
+        return page
+    }
+
+    private func forget(_ delivered: [Delivery]) async {
+        let ids = delivered.compactMap(\.id)
+        while true {
+            do {
+                try await store.deleteDeliveries(ids)
+                metrics.queued.record(try await store.queuedDeliveryCount())
+                return
+            } catch {
+                // Not forgetting means sending again after a restart; keep trying.
+                logger.error("cannot delete delivered messages from the outbox, retrying", metadata: ["error": "\(error)"])
+                guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Logging
+import MQTTIngest
+import SensorConfig
+import SensorCore
+import SensorPipeline
+import SensorRules
+import SensorStore
+
+/// Rules, alerts and forwarding as the settings describe them: the engine judging closed
+/// windows after every flush, and the service delivering what it queued.
+enum RulesSetup {
+    /// Loads the rules' committed state, has the pipeline tell the engine of every flush,
+    /// and returns the delivery service to run beside the pipeline (it also delivers what
+    /// an earlier run left queued, with or without rules now).
+    static func start(
+        settings: Settings, mqtt: MQTTSourceConfiguration?, store: SensorStore, pipeline: Pipeline, logger: Logger
+    ) async throws -> DeliveryService {
+        let alerts = settings.alerts
+        let engine = RuleEngine(
+            rules: settings.rules, forward: settings.forward, store: store, live: pipeline.live, lateness: alerts.lateness,
+            maxQueued: alerts.maxQueued, keepResolved: alerts.keepResolved, logger: logger)
+        do {
+            // Also without rules: it forgets the states of rules no longer configured.
+            try await engine.start()
+        } catch {
+            logger.critical("cannot read the rules' state", metadata: ["error": "\(error)"])
+            throw CommandFailure.fail("cannot read the rules' state from \(settings.store.path): \(error)")
+        }
+        if await engine.isActive {
+            await pipeline.observeFlushes(with: engine)
+            logger.info("rules loaded", metadata: [
+                "rules": "\(settings.rules.map(\.name).joined(separator: ","))",
+                "forward": "\(settings.forward.map { "\($0.resolutions.map(\.description).joined(separator: ",")) to \($0.topic)" } ?? "none")",
+            ])
+        }
+        var sender: MQTTSender?
+        if let mqtt {
+            do {
+                sender = try MQTTSender(
+                    host: mqtt.host, port: mqtt.port, clientID: String((mqtt.clientID + "-out").prefix(128)),
+                    protocolVersion: mqtt.protocolVersion, security: mqtt.security)
+            } catch {
+                throw CommandFailure.fail("cannot create the MQTT client for rule actions: \(error)")
+            }
+        }
+        return DeliveryService(
+            store: store, webhookTimeout: alerts.webhookTimeout,
+            backoff: Backoff(minimum: alerts.retryMin, maximum: alerts.retryMax), mqtt: sender, logger: logger)
+    }
+}
