@@ -89,6 +89,7 @@ public final class DeliveryService: Service, Sendable {
             while true {
                 let problem = await webhooks.post(delivery.body, to: url)
                 guard let problem else { break }
+                if Task.isCancelled { return delivered }
                 metrics.failed(rule: delivery.rule, action: "webhook")
                 if failures == 0 || failures.isMultiple(of: 10) {
                     logger.warning("webhook delivery failed, retrying", metadata: [

@@ -3,7 +3,9 @@ internal import NIOCore
 internal import NIOHTTP1
 
 /// One webhook POST through async-http-client's shared client (kept-alive connections
-/// per host): the alert's JSON object as the body, a 2xx as the only success.
+/// per host): the alert's JSON object as the body, a 2xx as the only success. A target
+/// that refuses connections fails the try only at `timeout`: the client keeps trying to
+/// connect until then.
 struct WebhookSender: Sendable {
     let timeout: Duration
 
