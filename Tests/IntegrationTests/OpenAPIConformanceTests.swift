@@ -194,6 +194,10 @@ private let coreProbes: [Probe] = [
     Probe(name: "aggregates: from unparsable", path: "/v1/aggregates", query: "window=1m&from=yesterday", expect: 400),
     Probe(name: "aggregates: from not before to", path: "/v1/aggregates", query: "window=1m&from=1764165600&to=1764165600", expect: 400),
     Probe(name: "devices", path: "/v1/devices", expect: 200, waitForRows: true),
+    Probe(name: "alerts", path: "/v1/alerts", expect: 200),
+    Probe(name: "alerts: firing ones of a rule and devices", path: "/v1/alerts", query: "rule=hot&device=json-*&state=firing", expect: 200),
+    Probe(name: "alerts: an unknown state", path: "/v1/alerts", query: "state=open", expect: 400),
+    Probe(name: "token: alerts without a token", daemon: .token, path: "/v1/alerts", expect: 401),
     Probe(name: "healthz", path: "/healthz", expect: 200),
     Probe(name: "metrics", path: "/metrics", expect: 200),
 
