@@ -9,7 +9,11 @@ NUL-terminated JSON), so it needs only Python's standard library and no network.
 time never runs out, and `--timeout` fires before the first event. Exits 1 past DEADLINE_S,
 killing everything it started.
 
-usage: browser-snapshot.py URL OUT_PREFIX [MIN_UPDATES=3] [DEADLINE_S=30]"""
+usage: browser-snapshot.py URL OUT_PREFIX [MIN_UPDATES=3] [DEADLINE_S=30]
+
+Optional environment: ALSO_WAIT_FOR, a JavaScript condition to wait for as well;
+REPORT_TOO, a JavaScript expression whose value is added to the report as "extra";
+EVAL_AFTER and SETTLE_S, an interaction to run once ready and the pause after it."""
 import base64, fcntl, json, os, shutil, signal, subprocess, sys, tempfile, time
 
 url, out = sys.argv[1], sys.argv[2]
@@ -65,6 +69,8 @@ try:
     send("Runtime.enable", session=sess)
     send("Page.navigate", {"url": url}, session=sess)
     cond = f"+(document.getElementById('chart')?.dataset.liveUpdates || 0) >= {need}"
+    if os.environ.get("ALSO_WAIT_FOR"):          # optional second condition (a JS expression)
+        cond = f"({cond}) && ({os.environ['ALSO_WAIT_FOR']})"
     while not js(cond, sess):
         time.sleep(0.1)
     t_ready = time.monotonic() - t0
@@ -74,7 +80,10 @@ try:
     open(out + ".html", "w").write(js("document.documentElement.outerHTML", sess))
     png = send("Page.captureScreenshot", {"format": "png"}, session=sess)["data"]
     open(out + ".png", "wb").write(base64.b64decode(png))
-    print(json.dumps({"ready_s": round(t_ready, 2), "chart": json.loads(attrs), "page_errors": page_errors}))
+    report = {"ready_s": round(t_ready, 2), "chart": json.loads(attrs), "page_errors": page_errors}
+    if os.environ.get("REPORT_TOO"):             # optional extra value (a JS expression) in the report
+        report["extra"] = js(os.environ["REPORT_TOO"], sess)
+    print(json.dumps(report))
     try: send("Browser.close")
     except (EOFError, TimeoutError, OSError): pass
     rc = 0
