@@ -13,6 +13,8 @@ public import ServiceLifecycle
 /// sends that one delivery again after the restart.
 public final class DeliveryService: Service, Sendable {
     private let store: SensorStore
+    /// The channels the configured rules and forwarding deliver to.
+    private let channels: Set<String>
     private let webhooks: WebhookSender
     private let mqtt: MQTTSender?
     private let backoff: Backoff
@@ -24,30 +26,35 @@ public final class DeliveryService: Service, Sendable {
 
     /// - Parameter mqtt: how to reach the broker for MQTT actions and forwarding; nil when
     ///   MQTT is disabled (MQTT deliveries then wait, and are logged once).
-    public init(store: SensorStore, webhookTimeout: Duration, backoff: Backoff, mqtt: MQTTSender?, logger: Logger) {
+    public init(store: SensorStore, channels: Set<String>, webhookTimeout: Duration, backoff: Backoff, mqtt: MQTTSender?, logger: Logger) {
         self.store = store
+        self.channels = channels
         self.webhooks = WebhookSender(timeout: webhookTimeout)
         self.mqtt = mqtt
         self.backoff = backoff
         self.logger = logger
     }
 
-    /// Runs a worker per channel with queued deliveries (found at start and every poll)
-    /// until graceful shutdown; what is not delivered stays queued for the next start.
+    /// Runs a worker per channel (the configured ones, and those an earlier run left
+    /// deliveries for) until graceful shutdown; what is not delivered stays queued for the
+    /// next start.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                var running: Set<String> = []
-                while !Task.isCancelled {
-                    if let channels = try? await self.store.deliveryChannels() {
-                        for channel in channels where !running.contains(channel) {
-                            running.insert(channel)
-                            group.addTask { await self.work(channel) }
-                        }
-                    }
-                    try? await Task.sleep(for: .seconds(1))
-                }
+        var leftOver: [String]?
+        while leftOver == nil, !Task.isCancelled {
+            do {
+                leftOver = try await store.deliveryChannels()
+            } catch {
+                logger.error("cannot read the outbox, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
             }
+        }
+        await withDiscardingTaskGroup { group in
+            for channel in channels.union(leftOver ?? []) {
+                group.addTask { await self.work(channel) }
+            }
+            // Also without any channel, the service runs until the daemon stops.
+            try? await gracefulShutdown()
+            group.cancelAll()
         }
         mqtt?.disconnect()
     }
@@ -131,7 +138,7 @@ public final class DeliveryService: Service, Sendable {
         while true {
             do {
                 try await store.deleteDeliveries(ids)
-                metrics.queued.record(try await store.queuedDeliveryCount())
+                metrics.queued.record(store.queuedDeliveryCount)
                 return
             } catch {
                 // Not forgetting means sending again after a restart; keep trying.

@@ -67,10 +67,12 @@ public actor RuleEngine: FlushObserver {
         states = snapshot.states
         positions = snapshot.positions
         for rule in rules { metrics.firing(rule: rule.name, count: firingCount(rule.name)) }
-        metrics.queued.record(try await store.queuedDeliveryCount())
+        metrics.queued.record(store.queuedDeliveryCount)
     }
 
     public func flushCommitted(drainedAt now: Int64) async {
+        let started = ContinuousClock.now
+        defer { metrics.evaluationDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         for rule in rules {
             switch rule.condition {
             case .threshold(let threshold):
@@ -246,7 +248,7 @@ public actor RuleEngine: FlushObserver {
                     "dropped": "\(dropped)", "max_queued": "\(maxQueued)",
                 ])
             }
-            if !queued.isEmpty { metrics.queued.record(try await store.queuedDeliveryCount()) }
+            if !queued.isEmpty { metrics.queued.record(store.queuedDeliveryCount) }
             if failing {
                 failing = false
                 logger.notice("rule evaluation works again")
@@ -294,5 +296,10 @@ extension Duration {
     var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

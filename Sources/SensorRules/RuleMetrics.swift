@@ -3,6 +3,8 @@ internal import Metrics
 /// The counters of rules, alerts and deliveries in /metrics:
 /// - `sensorhub_alert_transitions_total{rule,state}`: fired (`firing`) and `resolved`;
 /// - `sensorhub_alerts_firing{rule}`: series a rule fires for now;
+/// - `sensorhub_rule_evaluation_seconds`: one evaluation after a flush (every rule and
+///   forwarded resolution), a histogram;
 /// - `sensorhub_rule_evaluation_failures_total`: evaluations the store refused (retried);
 /// - `sensorhub_forwarded_buckets_total{resolution}`: closed buckets queued for forwarding;
 /// - `sensorhub_deliveries_total{rule,action}` and `sensorhub_delivery_failures_total{rule,action}`:
@@ -11,6 +13,7 @@ internal import Metrics
 /// - `sensorhub_deliveries_dropped_total`: the oldest deliveries dropped past `alerts.max_queued`.
 struct RuleMetrics: Sendable {
     let evaluationFailures = Counter(label: "sensorhub_rule_evaluation_failures_total")
+    let evaluationDuration = Timer(label: "sensorhub_rule_evaluation_seconds")
     let queued = Gauge(label: "sensorhub_deliveries_queued")
     let dropped = Counter(label: "sensorhub_deliveries_dropped_total")
 

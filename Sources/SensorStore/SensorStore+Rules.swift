@@ -42,7 +42,7 @@ extension SensorStore {
         try requireWritable()
         guard !commit.isEmpty else { return ([], 0) }
         do {
-            return try await pool.write { db in
+            let outcome: (queued: [Delivery], dropped: Int) = try await pool.write { db in
                 let upsert = try db.cachedStatement(sql: """
                     INSERT INTO alert_states (rule, device, metric, phase, streak, streak_start_us, last_window_end_us, since_us, value)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -79,15 +79,16 @@ extension SensorStore {
                     queued.append(delivery)
                 }
                 var dropped = 0
-                if !commit.deliveries.isEmpty {
-                    let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0
-                    if count > maxQueued {
-                        try db.execute(sql: "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", arguments: [count - maxQueued])
-                        dropped = db.changesCount
-                    }
+                let count = outboxCount.load(ordering: .relaxed) + queued.count
+                if count > maxQueued {
+                    try db.execute(sql: "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", arguments: [count - maxQueued])
+                    dropped = db.changesCount
                 }
                 return (queued, dropped)
             }
+            // Only now, after the commit.
+            outboxCount.add(outcome.queued.count - outcome.dropped, ordering: .relaxed)
+            return outcome
         } catch {
             throw StoreError.wrapping(error, operation: "committing rule states")
         }
@@ -143,6 +144,9 @@ extension SensorStore {
         }
     }
 
+    /// Deliveries waiting in `outbox`, all channels.
+    public var queuedDeliveryCount: Int { outboxCount.load(ordering: .relaxed) }
+
     /// The channels with queued deliveries.
     public func deliveryChannels() async throws(StoreError) -> [String] {
         do {
@@ -165,24 +169,21 @@ extension SensorStore {
         }
     }
 
-    /// Deliveries queued, all channels.
-    public func queuedDeliveryCount() async throws(StoreError) -> Int {
-        do {
-            return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
-        } catch {
-            throw StoreError.wrapping(error, operation: "reading the outbox")
-        }
-    }
-
     /// Forgets deliveries their targets acknowledged.
     public func deleteDeliveries(_ ids: [Int64]) async throws(StoreError) {
         try requireWritable()
         guard !ids.isEmpty else { return }
         do {
-            try await pool.write { db in
+            let deleted = try await pool.write { db in
                 let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
-                for id in ids { try delete.execute(arguments: [id]) }
+                var deleted = 0
+                for id in ids {
+                    try delete.execute(arguments: [id])
+                    deleted += db.changesCount
+                }
+                return deleted
             }
+            outboxCount.subtract(deleted, ordering: .relaxed)
         } catch {
             throw StoreError.wrapping(error, operation: "deleting delivered messages")
         }

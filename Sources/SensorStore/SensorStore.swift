@@ -49,6 +49,9 @@ public final class SensorStore: Sendable {
     let writerLock: WriterLock?
     /// Rows of `set_aside_buckets`: counted at open, raised by each write that sets some aside.
     let setAsideCount = Atomic<Int>(0)
+    /// Rows of `outbox`: counted at open, kept by the writes that add and delete them
+    /// (this store is their only writer).
+    let outboxCount = Atomic<Int>(0)
     /// Migration identifiers this open applied (empty when the schema was current).
     let migrationsAppliedAtOpen: [String]
 
@@ -123,6 +126,7 @@ public final class SensorStore: Sendable {
             self.migrationsAppliedAtOpen = applied
             if !readOnly {
                 setAsideCount.store(try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM set_aside_buckets") ?? 0 }, ordering: .relaxed)
+                outboxCount.store(try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }, ordering: .relaxed)
             }
         } catch {
             throw StoreError.opening(path, error, readOnly: mode == .readOnly)

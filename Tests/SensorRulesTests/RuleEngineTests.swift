@@ -154,6 +154,11 @@ import SensorStore
         let deliveries = (0..<1_005).map { Delivery(channel: "mqtt", rule: "r", topic: "t", body: "\($0)") }
         let (queued, dropped) = try await fixture.store.commitRules(RuleCommit(deliveries: deliveries), maxQueued: 1_000)
         #expect(queued.count == 1_005 && dropped == 5)
-        #expect(try await fixture.queued().map(\.body) == (5..<1_005).map { "\($0)" })
+        let kept = try await fixture.queued()
+        #expect(kept.map(\.body) == (5..<1_005).map { "\($0)" })
+        #expect(fixture.store.queuedDeliveryCount == 1_000)
+        try await fixture.store.deleteDeliveries(kept.prefix(10).compactMap(\.id))
+        #expect(fixture.store.queuedDeliveryCount == 990)
+        #expect(try await fixture.queued().first?.body == "15")
     }
 }

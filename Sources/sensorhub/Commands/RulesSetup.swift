@@ -43,8 +43,13 @@ enum RulesSetup {
                 throw CommandFailure.fail("cannot create the MQTT client for rule actions: \(error)")
             }
         }
+        var channels: Set<String> = settings.forward == nil ? [] : [Delivery.mqttChannel]
+        for case .webhook(let url) in settings.rules.flatMap(\.actions) { channels.insert(Delivery.webhookChannel(url)) }
+        if settings.rules.flatMap(\.actions).contains(where: { if case .mqtt = $0 { true } else { false } }) {
+            channels.insert(Delivery.mqttChannel)
+        }
         return DeliveryService(
-            store: store, webhookTimeout: alerts.webhookTimeout,
+            store: store, channels: channels, webhookTimeout: alerts.webhookTimeout,
             backoff: Backoff(minimum: alerts.retryMin, maximum: alerts.retryMax), mqtt: sender, logger: logger)
     }
 }
