@@ -21,8 +21,9 @@ import Testing
         return (path, folder)
     }
 
-    /// A whole second a few seconds ahead of now, as Unix seconds.
-    static func soon() -> Int { Int(Date().timeIntervalSince1970) + 2 }
+    /// A whole second a few seconds ahead of now, as Unix seconds: readings stamped from
+    /// there on arrive before their windows close, also on a slow, loaded machine.
+    static func soon() -> Int { Int(Date().timeIntervalSince1970) + 5 }
 
     static func readings(_ device: String, _ values: [(second: Int, value: Double)]) -> String {
         "[" + values.map { #"{"device":"\#(device)","metric":"temp","value":\#($0.value),"ts":\#($0.second)}"# }.joined(separator: ",") + "]"
@@ -70,8 +71,7 @@ import Testing
         #expect(try await eventually { try await daemon.request("GET", "/v1/alerts?rule=marker").text.contains("firing") })
         // Late: t + 4 and t + 5 would now both be hot, but t + 5 was judged already.
         #expect(try await daemon.post(Self.readings("gh-1", [(t + 5, 100)]), contentType: "application/json").status == 202)
-        let now = Int(Date().timeIntervalSince1970)
-        #expect(try await daemon.post(Self.readings("marker-2", [(now + 1, 1)]), contentType: "application/json").status == 202)
+        #expect(try await daemon.post(Self.readings("marker-2", [(Self.soon(), 1)]), contentType: "application/json").status == 202)
         #expect(try await eventually { try await daemon.request("GET", "/v1/alerts?device=marker-2").text.contains("firing") })
         #expect(receiver.delivered == [fired, resolved], "the late reading re-judged nothing")
 
@@ -111,7 +111,8 @@ import Testing
         #expect(try await daemon.post(Self.readings("pump-1", [(t, 5)]), contentType: "application/json").status == 202)
         #expect(try await eventually { try await daemon.request("GET", "/v1/alerts").text.contains("firing") })
         #expect(try await daemon.request("GET", "/v1/alerts").text == "[\(Self.alert("silent", "pump-1", "firing", since: t + 2, value: Double(t)))]")
-        let later = Int(Date().timeIntervalSince1970)
+        // Stamped a minute ahead, so the series stays heard from however slowly the test runs.
+        let later = Int(Date().timeIntervalSince1970) + 60
         #expect(try await daemon.post(Self.readings("pump-1", [(later, 6)]), contentType: "application/json").status == 202)
         #expect(try await eventually { try await daemon.request("GET", "/v1/alerts").text.contains("resolved") })
         #expect(try await daemon.request("GET", "/v1/alerts").text == "[\(Self.alert("silent", "pump-1", "resolved", since: later, value: Double(later)))]")
@@ -144,7 +145,7 @@ import Testing
         let fired = Self.alert("hot", "boiler", "firing", since: t, value: 55)
         #expect(try await eventually { !receiver.delivered.isEmpty }, "\(daemon.output)")
         // Another alert through the same webhook: once it arrived, the first is not coming again.
-        let u = Int(Date().timeIntervalSince1970) + 1
+        let u = Self.soon()
         #expect(try await daemon.post(Self.readings("kettle", [(u, 60)]), contentType: "application/json").status == 202)
         #expect(try await eventually { receiver.delivered.count >= 2 })
         #expect(receiver.delivered == [fired, Self.alert("hot", "kettle", "firing", since: u, value: 60)])
