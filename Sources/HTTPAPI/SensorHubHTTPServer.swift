@@ -100,10 +100,3 @@ extension IngestTransport {
     /// `POST /v1/readings`.
     static let http = IngestTransport("http")
 }
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -26,6 +26,8 @@ public final class MQTTPublisher: Sendable {
     private let tally = Mutex(Tally())
     /// The broker's CONNACK code; -1 until it answered.
     private let connack = Atomic<Int32>(-1)
+    /// Whether the network thread runs: from then on it reconnects by itself.
+    private let looping = Atomic<Bool>(false)
     /// The last error libmosquitto logged (a TLS handshake's reason, for one).
     private let lastProblem = Mutex<String?>(nil)
     private let target: String
@@ -79,6 +81,7 @@ public final class MQTTPublisher: Sendable {
             throw MQTTSourceError("cannot connect to \(broker): \(text)\(detail)")
         }
         mosquitto_loop_start(handle)
+        looping.store(true, ordering: .releasing)
         let deadline = ContinuousClock.now + timeout
         while true {
             let answer = connack.load(ordering: .acquiring)
@@ -93,6 +96,11 @@ public final class MQTTPublisher: Sendable {
             Thread.sleep(forTimeInterval: 0.005)
         }
     }
+
+    /// Whether ``connect(host:port:timeout:)`` got as far as starting the network thread,
+    /// which reconnects by itself after that (even if the CONNACK did not come in time):
+    /// connect must not be called again then.
+    public var isStarted: Bool { looping.load(ordering: .acquiring) }
 
     /// Queued messages the broker has not acknowledged yet.
     public var inFlight: Int { tally.withLock { $0.inFlight.count } }

@@ -38,10 +38,3 @@ public struct TimeRules: Sendable {
         return readings.reduce(0) { $0 + ($1.timestamp < earliest ? 1 : 0) }
     }
 }
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}

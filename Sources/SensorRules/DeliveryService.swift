@@ -71,32 +71,26 @@ public final class DeliveryService: Service, Sendable {
                 continue
             }
             guard !page.isEmpty else {
-                // Rows below `after` may have been dropped past alerts.max_queued, never added.
                 try? await Task.sleep(for: Self.pollInterval)
                 continue
             }
-            let delivered: [Delivery]
-            if channel == Delivery.mqttChannel {
-                delivered = await publish(page)
-            } else {
-                delivered = await post(page, to: String(channel.dropFirst("webhook ".count)))
-            }
-            guard let last = delivered.last?.id else { continue }
-            await forget(delivered)
-            after = last
+            let done = channel == Delivery.mqttChannel
+                ? await publish(page)
+                : await post(page, to: String(channel.dropFirst("webhook ".count)))
+            if let done { after = done }
         }
     }
 
-    /// POSTs each delivery in order, each retried until a 2xx; returns those delivered
-    /// (all of them, unless cancelled first).
-    private func post(_ page: [Delivery], to url: String) async -> [Delivery] {
-        var delivered: [Delivery] = []
+    /// POSTs each delivery in order, each retried until a 2xx and then forgotten at once
+    /// (a restart resends at most the one in flight); the id of the last one delivered.
+    private func post(_ page: [Delivery], to url: String) async -> Int64? {
+        var last: Int64?
         for delivery in page {
             var failures = 0
             while true {
                 let problem = await webhooks.post(delivery.body, to: url)
                 guard let problem else { break }
-                if Task.isCancelled { return delivered }
+                if Task.isCancelled { return last }
                 metrics.failed(rule: delivery.rule, action: "webhook")
                 if failures == 0 || failures.isMultiple(of: 10) {
                     logger.warning("webhook delivery failed, retrying", metadata: [
@@ -106,31 +100,41 @@ public final class DeliveryService: Service, Sendable {
                 do {
                     try await Task.sleep(for: backoff.delay(afterFailures: failures))
                 } catch {
-                    return delivered
+                    return last
                 }
                 failures += 1
             }
             metrics.delivered(rule: delivery.rule, action: "webhook")
-            delivered.append(delivery)
-            // One delete per post: a restart resends at most the post in flight.
             await forget([delivery])
+            last = delivery.id
         }
-        return delivered
+        return last
     }
 
     /// Publishes the page with QoS 1 and waits for every PUBACK (libmosquitto resends
-    /// what is in flight after a reconnect); returns the page once all were acknowledged.
-    private func publish(_ page: [Delivery]) async -> [Delivery] {
+    /// what is in flight after a reconnect), then forgets it; the id of its last delivery,
+    /// or nil when cancelled first. A message the MQTT client refuses outright (too large
+    /// for the broker, a topic it cannot take) would be refused forever: it is dropped,
+    /// logged and counted as a failure.
+    private func publish(_ page: [Delivery]) async -> Int64? {
         guard let mqtt else {
             logger.error("deliveries wait for MQTT, which is disabled (mqtt.enabled=false)", metadata: ["queued": "\(page.count)"])
             try? await Task.sleep(for: .seconds(3_600))
-            return []
+            return nil
         }
-        guard await mqtt.publish(page, backoff: backoff, logger: logger) else { return [] }
-        for (rule, count) in Dictionary(grouping: page, by: \.rule).mapValues(\.count) {
+        guard let refused = await mqtt.publish(page, backoff: backoff, logger: logger) else { return nil }
+        for (delivery, problem) in refused {
+            metrics.failed(rule: delivery.rule, action: "mqtt")
+            logger.error("dropped an MQTT delivery the client refuses", metadata: [
+                "rule": "\(delivery.rule)", "topic": "\(delivery.topic ?? "")", "error": "\(problem)",
+            ])
+        }
+        let refusedIDs = Set(refused.compactMap(\.0.id))
+        for (rule, count) in Dictionary(grouping: page.filter { !refusedIDs.contains($0.id ?? -1) }, by: \.rule).mapValues(\.count) {
             metrics.delivered(rule: rule, action: "mqtt", count: count)
         }
-        return page
+        await forget(page)
+        return page.last?.id
     }
 
     private func forget(_ delivered: [Delivery]) async {

@@ -7,8 +7,8 @@ public import SensorStore
 /// (CONTRACT §7), from what the store holds: every closed window is seen exactly once,
 /// whether or not anyone listens live.
 ///
-/// A window `[s, s + w)` is closed once a flush that began at or after `s + w + lateness`
-/// committed. Each rule, and each forwarded resolution, keeps a position: the end of the
+/// A window `[s, s + w)` is closed once a flush committed that holds every reading
+/// acknowledged before `s + w + lateness` (``FlushObserver``). Each rule, and each forwarded resolution, keeps a position: the end of the
 /// last closed window it handled. An evaluation reads the windows between its position
 /// and the newest closed one, and commits in ONE transaction the states it changed, the
 /// deliveries its transitions caused (webhook posts, MQTT messages, forwarded rows) and
@@ -35,11 +35,18 @@ public actor RuleEngine: FlushObserver {
     /// Windows one evaluation reads at most; halved when the answer would be too large.
     private var windowsPerRead: [String: Int64] = [:]
     private var lastPrune: Int64 = 0
+    /// When ``start()`` ran: absent rules count a silence from then at the earliest, so a
+    /// restart after a long stop does not fire for every series before the broker had a
+    /// chance to hand over what it kept meanwhile.
+    private var startedAt: Int64 = 0
     /// Whether the last evaluation failed (logged once per stretch).
     private var failing = false
 
     /// The longest catch-up one transaction covers, in windows.
     static let maxWindowsPerRead: Int64 = 360
+    /// The most rows one read of several windows may hold (fewer windows are read when
+    /// more would come); a single window is read whole, however many series it has.
+    static let maxRowsPerRead = 50_000
 
     public init(
         rules: [AlertRule], forward: ForwardRule?, store: SensorStore, live: LiveFeed?, lateness: Duration,
@@ -59,10 +66,11 @@ public actor RuleEngine: FlushObserver {
     public var isActive: Bool { !rules.isEmpty || forward != nil }
 
     /// Loads the committed states and positions, and forgets those of rules no longer
-    /// configured. Call before the first flush.
-    public func start() async throws(StoreError) {
+    /// configured. Call before the first flush; `now` is the wall clock (µs).
+    public func start(at now: Int64 = WallClock.microseconds()) async throws(StoreError) {
         let keep = Set(rules.map(\.name) + (forward?.resolutions.map(Self.forwardPosition) ?? []))
-        try await store.pruneRules(keeping: keep, rules: Set(rules.map(\.name)), resolvedBefore: WallClock.microseconds() - keepResolved)
+        try await store.pruneRules(keeping: keep, rules: Set(rules.map(\.name)), resolvedBefore: now - keepResolved)
+        startedAt = now
         let snapshot = try await store.ruleSnapshot()
         states = snapshot.states
         positions = snapshot.positions
@@ -70,7 +78,7 @@ public actor RuleEngine: FlushObserver {
         metrics.queued.record(store.queuedDeliveryCount)
     }
 
-    public func flushCommitted(drainedAt now: Int64) async {
+    public func flushCommitted(completeBefore now: Int64) async {
         let started = ContinuousClock.now
         defer { metrics.evaluationDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         for rule in rules {
@@ -97,9 +105,9 @@ public actor RuleEngine: FlushObserver {
     private func judgeClosedWindows(of rule: AlertRule, _ threshold: AlertRule.Threshold, now: Int64) async {
         await forEachClosedRange(position: rule.name, resolution: threshold.resolution, deviceGlob: rule.device.pattern,
                                  metricGlob: rule.metric.pattern, now: now) { rows, until in
-            var ruleStates = states[rule.name] ?? [:]
-            var changes: [RuleStateChange] = []
-            var changed: Set<SeriesKey> = []
+            let before = states[rule.name] ?? [:]
+            var ruleStates = before
+            var touched: Set<SeriesKey> = []
             var transitions: [(SeriesKey, AlertState)] = []
             for row in rows {
                 let record = row.record
@@ -107,12 +115,13 @@ public actor RuleEngine: FlushObserver {
                 let transition = state.judge(
                     windowStart: row.windowStart, windowEnd: row.windowEnd, value: threshold.statistic.value(in: record),
                     met: threshold.isMet(by: record), required: threshold.windows)
+                // A quiet series without a streak is not kept: most series, most windows.
                 ruleStates[row.series] = state.isWorthKeeping ? state : nil
-                changed.insert(row.series)
+                touched.insert(row.series)
                 if transition != nil { transitions.append((row.series, state)) }
             }
-            for series in changed {
-                changes.append(RuleStateChange(rule: rule.name, series: series, state: ruleStates[series] ?? AlertState()))
+            let changes = touched.filter { before[$0] != ruleStates[$0] }.map {
+                RuleStateChange(rule: rule.name, series: $0, state: ruleStates[$0] ?? AlertState())
             }
             return await commit(rule: rule, states: ruleStates, changes: changes, transitions: transitions, position: (rule.name, until))
         }
@@ -133,7 +142,7 @@ public actor RuleEngine: FlushObserver {
         var transitions: [(SeriesKey, AlertState)] = []
         for (series, lastSeen) in seen {
             var state = ruleStates[series] ?? AlertState()
-            guard state.judgeSilence(lastSeen: lastSeen, now: now, absent: absent) != nil else { continue }
+            guard state.judgeSilence(lastSeen: lastSeen, watchedSince: startedAt, now: now, absent: absent) != nil else { continue }
             ruleStates[series] = state
             changes.append(RuleStateChange(rule: rule.name, series: series, state: state))
             transitions.append((series, state))
@@ -184,7 +193,7 @@ public actor RuleEngine: FlushObserver {
             do {
                 rows = try await store.aggregates(
                     AggregateQuery(deviceGlob: deviceGlob, metricGlob: metricGlob, window: resolution, from: from, to: until),
-                    rowLimit: 1_000_000)
+                    rowLimit: span > 1 ? Self.maxRowsPerRead : Int.max)
             } catch {
                 if case .tooManyRows = error, span > 1 {
                     windowsPerRead[name] = span / 2
@@ -289,17 +298,5 @@ public actor RuleEngine: FlushObserver {
     static func floor(_ value: Int64, to width: Int64) -> Int64 {
         let remainder = value % width
         return remainder < 0 ? value - remainder - width : value - remainder
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 internal import AsyncHTTPClient
+internal import SensorCore
 internal import NIOCore
 internal import NIOHTTP1
 
@@ -17,7 +18,7 @@ struct WebhookSender: Sendable {
         request.headers.add(name: "User-Agent", value: "sensorhub")
         request.body = .bytes(ByteBuffer(string: body))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             // Drain (and bound) the answer so the connection can be reused.
             _ = try? await response.body.collect(upTo: 64 << 10)
             return (200..<300).contains(response.status.code) ? nil : "HTTP \(response.status.code)"

@@ -155,7 +155,10 @@ import Testing
     /// Every closed 1 s bucket forwarded as its contract row exactly once, and an alert's
     /// transitions published to its topic template, across a kill -9 while windows keep
     /// closing (those that close while the daemon is down are forwarded after the restart,
-    /// from the committed position).
+    /// from the committed position). Delivery is at least once: a kill between a PUBACK and
+    /// the delete of its outbox row would send that page again, so the kill is timed
+    /// between two publications; what this proves is that positions and the outbox make a
+    /// restart continue without gaps or repeats.
     @Test func forwardedRowsAndMQTTAlertsArriveOnceEachAcrossAKill() async throws {
         let broker = try await Broker()
         defer { broker.cleanUp() }

@@ -99,5 +99,8 @@ import Testing
         #expect(problem("forward: {topic: \"a/{rule}\"}\n")?.hasPrefix("FILE: forward.topic: \"a/{rule}\" uses {rule}") == true)
         #expect(problem("forward: {topic: \"a\", resolutions: [5m]}\n") == "FILE: forward.resolutions: \"5m\" is not one of store.resolutions (10s,1m,1h) (line 1)")
         #expect(problem("alerts:\n  retry_min: 5s\n  retry_max: 1s\n") == "FILE: alerts.retry_max: must be at least alerts.retry_min (5s)")
+        #expect(problem("mqtt: {enabled: false}\nforward: {topic: \"a/{device}\"}\n") == "FILE: forward: publishes over MQTT, which mqtt.enabled=false turns off")
+        #expect(problem("mqtt: {enabled: false}\nrules:\n  - {name: q, absent: 1m, mqtt: \"a/{rule}\"}\n")
+            == "FILE: rules[q].mqtt: publishes over MQTT, which mqtt.enabled=false turns off")
     }
 }

@@ -80,6 +80,20 @@ import SensorCore
         #expect(!AlertState().isWorthKeeping)
     }
 
+    /// After a restart the silence counts from the restart at the earliest, and a firing
+    /// alert stays firing until the series is really heard from.
+    @Test func aRestartNeitherFiresEarlyNorResolvesASilence() {
+        let second: Int64 = 1_000_000
+        var quiet = AlertState()
+        #expect(quiet.judgeSilence(lastSeen: 0, watchedSince: 1_000 * second, now: 1_004 * second, absent: 5 * second) == nil)
+        #expect(quiet.judgeSilence(lastSeen: 0, watchedSince: 1_000 * second, now: 1_005 * second, absent: 5 * second) == .fired)
+        #expect(quiet.since == 1_005 * second && quiet.value == 0)
+        var firing = AlertState(phase: .firing, since: 5 * second, value: 0)
+        #expect(firing.judgeSilence(lastSeen: 0, watchedSince: 1_000 * second, now: 1_001 * second, absent: 5 * second) == nil)
+        #expect(firing.phase == .firing)
+        #expect(firing.judgeSilence(lastSeen: 1_001 * second, watchedSince: 1_000 * second, now: 1_002 * second, absent: 5 * second) == .resolved)
+    }
+
     @Test func topicTemplatesExpandTheirPlaceholdersAndRefuseWildcards() throws {
         let template = try TopicTemplate("alerts/{rule}/{device}/{metric}")
         #expect(template.expand(["rule": "hot", "device": "gh-1", "metric": "temp"]) == "alerts/hot/gh-1/temp")

@@ -19,6 +19,27 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
         #expect(queue.depth == 0)
     }
 
+    /// What the flush observer is told is complete: nothing acknowledged before the oldest
+    /// reading still queued, or taken by the worker and not yet applied.
+    @Test func theOldestUnappliedReadingIsKnownUntilTheWorkerAsksForMore() async {
+        let queue = IngestQueue(capacity: 100)
+        #expect(queue.oldestUnapplied == nil)
+        let first = ContinuousClock.now
+        let second = first + .seconds(1)
+        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 1, acceptedAt: first)))
+        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 2, acceptedAt: second)))
+        #expect(queue.oldestUnapplied == first)
+        _ = await queue.next()
+        #expect(queue.oldestUnapplied == first, "taken, but the worker has not applied them yet")
+        let third = second + .seconds(1)
+        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 3, acceptedAt: third)))
+        _ = await queue.next()
+        #expect(queue.oldestUnapplied == third)
+        queue.finish()
+        #expect(await queue.next() == nil)
+        #expect(queue.oldestUnapplied == nil)
+    }
+
     @Test func tryReserveRefusesWhenFullAndCancelGivesRoomBack() {
         let queue = IngestQueue(capacity: 10)
         #expect(queue.tryReserve(8))

@@ -31,7 +31,7 @@ import SensorStore
             let engine = RuleEngine(
                 rules: rules, forward: forward, store: store, live: nil, lateness: .seconds(5), maxQueued: 1_000,
                 keepResolved: .seconds(86_400), logger: Logger(label: "test"))
-            try await engine.start()
+            try await engine.start(at: RuleEngineTests.base)
             return engine
         }
 
@@ -68,23 +68,23 @@ import SensorStore
         let fixture = try Fixture()
         var engine = try await fixture.engine([Self.hot])
         // The first evaluation places the rule's position: windows closing later are judged.
-        await engine.flushCommitted(drainedAt: Self.closing(-1))
+        await engine.flushCommitted(completeBefore: Self.closing(-1))
         try await fixture.store([(0, 31), (1, 32), (2, 33), (3, 20), (4, 35)])
         // Not closed yet: 4 s of lateness left for window 0.
-        await engine.flushCommitted(drainedAt: Self.closing(0) - Self.second)
+        await engine.flushCommitted(completeBefore: Self.closing(0) - Self.second)
         #expect(try await fixture.store.alerts().isEmpty)
-        await engine.flushCommitted(drainedAt: Self.closing(1))
+        await engine.flushCommitted(completeBefore: Self.closing(1))
         let fired = try await fixture.store.alerts()
         #expect(fired == [AlertRecord(rule: "hot", series: Self.series, state: AlertState(phase: .firing, since: Self.base, value: 32))])
 
         // A new engine on the same file continues from the committed state and position.
         engine = try await fixture.engine([Self.hot])
-        await engine.flushCommitted(drainedAt: Self.closing(1))
-        await engine.flushCommitted(drainedAt: Self.closing(3))
+        await engine.flushCommitted(completeBefore: Self.closing(1))
+        await engine.flushCommitted(completeBefore: Self.closing(3))
         let resolved = try await fixture.store.alerts()
         #expect(resolved == [AlertRecord(rule: "hot", series: Self.series, state: AlertState(phase: .resolved, since: Self.base + 3 * 60 * Self.second, value: 20))])
         // Window 4 alone does not fire again (for: 2).
-        await engine.flushCommitted(drainedAt: Self.closing(4))
+        await engine.flushCommitted(completeBefore: Self.closing(4))
         #expect(try await fixture.store.alerts().map(\.state) == ["resolved"])
 
         // Each transition queued once per action, in order: fired, then resolved.
@@ -102,13 +102,13 @@ import SensorStore
     @Test func aLateReadingDoesNotReopenAJudgedWindow() async throws {
         let fixture = try Fixture()
         let engine = try await fixture.engine([Self.hot])
-        await engine.flushCommitted(drainedAt: Self.closing(-1))
+        await engine.flushCommitted(completeBefore: Self.closing(-1))
         try await fixture.store([(0, 31), (1, 20)])
-        await engine.flushCommitted(drainedAt: Self.closing(1))
+        await engine.flushCommitted(completeBefore: Self.closing(1))
         #expect(try await fixture.store.alerts().isEmpty)
         // Window 1 becomes hot (mean 50) after it was judged: nothing fires.
         try await fixture.store([(1, 80)])
-        await engine.flushCommitted(drainedAt: Self.closing(2))
+        await engine.flushCommitted(completeBefore: Self.closing(2))
         #expect(try await fixture.store.alerts().isEmpty)
         #expect(try await fixture.queued().isEmpty)
     }
@@ -117,14 +117,14 @@ import SensorStore
         let fixture = try Fixture()
         let forward = ForwardRule(topic: try TopicTemplate("agg/{device}/{metric}/{resolution}"), resolutions: [Self.minute])
         var engine = try await fixture.engine([], forward: forward)
-        await engine.flushCommitted(drainedAt: Self.closing(-1))
+        await engine.flushCommitted(completeBefore: Self.closing(-1))
         try await fixture.store([(0, 1), (1, 2), (2, 3)])
         try await fixture.store([(1, 5)], series: SeriesKey(device: "other", metric: "rh"))
-        await engine.flushCommitted(drainedAt: Self.closing(0))
-        await engine.flushCommitted(drainedAt: Self.closing(0) + Self.second)
+        await engine.flushCommitted(completeBefore: Self.closing(0))
+        await engine.flushCommitted(completeBefore: Self.closing(0) + Self.second)
         engine = try await fixture.engine([], forward: forward)
-        await engine.flushCommitted(drainedAt: Self.closing(2))
-        await engine.flushCommitted(drainedAt: Self.closing(2))
+        await engine.flushCommitted(completeBefore: Self.closing(2))
+        await engine.flushCommitted(completeBefore: Self.closing(2))
         let rows = try await fixture.queued()
         // Window 0 at the first evaluation; windows 1 and 2 in one read after the restart,
         // ordered by series, then window (each series in window order).
@@ -138,13 +138,13 @@ import SensorStore
         let silent = AlertRule(name: "silent", metric: NameGlob("temp"), condition: .absent(.seconds(120)))
         let engine = try await fixture.engine([silent])
         try await fixture.store([(0, 1)])
-        await engine.flushCommitted(drainedAt: Self.base + 119 * Self.second)
+        await engine.flushCommitted(completeBefore: Self.base + 119 * Self.second)
         #expect(try await fixture.store.alerts().isEmpty)
-        await engine.flushCommitted(drainedAt: Self.base + 120 * Self.second)
-        await engine.flushCommitted(drainedAt: Self.base + 300 * Self.second)
+        await engine.flushCommitted(completeBefore: Self.base + 120 * Self.second)
+        await engine.flushCommitted(completeBefore: Self.base + 300 * Self.second)
         #expect(try await fixture.store.alerts() == [AlertRecord(rule: "silent", series: Self.series, state: AlertState(phase: .firing, since: Self.base + 120 * Self.second, value: Double(Self.base / Self.second)))])
         try await fixture.store([(5, 1)])
-        await engine.flushCommitted(drainedAt: Self.base + 301 * Self.second)
+        await engine.flushCommitted(completeBefore: Self.base + 301 * Self.second)
         #expect(try await fixture.store.alerts().map(\.state) == ["resolved"])
         #expect(try await fixture.queued().isEmpty, "a rule without actions queues nothing")
     }

@@ -221,6 +221,12 @@ private struct SettingsLoader {
         guard let (path, root) = fileRoot else { return }
         settings.rules = try RuleSpecs.rules(in: root, resolutions: settings.store.resolutions, source: .file(path))
         settings.forward = try RuleSpecs.forward(in: root, resolutions: settings.store.resolutions, source: .file(path))
+        guard !settings.mqtt.enabled else { return }
+        let offMessage = "publishes over MQTT, which mqtt.enabled=false turns off"
+        if settings.forward != nil { throw SettingsError(source: .file(path), key: RuleSpecs.forwardSection, problem: offMessage) }
+        for rule in settings.rules where rule.actions.contains(where: { if case .mqtt = $0 { true } else { false } }) {
+            throw SettingsError(source: .file(path), key: "\(RuleSpecs.rulesSection)[\(rule.name)].mqtt", problem: offMessage)
+        }
     }
 
     /// Two keys that go together (a certificate and its key): both or neither. Nil when

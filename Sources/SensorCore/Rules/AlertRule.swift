@@ -49,8 +49,4 @@ public struct AlertRule: Sendable, Equatable {
         self.condition = condition
         self.actions = actions
     }
-
-    public func matches(_ series: SeriesKey) -> Bool {
-        device.matches(series.device) && metric.matches(series.metric)
-    }
 }

@@ -68,16 +68,20 @@ public struct AlertState: Sendable, Equatable {
     }
 
     /// Judges a series' silence at `now`: fires when its last reading (event time
-    /// `lastSeen`) is `absent` or more ago, resolves once a newer reading ended it (all µs).
-    public mutating func judgeSilence(lastSeen: Int64, now: Int64, absent: Int64) -> Transition? {
+    /// `lastSeen`), or `watchedSince` if that is later, is `absent` or more ago; resolves
+    /// once a reading less than `absent` old ended it (all µs).
+    public mutating func judgeSilence(lastSeen: Int64, watchedSince: Int64 = .min, now: Int64, absent: Int64) -> Transition? {
         let lastSeenSeconds = Double(lastSeen) / 1_000_000
-        if now - lastSeen >= absent {
+        let silentFrom = max(lastSeen, watchedSince)
+        if now - silentFrom >= absent {
             guard phase != .firing else { return nil }
             phase = .firing
-            since = lastSeen + absent
+            since = silentFrom + absent
             value = lastSeenSeconds
             return .fired
         }
+        // Watched too briefly to fire, but not heard from either: a firing alert stays.
+        guard now - lastSeen < absent else { return nil }
         guard phase == .firing else { return nil }
         phase = .resolved
         since = lastSeen

@@ -6,7 +6,9 @@
 /// Called on the flusher's sequence, so the next flush waits for it: an observer that is
 /// slow delays flushes (and, through backpressure, ingest), never loses anything.
 public protocol FlushObserver: Sendable {
-    /// - Parameter drainedAt: the wall clock (µs since the epoch) when the flush took the
-    ///   shards' buckets; every reading acknowledged before it is stored.
-    func flushCommitted(drainedAt: Int64) async
+    /// - Parameter completeBefore: a wall-clock time (µs since the epoch) before which
+    ///   every acknowledged reading is stored: when the flush took the shards' buckets, or
+    ///   earlier while a shard still had readings queued that it had not applied (a
+    ///   backlog after the store could not be written).
+    func flushCommitted(completeBefore: Int64) async
 }

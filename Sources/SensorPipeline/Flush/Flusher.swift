@@ -12,8 +12,10 @@ internal import SensorStore
 /// full, database locked) the workers stop at their pending-bucket limit, the queues fill
 /// and ingest waits (HTTP 503, MQTT acknowledgements held back): memory stays within its
 /// bounds, and everything is stored once the store works again. A bucket the store cannot
-/// take is set aside by the store and never retried. Only one flush runs at a time (actor
-/// isolation).
+/// take is set aside by the store and never retried. Flushes never overlap: the pipeline
+/// calls ``flush(extraCheckpoints:)`` from one sequence at a time (recovery, then the
+/// trigger loop, then the last flush once that loop ended); actor isolation alone would
+/// not ensure it across the awaits. The ``FlushObserver`` relies on it too.
 actor Flusher {
     private let shards: [Shard]
     private let store: SensorStore
@@ -54,7 +56,8 @@ actor Flusher {
         }
         var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?
-        let drainedAt = WallClock.microseconds()
+        // Before the buckets are taken: a reading applied after that is not in this flush.
+        let completeBefore = completeBefore(WallClock.microseconds())
         for shard in shards {
             let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
@@ -71,7 +74,7 @@ actor Flusher {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
         }
         // Also after an empty flush: windows close as time passes, and silences grow.
-        await observer?.flushCommitted(drainedAt: drainedAt)
+        await observer?.flushCommitted(completeBefore: completeBefore)
         return true
     }
 
@@ -123,14 +126,18 @@ actor Flusher {
 }
 
 extension Flusher {
+    /// `now`, or when the oldest reading some shard has queued or is applying was
+    /// accepted, if that is earlier.
+    private func completeBefore(_ now: Int64) -> Int64 {
+        let clock = ContinuousClock.now
+        var complete = now
+        for shard in shards {
+            if let oldest = shard.queue.oldestUnapplied { complete = min(complete, now - (clock - oldest).microseconds) }
+        }
+        return complete
+    }
+
     private func recordJournalBytes() {
         for shard in shards { metrics.journalBytes[shard.index].record(shard.ingress.journalBytes) }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

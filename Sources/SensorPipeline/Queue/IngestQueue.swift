@@ -31,6 +31,9 @@ public final class IngestQueue: Sendable {
         var waiters = Deque<Waiter>()
         var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
         var finished = false
+        /// When the oldest reading the consumer took with its last ``next()`` was
+        /// accepted; cleared when it calls `next()` again (it has applied them then).
+        var inWork: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -42,6 +45,16 @@ public final class IngestQueue: Sendable {
 
     /// Readings queued or reserved right now (for the depth gauge).
     public var depth: Int { state.withLock { $0.depth } }
+
+    /// When the oldest reading that is queued, or taken by the consumer and not yet
+    /// applied, was accepted; nil when there is none. Every reading accepted before it has
+    /// reached the consumer's aggregation state.
+    public var oldestUnapplied: ContinuousClock.Instant? {
+        state.withLock { state in
+            // Batches are queued in acceptance order: the first one is the oldest.
+            [state.inWork, state.batches.first?.acceptedAt].compactMap { $0 }.min()
+        }
+    }
 
     /// Whether `count` more readings fit now. A batch larger than the whole capacity fits
     /// only into an empty queue, so it can never wait forever.
@@ -145,6 +158,8 @@ public final class IngestQueue: Sendable {
     /// Waits for queued batches and takes all of them; nil once the queue is finished and
     /// empty. Only one consumer may call this.
     public func next() async -> [JournaledBatch]? {
+        // Called again: what the last call returned is applied.
+        state.withLock { $0.inWork = nil }
         let ready = takeAll()
         if !ready.isEmpty { return ready }
         return await withCheckedContinuation { continuation in
@@ -190,6 +205,7 @@ public final class IngestQueue: Sendable {
         guard !state.batches.isEmpty else { return ([], []) }
         let batches = Array(state.batches)
         state.batches.removeAll(keepingCapacity: true)
+        state.inWork = batches.lazy.compactMap(\.acceptedAt).min()
         state.depth -= batches.reduce(0) { $0 + $1.readings.count }
         return (batches, admitWaiters(&state))
     }

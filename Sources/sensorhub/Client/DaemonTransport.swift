@@ -84,7 +84,7 @@ struct DaemonTransport: Sendable {
     /// ``send(_:timeout:limit:)`` with the transport's own errors, for a caller that
     /// retries some of them.
     func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int = 1 << 20) async throws -> Answer {
-        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanosecondsValue))
+        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let body = try await response.body.collect(upTo: limit)
         return Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
     }
@@ -121,14 +121,5 @@ struct DaemonTransport: Sendable {
             }
             return text
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for NIO's `TimeAmount`.
-    var nanosecondsValue: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow
-            ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

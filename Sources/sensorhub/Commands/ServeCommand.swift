@@ -116,8 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
             onListening: { [scheme = certificate == nil ? "http" : "https"] host, port in logger.info("listening \(scheme)=\(host):\(port)") })
 
         // Services stop in reverse order: HTTP and MQTT first (no new readings; MQTT
-        // disconnects keeping its session), then the pipeline drains its queues and writes
-        // the last buckets.
+        // disconnects keeping its session), then deliveries (what is not delivered stays
+        // queued in the database), then the pipeline drains its queues and writes the last
+        // buckets, and the rule engine judges the windows they close.
         // The watchdog is last so it hears of the shutdown first and starts its clock.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline), .init(service: deliveries)]
         if let mqtt { services.append(.init(service: mqtt)) }
