@@ -8,7 +8,7 @@ either no rules or three rules over every series:
 
   hot      mean > 100 over 10 s windows
   spiky    p99 >= 149 over 10 s windows, 3 in a row
-  silent   no reading for 30 s (judged after every flush)
+  silent   no reading for 30 s (last-seen times read every 3 s)
 
 With live event times the 10 s windows close during the run, so every closed window of
 every series is judged while ingest runs. Reported per run: the acknowledged rate (the

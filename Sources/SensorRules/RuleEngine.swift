@@ -35,6 +35,8 @@ public actor RuleEngine: FlushObserver {
     /// Windows one evaluation reads at most; halved when the answer would be too large.
     private var windowsPerRead: [String: Int64] = [:]
     private var lastPrune: Int64 = 0
+    /// When each absent rule reads its series' last-seen times next.
+    private var nextSilenceCheck: [String: Int64] = [:]
     /// When ``start()`` ran: absent rules count a silence from then at the earliest, so a
     /// restart after a long stop does not fire for every series before the broker had a
     /// chance to hand over what it kept meanwhile.
@@ -129,7 +131,12 @@ public actor RuleEngine: FlushObserver {
 
     // MARK: - Absent rules
 
+    /// Reads the last-seen times of the rule's series (all of them: one row each) at most
+    /// ten times per `absent`. A transition's `since` does not depend on when it is seen,
+    /// only how soon: at most a tenth of the duration late.
     private func judgeSilences(of rule: AlertRule, absent: Int64, now: Int64) async {
+        if let next = nextSilenceCheck[rule.name], now < next { return }
+        nextSilenceCheck[rule.name] = now + absent / 10
         let seen: [(series: SeriesKey, lastSeen: Int64)]
         do {
             seen = try await store.lastSeen(deviceGlob: rule.device.pattern, metricGlob: rule.metric.pattern)

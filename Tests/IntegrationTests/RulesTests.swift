@@ -107,7 +107,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: config.folder) }
         let daemon = try await Daemon(name: "rules-absent", arguments: ["--config", config.path])
         defer { daemon.cleanUp() }
-        let t = Int(Date().timeIntervalSince1970)
+        // The next whole second: after the daemon started, so the silence counts from this reading.
+        let t = Int(Date().timeIntervalSince1970) + 1
         #expect(try await daemon.post(Self.readings("pump-1", [(t, 5)]), contentType: "application/json").status == 202)
         #expect(try await eventually { try await daemon.request("GET", "/v1/alerts").text.contains("firing") })
         #expect(try await daemon.request("GET", "/v1/alerts").text == "[\(Self.alert("silent", "pump-1", "firing", since: t + 2, value: Double(t)))]")
