@@ -18,7 +18,7 @@ public enum SensorHubHTTPServer {
     public static func makeApplication(
         configuration: APIConfiguration,
         pipeline: Pipeline,
-        store: SensorStore,
+        store: any AggregateReader,
         registry: PrometheusCollectorRegistry,
         logger: Logger,
         mqttState: @escaping @Sendable () -> String? = { nil },

@@ -48,7 +48,7 @@ public final class Pipeline: Service, Sendable {
     let shards: [Shard]
     let flusher: Flusher
     public let journal: JournalConfiguration
-    let store: SensorStore
+    let store: any FlushStore
     let logger: Logger
     private let phaseValue = Atomic<UInt8>(Phase.recovering.rawValue)
     /// Fires once recovery is over (whether it succeeded or not).
@@ -83,7 +83,7 @@ public final class Pipeline: Service, Sendable {
     private let flushTriggers: AsyncStream<Void>
     private let triggerFlush: AsyncStream<Void>.Continuation
 
-    public init(configuration: PipelineConfiguration, journal: JournalConfiguration, store: SensorStore, logger: Logger) {
+    public init(configuration: PipelineConfiguration, journal: JournalConfiguration, store: any FlushStore, logger: Logger) {
         // A batch part names its shard in 16 bits (``BatchPart``); settings allow 1…1024.
         precondition(configuration.shards <= Int(UInt16.max), "at most \(UInt16.max) shards")
         self.configuration = configuration

@@ -12,7 +12,7 @@ public import ServiceLifecycle
 /// Delivery is therefore at least once: a kill between the acknowledgement and the delete
 /// sends that one delivery again after the restart.
 public final class DeliveryService: Service, Sendable {
-    private let store: SensorStore
+    private let store: any RuleStore
     /// The channels the configured rules and forwarding deliver to.
     private let channels: Set<String>
     private let webhooks: WebhookSender
@@ -26,7 +26,7 @@ public final class DeliveryService: Service, Sendable {
 
     /// - Parameter mqtt: how to reach the broker for MQTT actions and forwarding; nil when
     ///   MQTT is disabled (MQTT deliveries then wait, and are logged once).
-    public init(store: SensorStore, channels: Set<String>, webhookTimeout: Duration, backoff: Backoff, mqtt: MQTTSender?, logger: Logger) {
+    public init(store: any RuleStore, channels: Set<String>, webhookTimeout: Duration, backoff: Backoff, mqtt: MQTTSender?, logger: Logger) {
         self.store = store
         self.channels = channels
         self.webhooks = WebhookSender(timeout: webhookTimeout)

@@ -21,7 +21,7 @@ public import SensorStore
 public actor RuleEngine: FlushObserver {
     private let rules: [AlertRule]
     private let forward: ForwardRule?
-    private let store: SensorStore
+    private let store: any RuleStore
     private let live: LiveFeed?
     private let lateness: Int64
     private let maxQueued: Int
@@ -51,7 +51,7 @@ public actor RuleEngine: FlushObserver {
     static let maxRowsPerRead = 50_000
 
     public init(
-        rules: [AlertRule], forward: ForwardRule?, store: SensorStore, live: LiveFeed?, lateness: Duration,
+        rules: [AlertRule], forward: ForwardRule?, store: any RuleStore, live: LiveFeed?, lateness: Duration,
         maxQueued: Int, keepResolved: Duration, logger: Logger
     ) {
         self.rules = rules

@@ -23,7 +23,7 @@ import SensorStore
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batch-identity-\(UUID().uuidString)")
         var databasePath: String { directory.appendingPathComponent("test.db").path }
 
-        func open(shards: Int) async throws -> (SensorStore, Pipeline) {
+        func open(shards: Int) async throws -> (SQLiteStore, Pipeline) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try await Self.openStore(databasePath)
             let pipeline = Pipeline(
@@ -34,11 +34,11 @@ import SensorStore
         }
 
         /// Retries while a child process another test spawns holds a copy of the lock.
-        private static func openStore(_ path: String) async throws -> SensorStore {
+        private static func openStore(_ path: String) async throws -> SQLiteStore {
             let deadline = ContinuousClock.now + .seconds(60)
             while true {
                 do {
-                    let store = try SensorStore(path: path, mode: .readWrite)
+                    let store = try SQLiteStore(path: path, mode: .readWrite)
                     try await store.registerResolutions(BatchIdentityTests.resolutions)
                     return store
                 } catch {
@@ -62,7 +62,7 @@ import SensorStore
     }
 
     /// Readings stored in all series (the 1h windows' counts) and their sum.
-    private static func stored(in store: SensorStore) async throws -> (count: Int64, sum: Double) {
+    private static func stored(in store: SQLiteStore) async throws -> (count: Int64, sum: Double) {
         let rows = try await store.aggregates(AggregateQuery(device: nil, metric: nil, window: "1h", step: nil, from: nil, to: nil))
         return (rows.reduce(0) { $0 + $1.stats.count }, rows.reduce(0) { $0 + $1.stats.sum })
     }

@@ -87,11 +87,11 @@ private struct Site {
     /// Opens the database read-write. Retries for a moment while the writer lock is still
     /// held: a child process that another test is spawning in this process at the same
     /// instant holds a copy of the closed store's lock descriptor until its exec.
-    func openStore() async throws -> SensorStore {
+    func openStore() async throws -> SQLiteStore {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
-                let store = try SensorStore(path: databasePath, mode: .readWrite)
+                let store = try SQLiteStore(path: databasePath, mode: .readWrite)
                 try await store.registerResolutions(resolutions)
                 return store
             } catch {
@@ -104,7 +104,7 @@ private struct Site {
 
     /// A pipeline whose interval flush never comes during a test: only recovery and
     /// shutdown flush.
-    func pipeline(store: SensorStore, shards: Int, sync: JournalConfiguration.SyncPolicy = .never) -> Pipeline {
+    func pipeline(store: SQLiteStore, shards: Int, sync: JournalConfiguration.SyncPolicy = .never) -> Pipeline {
         Pipeline(
             configuration: PipelineConfiguration(shards: shards, queueCapacity: 100_000, resolutions: resolutions, flushInterval: .seconds(3600)),
             journal: JournalConfiguration(directory: journalPath, sync: sync),
@@ -135,7 +135,7 @@ private func stop(_ pipeline: Pipeline, _ runner: Task<Void, any Error>) async t
 
 /// Stored per-series totals (one 1h window each) and per-device reading counts must be
 /// exactly the ledger's.
-private func expectStored(_ ledger: Ledger, in store: SensorStore, _ context: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+private func expectStored(_ ledger: Ledger, in store: SQLiteStore, _ context: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let rows = try await store.aggregates(AggregateQuery(device: nil, metric: nil, window: "1h", step: nil, from: nil, to: nil))
     var stored: [SeriesKey: Totals] = [:]
     for row in rows {

@@ -18,7 +18,7 @@ import SensorStore
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createSymbolicLink(
             atPath: shard.appendingPathComponent("00000000000000000000.seg").path, withDestinationPath: "/dev/null")
-        let store = try SensorStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
         try await store.registerResolutions(resolutions)
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(shards: 1, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3_600)),

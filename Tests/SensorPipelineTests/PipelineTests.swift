@@ -5,10 +5,10 @@ import SensorCore
 import SensorStore
 @testable import SensorPipeline
 
-private func temporaryStore() throws -> (SensorStore, URL) {
+private func temporaryStore() throws -> (SQLiteStore, URL) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let store = try SensorStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+    let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
     return (store, directory)
 }
 

@@ -12,7 +12,7 @@ import SensorStore
 @Suite struct PoisonedBucketTests {
     let resolutions = [try! Resolution(parsing: "10s"), try! Resolution(parsing: "1m")]
 
-    private func pipeline(_ store: SensorStore, journal: String) -> Pipeline {
+    private func pipeline(_ store: SQLiteStore, journal: String) -> Pipeline {
         Pipeline(
             configuration: PipelineConfiguration(shards: 2, queueCapacity: 10_000, resolutions: resolutions, flushInterval: .milliseconds(50)),
             journal: JournalConfiguration(directory: journal), store: store, logger: Logger(label: "test"))
@@ -24,7 +24,7 @@ import SensorStore
         defer { try? FileManager.default.removeItem(at: directory) }
         let databasePath = directory.appendingPathComponent("test.db").path
         let journal = directory.appendingPathComponent("journal").path
-        let store = try SensorStore(path: databasePath, mode: .readWrite)
+        let store = try SQLiteStore(path: databasePath, mode: .readWrite)
         try await store.registerResolutions(resolutions)
         let first = pipeline(store, journal: journal)
         let runner = Task { try await first.run() }
@@ -50,7 +50,7 @@ import SensorStore
         try await store.close()
 
         // A restart neither replays the poison again nor forgets it was set aside.
-        let reopened = try SensorStore(path: databasePath, mode: .readWrite)
+        let reopened = try SQLiteStore(path: databasePath, mode: .readWrite)
         #expect(reopened.setAsideBuckets == 2)
         let second = pipeline(reopened, journal: journal)
         let secondRunner = Task { try await second.run() }

@@ -16,12 +16,12 @@ import SensorStore
 
     final class Fixture {
         let directory: URL
-        let store: SensorStore
+        let store: SQLiteStore
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = try SensorStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+            store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }

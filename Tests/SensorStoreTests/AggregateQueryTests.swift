@@ -13,7 +13,7 @@ import Testing
     }
 
     /// Writes `readings` in `flushes` time-ordered flushes, like a daemon would.
-    func write(_ readings: [Reading], to store: SensorStore, flushes: Int = 4, resolutions: [Resolution] = defaultResolutions) async throws {
+    func write(_ readings: [Reading], to store: SQLiteStore, flushes: Int = 4, resolutions: [Resolution] = defaultResolutions) async throws {
         let sorted = readings.sorted { $0.timestamp < $1.timestamp }
         let size = (sorted.count + flushes - 1) / flushes
         for chunk in stride(from: 0, to: sorted.count, by: size) {
@@ -56,7 +56,7 @@ import Testing
         // Many small flushes in time order (open buckets flushed again and again, served from
         // the writer's cache), every fifth one also carrying a late reading for an old window.
         var written: [Reading] = []
-        var store: SensorStore? = try await makeStore(dir, name: "flushes.db")
+        var store: SQLiteStore? = try await makeStore(dir, name: "flushes.db")
         for (index, chunk) in stride(from: 0, to: raw.count, by: 90).enumerated() {
             var flush = Array(raw[chunk..<min(chunk + 90, raw.count)])
             if index % 5 == 4, let old = written.first {
@@ -65,7 +65,7 @@ import Testing
             if index == 12 {
                 // Restart half-way: a new store starts with empty caches on the same file.
                 try await store?.close()
-                store = try SensorStore(path: path, mode: .readWrite)
+                store = try SQLiteStore(path: path, mode: .readWrite)
             }
             try await store?.write(makeBatch(flush))
             written += flush

@@ -41,7 +41,7 @@ import Testing
 
     @Test func noRegisteredResolutions() async throws {
         let dir = try TempDirectory()
-        let store = try SensorStore(path: dir.file("x.db"), mode: .readWrite)
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
         await #expect(throws: StoreError.noStoredResolutions) {
             _ = try await store.aggregates(AggregateQuery(window: res("1m")))
         }

@@ -193,8 +193,8 @@ func expectRows(
 }
 
 /// A read-write store on a new file with `resolutions` registered.
-func makeStore(_ dir: TempDirectory, name: String = "sensorhub.db", resolutions: [Resolution] = defaultResolutions) async throws -> SensorStore {
-    let store = try SensorStore(path: dir.file(name), mode: .readWrite)
+func makeStore(_ dir: TempDirectory, name: String = "sensorhub.db", resolutions: [Resolution] = defaultResolutions) async throws -> SQLiteStore {
+    let store = try SQLiteStore(path: dir.file(name), mode: .readWrite)
     try await store.registerResolutions(resolutions)
     return store
 }

@@ -2,7 +2,7 @@ import CoreMetrics
 import Synchronization
 
 /// A swift-metrics backend that keeps only what the flusher reports: the durations it
-/// records in `sensorhub_flush_duration_seconds` (the `SensorStore.write` of each
+/// records in `sensorhub_flush_duration_seconds` (the `SQLiteStore.write` of each
 /// successful flush) and the increments of `sensorhub_flush_failures_total`. The
 /// end-to-end benchmark reads the final flush and the failed flushes from it, without any
 /// change to the pipeline. Every other metric goes to the no-op handler.

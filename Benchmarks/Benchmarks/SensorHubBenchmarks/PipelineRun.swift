@@ -21,7 +21,7 @@ enum PipelineRun {
         /// From `stopAccepting()` to `run()` returning: draining the queues + the last flush.
         var tail: Duration = .zero
         var total: Duration = .zero
-        /// `SensorStore.write` time of every flush of the run, in order; the last one is
+        /// `SQLiteStore.write` time of every flush of the run, in order; the last one is
         /// the final flush.
         var flushWrites: [Int64] = []
         /// Flushes whose write failed (or was cancelled); their buckets went into a later one.

@@ -4,7 +4,7 @@ import SensorCore
 import SensorStore
 
 /// The store the `query.*` benchmarks read (``QueryFixture``), opened in each one's setup.
-let queryStoreFixture = Fixture<SensorStore>()
+let queryStoreFixture = Fixture<SQLiteStore>()
 
 /// The query-performance benchmarks: wall clock of one call each, on the ``QueryFixture``
 /// database (generated on first use, then reused from `/tmp`).
@@ -66,7 +66,7 @@ func registerQueryBenchmarks() {
         }, setup: setup, teardown: teardown)
 }
 
-/// One timed ``SensorStore/aggregates(_:)`` call; the row count is checked after the clock stops.
+/// One timed ``SQLiteStore/aggregates(_:)`` call; the row count is checked after the clock stops.
 func aggregateIteration(_ benchmark: Benchmark, _ makeQuery: @autoclosure () throws -> AggregateQuery,
                         expectedRows: Int) async {
     guard let store = queryStoreFixture.value else { return benchmark.error("setup did not run") }

@@ -3,7 +3,7 @@ import SensorCore
 import SensorStore
 
 /// The database the `query.*` benchmarks read: many series with buckets at 10s, 1m and 1h,
-/// written through ``SensorStore/write(_:)`` in time order, in batches of about 50,000
+/// written through ``SQLiteStore/write(_:)`` in time order, in batches of about 50,000
 /// bucket deltas, as a daemon's flushes would have left it.
 ///
 /// - `seriesCount` series, `dev-00000`…: 4 metrics per device (`m0`…`m3`), all in the
@@ -62,17 +62,17 @@ struct QueryFixture: Sendable, CustomStringConvertible {
 
     /// Opens the complete database read-write, generating it first when it is missing or
     /// incomplete. Prints the generation time and size to stderr when it generates.
-    func open() async throws -> SensorStore {
+    func open() async throws -> SQLiteStore {
         if !FileManager.default.fileExists(atPath: markerPath) {
             try await generate()
         }
-        return try SensorStore(path: path, mode: .readWrite, logger: ScratchStore.quietLogger)
+        return try SQLiteStore(path: path, mode: .readWrite, logger: ScratchStore.quietLogger)
     }
 
     private func generate() async throws {
         for suffix in ["", "-wal", "-shm", ".complete"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let started = ContinuousClock.now
-        let store = try SensorStore(path: path, mode: .readWrite, logger: ScratchStore.quietLogger)
+        let store = try SQLiteStore(path: path, mode: .readWrite, logger: ScratchStore.quietLogger)
         try await store.registerResolutions(ScratchStore.resolutions)
 
         let tenSeconds: Int64 = 10 * 1_000_000

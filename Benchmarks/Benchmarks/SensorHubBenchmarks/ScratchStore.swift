@@ -4,7 +4,7 @@ import Logging
 import SensorCore
 import SensorStore
 
-/// A read-write ``SensorStore`` on a fresh database in its own temporary directory, with
+/// A read-write ``SQLiteStore`` on a fresh database in its own temporary directory, with
 /// the daemon's default resolutions registered; ``remove()`` closes it and deletes the files.
 struct ScratchStore {
     /// The daemon's default resolutions (10s, 1m, 1h).
@@ -12,7 +12,7 @@ struct ScratchStore {
     static let quietLogger = Logger(label: "sensorhub.benchmarks", factory: { _ in SwiftLogNoOpLogHandler() })
 
     let directory: URL
-    let store: SensorStore
+    let store: SQLiteStore
     /// A connection of our own to the same file, only to ask SQLite about its WAL.
     let probe: DatabaseQueue
 
@@ -20,7 +20,7 @@ struct ScratchStore {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sensorhub-bench-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SensorStore(path: directory.appendingPathComponent("bench.db").path, mode: .readWrite,
+        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path, mode: .readWrite,
                                     logger: quietLogger)
         try await store.registerResolutions(resolutions)
         let probe = try DatabaseQueue(path: directory.appendingPathComponent("bench.db").path)

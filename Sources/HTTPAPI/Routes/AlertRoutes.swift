@@ -6,7 +6,7 @@ internal import SensorStore
 /// firing or resolved recently (CONTRACT §7), as the last rule evaluation committed them,
 /// ordered by rule, device, metric. `rule`, `device` and `metric` accept `*` globs.
 struct AlertRoutes<Context: RequestContext>: Sendable {
-    let store: SensorStore
+    let store: any AggregateReader
 
     func register(on group: RouterGroup<Context>) {
         group.get("alerts") { request, _ in

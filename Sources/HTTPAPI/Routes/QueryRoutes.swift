@@ -5,7 +5,7 @@ internal import SensorStore
 /// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
 /// connections, never blocking ingest.
 struct QueryRoutes<Context: RequestContext>: Sendable {
-    let store: SensorStore
+    let store: any AggregateReader
     /// `limits.max_query_rows`: larger answers are refused before any work.
     let rowLimit: Int
 

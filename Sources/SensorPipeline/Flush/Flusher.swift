@@ -18,7 +18,7 @@ internal import SensorStore
 /// not ensure it across the awaits. The ``FlushObserver`` relies on it too.
 actor Flusher {
     private let shards: [Shard]
-    private let store: SensorStore
+    private let store: any FlushStore
     private let live: LiveFeed
     private let logger: Logger
     /// The batch the store last refused, retried before anything new is taken.
@@ -30,7 +30,7 @@ actor Flusher {
     /// Told after each committed flush; set once before the pipeline runs.
     private var observer: (any FlushObserver)?
 
-    init(shards: [Shard], store: SensorStore, live: LiveFeed, delay: Duration, logger: Logger) {
+    init(shards: [Shard], store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
         self.live = live
         self.metrics = FlushMetrics(shards: shards.count)

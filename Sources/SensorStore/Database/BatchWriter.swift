@@ -22,7 +22,7 @@ import SensorCore
 struct BatchWriter {
     let db: Database
     /// Owner of the committed caches (read here under their locks, never written).
-    let store: SensorStore
+    let store: SQLiteStore
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
     private(set) var touched = ChunkCache()
     /// The written buckets, as stored, that `report` asked for.
@@ -36,7 +36,7 @@ struct BatchWriter {
     private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
 
-    init(db: Database, store: SensorStore, report: (@Sendable (SeriesKey, Resolution) -> Bool)?) {
+    init(db: Database, store: SQLiteStore, report: (@Sendable (SeriesKey, Resolution) -> Bool)?) {
         self.db = db
         self.store = store
         self.report = report

@@ -1,6 +1,6 @@
 internal import GRDB
 
-/// Plain SQL on a database file outside of any ``SensorStore``: lets the tests build
+/// Plain SQL on a database file outside of any ``SQLiteStore``: lets the tests build
 /// foreign SQLite files and inspect what the store wrote, without depending on GRDB.
 enum RawSQLite {
     /// Runs `sql` (one or more statements) on the file at `path`, creating it if missing.

@@ -7,7 +7,7 @@ import SensorStore
 /// The ingest pipeline as the settings describe it: what `serve` runs, and what
 /// `import --db` runs in-process on the same database and journal.
 enum PipelineSetup {
-    static func pipeline(settings: Settings, store: SensorStore, logger: Logger, flushDelay: Duration = .zero, journalEnabled: Bool = true) -> Pipeline {
+    static func pipeline(settings: Settings, store: any FlushStore, logger: Logger, flushDelay: Duration = .zero, journalEnabled: Bool = true) -> Pipeline {
         Pipeline(
             configuration: PipelineConfiguration(
                 shards: settings.pipeline.shards, queueCapacity: settings.pipeline.queueCapacity,

@@ -13,7 +13,7 @@ enum RulesSetup {
     /// and returns the delivery service to run beside the pipeline (it also delivers what
     /// an earlier run left queued, with or without rules now).
     static func start(
-        settings: Settings, mqtt: MQTTSourceConfiguration?, store: SensorStore, pipeline: Pipeline, logger: Logger
+        settings: Settings, mqtt: MQTTSourceConfiguration?, store: any RuleStore, pipeline: Pipeline, logger: Logger
     ) async throws -> DeliveryService {
         let alerts = settings.alerts
         let engine = RuleEngine(

@@ -54,9 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let store: SensorStore
+        let store: any SensorStore
         do {
-            store = try SensorStore(path: settings.store.path, mode: .readWrite)
+            store = try SQLiteStore(path: settings.store.path, mode: .readWrite)
             try await store.registerResolutions(settings.store.resolutions)
         } catch {
             logger.critical("cannot open the database", metadata: ["path": "\(settings.store.path)", "error": "\(error)"])

@@ -26,10 +26,10 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Opens the database read-only, failing with exit status 1 and the store's reason.
-    func openStore() throws -> SensorStore {
+    func openStore() throws -> any AggregateReader {
         guard let db else { throw CommandFailure.fail("no database given") }
         do {
-            return try SensorStore(path: db, mode: .readOnly)
+            return try SQLiteStore(path: db, mode: .readOnly)
         } catch {
             throw CommandFailure.fail(error.description)
         }

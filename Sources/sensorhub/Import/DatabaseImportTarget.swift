@@ -10,7 +10,7 @@ import SensorStore
 /// daemon holds the file, and keeps a daemon out while it runs.
 final class DatabaseImportTarget: ImportTarget {
     private let pipeline: Pipeline
-    private let store: SensorStore
+    private let store: SQLiteStore
     private let entry: IngestEntry
     private let runner: Task<Void, any Error>
 
@@ -19,7 +19,7 @@ final class DatabaseImportTarget: ImportTarget {
     ///   journal that cannot be replayed).
     init(settings: Settings, logger: Logger) async throws {
         do {
-            store = try SensorStore(path: settings.store.path, mode: .readWrite)
+            store = try SQLiteStore(path: settings.store.path, mode: .readWrite)
             try await store.registerResolutions(settings.store.resolutions)
         } catch {
             throw ImportTargetFailure(description: "cannot write the database \(settings.store.path): \(error)")

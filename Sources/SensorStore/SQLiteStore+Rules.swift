@@ -3,13 +3,7 @@ public import SensorCore
 
 /// Rules, alerts and forwarding (schema v7): the state a rule evaluation commits and the
 /// outbox its deliveries wait in.
-extension SensorStore {
-    /// Everything a rule engine starts from: positions by name, states by rule and series.
-    public struct RuleSnapshot: Sendable {
-        public var positions: [String: Int64]
-        public var states: [String: [SeriesKey: AlertState]]
-    }
-
+extension SQLiteStore {
     /// The committed positions and states.
     public func ruleSnapshot() async throws(StoreError) -> RuleSnapshot {
         do {

@@ -1,14 +1,18 @@
 internal import GRDB
 public import SensorCore
 
-extension SensorStore {
+extension SQLiteStore {
     /// Deletes the buckets of `resolution` that start before `cutoff` (µs), in whole chunks
     /// (``ChunkLayout``): a chunk goes once all of its windows are before the cutoff, so a
     /// bucket may outlive its retention by up to one chunk's span. A few series per
     /// transaction, so that a flush waiting for the writer never waits long: each
     /// transaction deletes primary-key ranges of `seriesPerBatch` series. Returns the
     /// number of chunks deleted.
-    public func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64, seriesPerBatch: Int = 100) async throws(StoreError) -> Int {
+    public func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64) async throws(StoreError) -> Int {
+        try await deleteBuckets(of: resolution, startingBefore: cutoff, seriesPerBatch: 100)
+    }
+
+    func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64, seriesPerBatch: Int) async throws(StoreError) -> Int {
         try requireWritable()
         do {
             let ids = try await pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM series ORDER BY id") }
@@ -41,7 +45,7 @@ extension SensorStore {
     }
 }
 
-extension SensorStore {
+extension SQLiteStore {
     /// Deletes the `batch_ledger` rows of batches last taken before `cutoff` (µs); returns
     /// how many.
     public func forgetBatches(takenBefore cutoff: Int64) async throws(StoreError) -> Int {

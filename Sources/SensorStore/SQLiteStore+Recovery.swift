@@ -2,25 +2,12 @@ internal import GRDB
 internal import Foundation
 public import SensorCore
 
-/// What a restart continues from: the journal checkpoints, the de-duplication state
-/// committed with them and the series stored so far.
-public struct RecoveryState: Sendable {
-    /// Journal position per journal shard covered by the stored buckets.
-    public var checkpoints: [Int: Int64]
-    /// Seq windows of the series that send seq numbers.
-    public var seqWindows: [SeriesKey: SeqWindow]
-    /// Every stored series (what the series limits count).
-    public var series: [SeriesKey]
-    /// Parts of identified batches taken since `batchesSince`, with when.
-    public var takenBatches: [(mark: BatchMark, takenAt: Int64)] = []
-}
-
-extension SensorStore {
+extension SQLiteStore {
     /// Reads the checkpoints, seq windows, series and batch ledger (rows taken at or after
     /// `batchesSince`, µs) of the last committed flush.
     /// - Throws: ``StoreError/database(operation:reason:)``, also for a seq window that
     ///   does not decode (a damaged file or one written by a newer build).
-    public func recoveryState(batchesSince: Int64 = .min) async throws(StoreError) -> RecoveryState {
+    public func recoveryState(batchesSince: Int64) async throws(StoreError) -> RecoveryState {
         do {
             return try await pool.read { db in
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])

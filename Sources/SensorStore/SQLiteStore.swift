@@ -20,7 +20,7 @@ import Synchronization
 /// refused while the first is open, because the writer caches series ids and open buckets.
 ///
 /// Thread-safety: all methods may be called concurrently from any task.
-public final class SensorStore: Sendable {
+public final class SQLiteStore: SensorStore {
     /// How the file is opened.
     public enum Mode: Sendable, Equatable {
         /// Creates the file if missing, enables WAL, migrates; the daemon's mode.
@@ -40,7 +40,7 @@ public final class SensorStore: Sendable {
     /// Newest stored chunk per series and resolution, so flushing into an open chunk
     /// again needs no read, within ``chunkCacheBudget`` bytes. Only ``write(_:)`` fills
     /// it, after its transaction committed.
-    let chunkCache = Mutex(ChunkCache(budget: SensorStore.chunkCacheBudget))
+    let chunkCache = Mutex(ChunkCache(budget: SQLiteStore.chunkCacheBudget))
 
     /// Memory the chunk cache may take: 64 MiB, the open chunks of some 40,000 series at
     /// three resolutions.

@@ -1,6 +1,6 @@
 public import SensorCore
 
-extension SensorStore {
+extension SQLiteStore {
     /// Commits one flush in ONE transaction: each bucket delta is merged
     /// (`BucketStats.merge`) into its stored bucket, or stored when there is none; each
     /// series delta adds its readings and keeps the maximum last-seen time. All or nothing,
@@ -23,7 +23,7 @@ extension SensorStore {
     ///   the database itself cannot be written (nothing of the batch is then stored).
     @discardableResult
     public func write(
-        _ batch: FlushBatch, report: (@Sendable (SeriesKey, Resolution) -> Bool)? = nil
+        _ batch: FlushBatch, report: (@Sendable (SeriesKey, Resolution) -> Bool)?
     ) async throws(StoreError) -> WriteOutcome {
         try requireWritable()
         guard !batch.isEmpty else { return WriteOutcome(written: [], setAside: []) }

@@ -1,7 +1,7 @@
 internal import GRDB
 import SensorCore
 
-extension SensorStore {
+extension SQLiteStore {
     /// Series matching the globs joined with their chunks of one resolution in a start
     /// range. The CROSS JOIN keeps `series` as the outer loop, scanned in (device, metric)
     /// order through its unique index, and reads each series' chunks through the primary
@@ -40,7 +40,7 @@ extension SensorStore {
     ///   ``StoreError/noCommonResolution(window:step:stored:)`` naming the stored
     ///   resolutions; ``StoreError/emptyRange(from:to:)``; ``StoreError/noStoredResolutions``;
     ///   ``StoreError/tooManyRows(possible:limit:)``.
-    public func aggregates(_ query: AggregateQuery, rowLimit: Int = AggregateQuery.defaultRowLimit) async throws(StoreError) -> [AggregateRow] {
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int) async throws(StoreError) -> [AggregateRow] {
         do {
             return try await pool.read { db in
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
