@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure values and math: readings, resolutions, statistics, payload decoders. No I/O.
@@ -42,7 +43,7 @@ let package = Package(
             name: "SensorSchema",
             path: "schema",
             exclude: ["README.md", "openapi.yaml"],
-            resources: [.embedInCode("migrations")],
+            resources: [.embedInCode("migrations"), .embedInCode("postgres")],
             swiftSettings: strict
         ),
         .target(
@@ -51,6 +52,19 @@ let package = Package(
                 "SensorCore", "SensorSchema",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The same aggregates in PostgreSQL (postgres-nio), for several daemons sharing one
+        // database: chunks merged under row locks inside each flush's transaction.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "SensorCore", "SensorStore", "SensorSchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -135,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "sensorhub",
             dependencies: [
-                "SensorCore", "SensorPipeline", "SensorStore", "HTTPAPI", "MQTTIngest", "SensorConfig", "SensorImport", "SensorRules",
+                "SensorCore", "SensorPipeline", "SensorStore", "PostgresStore", "HTTPAPI", "MQTTIngest", "SensorConfig", "SensorImport", "SensorRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,15 +164,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SensorCoreTests", dependencies: ["SensorCore"], swiftSettings: strict),
-        .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "SensorCore", "SensorSchema"], swiftSettings: strict),
+        .testTarget(name: "SensorStoreTests", dependencies: ["SensorStore", "PostgresStore", "SensorCore", "SensorSchema", "TestProcesses"], swiftSettings: strict),
         .testTarget(name: "SensorRulesTests", dependencies: ["SensorRules", "SensorStore", "SensorPipeline", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorImportTests", dependencies: ["SensorImport", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),
+        // Helper processes the tests start themselves: free ports, posix_spawn without the
+        // test runner's descriptors, a throwaway PostgreSQL server.
+        .target(name: "TestProcesses", path: "Tests/TestProcesses", swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SensorCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SensorCore", "TestProcesses", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,12 @@ public enum SensorSchema {
         (7, "rules", String(decoding: PackageResources.v7_rules_sql, as: UTF8.self)),
     ]
 
+    /// The PostgreSQL migrations (`schema/postgres/pg<N>_<name>.sql`), ascending; applied by
+    /// PostgresStore, each once, recorded in `sensorhub_migrations`.
+    public static let postgresMigrations: [(version: Int, name: String, sql: String)] = [
+        (1, "initial", String(decoding: PackageResources.pg1_initial_sql, as: UTF8.self)),
+    ]
+
     /// The value of `PRAGMA application_id` in every SensorHub database ('SHub').
     public static let applicationID: Int32 = 0x5348_7562
 }

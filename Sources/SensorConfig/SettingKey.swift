@@ -11,6 +11,7 @@ internal import Configuration
 ///   used in messages.
 public enum SettingKey: String, CaseIterable, Sendable {
     case storePath = "store.path"
+    case storeURL = "store.url"
     case storeFlushInterval = "store.flush_interval"
     case storeResolutions = "store.resolutions"
     case storeRetention = "store.retention"
@@ -89,7 +90,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     /// (`--log-level`).
     public var flag: String {
         switch self {
-        case .storePath: "--db"
+        case .storePath, .storeURL: "--db"
         case .httpHost: "--http-host"
         case .httpPort: "--http-port"
         case .mqttURL: "--mqtt-url"
@@ -101,7 +102,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
 
     /// Whether the value is a secret: masked in descriptions and access logs, never echoed
     /// in error messages.
-    public var isSecret: Bool { self == .httpToken }
+    public var isSecret: Bool { self == .httpToken || self == .storeURL }
 
     /// For the keys that take a list (in the file also as a YAML list), an example item for
     /// messages; nil for single-value keys.

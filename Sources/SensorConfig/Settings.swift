@@ -12,6 +12,10 @@ public struct Settings: Sendable, Equatable {
     public struct Store: Sendable, Equatable {
         /// `store.path` (flag `--db`): the SQLite database file. Default `./sensorhub.db`.
         public var path: String
+        /// `store.url` (flag `--db` with a `postgres://` URL): keep the aggregates in this
+        /// PostgreSQL database instead of the SQLite file (CONTRACT §8). Default none. A
+        /// secret: it may hold a password.
+        public var url: String?
         /// `store.flush_interval`: time between two flushes of open buckets; an acknowledged
         /// reading is visible to queries within one interval. Default 1 s, always > 0.
         public var flushInterval: Duration
@@ -254,7 +258,7 @@ public struct Settings: Sendable, Equatable {
     /// sets anything. `pipeline.shards` is this machine's active processor count.
     public static var defaults: Settings {
         Settings(
-            store: Store(path: "./sensorhub.db", flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
+            store: Store(path: "./sensorhub.db", url: nil, flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
             http: HTTP(
                 host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096,
                 maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60), tls: nil, tokens: []),
@@ -298,6 +302,7 @@ public struct Settings: Sendable, Equatable {
     func text(of key: SettingKey) -> String? {
         switch key {
         case .storePath: store.path
+        case .storeURL: store.url
         case .storeFlushInterval: DurationText.format(store.flushInterval)
         case .storeResolutions: store.resolutions.map(\.description).joined(separator: ",")
         case .storeRetentionInterval: DurationText.format(store.retentionInterval)

@@ -16,12 +16,13 @@ extension SQLiteStore {
         """
 
     /// The stored span of each series matching the globs at one resolution: the start of
-    /// its first and last chunk, through two primary-key probes per series (no chunk read).
+    /// its first and last chunk, through two primary-key probes per series (no chunk read),
+    /// in id order (the refined count stops once past the limit: every store counts alike).
     static let seriesSpanSQL = """
         SELECT s.id,
                (SELECT min(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1),
                (SELECT max(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1)
-        FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3
+        FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3 ORDER BY s.id
         """
 
     /// Aggregates per series and window; rows ordered by device, metric, window start.
@@ -55,36 +56,16 @@ extension SQLiteStore {
                 statement.bind(4, ChunkLayout.chunkStart(of: plan.bucketLow, resolution))
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
-                var rows: [AggregateRow] = []
-                rows.reserveCapacity(Int(possible))
-                var merger = WindowMerger(plan: plan)
-                let singleBuckets = merger.windowsAreSingleBuckets
-                var currentID: Int64? = nil
-                var currentSeries = SeriesKey(device: "", metric: "")
+                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible))
                 while try statement.step() {
-                    let id = statement.int64(0)
-                    if id != currentID {
-                        if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
-                        currentID = id
-                        currentSeries = SeriesKey(device: statement.text(1), metric: statement.text(2))
-                    }
                     let chunkStart = statement.int64(3)
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
-                        var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
-                        while let bucket = try reader.next() {
-                            // Records are in ascending window order: past the range, the rest is too.
-                            guard bucket.windowStart < plan.bucketHigh else { break }
-                            guard bucket.windowStart >= plan.bucketLow else { continue }
-                            if singleBuckets {
-                                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: bucket.percentiles, of: currentSeries, into: &rows)
-                            } else {
-                                merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
-                            }
+                        try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: statement.int64(0)) {
+                            SeriesKey(device: statement.text(1), metric: statement.text(2))
                         }
                     }
                 }
-                if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
-                return rows
+                return assembler.finish()
             }
         } catch {
             throw StoreError.wrapping(error, operation: "query")
@@ -155,13 +136,7 @@ extension SQLiteStore {
         defer { statement.reset() }
         guard try statement.step() else { return nil }
         return try statement.withBlob(0) { bytes throws(ChunkCodec.Damage) -> Int64? in
-            var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: resolution)
-            var edge: Int64?
-            while let bucket = try reader.next() {
-                edge = bucket.windowStart
-                if !last { break }
-            }
-            return edge
+            try ChunkCodec.edgeWindowStart(of: bytes, chunkStart: chunkStart, resolution: resolution, last: last)
         }
     }
 
@@ -178,13 +153,7 @@ extension SQLiteStore {
                     let metric = try row.decode(String.self, atIndex: 1)
                     let readings = try row.decode(Int64.self, atIndex: 2)
                     let lastSeen = try row.decode(Int64.self, atIndex: 3)
-                    if let last = summaries.indices.last, summaries[last].device == device {
-                        summaries[last].metrics.append(metric)
-                        summaries[last].readings += readings
-                        summaries[last].lastSeen = Swift.max(summaries[last].lastSeen, lastSeen)
-                    } else {
-                        summaries.append(DeviceSummary(device: device, metrics: [metric], lastSeen: lastSeen, readings: readings))
-                    }
+                    summaries.add(device: device, metric: metric, readings: readings, lastSeen: lastSeen)
                 }
                 return summaries
             }

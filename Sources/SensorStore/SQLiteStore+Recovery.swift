@@ -30,7 +30,7 @@ extension SQLiteStore {
                 while let row = try ledger.next() {
                     let stream: String = row[0]
                     guard let identity = BatchIdentity(stream: stream, ordinal: UInt64(bitPattern: row[1])),
-                          let parts = Self.batchParts(row[2])
+                          let parts = LedgerParts.parse(row[2])
                     else {
                         throw StoreError.database(operation: "recover", reason: "the batch_ledger row \(stream)/\(row[1] as Int64) does not decode (damaged, or written by a newer SensorHub)")
                     }
@@ -41,16 +41,5 @@ extension SQLiteStore {
         } catch {
             throw StoreError.wrapping(error, operation: "recover")
         }
-    }
-
-    /// The parts of a `batch_ledger` row ("shards:index,…"), nil when one does not parse.
-    static func batchParts(_ text: String) -> Set<BatchPart>? {
-        var parts: Set<BatchPart> = []
-        for item in text.split(separator: ",") {
-            let fields = item.split(separator: ":")
-            guard fields.count == 2, let shards = UInt16(fields[0]), let index = UInt16(fields[1]), index < shards else { return nil }
-            parts.insert(BatchPart(shards: shards, index: index))
-        }
-        return parts.isEmpty ? nil : parts
     }
 }

@@ -27,7 +27,7 @@ extension SQLiteStore {
     ) async throws(StoreError) -> WriteOutcome {
         try requireWritable()
         guard !batch.isEmpty else { return WriteOutcome(written: [], setAside: []) }
-        try Self.validate(batch)
+        try batch.validate()
         let committed: (ids: [SeriesKey: Int64], chunks: ChunkCache, outcome: WriteOutcome)
         do {
             committed = try await pool.write { db in
@@ -60,17 +60,6 @@ extension SQLiteStore {
             setAsideCount.store(count, ordering: .relaxed)
         } catch {
             throw StoreError.wrapping(error, operation: "counting set-aside buckets")
-        }
-    }
-
-    static func validate(_ batch: FlushBatch) throws(StoreError) {
-        for group in batch.groups {
-            for start in group.windowStarts where group.resolution.windowStart(containing: start) != start {
-                throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
-            }
-        }
-        for delta in batch.series where delta.readings < 0 {
-            throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
         }
     }
 }

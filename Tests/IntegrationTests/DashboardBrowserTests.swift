@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
 /// `scripts/setup.sh --tests`) opens `/` on a daemon fed by `sensorhub simulate` and must

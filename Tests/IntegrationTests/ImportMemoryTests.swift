@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// Memory does not grow with the file: a large NDJSON file imported into the database file
 /// keeps the import's peak RSS under 100 MiB. The file is 64 MiB here; set

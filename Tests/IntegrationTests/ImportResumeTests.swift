@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SensorCore
+import TestProcesses
 
 /// An import killed with SIGKILL at random points — before its first batch, between any
 /// two, while several are in flight, and during its own resume — then resumed, counts

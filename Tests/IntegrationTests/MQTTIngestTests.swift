@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 
 private func healthMQTT(_ daemon: Daemon) async throws -> String? {

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Synchronization
 import Testing
+import TestProcesses
 
 /// `sensorhub tail` against a real daemon: live rows of the chosen device only, one JSON
 /// row per line into a pipe, a reconnect across a daemon crash and restart on the same

@@ -45,7 +45,7 @@ import Testing
     @Test func environmentVariableNamesFollowTheConvention() {
         let names = SettingKey.allCases.map(\.environmentVariable)
         #expect(names == [
-            "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION", "SENSORHUB_STORE_RETENTION_INTERVAL",
+            "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_URL", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION", "SENSORHUB_STORE_RETENTION_INTERVAL",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
             "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_HTTP_STREAM_BUFFER", "SENSORHUB_HTTP_MAX_STREAMS", "SENSORHUB_HTTP_MAX_CONNECTIONS",
             "SENSORHUB_HTTP_IDLE_TIMEOUT", "SENSORHUB_HTTP_TLS_CERT", "SENSORHUB_HTTP_TLS_KEY", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
@@ -106,7 +106,7 @@ import Testing
         settings.mqtt.clientID = "sensorhub-box"
         let line = settings.redactedDescription
         #expect(!line.contains("\n"))
-        #expect(line == "store.path=./sensorhub.db store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" store.retention_interval=1m "
+        #expect(line == "store.path=./sensorhub.db store.url=<none> store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" store.retention_interval=1m "
             + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms http.stream_buffer=4096 http.max_streams=64 "
             + "http.max_connections=1024 http.idle_timeout=1m http.tls.cert=<none> http.tls.key=<none> "
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box "

@@ -222,7 +222,7 @@ import Testing
             .httpTLSCert: "/etc/c.pem", .httpTLSKey: "/etc/k.pem", .mqttUsername: "u", .mqttPasswordFile: "/etc/pw",
             .mqttTLSCA: "/etc/ca.pem", .mqttTLSCert: "/etc/mc.pem", .mqttTLSKey: "/etc/mk.pem",
             .alertsLateness: "0ms", .alertsRetryMin: "10ms", .alertsRetryMax: "5m", .alertsWebhookTimeout: "3s",
-            .alertsMaxQueued: "5000", .alertsKeepResolved: "1h",
+            .alertsMaxQueued: "5000", .alertsKeepResolved: "1h", .storeURL: "postgresql://hub@db.internal/hub",
         ]
         let text = try #require(sample[key])
         var environment = [key.environmentVariable: text]
@@ -267,6 +267,7 @@ import Testing
         case .mqttTLSCert: "/mc.pem"
         case .mqttTLSKey: "/mk.pem"
         case .storePath: "/f.db"
+        case .storeURL: "postgres://u:p@db:5433/hub"
         case .storeFlushInterval: "7d"
         case .storeResolutions: "2h"
         case .httpHost: "example.org"

@@ -90,6 +90,7 @@ private struct SettingsLoader {
     func load() throws(SettingsError) -> Settings {
         var settings = Settings.defaults
         if let value = try read(.storePath, parse: ValueRules.nonEmpty) { settings.store.path = value }
+        if let value = try read(.storeURL, parse: ValueRules.postgresURL) { settings.store.url = value }
         if let value = try read(.storeFlushInterval, parse: { ValueRules.duration($0, minimum: .milliseconds(1)) }) {
             settings.store.flushInterval = value
         }

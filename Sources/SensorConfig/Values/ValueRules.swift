@@ -25,6 +25,15 @@ enum ValueRules {
         text.isEmpty ? .failure(Problem("must not be empty")) : .success(text)
     }
 
+    /// A `postgres://` (or `postgresql://`) URL; the store parses the rest when it connects.
+    /// The message never repeats the value: it may hold a password.
+    static func postgresURL(_ text: String) -> Result<String, Problem> {
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            return .failure(Problem("must be a postgres://user:password@host:port/database URL"))
+        }
+        return .success(text)
+    }
+
     static func host(_ text: String) -> Result<String, Problem> {
         if text.isEmpty { return .failure(Problem("must not be empty")) }
         if text.contains(where: { $0.isWhitespace || $0.isNewline || $0 == "/" }) {

@@ -1,4 +1,4 @@
-import SensorCore
+package import SensorCore
 
 /// The bytes of one chunk row (`chunks.data`): the buckets of one series at one
 /// resolution in the chunk's windows, in ascending window order.
@@ -20,11 +20,11 @@ import SensorCore
 /// seconds are of this kind: 12–22 bytes instead of about 80. A bucket's record is
 /// self-contained, so a flush copies the records it does not change byte for byte and
 /// decodes only the ones it merges into.
-enum ChunkCodec {
-    static let version: UInt8 = 1
+package enum ChunkCodec {
+    package static let version: UInt8 = 1
 
     /// How a bucket's record is laid out (the top three bits of its first byte).
-    enum Form: UInt8 {
+    package enum Form: UInt8 {
         case any = 0
         case oneReading = 1
         case firstThenLast = 2
@@ -34,41 +34,41 @@ enum ChunkCodec {
     /// One bucket as read from a chunk: its statistics, where its encoded sketch is (form
     /// 0; forms 1–3 derive the sketch, and `stats` holds it), and where its whole record is
     /// (for copying it unchanged).
-    struct EncodedBucket {
-        var index: Int
-        var windowStart: Int64
+    package struct EncodedBucket {
+        package var index: Int
+        package var windowStart: Int64
         /// The statistics; their sketch is empty when ``sketch`` holds it encoded.
-        var stats: BucketStats
-        var sketch: UnsafeRawBufferPointer?
-        var record: Range<Int>
+        package var stats: BucketStats
+        package var sketch: UnsafeRawBufferPointer?
+        package var record: Range<Int>
 
         /// The whole bucket. A sketch that does not decode (or none, before sketches
         /// existed) reads as empty: the bucket then gives no percentiles rather than wrong ones.
-        var decoded: BucketStats {
+        package var decoded: BucketStats {
             guard let sketch else { return stats }
             return stats.with(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
         }
 
         /// The bucket's percentiles, read from its encoded sketch in place.
-        var percentiles: Percentiles? {
+        package var percentiles: Percentiles? {
             guard let sketch else { return stats.percentiles }
             return EncodedSketchReader.percentiles(of: sketch, count: stats.count, clampedTo: stats.min...stats.max)
         }
     }
 
     /// What is wrong with a chunk's bytes.
-    struct Damage: Error, CustomStringConvertible {
-        let description: String
+    package struct Damage: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Walks the buckets of one chunk's bytes, checking each record as it goes.
-    struct Reader {
+    package struct Reader {
         private var reader: Varint.Reader
         private let chunkStart: Int64
         private let resolution: Int64
         private var lastIndex = -1
 
-        init(_ bytes: UnsafeRawBufferPointer, chunkStart: Int64, resolution: Resolution) throws(Damage) {
+        package init(_ bytes: UnsafeRawBufferPointer, chunkStart: Int64, resolution: Resolution) throws(Damage) {
             guard bytes.first == ChunkCodec.version else {
                 throw Damage(description: "chunk of another version (\(bytes.first.map(String.init) ?? "empty"))")
             }
@@ -78,7 +78,7 @@ enum ChunkCodec {
         }
 
         /// The next bucket, nil after the last one.
-        mutating func next() throws(Damage) -> EncodedBucket? {
+        package mutating func next() throws(Damage) -> EncodedBucket? {
             guard !reader.isAtEnd else { return nil }
             let start = reader.offset
             let head = reader.bytes[start]
@@ -163,7 +163,18 @@ enum ChunkCodec {
     /// Appends the record of one bucket (its window is `windowStart`, at `index`), in the
     /// shortest form that gives back exactly `stats`. `sketchBytes` is a scratch buffer
     /// reused across calls.
-    static func append(index: Int, windowStart: Int64, stats: BucketStats, to bytes: inout [UInt8], sketchBytes: inout [UInt8]) {
+    /// The window start of a chunk's first (or last) bucket; nil for an empty chunk.
+    package static func edgeWindowStart(of bytes: UnsafeRawBufferPointer, chunkStart: Int64, resolution: Resolution, last: Bool) throws(Damage) -> Int64? {
+        var reader = try Reader(bytes, chunkStart: chunkStart, resolution: resolution)
+        var edge: Int64?
+        while let bucket = try reader.next() {
+            edge = bucket.windowStart
+            if !last { break }
+        }
+        return edge
+    }
+
+    package static func append(index: Int, windowStart: Int64, stats: BucketStats, to bytes: inout [UInt8], sketchBytes: inout [UInt8]) {
         let form = shortestForm(of: stats)
         bytes.append(form.rawValue << 5 | UInt8(index))
         switch form {
@@ -194,7 +205,7 @@ enum ChunkCodec {
 
     /// The form to write `stats` in: one of the reading forms when adding its readings
     /// gives back these very statistics, bit for bit, else ``Form/any``.
-    static func shortestForm(of stats: BucketStats) -> Form {
+    package static func shortestForm(of stats: BucketStats) -> Form {
         switch stats.count {
         case 1:
             var single = BucketStats()

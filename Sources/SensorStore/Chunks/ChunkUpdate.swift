@@ -1,19 +1,25 @@
-import SensorCore
+package import SensorCore
 
 /// Builds the new bytes of one chunk from its stored bytes and a flush's bucket deltas for
 /// its windows: records of windows no delta touches are copied byte for byte, each delta
 /// is merged into its stored bucket (the only records decoded, sketch included) or becomes
 /// a new one. Pure: no I/O.
-enum ChunkUpdate {
+package enum ChunkUpdate {
     /// One bucket delta of the flush, by its window's place in the chunk.
-    struct Delta {
-        var index: Int
-        var windowStart: Int64
-        var stats: BucketStats
+    package struct Delta {
+        package var index: Int
+        package var windowStart: Int64
+        package var stats: BucketStats
+
+        package init(index: Int, windowStart: Int64, stats: BucketStats) {
+            self.index = index
+            self.windowStart = windowStart
+            self.stats = stats
+        }
     }
 
     /// What became of one delta.
-    enum Result {
+    package enum Result {
         /// Stored; the bucket as it now is.
         case stored(BucketStats)
         /// Not storable (its statistics, or merged with the stored ones, are not finite):
@@ -24,7 +30,7 @@ enum ChunkUpdate {
     /// Writes the chunk's new bytes to `output` (emptied first) and returns one result per
     /// delta, in the order of `deltas`, which must be sorted by index, one per index.
     /// - Throws: ``ChunkCodec/Damage`` when the stored bytes do not decode.
-    static func apply(
+    package static func apply(
         _ deltas: [Delta], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
         output: inout [UInt8], sketchBytes: inout [UInt8]
     ) throws(ChunkCodec.Damage) -> [Result] {

@@ -93,7 +93,7 @@ struct BatchWriter {
             """)
         let now = WallClock.microseconds()
         for (identity, parts) in Dictionary(grouping: marks, by: \.identity) {
-            let text = Set(parts.map(\.part)).map { "\($0.shards):\($0.index)" }.joined(separator: ",")
+            let text = LedgerParts.text(parts.map(\.part))
             try upsert.execute(arguments: [identity.stream, Int64(bitPattern: identity.ordinal), text, now])
         }
     }
@@ -106,40 +106,13 @@ struct BatchWriter {
     /// Writes one group's deltas, chunk by chunk.
     private mutating func write(_ group: BucketGroup, _ statements: ChunkStatements) throws {
         // Unstorable on its own: set aside before it could create its series.
-        var storable: [Int] = []
-        storable.reserveCapacity(group.stats.count)
-        for position in group.stats.indices where group.stats[position].count > 0 {
-            if let problem = group.stats[position].storageProblem {
-                try setAside(group.bucket(position), because: problem)
-            } else {
-                storable.append(position)
-            }
+        let storable = try ChunkRuns.storable(group) { position, problem in
+            try setAside(group.bucket(position), because: problem)
         }
         guard let first = storable.first else { return }
         let id = try seriesID(group.series, lastSeen: group.stats[first].lastTimestamp)
-
-        // One delta per window, ascending: as the pipeline hands them over, else merged and sorted.
-        var deltas: [(windowStart: Int64, stats: BucketStats)]
-        if zip(storable, storable.dropFirst()).allSatisfy({ group.windowStarts[$0] < group.windowStarts[$1] }) {
-            deltas = storable.map { (group.windowStarts[$0], group.stats[$0]) }
-        } else {
-            var byWindow: [Int64: BucketStats] = [:]
-            for position in storable { byWindow[group.windowStarts[position], default: BucketStats()].merge(group.stats[position]) }
-            deltas = byWindow.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        }
-
-        var runStart = 0
-        while runStart < deltas.count {
-            let chunkStart = ChunkLayout.chunkStart(of: deltas[runStart].windowStart, group.resolution)
-            var runEnd = runStart + 1
-            while runEnd < deltas.count, ChunkLayout.chunkStart(of: deltas[runEnd].windowStart, group.resolution) == chunkStart {
-                runEnd += 1
-            }
-            let updates = deltas[runStart..<runEnd].map {
-                ChunkUpdate.Delta(index: ChunkLayout.index(of: $0.windowStart, inChunkAt: chunkStart, group.resolution), windowStart: $0.windowStart, stats: $0.stats)
-            }
-            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: chunkStart), of: group.series, updates, statements)
-            runStart = runEnd
+        for run in ChunkRuns.split(group, positions: storable) {
+            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart), of: group.series, run.deltas, statements)
         }
     }
 
@@ -230,7 +203,7 @@ struct BatchWriter {
 
 extension Optional where Wrapped == [UInt8] {
     /// The bytes, or nil, as a raw buffer for the duration of `body`.
-    func withUnsafeOptionalBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer?) throws(E) -> R) throws(E) -> R {
+    package func withUnsafeOptionalBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer?) throws(E) -> R) throws(E) -> R {
         guard let bytes = self else { return try body(nil) }
         return try bytes.withUnsafeBytes { buffer in Result { () throws(E) -> R in try body(buffer) } }.get()
     }

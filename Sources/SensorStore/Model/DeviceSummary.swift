@@ -15,3 +15,16 @@ public struct DeviceSummary: Sendable, Equatable {
         self.readings = readings
     }
 }
+
+extension [DeviceSummary] {
+    /// Adds one series row, read in (device, metric) order, to the device it belongs to.
+    package mutating func add(device: String, metric: String, readings: Int64, lastSeen: Int64) {
+        if let last = indices.last, self[last].device == device {
+            self[last].metrics.append(metric)
+            self[last].readings += readings
+            self[last].lastSeen = Swift.max(self[last].lastSeen, lastSeen)
+        } else {
+            append(DeviceSummary(device: device, metrics: [metric], lastSeen: lastSeen, readings: readings))
+        }
+    }
+}

@@ -58,6 +58,20 @@ public struct FlushBatch: Sendable {
 
     public var isEmpty: Bool { groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty }
 
+    /// Checks the rules every store relies on: window starts aligned to their resolution,
+    /// no negative reading counts.
+    /// - Throws: ``StoreError/invalidBatch(_:)`` naming the first offence.
+    package func validate() throws(StoreError) {
+        for group in groups {
+            for start in group.windowStarts where group.resolution.windowStart(containing: start) != start {
+                throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
+            }
+        }
+        for delta in series where delta.readings < 0 {
+            throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
+        }
+    }
+
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
     /// position, seq windows the later state.
     public mutating func append(_ later: FlushBatch) {
@@ -87,7 +101,7 @@ public struct BucketGroup: Sendable {
     }
 
     /// The bucket at `position`.
-    func bucket(_ position: Int) -> Bucket {
+    package func bucket(_ position: Int) -> Bucket {
         Bucket(series: series, resolution: resolution, windowStart: windowStarts[position], stats: stats[position])
     }
 }

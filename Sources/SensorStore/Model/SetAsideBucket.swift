@@ -8,4 +8,11 @@ public struct SetAsideBucket: Sendable, Equatable {
     /// Start of the window, µs since the epoch.
     public var windowStart: Int64
     public var reason: String
+
+    package init(series: SeriesKey, resolution: Resolution, windowStart: Int64, reason: String) {
+        self.series = series
+        self.resolution = resolution
+        self.windowStart = windowStart
+        self.reason = reason
+    }
 }

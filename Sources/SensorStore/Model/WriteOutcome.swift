@@ -5,4 +5,9 @@ public struct WriteOutcome: Sendable {
     public var written: [Bucket]
     /// The buckets kept in `set_aside_buckets` instead of stored.
     public var setAside: [SetAsideBucket]
+
+    package init(written: [Bucket], setAside: [SetAsideBucket]) {
+        self.written = written
+        self.setAside = setAside
+    }
 }

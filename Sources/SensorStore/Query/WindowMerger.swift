@@ -1,4 +1,4 @@
-internal import SensorCore
+package import SensorCore
 
 /// Merges the buckets of one series, fed in ascending start order, into the windows of a
 /// ``WindowPlan``, each with its percentiles.
@@ -14,24 +14,24 @@ internal import SensorCore
 ///   block followed by a prefix of the next, so with every chunk's block suffix and block
 ///   prefix precomputed (sketches left out) a window costs one merge. Percentiles come
 ///   from a ``SlidingSketch`` that each chunk's sketch enters and leaves once.
-struct WindowMerger {
-    let plan: WindowPlan
+package struct WindowMerger {
+    package let plan: WindowPlan
     private let isTumbling: Bool
     private var chunkStarts: [Int64] = []
     private var chunkStats: [BucketStats] = []
 
-    init(plan: WindowPlan) {
+    package init(plan: WindowPlan) {
         self.plan = plan
         isTumbling = plan.window == plan.chunk && plan.step == plan.chunk
     }
 
     /// Whether every window is exactly one stored bucket, so the caller may use
     /// ``addSingleBucket(start:stats:percentiles:of:into:)``.
-    var windowsAreSingleBuckets: Bool { isTumbling && plan.window == plan.resolution.microseconds }
+    package var windowsAreSingleBuckets: Bool { isTumbling && plan.window == plan.resolution.microseconds }
 
     /// A stored bucket that is a whole window (``windowsAreSingleBuckets``), with the
     /// percentiles of its sketch.
-    func addSingleBucket(start: Int64, stats: BucketStats, percentiles: Percentiles?, of series: SeriesKey,
+    package func addSingleBucket(start: Int64, stats: BucketStats, percentiles: Percentiles?, of series: SeriesKey,
                          into rows: inout [AggregateRow]) {
         let k = start / plan.step  // exact: bucket starts are multiples of the resolution = step
         guard k >= plan.firstWindow && k <= plan.lastWindow else { return }
@@ -40,7 +40,7 @@ struct WindowMerger {
 
     /// Adds one stored bucket of `series`; `start` must not decrease between calls for one
     /// series, and a series' buckets must come together, before ``finish(series:into:)``.
-    mutating func add(bucketStart start: Int64, stats: BucketStats, of series: SeriesKey, into rows: inout [AggregateRow]) {
+    package mutating func add(bucketStart start: Int64, stats: BucketStats, of series: SeriesKey, into rows: inout [AggregateRow]) {
         let chunkStart = WindowPlan.floorDiv(start, plan.chunk) * plan.chunk
         if let last = chunkStarts.last, last == chunkStart {
             chunkStats[chunkStats.count - 1].merge(stats)
@@ -55,7 +55,7 @@ struct WindowMerger {
 
     /// Appends the remaining windows of `series` in ascending start order and resets for
     /// the next series.
-    mutating func finish(series: SeriesKey, into rows: inout [AggregateRow]) {
+    package mutating func finish(series: SeriesKey, into rows: inout [AggregateRow]) {
         if isTumbling {
             if !chunkStarts.isEmpty { emitTumbling(series: series, into: &rows) }
         } else {

@@ -1,4 +1,4 @@
-internal import SensorCore
+package import SensorCore
 
 /// How one ``AggregateQuery`` is answered: which stored resolution to read, which bucket
 /// starts to read, and which windows may be returned. Pure arithmetic, no I/O.
@@ -8,30 +8,30 @@ internal import SensorCore
 /// coarsest stored resolution r dividing both window and step, so every bucket lies
 /// wholly inside or wholly outside any window, and only buckets with a start in
 /// `[bucketLow, bucketHigh)` can lie inside a returnable window.
-struct WindowPlan: Sendable, Equatable {
+package struct WindowPlan: Sendable, Equatable {
     /// Stored resolution whose buckets are read.
-    let resolution: Resolution
+    package let resolution: Resolution
     /// Window length, step and chunk length (gcd of window and step) in µs.
-    let window: Int64
-    let step: Int64
-    let chunk: Int64
+    package let window: Int64
+    package let step: Int64
+    package let chunk: Int64
     /// Smallest and largest returnable window index k.
-    let firstWindow: Int64
-    let lastWindow: Int64
+    package let firstWindow: Int64
+    package let lastWindow: Int64
     /// Bucket starts to read, µs, half-open.
-    let bucketLow: Int64
-    let bucketHigh: Int64
+    package let bucketLow: Int64
+    package let bucketHigh: Int64
 
     /// Unbounded `from`/`to` are clamped to ±2^62 µs (±146,000 years), which keeps every
     /// product and sum below in range of Int64.
-    static let timeBound: Int64 = 1 << 62
+    package static let timeBound: Int64 = 1 << 62
 
     /// No window can be returned (the range is shorter than one window).
-    var isEmpty: Bool { firstWindow > lastWindow }
+    package var isEmpty: Bool { firstWindow > lastWindow }
 
     /// - Throws: ``StoreError`` naming the stored resolutions when window or step is not a
     ///   multiple of one of them, or when `from` is not before `to`.
-    init(query: AggregateQuery, stored: [Resolution]) throws(StoreError) {
+    package init(query: AggregateQuery, stored: [Resolution]) throws(StoreError) {
         let stored = stored.sorted()
         guard !stored.isEmpty else { throw .noStoredResolutions }
         let window = query.window
@@ -63,7 +63,7 @@ struct WindowPlan: Sendable, Equatable {
     }
 
     /// Returnable windows that overlap `[low, high)` µs (data there can only fall in them).
-    func windows(overlapping low: Int64, _ high: Int64) -> Int64 {
+    package func windows(overlapping low: Int64, _ high: Int64) -> Int64 {
         // Window k overlaps when k·step < high and k·step + window > low.
         let first = Swift.max(firstWindow, Self.floorDiv(low - window, step) + 1)
         let last = Swift.min(lastWindow, Self.ceilDiv(high, step) - 1)
@@ -72,19 +72,19 @@ struct WindowPlan: Sendable, Equatable {
 
     /// ⌊a / b⌋ for b > 0, also for negative a.
     @inline(__always)
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b < 0) ? q - 1 : q
     }
 
     /// ⌈a / b⌉ for b > 0, also for negative a.
     @inline(__always)
-    static func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    package static func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b > 0) ? q + 1 : q
     }
 
-    static func gcd(_ a: Int64, _ b: Int64) -> Int64 {
+    package static func gcd(_ a: Int64, _ b: Int64) -> Int64 {
         var (a, b) = (a, b)
         while b != 0 { (a, b) = (b, a % b) }
         return a

@@ -25,7 +25,7 @@ struct AlertsCommand: AsyncParsableCommand {
         if let client = source.daemonClient {
             records = try await client.alerts(rule: rule, device: device, metric: metric, state: state?.rawValue)
         } else {
-            let store = try source.openStore()
+            let store = try await source.openStore()
             let globs = (rule: NameGlob(rule ?? "*"), device: NameGlob(device ?? "*"), metric: NameGlob(metric ?? "*"))
             do {
                 records = try await store.alerts().filter {

@@ -16,7 +16,7 @@ struct DevicesCommand: AsyncParsableCommand {
         if let client = source.daemonClient {
             records = try await client.devices()
         } else {
-            let store = try source.openStore()
+            let store = try await source.openStore()
             do {
                 records = try await store.devices().map {
                     DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)

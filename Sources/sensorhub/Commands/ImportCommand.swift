@@ -177,7 +177,7 @@ struct ImportCommand: AsyncParsableCommand {
         if let db {
             let settings: Settings
             do {
-                settings = try Settings.load(file: config, flags: ["store.path": db])
+                settings = try Settings.load(file: config, flags: StoreOpening.flags(db: db))
             } catch {
                 throw CommandFailure.usage("configuration: \(error.description)")
             }

@@ -28,7 +28,7 @@ struct QueryCommand: AsyncParsableCommand {
         if let client = source.daemonClient {
             records = try await client.aggregates(device: device, metric: metric, window: window, step: step, from: from, to: to)
         } else {
-            let store = try source.openStore()
+            let store = try await source.openStore()
             do {
                 records = try await store.aggregates(query).map(\.record)
             } catch .tooManyRows(let possible, let limit) {

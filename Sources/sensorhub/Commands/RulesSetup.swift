@@ -24,7 +24,7 @@ enum RulesSetup {
             try await engine.start()
         } catch {
             logger.critical("cannot read the rules' state", metadata: ["error": "\(error)"])
-            throw CommandFailure.fail("cannot read the rules' state from \(settings.store.path): \(error)")
+            throw CommandFailure.fail("cannot read the rules' state from \(StoreOpening.location(of: settings)): \(error)")
         }
         if await engine.isActive {
             await pipeline.observeFlushes(with: engine)

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the daemon: HTTP ingest and queries, aggregation, SQLite storage.")
 
     @Option(help: "YAML configuration file.") var config: String?
-    @Option(help: "SQLite database path (store.path).") var db: String?
+    @Option(help: "SQLite database path (store.path), or a postgres:// URL (store.url).") var db: String?
     @Option(help: "MQTT broker, mqtt://[user:pass@]host:port (mqtt.url).") var mqttUrl: String?
     @Option(help: "HTTP port, 0 for any free port (http.port).") var httpPort: String?
     @Option(help: "HTTP listen address (http.host).") var httpHost: String?
@@ -35,8 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         // A file size limit (ulimit -f) must surface as an EFBIG write error, handled like
         // a full disk, not as a signal that kills the daemon.
         signal(SIGXFSZ, SIG_IGN)
-        var flags: [String: String] = [:]
-        flags["store.path"] = db
+        var flags = StoreOpening.flags(db: db)
         flags["mqtt.url"] = mqttUrl
         flags["http.port"] = httpPort
         flags["http.host"] = httpHost
@@ -56,11 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
 
         let store: any SensorStore
         do {
-            store = try SQLiteStore(path: settings.store.path, mode: .readWrite)
-            try await store.registerResolutions(settings.store.resolutions)
+            store = try await StoreOpening.openForWriting(settings, logger: logger)
         } catch {
-            logger.critical("cannot open the database", metadata: ["path": "\(settings.store.path)", "error": "\(error)"])
-            throw CommandFailure.fail("cannot open the database \(settings.store.path): \(error)")
+            let location = StoreOpening.location(of: settings)
+            logger.critical("cannot open the database", metadata: ["path": "\(location)", "error": "\(error)"])
+            throw CommandFailure.fail("cannot open the database \(location): \(error)")
         }
         let pipeline = PipelineSetup.pipeline(
             settings: settings, store: store, logger: logger,

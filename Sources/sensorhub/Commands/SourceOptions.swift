@@ -8,7 +8,7 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "URL of a running daemon.")
     var server: String = "http://127.0.0.1:8080"
 
-    @Option(help: "Read this database file directly instead of asking a daemon.")
+    @Option(help: "Read this database file (or postgres:// URL) directly instead of asking a daemon.")
     var db: String?
 
     @Option(help: "Bearer token for the daemon (default: $SENSORHUB_TOKEN).")
@@ -26,12 +26,12 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Opens the database read-only, failing with exit status 1 and the store's reason.
-    func openStore() throws -> any AggregateReader {
+    func openStore() async throws -> any AggregateReader {
         guard let db else { throw CommandFailure.fail("no database given") }
         do {
-            return try SQLiteStore(path: db, mode: .readOnly)
+            return try await StoreOpening.openForReading(db)
         } catch {
-            throw CommandFailure.fail(error.description)
+            throw CommandFailure.fail("\(error)")
         }
     }
 }

@@ -10,7 +10,7 @@ import SensorStore
 /// daemon holds the file, and keeps a daemon out while it runs.
 final class DatabaseImportTarget: ImportTarget {
     private let pipeline: Pipeline
-    private let store: SQLiteStore
+    private let store: any SensorStore
     private let entry: IngestEntry
     private let runner: Task<Void, any Error>
 
@@ -19,10 +19,9 @@ final class DatabaseImportTarget: ImportTarget {
     ///   journal that cannot be replayed).
     init(settings: Settings, logger: Logger) async throws {
         do {
-            store = try SQLiteStore(path: settings.store.path, mode: .readWrite)
-            try await store.registerResolutions(settings.store.resolutions)
+            store = try await StoreOpening.openForWriting(settings, logger: logger)
         } catch {
-            throw ImportTargetFailure(description: "cannot write the database \(settings.store.path): \(error)")
+            throw ImportTargetFailure(description: "cannot write the database \(StoreOpening.location(of: settings)): \(error)")
         }
         pipeline = PipelineSetup.pipeline(settings: settings, store: store, logger: logger)
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// A webhook target for the tests: python3's http.server on a loopback port, answering
 /// the first `failFirst` POSTs with 500 and the others with 200, and writing every POST

@@ -1,12 +1,12 @@
-import Foundation
+public import Foundation
 
 /// Spawns helper programs (the broker) with default signal handling and an empty signal
 /// mask. Foundation's `Process` passes on the test runner's blocked signals, and a
 /// mosquitto that has SIGTERM blocked can neither be stopped cleanly nor save its state.
-enum ChildProcess {
+public enum ChildProcess {
     /// Starts `path` with stdin from /dev/null and stdout/stderr on the given descriptors
     /// (default /dev/null), in `environment` (default this process's).
-    static func spawn(
+    public static func spawn(
         _ path: String, _ arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil,
         environment: [String: String]? = nil
     ) throws -> pid_t {
@@ -61,7 +61,7 @@ enum ChildProcess {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
-    static func isRunning(_ pid: pid_t) -> Bool {
+    public static func isRunning(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         // ECHILD: reaped already, by this or (Foundation's child handling) another waiter;
@@ -71,7 +71,7 @@ enum ChildProcess {
     }
 
     /// SIGTERM, then SIGKILL once `grace` seconds passed; reaps the child.
-    static func terminate(_ pid: pid_t, grace: Double) {
+    public static func terminate(_ pid: pid_t, grace: Double) {
         Foundation.kill(pid, grace > 0 ? SIGTERM : SIGKILL)
         let deadline = Date().addingTimeInterval(grace)
         var status: Int32 = 0
@@ -86,6 +86,6 @@ enum ChildProcess {
     }
 }
 
-enum ChildProcessError: Error {
+public enum ChildProcessError: Error {
     case spawnFailed(String, Int32)
 }

@@ -1,0 +1,52 @@
+package import SensorCore
+
+/// Turns the stored chunks of a query's series, fed in (series, chunk start) order, into
+/// its answer rows: each chunk's buckets in range go through a ``WindowMerger``, and a
+/// series' last windows are emitted when the next series begins. Every store reads its
+/// chunks its own way and hands them here, so the same chunks give the same rows.
+package struct AggregateAssembler {
+    private let plan: WindowPlan
+    private var merger: WindowMerger
+    private let singleBuckets: Bool
+    private var rows: [AggregateRow] = []
+    private var currentID: Int64?
+    private var currentSeries = SeriesKey(device: "", metric: "")
+
+    package init(plan: WindowPlan, expectedRows: Int) {
+        self.plan = plan
+        merger = WindowMerger(plan: plan)
+        singleBuckets = merger.windowsAreSingleBuckets
+        rows.reserveCapacity(expectedRows)
+    }
+
+    /// Adds one chunk of the series with id `seriesID`; `series` is evaluated only when the
+    /// id differs from the previous chunk's.
+    /// - Throws: ``ChunkCodec/Damage`` when the bytes do not decode.
+    package mutating func add(
+        chunk bytes: UnsafeRawBufferPointer, chunkStart: Int64, seriesID: Int64, series: () -> SeriesKey
+    ) throws(ChunkCodec.Damage) {
+        if seriesID != currentID {
+            if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
+            currentID = seriesID
+            currentSeries = series()
+        }
+        var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: plan.resolution)
+        while let bucket = try reader.next() {
+            // Records are in ascending window order: past the range, the rest is too.
+            guard bucket.windowStart < plan.bucketHigh else { break }
+            guard bucket.windowStart >= plan.bucketLow else { continue }
+            if singleBuckets {
+                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: bucket.percentiles, of: currentSeries, into: &rows)
+            } else {
+                merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
+            }
+        }
+    }
+
+    /// The rows, ordered by series (as fed) and window start.
+    package mutating func finish() -> [AggregateRow] {
+        if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
+        currentID = nil
+        return rows
+    }
+}

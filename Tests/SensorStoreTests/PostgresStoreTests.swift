@@ -1,0 +1,246 @@
+import Foundation
+@testable import PostgresStore
+import SensorCore
+@testable import SensorStore
+import TestProcesses
+import Testing
+
+/// The PostgreSQL store against the SQLite one: the same flushes give the same rows, both
+/// checked against the raw readings, on a real PostgreSQL server each test starts itself.
+@Suite struct PostgresStoreTests {
+    let devices = ["dev-1", "dev-2", "gw.7:x", "Zeta"]
+    let metrics = ["humidity", "temp"]
+
+    /// A SQLite store and a PostgreSQL store, both read-write with the default resolutions.
+    struct Pair {
+        let server: PostgresServer
+        let directory: TempDirectory
+        let sqlite: SQLiteStore
+        let postgres: PostgresStore
+
+        init(instance: String = "daemon-a") async throws {
+            server = try PostgresServer()
+            directory = try TempDirectory()
+            sqlite = try await makeStore(directory)
+            postgres = try await PostgresStore.open(try PostgresLocation(url: server.url), instance: instance, mode: .readWrite)
+            try await postgres.registerResolutions(defaultResolutions)
+        }
+
+        func write(_ batch: FlushBatch) async throws {
+            try await sqlite.write(batch)
+            try await postgres.write(batch)
+        }
+
+        func close() async {
+            try? await sqlite.close()
+            try? await postgres.close()
+            server.cleanUp()
+        }
+    }
+
+    /// Runs `body` on a new pair, closing it (and stopping the server) however it ends.
+    func withPair(instance: String = "daemon-a", _ body: (Pair) async throws -> Void) async throws {
+        let pair = try await Pair(instance: instance)
+        do {
+            try await body(pair)
+        } catch {
+            await pair.close()
+            throw error
+        }
+        await pair.close()
+    }
+
+    /// A second daemon's store on the pair's database.
+    func secondDaemon(_ pair: Pair) async throws -> PostgresStore {
+        try await PostgresStore.open(try PostgresLocation(url: pair.server.url), instance: "daemon-b", mode: .readWrite)
+    }
+
+    /// Time-ordered flushes, every third one also carrying late readings for old windows.
+    func flushes(seed: UInt64) -> [FlushBatch] {
+        let raw = makeReadings(devices: devices, metrics: metrics, start: t0, span: 2 * hour, perSeries: 300, seed: seed)
+            .sorted { $0.timestamp < $1.timestamp }
+        let late = makeReadings(devices: devices, metrics: metrics, start: t0, span: 10 * minute, perSeries: 20, seed: seed + 1)
+        var batches: [FlushBatch] = []
+        for (index, start) in stride(from: 0, to: raw.count, by: 200).enumerated() {
+            var readings = Array(raw[start..<min(start + 200, raw.count)])
+            if index % 3 == 2 {
+                let from = (index / 3 * 10) % late.count
+                readings += late[from..<min(from + 10, late.count)]
+            }
+            batches.append(makeBatch(readings))
+        }
+        return batches
+    }
+
+    static let queries: [AggregateQuery] = [
+        AggregateQuery(window: res("10s")),
+        AggregateQuery(window: res("1m")),
+        AggregateQuery(window: res("5m"), step: res("1m")),
+        AggregateQuery(window: res("1h")),
+        AggregateQuery(deviceGlob: "dev-*", metricGlob: "temp", window: res("1m"), from: t0 + 10 * minute, to: t0 + hour),
+        AggregateQuery(deviceGlob: "d?v-[12]", window: res("10s"), step: res("10s")),
+        AggregateQuery(deviceGlob: "gw.7:x", window: res("2m")),
+        AggregateQuery(deviceGlob: "gw?7*", window: res("1m")),
+        AggregateQuery(deviceGlob: "nothing*", window: res("1m")),
+    ]
+
+    @Test func theSameFlushesGiveTheSameRowsAndDevices() async throws {
+        try await withPair { pair in
+            for batch in flushes(seed: 3) {
+                try await pair.write(batch)
+            }
+            for query in Self.queries {
+                let fromSQLite = try await pair.sqlite.aggregates(query)
+                let fromPostgres = try await pair.postgres.aggregates(query)
+                #expect(fromPostgres == fromSQLite, "\(query)")
+            }
+            #expect(try await pair.postgres.devices() == pair.sqlite.devices())
+            #expect(try await pair.postgres.aggregates(AggregateQuery(window: res("10s"))).count > 1_000)
+            // Both refuse an oversized query alike, from the same estimate.
+            let wide = AggregateQuery(window: res("10s"))
+            var refusals: [StoreError] = []
+            for store in [pair.sqlite as any AggregateReader, pair.postgres] {
+                do {
+                    _ = try await store.aggregates(wide, rowLimit: 100)
+                } catch let error as StoreError {
+                    refusals.append(error)
+                }
+            }
+            #expect(refusals.count == 2 && refusals[0] == refusals[1], "\(refusals)")
+            if case .tooManyRows = refusals.first {} else { Issue.record("not refused for its size: \(refusals)") }
+        }
+    }
+
+    @Test func rowsMatchTheRawReadings() async throws {
+        try await withPair { pair in
+            let raw = makeReadings(devices: devices, metrics: metrics, start: t0, span: hour, perSeries: 200, seed: 9)
+            try await pair.postgres.write(makeBatch(Array(raw.prefix(900))))
+            try await pair.postgres.write(makeBatch(Array(raw.dropFirst(900))))
+            for window in ["10s", "1m", "5m", "1h"] {
+                expectRows(try await pair.postgres.aggregates(AggregateQuery(window: res(window))), equal: expectedWindows(raw, window: res(window).microseconds))
+            }
+        }
+    }
+
+    @Test func recoveryStateIsPerDaemonForCheckpointsAndSharedForSeries() async throws {
+        try await withPair { pair in
+            let other = try await secondDaemon(pair)
+            var window = SeqWindow(first: 7, at: t0)
+            window.admit(8, at: t0 + second)
+            let series = SeriesKey(device: "dev-1", metric: "temp")
+            let identity = try #require(BatchIdentity(stream: "import-1", ordinal: 3))
+            var batch = makeBatch([Reading(device: "dev-1", metric: "temp", value: 1, timestamp: t0)])
+            batch.checkpoints = [0: 120, 1: 64]
+            batch.seqWindows = [series: window]
+            batch.batchMarks = [BatchMark(identity: identity, part: BatchPart(shards: 2, index: 1))]
+            try await pair.write(batch)
+            var second = FlushBatch(groups: [])
+            second.checkpoints = [0: 999]
+            try await other.write(second)
+
+            let fromSQLite = try await pair.sqlite.recoveryState()
+            let fromPostgres = try await pair.postgres.recoveryState()
+            #expect(fromPostgres.checkpoints == [0: 120, 1: 64])
+            #expect(fromPostgres.checkpoints == fromSQLite.checkpoints)
+            #expect(try await other.recoveryState().checkpoints == [0: 999])
+            #expect(fromPostgres.seqWindows == fromSQLite.seqWindows)
+            #expect(fromPostgres.series == fromSQLite.series)
+            #expect(fromPostgres.takenBatches.map(\.mark) == fromSQLite.takenBatches.map(\.mark))
+            #expect(try await pair.postgres.forgetBatches(takenBefore: .max) == 1)
+            try await other.close()
+        }
+    }
+
+    @Test func retentionDeletesTheSameChunks() async throws {
+        try await withPair { pair in
+            for batch in flushes(seed: 5) { try await pair.write(batch) }
+            let cutoff = t0 + hour
+            #expect(try await pair.postgres.deleteBuckets(of: res("10s"), startingBefore: cutoff) == pair.sqlite.deleteBuckets(of: res("10s"), startingBefore: cutoff))
+            for query in Self.queries {
+                #expect(try await pair.postgres.aggregates(query) == pair.sqlite.aggregates(query), "\(query)")
+            }
+        }
+    }
+
+    @Test func ruleStatesAndTheOutboxBehaveAlike() async throws {
+        try await withPair { pair in
+            let series = SeriesKey(device: "gh-1", metric: "temp")
+            let firing = AlertState(phase: .firing, streak: 3, streakStart: t0, lastWindowEnd: t0 + minute, since: t0, value: 31.5)
+            let commit = RuleCommit(
+                states: [RuleStateChange(rule: "hot", series: series, state: firing)],
+                positions: ["hot": t0 + minute, "forward 1m": t0],
+                deliveries: (0..<4).map { Delivery(channel: Delivery.webhookChannel("http://x/hook"), rule: "hot", body: "{\"n\":\($0)}") })
+            for store in [pair.sqlite as any SensorStore, pair.postgres] {
+                let (queued, dropped) = try await store.commitRules(commit, maxQueued: 3)
+                #expect(queued.count == 4 && dropped == 1)
+                #expect(store.queuedDeliveryCount == 3)
+                let snapshot = try await store.ruleSnapshot()
+                #expect(snapshot.positions == ["hot": t0 + minute, "forward 1m": t0])
+                #expect(snapshot.states["hot"]?[series] == firing)
+                #expect(try await store.alerts().map(\.cells) == [["hot", "gh-1", "temp", "firing", RFC3339.format(t0), "31.5"]])
+                #expect(try await store.deliveryChannels() == ["webhook http://x/hook"])
+                let waiting = try await store.queuedDeliveries(channel: "webhook http://x/hook", after: 0, limit: 10)
+                #expect(waiting.map(\.body) == ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"])
+                try await store.deleteDeliveries(waiting.prefix(2).compactMap(\.id))
+                #expect(store.queuedDeliveryCount == 1)
+                try await store.pruneRules(keeping: ["hot"], rules: [], resolvedBefore: 0)
+                #expect(try await store.ruleSnapshot().positions == ["hot": t0 + minute])
+                #expect(try await store.alerts().isEmpty)
+            }
+        }
+    }
+
+    /// Two daemons flushing deltas of the same series at once: every bucket merged under
+    /// the series' row locks, so the sum is exactly what one store holds for all of them.
+    @Test func concurrentFlushesOfTwoDaemonsCombineExactly() async throws {
+        try await withPair { pair in
+            let other = try await secondDaemon(pair)
+            let first = flushes(seed: 11), second = flushes(seed: 12)
+            for batch in first + second { try await pair.sqlite.write(batch) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for batch in first { try await pair.postgres.write(batch) } }
+                group.addTask { for batch in second { try await other.write(batch) } }
+                try await group.waitForAll()
+            }
+            for query in Self.queries {
+                let expected = try await pair.sqlite.aggregates(query)
+                let got = try await pair.postgres.aggregates(query)
+                #expect(got.count == expected.count, "\(query)")
+                for (row, want) in zip(got, expected) {
+                    // Merged in another order than SQLite's: exact counts, extremes and
+                    // sketches; sums and moments to rounding.
+                    #expect(row.series == want.series && row.windowStart == want.windowStart && row.stats.count == want.stats.count)
+                    #expect(row.stats.min == want.stats.min && row.stats.max == want.stats.max && row.percentiles == want.percentiles)
+                    #expect(close(row.stats.sum, want.stats.sum) && close(row.stats.mean, want.stats.mean))
+                }
+            }
+            #expect(try await pair.postgres.devices() == pair.sqlite.devices())
+            try await other.close()
+        }
+    }
+
+    @Test func openingNamesTheProblemWithoutThePassword() async throws {
+        let server = try PostgresServer()
+        defer { server.cleanUp() }
+        let url = "postgres://sensorhub:s3cret@127.0.0.1:\(server.port)/postgres?sslmode=disable"
+        await #expect {
+            _ = try await PostgresStore.open(try PostgresLocation(url: url), instance: "x", mode: .readOnly)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("not a SensorHub database") && !text.contains("s3cret")
+        }
+        let closedPort = try FreePort.pick()
+        await #expect {
+            _ = try await PostgresStore.open(try PostgresLocation(url: "postgres://sensorhub:s3cret@127.0.0.1:\(closedPort)/postgres?sslmode=disable"), instance: "x", mode: .readWrite)
+        } throws: { error in
+            "\(error)".contains("cannot open database postgres://sensorhub@127.0.0.1:\(closedPort)") && !"\(error)".contains("s3cret")
+        }
+        #expect(throws: PostgresLocation.Invalid.self) { try PostgresLocation(url: "postgres://host-only/db") }
+    }
+
+    @Test func globsSelectWhatGlobSelects() {
+        #expect(GlobPattern.regex("dev-*") == "^dev-.*$")
+        #expect(GlobPattern.regex("d?v.[12]") == "^d.v\\.[12]$")
+        #expect(GlobPattern.regex("a[b") == "^a\\[b$")
+    }
+}
