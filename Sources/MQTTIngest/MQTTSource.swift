@@ -222,7 +222,7 @@ public final class MQTTSource: Service, Sendable {
             logger.error("broker refused the connection", metadata: ["reason": "\(MosquittoLibrary.refusalText(code))"])
             return
         }
-        for topic in configuration.topics {
+        for topic in configuration.subscriptions {
             let result = mosquitto_subscribe(handle, nil, topic, Int32(configuration.qos))
             if result != MOSQ_ERR_SUCCESS.rawValue {
                 logger.error("subscribing failed", metadata: ["topic": "\(topic)", "error": "\(Self.errorText(result))"])
@@ -231,7 +231,7 @@ public final class MQTTSource: Service, Sendable {
         accepted.store(true, ordering: .releasing)
         setState(.connected)
         logger.info("connected to broker", metadata: [
-            "broker": "\(configuration.host):\(configuration.port)", "topics": "\(configuration.topics.joined(separator: ","))",
+            "broker": "\(configuration.host):\(configuration.port)", "topics": "\(configuration.subscriptions.joined(separator: ","))",
             "client_id": "\(configuration.clientID)",
         ])
     }

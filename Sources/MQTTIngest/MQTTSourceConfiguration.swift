@@ -11,6 +11,15 @@ public struct MQTTSourceConfiguration: Sendable {
     public var security: MQTTSecurity
     /// Topic filters to subscribe to (default `sensors/#`).
     public var topics: [String]
+    /// Subscribe as this shared subscription group (`$share/NAME/<filter>`): the broker
+    /// hands each message to one member of the group.
+    public var sharedGroup: String?
+
+    /// The filters as subscribed: shared when a group is set.
+    var subscriptions: [String] {
+        guard let sharedGroup else { return topics }
+        return topics.map { "$share/\(sharedGroup)/\($0)" }
+    }
     public var qos: Int
     /// Stable across restarts, so the broker keeps the session (clean session off).
     public var clientID: String
@@ -37,8 +46,10 @@ public struct MQTTSourceConfiguration: Sendable {
         topics: [String] = ["sensors/#"], qos: Int = 1, clientID: String,
         protocolVersion: ProtocolVersion = .v5, keepalive: Duration = .seconds(60),
         reconnectMin: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-        receiveMaximum: Int = 100, sessionExpiry: Duration = .seconds(86_400), maxPayloadBytes: Int = 1 << 20
+        receiveMaximum: Int = 100, sessionExpiry: Duration = .seconds(86_400), maxPayloadBytes: Int = 1 << 20,
+        sharedGroup: String? = nil
     ) {
+        self.sharedGroup = sharedGroup
         self.maxPayloadBytes = maxPayloadBytes
         self.host = host
         self.port = port

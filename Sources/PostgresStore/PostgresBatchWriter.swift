@@ -25,6 +25,8 @@ struct PostgresBatchWriter {
     private(set) var seriesIDs: [SeriesKey: Int64] = [:]
     private(set) var written: [Bucket] = []
     private(set) var setAside: [SetAsideBucket] = []
+    /// Sequenced readings not counted: their seq was counted already.
+    private(set) var duplicates = 0
     private var setAsideRows: [(bucket: Bucket, reason: String)] = []
     private var chunkBytes: [UInt8] = []
     private var sketchBytes: [UInt8] = []
@@ -51,40 +53,54 @@ struct PostgresBatchWriter {
         var deltas: [ChunkUpdate.Delta]
     }
 
+    /// Writes the batch. Its `seqWindows` (the daemon's own view) are not written: the
+    /// stored windows are shared, and change only through the `sequenced` readings this
+    /// transaction admits under their series' locks.
     mutating func write(_ batch: FlushBatch) async throws {
-        // Unstorable deltas are set aside before they could create their series.
-        var runs: [Run] = []
         var firstSeen: [SeriesKey: Int64] = [:]
         for delta in batch.series where firstSeen[delta.series] == nil {
             firstSeen[delta.series] = delta.lastSeen
         }
-        for group in batch.groups {
-            var unstorable: [(Int, String)] = []
-            let storable = ChunkRuns.storable(group) { position, problem in unstorable.append((position, problem)) }
-            for (position, problem) in unstorable { setAsideRows.append((group.bucket(position), problem)) }
-            guard let first = storable.first else { continue }
-            if firstSeen[group.series] == nil { firstSeen[group.series] = group.stats[first].lastTimestamp }
-            for run in ChunkRuns.split(group, positions: storable) {
-                runs.append(Run(series: group.series, resolution: group.resolution, chunkStart: run.chunkStart, deltas: run.deltas))
-            }
+        // Unstorable deltas are set aside before they could create their series.
+        var runs = runs(of: batch.groups)
+        for run in runs where firstSeen[run.series] == nil {
+            firstSeen[run.series] = run.deltas.first?.stats.lastTimestamp ?? 0
         }
-        for series in batch.seqWindows.keys where firstSeen[series] == nil {
-            firstSeen[series] = 0
+        for reading in batch.sequenced where firstSeen[reading.series] == nil {
+            firstSeen[reading.series] = reading.timestamp
         }
 
-        try await resolveAndLock(firstSeen)
-        try await addTotals(batch.series)
+        let stored = try await resolveAndLock(firstSeen)
+        let admission = SequencedAdmission(batch.sequenced, resolutions: batch.resolutions, stored: stored)
+        duplicates = admission.duplicates
+        runs += self.runs(of: admission.groups)
+        try await addTotals(batch.series + admission.series)
         try await writeChunks(runs)
-        try await writeSeqWindows(batch.seqWindows)
+        try await writeSeqWindows(admission.windows)
         try await writeCheckpoints(batch.checkpoints)
         try await writeBatchMarks(batch.batchMarks)
         try await writeSetAside()
     }
 
+    /// The storable deltas of `groups` cut into chunk runs; the others are set aside.
+    private mutating func runs(of groups: [BucketGroup]) -> [Run] {
+        var runs: [Run] = []
+        for group in groups {
+            var unstorable: [(Int, String)] = []
+            let storable = ChunkRuns.storable(group) { position, problem in unstorable.append((position, problem)) }
+            for (position, problem) in unstorable { setAsideRows.append((group.bucket(position), problem)) }
+            for run in ChunkRuns.split(group, positions: storable) {
+                runs.append(Run(series: group.series, resolution: group.resolution, chunkStart: run.chunkStart, deltas: run.deltas))
+            }
+        }
+        return runs
+    }
+
     // MARK: - Series
 
-    /// Finds (or inserts, with `lastSeen` as given) every series, then locks their rows in id order.
-    private mutating func resolveAndLock(_ lastSeen: [SeriesKey: Int64]) async throws {
+    /// Finds (or inserts, with `lastSeen` as given) every series, then locks their rows in
+    /// id order; returns the stored seq windows of the locked series that have one.
+    private mutating func resolveAndLock(_ lastSeen: [SeriesKey: Int64]) async throws -> [SeriesKey: SeqWindow] {
         let cached = store.seriesIDs.withLock { ids in lastSeen.keys.compactMap { key in ids[key].map { (key, $0) } } }
         for (key, id) in cached { seriesIDs[key] = id }
         let missing = lastSeen.filter { seriesIDs[$0.key] == nil }.sorted { ($0.key.device, $0.key.metric) < ($1.key.device, $1.key.metric) }
@@ -103,10 +119,21 @@ struct PostgresBatchWriter {
                 seriesIDs[SeriesKey(device: device, metric: metric)] = id
             }
         }
-        let ids = seriesIDs.values.sorted()
-        for slice in ids.chunked(Self.rowsPerStatement) {
-            try await connection.query("SELECT id FROM series WHERE id = ANY(\(slice)::bigint[]) ORDER BY id FOR UPDATE", logger: store.logger)
+        let keys = Dictionary(uniqueKeysWithValues: seriesIDs.map { ($0.value, $0.key) })
+        var windows: [SeriesKey: SeqWindow] = [:]
+        for slice in keys.keys.sorted().chunked(Self.rowsPerStatement) {
+            let rows = try await connection.query("""
+                SELECT id, seq_window, last_seen_us FROM series WHERE id = ANY(\(slice)::bigint[]) ORDER BY id FOR UPDATE
+                """, logger: store.logger)
+            for try await (id, encoded, lastSeen) in rows.decode((Int64, ByteBuffer?, Int64).self) {
+                guard let encoded, let key = keys[id] else { continue }
+                guard let window = SeqWindow(encoded: Array(encoded.readableBytesView), latestTimestamp: lastSeen) else {
+                    throw StoreError.database(operation: "write", reason: "the seq window of \(key) does not decode (damaged, or written by a newer SensorHub)")
+                }
+                windows[key] = window
+            }
         }
+        return windows
     }
 
     private func id(of series: SeriesKey) throws -> Int64 {

@@ -24,7 +24,7 @@ extension PostgresStore {
                 let committed = try await client.withTransaction(logger: logger) { connection in
                     var writer = PostgresBatchWriter(connection: connection, store: self, report: report)
                     try await writer.write(batch)
-                    return (writer.seriesIDs, WriteOutcome(written: writer.written, setAside: writer.setAside))
+                    return (writer.seriesIDs, WriteOutcome(written: writer.written, setAside: writer.setAside, duplicates: writer.duplicates))
                 }
                 // Only now, after the commit, may the id cache learn the new series.
                 seriesIDs.withLock { $0.merge(committed.0) { _, new in new } }
@@ -40,6 +40,9 @@ extension PostgresStore {
             }
         }
     }
+
+    /// Always: several daemons may write this database.
+    public var deduplicatesAtFlush: Bool { true }
 
     public var setAsideBuckets: Int { setAsideCount.load(ordering: .relaxed) }
 

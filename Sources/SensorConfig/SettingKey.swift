@@ -32,6 +32,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case mqttTopics = "mqtt.topics"
     case mqttQoS = "mqtt.qos"
     case mqttClientID = "mqtt.client_id"
+    case mqttSharedGroup = "mqtt.shared_group"
     case mqttProtocol = "mqtt.protocol"
     case mqttKeepalive = "mqtt.keepalive"
     case mqttReconnectMin = "mqtt.reconnect_min"

@@ -107,6 +107,10 @@ public struct Settings: Sendable, Equatable {
         /// Default `sensorhub-` + this host's name (`ProcessInfo.hostName`, other characters
         /// replaced by `-`): stable across restarts, so the daemon finds its session again.
         public var clientID: String
+        /// `mqtt.shared_group`: subscribe to each filter as `$share/NAME/<filter>`, so the
+        /// broker hands each message to one daemon of the group (several daemons, one
+        /// database: CONTRACT §8). Default none: every message to this daemon.
+        public var sharedGroup: String?
         /// `mqtt.protocol`: `5` or `3.1.1` (also written `311`). Default `5`.
         public var protocolVersion: MQTTProtocol
         /// `mqtt.keepalive`: the longest silence before client and broker ping each other,
@@ -268,6 +272,7 @@ public struct Settings: Sendable, Equatable {
                 topics: ["sensors/#"],
                 qos: 1,
                 clientID: defaultClientID,
+                sharedGroup: nil,
                 protocolVersion: .v5,
                 keepalive: .seconds(60),
                 reconnectMin: .milliseconds(500),
@@ -324,6 +329,7 @@ public struct Settings: Sendable, Equatable {
         case .mqttTopics: mqtt.topics.joined(separator: ",")
         case .mqttQoS: String(mqtt.qos)
         case .mqttClientID: mqtt.clientID
+        case .mqttSharedGroup: mqtt.sharedGroup
         case .mqttProtocol: mqtt.protocolVersion.rawValue
         case .mqttKeepalive: DurationText.format(mqtt.keepalive)
         case .mqttReconnectMin: DurationText.format(mqtt.reconnectMin)

@@ -98,7 +98,7 @@ public final class Pipeline: Service, Sendable {
             Shard(
                 index: index,
                 ingress: ShardIngress(queue: IngestQueue(capacity: configuration.queueCapacity)),
-                aggregator: ShardAggregator(resolutions: configuration.resolutions, limit: share))
+                aggregator: ShardAggregator(resolutions: configuration.resolutions, limit: share, holdsSequenced: store.deduplicatesAtFlush))
         }
         (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards

@@ -28,6 +28,9 @@ extension SQLiteStore {
         try requireWritable()
         guard !batch.isEmpty else { return WriteOutcome(written: [], setAside: []) }
         try batch.validate()
+        guard batch.sequenced.isEmpty else {
+            throw .invalidBatch("\(batch.sequenced.count) readings with a seq left to the store; SQLite takes them judged at ingest")
+        }
         let committed: (ids: [SeriesKey: Int64], chunks: ChunkCache, outcome: WriteOutcome)
         do {
             committed = try await pool.write { db in
@@ -48,6 +51,10 @@ extension SQLiteStore {
         }
         return committed.outcome
     }
+
+    /// Never: the daemon that holds the file's writer lock is its only writer, and judges
+    /// readings with a seq at ingest.
+    public var deduplicatesAtFlush: Bool { false }
 
     /// Buckets in `set_aside_buckets`: counted at open and by ``recountSetAsideBuckets()``,
     /// plus those this store added since.

@@ -95,7 +95,7 @@ import Testing
     @Test func unknownMQTTKeyListsTheSectionsKeys() throws {
         let (error, path) = try fileError("mqtt:\n  topic: sensors/#\n")
         #expect(error?.description == "\(path): unknown key \"mqtt.topic\" (line 2); keys of section mqtt are url, enabled, topics, "
-            + "qos, client_id, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry, max_payload, "
+            + "qos, client_id, shared_group, protocol, keepalive, reconnect_min, reconnect_max, receive_maximum, session_expiry, max_payload, "
             + "username, password_file, tls.ca, tls.cert, tls.key")
     }
 

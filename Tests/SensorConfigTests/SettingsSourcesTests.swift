@@ -222,7 +222,7 @@ import Testing
             .httpTLSCert: "/etc/c.pem", .httpTLSKey: "/etc/k.pem", .mqttUsername: "u", .mqttPasswordFile: "/etc/pw",
             .mqttTLSCA: "/etc/ca.pem", .mqttTLSCert: "/etc/mc.pem", .mqttTLSKey: "/etc/mk.pem",
             .alertsLateness: "0ms", .alertsRetryMin: "10ms", .alertsRetryMax: "5m", .alertsWebhookTimeout: "3s",
-            .alertsMaxQueued: "5000", .alertsKeepResolved: "1h", .storeURL: "postgresql://hub@db.internal/hub",
+            .alertsMaxQueued: "5000", .alertsKeepResolved: "1h", .storeURL: "postgresql://hub@db.internal/hub", .mqttSharedGroup: "hubs",
         ]
         let text = try #require(sample[key])
         var environment = [key.environmentVariable: text]
@@ -284,6 +284,7 @@ import Testing
         case .mqttTopics: "x"
         case .mqttQoS: "0"
         case .mqttClientID: "c"
+        case .mqttSharedGroup: "g"
         case .mqttProtocol: "3.1.1"
         case .mqttKeepalive: "5s"
         case .mqttReconnectMin: "30s"

@@ -72,6 +72,22 @@ import Testing
         return batches
     }
 
+    /// Every query's rows alike in both stores, for partial buckets merged in another order
+    /// than the other store's: exact counts, extremes and sketches; sums and moments to rounding.
+    func expectSameRows(_ store: any AggregateReader, _ reference: any AggregateReader, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for query in Self.queries {
+            let got = try await store.aggregates(query)
+            let expected = try await reference.aggregates(query)
+            #expect(got.count == expected.count, "\(query)", sourceLocation: sourceLocation)
+            for (row, want) in zip(got, expected) {
+                #expect(row.series == want.series && row.windowStart == want.windowStart && row.stats.count == want.stats.count, sourceLocation: sourceLocation)
+                #expect(row.stats.min == want.stats.min && row.stats.max == want.stats.max && row.percentiles == want.percentiles, sourceLocation: sourceLocation)
+                #expect(close(row.stats.sum, want.stats.sum) && close(row.stats.mean, want.stats.mean) && close(row.stats.stddev, want.stats.stddev, relative: 1e-7),
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     static let queries: [AggregateQuery] = [
         AggregateQuery(window: res("10s")),
         AggregateQuery(window: res("1m")),
@@ -125,18 +141,27 @@ import Testing
     @Test func recoveryStateIsPerDaemonForCheckpointsAndSharedForSeries() async throws {
         try await withPair { pair in
             let other = try await secondDaemon(pair)
+            // The same readings, judged at ingest for SQLite (its batch carries the
+            // window), at flush for PostgreSQL (its batch carries the readings).
+            let sequenced = [
+                Reading(device: "dev-1", metric: "temp", value: 1, timestamp: t0, seq: 7),
+                Reading(device: "dev-1", metric: "temp", value: 2, timestamp: t0 + second, seq: 8),
+            ]
             var window = SeqWindow(first: 7, at: t0)
             window.admit(8, at: t0 + second)
-            let series = SeriesKey(device: "dev-1", metric: "temp")
             let identity = try #require(BatchIdentity(stream: "import-1", ordinal: 3))
-            var batch = makeBatch([Reading(device: "dev-1", metric: "temp", value: 1, timestamp: t0)])
-            batch.checkpoints = [0: 120, 1: 64]
-            batch.seqWindows = [series: window]
-            batch.batchMarks = [BatchMark(identity: identity, part: BatchPart(shards: 2, index: 1))]
-            try await pair.write(batch)
-            var second = FlushBatch(groups: [])
-            second.checkpoints = [0: 999]
-            try await other.write(second)
+            var judged = makeBatch(sequenced)
+            judged.seqWindows = [SeriesKey(device: "dev-1", metric: "temp"): window]
+            var unjudged = FlushBatch(groups: [], sequenced: sequenced, resolutions: defaultResolutions)
+            judged.checkpoints = [0: 120, 1: 64]
+            unjudged.checkpoints = judged.checkpoints
+            judged.batchMarks = [BatchMark(identity: identity, part: BatchPart(shards: 2, index: 1))]
+            unjudged.batchMarks = judged.batchMarks
+            try await pair.sqlite.write(judged)
+            try await pair.postgres.write(unjudged)
+            var otherDaemons = FlushBatch(groups: [])
+            otherDaemons.checkpoints = [0: 999]
+            try await other.write(otherDaemons)
 
             let fromSQLite = try await pair.sqlite.recoveryState()
             let fromPostgres = try await pair.postgres.recoveryState()
@@ -202,19 +227,47 @@ import Testing
                 group.addTask { for batch in second { try await other.write(batch) } }
                 try await group.waitForAll()
             }
-            for query in Self.queries {
-                let expected = try await pair.sqlite.aggregates(query)
-                let got = try await pair.postgres.aggregates(query)
-                #expect(got.count == expected.count, "\(query)")
-                for (row, want) in zip(got, expected) {
-                    // Merged in another order than SQLite's: exact counts, extremes and
-                    // sketches; sums and moments to rounding.
-                    #expect(row.series == want.series && row.windowStart == want.windowStart && row.stats.count == want.stats.count)
-                    #expect(row.stats.min == want.stats.min && row.stats.max == want.stats.max && row.percentiles == want.percentiles)
-                    #expect(close(row.stats.sum, want.stats.sum) && close(row.stats.mean, want.stats.mean))
-                }
-            }
+            try await expectSameRows(pair.postgres, pair.sqlite)
             #expect(try await pair.postgres.devices() == pair.sqlite.devices())
+            try await other.close()
+        }
+    }
+
+    /// Readings with a seq judged in the flush transaction against the shared windows:
+    /// redeliveries that reached the other daemon are counted once, whichever flushes first.
+    @Test func aReadingRedeliveredToAnotherDaemonIsCountedOnce() async throws {
+        try await withPair { pair in
+            let other = try await secondDaemon(pair)
+            #expect(pair.postgres.deduplicatesAtFlush && !pair.sqlite.deduplicatesAtFlush)
+            func readings(_ seqs: ClosedRange<UInt64>, device: String) -> [Reading] {
+                seqs.map { Reading(device: device, metric: "temp", value: Double($0 % 17), timestamp: t0 + Int64($0) * second, seq: $0) }
+            }
+            // Each daemon took seq 1…150 of its half of the devices, and 60…100 of the other half again.
+            let taken = readings(1...150, device: "a") + readings(60...100, device: "b")
+            let retaken = readings(1...150, device: "b") + readings(60...100, device: "a")
+            let stores = [pair.postgres, other]
+            let duplicates = try await withThrowingTaskGroup(of: Int.self) { group in
+                for (store, part) in zip(stores, [taken, retaken]) {
+                    group.addTask {
+                        var dropped = 0
+                        for slice in stride(from: 0, to: part.count, by: 40) {
+                            let batch = FlushBatch(groups: [], sequenced: Array(part[slice..<min(slice + 40, part.count)]), resolutions: defaultResolutions)
+                            dropped += try await store.write(batch).duplicates
+                        }
+                        return dropped
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(duplicates == 82)
+            try await pair.sqlite.write(makeBatch(readings(1...150, device: "a") + readings(1...150, device: "b")))
+            try await expectSameRows(pair.postgres, pair.sqlite)
+            #expect(try await pair.postgres.devices().map(\.readings) == [150, 150])
+            let windows = try await other.recoveryState().seqWindows
+            #expect(windows[SeriesKey(device: "a", metric: "temp")]?.highest == 150)
+            await #expect(throws: StoreError.self) {
+                try await pair.sqlite.write(FlushBatch(groups: [], sequenced: readings(1...1, device: "c"), resolutions: defaultResolutions))
+            }
             try await other.close()
         }
     }

@@ -137,6 +137,7 @@ private struct SettingsLoader {
             settings.mqtt.qos = value
         }
         if let value = try read(.mqttClientID, parse: ValueRules.clientID) { settings.mqtt.clientID = value }
+        if let value = try read(.mqttSharedGroup, parse: ValueRules.shareName) { settings.mqtt.sharedGroup = value }
         if let value = try read(.mqttProtocol, parse: ValueRules.mqttProtocol) { settings.mqtt.protocolVersion = value }
         if let value = try read(.mqttKeepalive, parse: {
             ValueRules.duration($0, minimum: .seconds(5), maximum: .seconds(65_535), wholeSeconds: true)

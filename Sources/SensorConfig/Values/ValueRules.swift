@@ -139,6 +139,15 @@ enum ValueRules {
         return .success(text)
     }
 
+    /// An MQTT 5 share name: not empty, no `/`, `+` or `#` (it is one level of `$share/NAME/…`).
+    static func shareName(_ text: String) -> Result<String, Problem> {
+        if text.isEmpty { return .failure(Problem("must not be empty")) }
+        guard !text.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" || $0 == "\0" }) else {
+            return .failure(Problem("\(quoted(text)) is not a share name: it may not contain '/', '+', '#' or NUL"))
+        }
+        return .success(text)
+    }
+
     /// In the order given; empty lists, empty items and duplicates are rejected. Text is a
     /// comma-separated list (`sensors/#,alerts/+/high`, spaces around items dropped); a
     /// filter containing a comma can only be given as a YAML list in the file.

@@ -18,6 +18,8 @@ struct PendingBuckets: Sendable {
     /// of far-apart values holds far more than a typical one, so the pipeline bounds this
     /// too, not only the count.
     private(set) var bytes = 0
+    /// Readings with a seq left for the store to judge (``hold(_:)``), in arrival order.
+    private var held: [Reading] = []
 
     var isEmpty: Bool { readingCount == 0 }
 
@@ -39,8 +41,17 @@ struct PendingBuckets: Sendable {
         readingCount += 1
     }
 
+    /// Keeps a reading with a seq unbucketed, for a store that judges it against the seq
+    /// windows it shares with other daemons (``FlushStore/deduplicatesAtFlush``).
+    mutating func hold(_ reading: Reading) {
+        held.append(reading)
+        bytes += MemoryLayout<Reading>.stride + reading.device.utf8.count + reading.metric.utf8.count
+        readingCount += 1
+    }
+
     /// The deltas in the store's terms: one group per series and resolution, windows in
-    /// ascending order (the arrays are handed over, not copied bucket by bucket).
+    /// ascending order (the arrays are handed over, not copied bucket by bucket), and the
+    /// held readings.
     func flushBatch(resolutions: [Resolution]) -> FlushBatch {
         var groups: [BucketGroup] = []
         groups.reserveCapacity(series.count * resolutions.count)
@@ -53,7 +64,7 @@ struct PendingBuckets: Sendable {
                 groups.append(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
             }
         }
-        return FlushBatch(groups: groups, series: seriesDeltas)
+        return FlushBatch(groups: groups, series: seriesDeltas, sequenced: held, resolutions: held.isEmpty ? [] : resolutions)
     }
 }
 

@@ -11,6 +11,9 @@ final class ShardAggregator: Sendable {
     let resolutions: [Resolution]
     /// This shard's share of the pipeline's pending-bucket bounds.
     let limit: PendingLimit
+    /// Whether readings with a seq are held for the store to judge instead of bucketed
+    /// (the store de-duplicates at flush: several daemons share it).
+    let holdsSequenced: Bool
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
     /// cover, the seq windows that changed since the last drain, the parts of identified
@@ -53,9 +56,10 @@ final class ShardAggregator: Sendable {
 
     private let state = Mutex(State(position: 0))
 
-    init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max)) {
+    init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
         self.resolutions = resolutions
         self.limit = limit
+        self.holdsSequenced = holdsSequenced
     }
 
     /// Folds the batches into the pending buckets; returns whether they reached ``limit``.
@@ -64,9 +68,15 @@ final class ShardAggregator: Sendable {
         state.withLock { state in
             for batch in batches {
                 for reading in batch.readings {
-                    state.pending.add(reading, resolutions: resolutions)
                     if let seq = reading.seq {
+                        if holdsSequenced {
+                            state.pending.hold(reading)
+                        } else {
+                            state.pending.add(reading, resolutions: resolutions)
+                        }
                         state.windows[reading.series, default: TrackedWindow()].record(seq, at: reading.timestamp)
+                    } else {
+                        state.pending.add(reading, resolutions: resolutions)
                     }
                 }
                 if let mark = batch.mark { state.marks.append(mark) }

@@ -11,6 +11,9 @@ struct FlushMetrics: Sendable {
     let failures = Counter(label: "sensorhub_flush_failures_total")
     /// Buckets the store could not take and kept in `set_aside_buckets`.
     let setAside = Counter(label: "sensorhub_buckets_set_aside_total")
+    /// Readings the store found counted already when it judged them at flush (another
+    /// daemon took a redelivery of them): the same counter as ingest's duplicates.
+    let duplicates = Counter(label: "sensorhub_readings_duplicate_total")
     /// Per shard, the buckets the last flush took from the worker: those that changed
     /// during one flush interval (a failed write carries them; they are not counted again).
     let openBuckets: [Gauge]

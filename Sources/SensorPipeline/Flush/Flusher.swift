@@ -104,6 +104,7 @@ actor Flusher {
         metrics.duration.recordNanoseconds((committed - started).nanoseconds)
         if let oldestAccepted { metrics.ingestToFlush.recordNanoseconds((committed - oldestAccepted).nanoseconds) }
         metrics.bucketsWritten.increment(by: batch.bucketCount - outcome.setAside.count)
+        if outcome.duplicates > 0 { metrics.duplicates.increment(by: outcome.duplicates) }
         live.publish(outcome.written)
         if let failingFor = health.succeeded() {
             logger.notice("flushed again after failures", metadata: ["failing_for": "\(failingFor)"])

@@ -15,13 +15,25 @@ public struct FlushBatch: Sendable {
     /// Parts of identified batches these buckets hold, remembered in `batch_ledger` so a
     /// batch sent again after a restart is not counted twice.
     public var batchMarks: [BatchMark]
+    /// Readings with a seq not yet judged, for a store that de-duplicates them itself in
+    /// the flush transaction (``FlushStore/deduplicatesAtFlush``): it admits each through
+    /// the series' stored seq window, under that series' lock, and buckets those it
+    /// admits at ``resolutions``. Empty for every other store.
+    public var sequenced: [Reading]
+    /// The resolutions ``sequenced`` readings are bucketed at.
+    public var resolutions: [Resolution]
 
-    public init(groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:], batchMarks: [BatchMark] = []) {
+    public init(
+        groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:],
+        batchMarks: [BatchMark] = [], sequenced: [Reading] = [], resolutions: [Resolution] = []
+    ) {
         self.groups = groups
         self.series = series
         self.checkpoints = checkpoints
         self.seqWindows = seqWindows
         self.batchMarks = batchMarks
+        self.sequenced = sequenced
+        self.resolutions = resolutions
     }
 
     /// A batch of single buckets, in any order (consecutive ones of the same series and
@@ -56,7 +68,9 @@ public struct FlushBatch: Sendable {
     /// Bucket deltas in all groups.
     public var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
 
-    public var isEmpty: Bool { groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty }
+    public var isEmpty: Bool {
+        groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty && sequenced.isEmpty
+    }
 
     /// Checks the rules every store relies on: window starts aligned to their resolution,
     /// no negative reading counts.
@@ -70,6 +84,9 @@ public struct FlushBatch: Sendable {
         for delta in series where delta.readings < 0 {
             throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
         }
+        if !sequenced.isEmpty && resolutions.isEmpty {
+            throw .invalidBatch("\(sequenced.count) sequenced readings without the resolutions to bucket them at")
+        }
     }
 
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
@@ -80,6 +97,8 @@ public struct FlushBatch: Sendable {
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
         seqWindows.merge(later.seqWindows) { _, newer in newer }
         batchMarks += later.batchMarks
+        sequenced += later.sequenced
+        if resolutions.isEmpty { resolutions = later.resolutions }
     }
 }
 

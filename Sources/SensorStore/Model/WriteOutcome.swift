@@ -5,9 +5,13 @@ public struct WriteOutcome: Sendable {
     public var written: [Bucket]
     /// The buckets kept in `set_aside_buckets` instead of stored.
     public var setAside: [SetAsideBucket]
+    /// Readings of ``FlushBatch/sequenced`` the store did not count: their seq was already
+    /// counted (by another daemon, or before a restart).
+    public var duplicates: Int
 
-    package init(written: [Bucket], setAside: [SetAsideBucket]) {
+    package init(written: [Bucket], setAside: [SetAsideBucket], duplicates: Int = 0) {
         self.written = written
         self.setAside = setAside
+        self.duplicates = duplicates
     }
 }

@@ -4,6 +4,12 @@ public import SensorCore
 /// and seq windows in one transaction, starts again from what the last one committed, and
 /// applies retention.
 public protocol FlushStore: AggregateReader {
+    /// Whether this store judges readings with a seq itself, in the flush transaction
+    /// (``FlushBatch/sequenced``), because several daemons may count into it: a reading
+    /// redelivered to another daemon must still be counted once. A store with one writer
+    /// takes them bucketed, judged at ingest.
+    var deduplicatesAtFlush: Bool { get }
+
     /// Records the resolutions the daemon aggregates into; called once at start, before
     /// the first ``write(_:report:)``.
     func registerResolutions(_ resolutions: [Resolution]) async throws(StoreError)

@@ -13,7 +13,8 @@ enum MQTTSetup {
             topics: mqtt.topics, qos: mqtt.qos, clientID: mqtt.clientID,
             protocolVersion: mqtt.protocolVersion == .v5 ? .v5 : .v311,
             keepalive: mqtt.keepalive, reconnectMin: mqtt.reconnectMin, reconnectMax: mqtt.reconnectMax,
-            receiveMaximum: mqtt.receiveMaximum, sessionExpiry: mqtt.sessionExpiry, maxPayloadBytes: mqtt.maxPayloadBytes)
+            receiveMaximum: mqtt.receiveMaximum, sessionExpiry: mqtt.sessionExpiry, maxPayloadBytes: mqtt.maxPayloadBytes,
+            sharedGroup: mqtt.sharedGroup)
     }
 
     /// User, password (from the URL or `mqtt.password_file`) and TLS (`mqtts://`).
