@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 internal import PostgresNIO
 import SensorCore
@@ -14,6 +15,9 @@ import SensorStore
 ///    bytes SQLite writes) and written, a few statements for the whole flush, not one per
 ///    chunk: the series locks of step 1 keep any other writer off these chunks meanwhile;
 /// 4. seq windows, this daemon's journal checkpoints and batch marks.
+///
+/// A batch with an ``FlushBatch/id`` this daemon committed last is not written again: a
+/// retry after a commit whose answer was lost.
 ///
 /// Buckets that cannot be stored are set aside, as in SQLite: written whole to
 /// `set_aside_buckets` and left out while the rest is stored.
@@ -57,6 +61,17 @@ struct PostgresBatchWriter {
     /// stored windows are shared, and change only through the `sequenced` readings this
     /// transaction admits under their series' locks.
     mutating func write(_ batch: FlushBatch) async throws {
+        if let id = batch.id {
+            let last = try await connection.query("""
+                SELECT last_flush FROM flush_commits WHERE instance = \(store.instance) FOR UPDATE
+                """, logger: store.logger).decodeFirst(UUID.self)
+            // An earlier attempt committed, and only its answer was lost.
+            guard last != id else { return }
+            try await connection.query("""
+                INSERT INTO flush_commits (instance, last_flush) VALUES (\(store.instance), \(id))
+                ON CONFLICT (instance) DO UPDATE SET last_flush = excluded.last_flush
+                """, logger: store.logger)
+        }
         var firstSeen: [SeriesKey: Int64] = [:]
         for delta in batch.series where firstSeen[delta.series] == nil {
             firstSeen[delta.series] = delta.lastSeen

@@ -10,7 +10,7 @@ extension PostgresStore {
     /// the rows see the same committed flushes.
     public func aggregates(_ query: AggregateQuery, rowLimit: Int) async throws(StoreError) -> [AggregateRow] {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await transaction { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
                 var stored: [Resolution] = []
                 for try await seconds in try await connection.query("SELECT seconds FROM resolutions ORDER BY seconds", logger: self.logger).decode(Int64.self) {

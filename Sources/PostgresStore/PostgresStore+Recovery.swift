@@ -8,7 +8,7 @@ extension PostgresStore {
     /// the batch ledger rows taken at or after `batchesSince` (µs).
     public func recoveryState(batchesSince: Int64) async throws(StoreError) -> RecoveryState {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await transaction { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
                 let checkpoints = try await connection.query(

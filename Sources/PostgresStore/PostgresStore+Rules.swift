@@ -30,7 +30,7 @@ extension PostgresStore {
         try requireWritable()
         guard !commit.isEmpty else { return ([], 0) }
         do {
-            let outcome: (queued: [Delivery], dropped: Int) = try await client.withTransaction(logger: logger) { connection in
+            let outcome: (queued: [Delivery], dropped: Int) = try await transaction { connection in
                 for change in commit.states {
                     let state = change.state
                     if state.isWorthKeeping {
@@ -86,7 +86,7 @@ extension PostgresStore {
     public func pruneRules(keeping keep: Set<String>, rules: Set<String>, resolvedBefore: Int64) async throws(StoreError) {
         try requireWritable()
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await transaction { connection in
                 let keptNames = keep.sorted(), keptRules = rules.sorted()
                 try await connection.query("DELETE FROM rule_positions WHERE NOT (name = ANY(\(keptNames)::text[]))", logger: self.logger)
                 try await connection.query("DELETE FROM alert_states WHERE NOT (rule = ANY(\(keptRules)::text[]))", logger: self.logger)

@@ -21,7 +21,7 @@ extension PostgresStore {
         var attempt = 1
         while true {
             do {
-                let committed = try await client.withTransaction(logger: logger) { connection in
+                let committed = try await transaction { connection in
                     var writer = PostgresBatchWriter(connection: connection, store: self, report: report)
                     try await writer.write(batch)
                     return (writer.seriesIDs, WriteOutcome(written: writer.written, setAside: writer.setAside, duplicates: writer.duplicates))

@@ -127,7 +127,7 @@ public final class PostgresStore: SensorStore {
 
     /// Applies the migrations not yet applied, in one transaction under the advisory lock.
     private func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS sensorhub_migrations (
@@ -172,6 +172,43 @@ public final class PostgresStore: SensorStore {
         return statements
     }
 
+    /// How long one transaction may take before its connection is closed under it.
+    static let transactionDeadline: Duration = .seconds(30)
+
+    /// Runs `body` in a transaction on one connection of the pool, and gives up on it when
+    /// it has not finished within ``transactionDeadline``: the connection is closed (so the
+    /// transaction can no longer commit) and the caller gets an error.
+    ///
+    /// Why: a server that stops while a statement is running (a restart, a partition) can
+    /// leave postgres-nio waiting for rows that never come, and closing the connection
+    /// does not always wake it (seen in `SharedDatabaseTests`); the flusher would wait
+    /// with it, for ever. The abandoned task then stays suspended; a flush it might still
+    /// have been committing is recognised by its id when the flusher retries it
+    /// (``PostgresBatchWriter``).
+    func transaction<Value: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
+        try await client.withConnection { connection in
+            let first = FirstOutcome<Value>()
+            Task {
+                do {
+                    first.offer(.success(try await connection.withTransaction(logger: self.logger) { try await body($0) }))
+                } catch {
+                    first.offer(.failure(error))
+                }
+            }
+            let watchdog = Task {
+                try await Task.sleep(for: Self.transactionDeadline)
+                self.logger.warning("gave up on a PostgreSQL transaction without an answer; closing its connection", metadata: [
+                    "deadline": "\(Self.transactionDeadline)",
+                ])
+                first.offer(.failure(StoreError.database(
+                    operation: "transaction", reason: "no answer from \(self.location) within \(Self.transactionDeadline); its connection was closed")))
+                try? await connection.close()
+            }
+            defer { watchdog.cancel() }
+            return try await first.value().get()
+        }
+    }
+
     /// Closes every connection. Later calls fail.
     public func close() async throws(StoreError) {
         runner.cancel()
@@ -190,7 +227,7 @@ public final class PostgresStore: SensorStore {
         try requireWritable()
         let wanted = Set(resolutions.map(\.seconds))
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await transaction { connection in
                 try await connection.query("LOCK TABLE resolutions IN EXCLUSIVE MODE", logger: self.logger)
                 var current: Set<Int64> = []
                 for try await seconds in try await connection.query("SELECT seconds FROM resolutions", logger: self.logger).decode(Int64.self) {

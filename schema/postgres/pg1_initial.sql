@@ -27,6 +27,13 @@ CREATE TABLE resolutions (
     seconds  BIGINT PRIMARY KEY
 );
 
+-- The last flush each daemon committed: a flush retried after its commit's answer was
+-- lost is recognised and not merged twice.
+CREATE TABLE flush_commits (
+    instance    TEXT    NOT NULL PRIMARY KEY,
+    last_flush  UUID    NOT NULL
+);
+
 -- How far each daemon's journal shard is stored: per daemon (its instance name) and shard.
 CREATE TABLE journal_checkpoints (
     instance  TEXT    NOT NULL,

@@ -1,3 +1,4 @@
+internal import Foundation
 internal import Logging
 internal import SensorCore
 internal import SensorStore
@@ -70,6 +71,7 @@ actor Flusher {
             batch.append(part)
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
+        batch.id = UUID()
         if !batch.isEmpty {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
         }

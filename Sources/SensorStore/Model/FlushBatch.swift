@@ -1,3 +1,4 @@
+public import Foundation
 public import SensorCore
 
 /// Everything one flush writes, committed by ``SensorStore/write(_:report:)`` in a single
@@ -22,6 +23,10 @@ public struct FlushBatch: Sendable {
     public var sequenced: [Reading]
     /// The resolutions ``sequenced`` readings are bucketed at.
     public var resolutions: [Resolution]
+    /// Names this batch across attempts to write it: a store that cannot always tell
+    /// whether a commit whose answer was lost went through (PostgreSQL, over a network)
+    /// records it, and takes a batch it already committed as written.
+    public var id: UUID?
 
     public init(
         groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:],
