@@ -15,7 +15,10 @@ import sys
 # (stage, substring of a Swift-mangled or C symbol), innermost first.
 STAGES = [
     ("sqlite (inside the store write)", "sqlite3"),
+    ("postgres-nio (wire protocol, TLS-free sockets)", "PostgresNIO"),
     ("chunk encode/merge (store write)", "ChunkUpdate"),
+    ("seq admission at flush (PostgreSQL)", "SequencedAdmission"),
+    ("store write, rest (PostgreSQL)", "PostgresBatchWriter"),
     ("store write, rest (ids, grouping, GRDB)", "BatchWriter"),
     ("flush: drain + batch build", "Flusher"),
     ("journal append (encode, CRC, write)", "JournalWriter"),

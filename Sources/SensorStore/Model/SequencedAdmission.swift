@@ -5,43 +5,60 @@ package import SensorCore
 /// series (read under those series' locks): admits each, in order, through its series'
 /// window, and turns the admitted ones into bucket deltas and series deltas, as the
 /// aggregation workers would have. Pure: the store reads and writes the windows.
+///
+/// Readings are grouped by series first (one hash of the series per reading); each
+/// series' window is then changed in place and its windows found by a scan from the
+/// newest, since a series' readings mostly come in time order.
 package struct SequencedAdmission {
-    /// The windows after the admission, of every series that had a sequenced reading.
+    /// The windows after the admission, of every series that had a reading admitted.
     package private(set) var windows: [SeriesKey: SeqWindow] = [:]
     package private(set) var groups: [BucketGroup] = []
     package private(set) var series: [SeriesDelta] = []
     package private(set) var duplicates = 0
 
     package init(_ readings: [Reading], resolutions: [Resolution], stored: [SeriesKey: SeqWindow]) {
-        struct Key: Hashable {
-            var series: SeriesKey
-            var resolution: Resolution
+        var bySeries: [SeriesKey: [Reading]] = [:]
+        for reading in readings where reading.seq != nil {
+            bySeries[reading.series, default: []].append(reading)
         }
-        var buckets: [Key: [Int64: BucketStats]] = [:]
-        var totals: [SeriesKey: (readings: Int64, lastSeen: Int64)] = [:]
+        for (key, list) in bySeries {
+            admit(list, of: key, window: stored[key], resolutions: resolutions)
+        }
+    }
+
+    private mutating func admit(_ readings: [Reading], of key: SeriesKey, window stored: SeqWindow?, resolutions: [Resolution]) {
+        var window = stored
+        var buckets: [[(start: Int64, stats: BucketStats)]] = Array(repeating: [], count: resolutions.count)
+        var admitted: Int64 = 0
+        var lastSeen = Int64.min
         for reading in readings {
             guard let seq = reading.seq else { continue }
-            let key = reading.series
-            if var window = windows[key] ?? stored[key] {
-                guard window.admit(seq, at: reading.timestamp) else {
-                    duplicates += 1
-                    continue
+            if window == nil {
+                window = SeqWindow(first: seq, at: reading.timestamp)
+            } else if !window!.admit(seq, at: reading.timestamp) {
+                duplicates += 1
+                continue
+            }
+            admitted += 1
+            lastSeen = max(lastSeen, reading.timestamp)
+            let bin = QuantileSketch.Bin(reading.value)
+            for index in resolutions.indices {
+                let start = resolutions[index].windowStart(containing: reading.timestamp)
+                if let position = buckets[index].lastIndex(where: { $0.start == start }) {
+                    _ = buckets[index][position].stats.add(reading.value, at: reading.timestamp, bin: bin)
+                } else {
+                    var stats = BucketStats()
+                    _ = stats.add(reading.value, at: reading.timestamp, bin: bin)
+                    buckets[index].append((start, stats))
                 }
-                windows[key] = window
-            } else {
-                windows[key] = SeqWindow(first: seq, at: reading.timestamp)
             }
-            for resolution in resolutions {
-                buckets[Key(series: key, resolution: resolution), default: [:]][resolution.windowStart(containing: reading.timestamp), default: BucketStats()]
-                    .add(reading.value, at: reading.timestamp)
-            }
-            let total = totals[key] ?? (0, .min)
-            totals[key] = (total.readings + 1, max(total.lastSeen, reading.timestamp))
         }
-        for (key, windows) in buckets {
-            let sorted = windows.sorted { $0.key < $1.key }
-            groups.append(BucketGroup(series: key.series, resolution: key.resolution, windowStarts: sorted.map(\.key), stats: sorted.map(\.value)))
+        guard admitted > 0, let window else { return }
+        windows[key] = window
+        series.append(SeriesDelta(series: key, readings: admitted, lastSeen: lastSeen))
+        for (index, resolution) in resolutions.enumerated() {
+            let sorted = buckets[index].sorted { $0.start < $1.start }
+            groups.append(BucketGroup(series: key, resolution: resolution, windowStarts: sorted.map(\.start), stats: sorted.map(\.stats)))
         }
-        series = totals.map { SeriesDelta(series: $0.key, readings: $0.value.readings, lastSeen: $0.value.lastSeen) }
     }
 }

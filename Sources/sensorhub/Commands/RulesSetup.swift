@@ -12,9 +12,20 @@ enum RulesSetup {
     /// Loads the rules' committed state, has the pipeline tell the engine of every flush,
     /// and returns the delivery service to run beside the pipeline (it also delivers what
     /// an earlier run left queued, with or without rules now).
+    ///
+    /// On a database several daemons share (`store.url`), only a daemon configured with
+    /// rules or forwarding runs them: one without leaves the rules' state and outbox to
+    /// that daemon (it neither prunes them nor delivers), and nil is returned.
     static func start(
         settings: Settings, mqtt: MQTTSourceConfiguration?, store: any RuleStore, pipeline: Pipeline, logger: Logger
-    ) async throws -> DeliveryService {
+    ) async throws -> DeliveryService? {
+        if settings.store.url != nil {
+            guard !settings.rules.isEmpty || settings.forward != nil else {
+                logger.info("no rules or forwarding here; on a shared database they are run by the daemon configured with them")
+                return nil
+            }
+            logger.warning("rules and forwarding run in this daemon: on a database several daemons share, configure them on one daemon only, or each sends the alerts and forwarded rows")
+        }
         let alerts = settings.alerts
         let engine = RuleEngine(
             rules: settings.rules, forward: settings.forward, store: store, live: pipeline.live, lateness: alerts.lateness,

@@ -119,7 +119,8 @@ struct ServeCommand: AsyncParsableCommand {
         // queued in the database), then the pipeline drains its queues and writes the last
         // buckets, and the rule engine judges the windows they close.
         // The watchdog is last so it hears of the shutdown first and starts its clock.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline), .init(service: deliveries)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        if let deliveries { services.append(.init(service: deliveries)) }
         if let mqtt { services.append(.init(service: mqtt)) }
         services.append(.init(service: http))
         services.append(.init(service: ShutdownWatchdog(deadline: settings.pipeline.shutdownDeadline, logger: logger)))
