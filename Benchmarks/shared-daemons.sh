@@ -17,7 +17,8 @@ if [ "$(id -u)" -eq 0 ]; then chown postgres: "$folder"; as_postgres=(runuser -u
 "${as_postgres[@]}" "$pgbin/postgres" -D "$folder/data" -p "$port" -k "$folder" -c listen_addresses=127.0.0.1 \
     -c max_connections=200 > "$folder/server.log" 2>&1 &
 server=$!
-trap 'kill -INT $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$folder"' EXIT
+# Under runuser the postmaster is runuser's child: stop it by its pid file.
+trap 'kill -INT "$(head -1 "$folder/data/postmaster.pid" 2>/dev/null)" $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$folder"' EXIT
 for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.1; done
 admin="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 members() {
