@@ -44,11 +44,19 @@ public final class PostgresServer: @unchecked Sendable {
         pid = try geteuid() == 0
             ? ChildProcess.spawn("/usr/sbin/runuser", ["-u", "postgres", "--", postgres] + arguments, stdout: log, stderr: log)
             : ChildProcess.spawn(postgres, arguments, stdout: log, stderr: log)
+        // Listening is not ready: while it recovers or starts up, the server accepts
+        // connections only to refuse them (SQLSTATE 57P03). pg_isready tells the two apart.
         let deadline = Date().addingTimeInterval(60)
-        while !FreePort.accepts(port) {
+        while !isReady() {
             guard Date() < deadline, ChildProcess.isRunning(pid) else { throw PostgresServerError.notListening(port, log: serverLog) }
             Thread.sleep(forTimeInterval: 0.05)
         }
+    }
+
+    /// Whether the server accepts connections (pg_isready's exit status 0).
+    private func isReady() -> Bool {
+        guard FreePort.accepts(port) else { return false }
+        return (try? run(binaries.appendingPathComponent("pg_isready").path, ["-q", "-h", "127.0.0.1", "-p", "\(port)"], asPostgres: false)) != nil
     }
 
     /// Stops the server at once (SIGKILL to runuser and the postmaster's group would leave
