@@ -242,23 +242,6 @@ public final class PostgresStore: SensorStore {
             throw StoreError.postgres(error, operation: "registering resolutions")
         }
     }
-
-    /// The stored resolutions, ascending.
-    public func storedResolutions() async throws(StoreError) -> [Resolution] {
-        do {
-            return try await Self.resolutions(on: client, logger: logger)
-        } catch {
-            throw StoreError.postgres(error, operation: "reading resolutions")
-        }
-    }
-
-    static func resolutions(on client: PostgresClient, logger: Logger) async throws -> [Resolution] {
-        var resolutions: [Resolution] = []
-        for try await seconds in try await client.query("SELECT seconds FROM resolutions ORDER BY seconds", logger: logger).decode(Int64.self) {
-            if let resolution = Resolution(seconds: seconds) { resolutions.append(resolution) }
-        }
-        return resolutions
-    }
 }
 
 extension PostgresRowSequence {

@@ -28,13 +28,10 @@ extension StoreError {
 /// behind one generic description, to keep secrets out of logs).
 struct PostgresFailure {
     let reason: String
-    /// The server's SQLSTATE, when the server answered.
-    let sqlState: String?
 
     init(_ error: PSQLError) {
-        sqlState = error.serverInfo?[.sqlState]
         if let message = error.serverInfo?[.message] {
-            reason = "\(message) (SQLSTATE \(sqlState ?? "?"))"
+            reason = "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
         } else if let underlying = error.underlying {
             reason = "\(error.code): \(underlying)"
         } else {

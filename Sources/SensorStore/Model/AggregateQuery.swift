@@ -6,7 +6,7 @@ public import SensorCore
 /// Windows are epoch-aligned and half-open, `[k·step, k·step + window)`; with `step` nil
 /// they tumble (`step == window`). Every window lying wholly inside `[from, to)` that holds
 /// data is returned; empty windows are omitted. `window` and `step` must each be a
-/// multiple of a resolution the store keeps (``SensorStore/storedResolutions()``).
+/// multiple of a resolution the store keeps (``SQLiteStore/storedResolutions()``).
 public struct AggregateQuery: Sendable, Equatable {
     /// SQLite GLOB pattern on the device (`*` any run, `?` one character); `*` = all.
     public var deviceGlob: String
