@@ -18,7 +18,9 @@ final class ShardIngress: @unchecked Sendable {
         var duplicates: Int
         /// The part of an identified batch these readings are, if any.
         var mark: BatchMark?
-        fileprivate var windows: [SeriesKey: SeqWindow]
+        /// The windows the batch changed, as they were before it, in the order it changed
+        /// them: what ``rollBack(_:)`` puts back.
+        fileprivate var replaced: [(series: SeriesKey, window: SeqWindow?)]
         fileprivate var previousPosition: Int64
         var position: Int64
     }
@@ -54,32 +56,37 @@ final class ShardIngress: @unchecked Sendable {
     /// Drops duplicates (by seq, also within the batch: the first occurrence counts) and
     /// appends the rest to the journal. Caller holds the lock and must then ``commit(_:)``
     /// or ``rollBack(_:)`` before unlocking.
+    ///
+    /// The seq windows are updated in place (one hash of the series per reading) and the
+    /// windows replaced are kept for a roll-back, which is rare. Without duplicates the
+    /// batch is kept as it came, without a copy.
     func stage(_ readings: [Reading], mark: BatchMark? = nil) throws(JournalError) -> Staged {
-        var staged = Staged(kept: readings, duplicates: 0, mark: mark, windows: [:], previousPosition: position, position: position)
+        var staged = Staged(kept: readings, duplicates: 0, mark: mark, replaced: [], previousPosition: position, position: position)
         if readings.contains(where: { $0.seq != nil }) {
-            staged.kept = []
-            staged.kept.reserveCapacity(readings.count)
-            for reading in readings {
+            for (index, reading) in readings.enumerated() {
                 guard let seq = reading.seq else {
-                    staged.kept.append(reading)
+                    if staged.duplicates > 0 { staged.kept.append(reading) }
                     continue
                 }
-                let key = reading.series
-                if var window = staged.windows[key] ?? windows[key] {
-                    guard window.admit(seq, at: reading.timestamp) else {
-                        staged.duplicates += 1
-                        continue
-                    }
-                    staged.windows[key] = window
+                if admit(seq, of: reading, replacing: &staged.replaced) {
+                    if staged.duplicates > 0 { staged.kept.append(reading) }
                 } else {
-                    staged.windows[key] = SeqWindow(first: seq, at: reading.timestamp)
+                    if staged.duplicates == 0 {
+                        staged.kept = Array(readings[..<index])
+                        staged.kept.reserveCapacity(readings.count - 1)
+                    }
+                    staged.duplicates += 1
                 }
-                staged.kept.append(reading)
             }
         }
         guard !staged.kept.isEmpty else { return staged }
         if let journal {
-            staged.position = try journal.append(staged.kept, mark: mark)
+            do {
+                staged.position = try journal.append(staged.kept, mark: mark)
+            } catch {
+                restore(staged.replaced)
+                throw error
+            }
         } else {
             staged.position = position + 1
         }
@@ -87,20 +94,46 @@ final class ShardIngress: @unchecked Sendable {
         return staged
     }
 
-    /// Makes a staged batch count: its seqs are remembered and the worker gets it. The
-    /// queue room (`reserved` readings) was reserved before; what duplicates freed is
-    /// given back.
+    /// Records `seq` in its series' window unless it is a duplicate; remembers the window
+    /// it replaced.
+    @inline(__always)
+    private func admit(_ seq: UInt64, of reading: Reading, replacing replaced: inout [(series: SeriesKey, window: SeqWindow?)]) -> Bool {
+        let key = reading.series
+        // `&windows[key]` changes the window where it is stored: one lookup.
+        let (admitted, before) = Self.admit(seq, at: reading.timestamp, into: &windows[key])
+        if admitted { replaced.append((key, before)) }
+        return admitted
+    }
+
+    @inline(__always)
+    private static func admit(_ seq: UInt64, at timestamp: Int64, into window: inout SeqWindow?) -> (admitted: Bool, before: SeqWindow?) {
+        let before = window
+        guard window != nil else {
+            window = SeqWindow(first: seq, at: timestamp)
+            return (true, nil)
+        }
+        return (window!.admit(seq, at: timestamp), before)
+    }
+
+    /// Puts the windows a batch replaced back, newest change first.
+    private func restore(_ replaced: [(series: SeriesKey, window: SeqWindow?)]) {
+        for (key, window) in replaced.reversed() { windows[key] = window }
+    }
+
+    /// Makes a staged batch count: the worker gets it. The queue room (`reserved` readings)
+    /// was reserved before; what duplicates freed is given back.
     func commit(_ staged: Staged, reserved: Int) {
-        for (key, window) in staged.windows { windows[key] = window }
         if staged.kept.count < reserved { queue.cancelReservation(reserved - staged.kept.count) }
         if !staged.kept.isEmpty {
             queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position, acceptedAt: .now, mark: staged.mark))
         }
     }
 
-    /// Undoes a staged batch that another shard's failure made void: the record is cut off
-    /// the journal and nothing of it counts. Returns the journal's failure to cut, if any.
+    /// Undoes a staged batch that another shard's failure made void: its seqs are
+    /// forgotten, the record is cut off the journal and nothing of it counts. Returns the
+    /// journal's failure to cut, if any.
     func rollBack(_ staged: Staged) -> JournalError? {
+        restore(staged.replaced)
         guard staged.position != staged.previousPosition else { return nil }
         position = staged.previousPosition
         guard let journal else { return nil }
