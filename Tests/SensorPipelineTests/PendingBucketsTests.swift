@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SensorCore
 @testable import SensorPipeline
@@ -8,17 +9,17 @@ import SensorCore
     @Test func manyWindowsOfOneSeriesKeepExactlyTheirReadings() throws {
         let resolutions = [try Resolution(parsing: "10s"), try Resolution(parsing: "1m")]
         var generator = SeededGenerator(seed: 42)
-        var pending = PendingBuckets()
+        var pending = PendingBuckets(resolutions: resolutions)
         var expected: [Int64: (count: Int64, sum: Double)] = [:]
         for _ in 0..<100_000 {
             let second = Int64.random(in: 0..<400_000, using: &generator)
             let value = Double(Int.random(in: 0..<100, using: &generator))
-            pending.add(Reading(device: "d", metric: "m", value: value, timestamp: second * 1_000_000), resolutions: resolutions)
+            pending.add(Reading(device: "d", metric: "m", value: value, timestamp: second * 1_000_000))
             let window = second / 10 * 10_000_000
             expected[window, default: (0, 0)].count += 1
             expected[window, default: (0, 0)].sum += value
         }
-        let tenSeconds = pending.flushBatch(resolutions: resolutions).buckets.filter { $0.resolution == resolutions[0] }
+        let tenSeconds = pending.flushBatch().buckets.filter { $0.resolution == resolutions[0] }
         #expect(tenSeconds.count == expected.count)
         #expect(Set(tenSeconds.map(\.windowStart)).count == tenSeconds.count, "one bucket per window")
         let wrong = tenSeconds.filter { bucket in
@@ -27,6 +28,57 @@ import SensorCore
         }
         #expect(wrong.isEmpty, "\(wrong.count) windows differ")
         #expect(pending.bucketCount == expected.count + Set(expected.keys.map { $0 / 60_000_000 }).count)
+    }
+
+    /// Buckets built at flush from finer ones (each from the coarsest finer resolution
+    /// that divides it: 1 m from 10 s, 90 s from 45 s, 1 h from 90 s, 1 d from 1 h) equal
+    /// buckets every reading was added to: counts, extremes, first/last and the sketch
+    /// exactly, the moments to rounding. 7 s, 10 s and 45 s have no finer divisor, so
+    /// they take every reading.
+    @Test func builtResolutionsEqualResolutionsEveryReadingIsAddedTo() throws {
+        let resolutions = try ["1h", "10s", "7s", "1m", "90s", "45s", "1d"].map { try Resolution(parsing: $0) }
+        let plan = RollupPlan(resolutions: resolutions)
+        #expect(plan.direct.map { resolutions[$0].description }.sorted() == ["10s", "45s", "7s"])
+        #expect(plan.rollups.map { "\(resolutions[$0.source])→\(resolutions[$0.target])" } == ["10s→1m", "45s→90s", "90s→1h", "1h→1d"])
+
+        var generator = SeededGenerator(seed: 7)
+        var pending = PendingBuckets(plan: plan)
+        var expected: [Resolution: [String: [Int64: BucketStats]]] = [:]
+        for _ in 0..<50_000 {
+            // Mostly in time order per series, with late readings up to a day back.
+            let device = "d\(Int.random(in: 0..<20, using: &generator))"
+            let late = Int.random(in: 0..<10, using: &generator) == 0
+            let timestamp = Int64.random(in: late ? 0..<86_400_000_000 : 86_000_000_000..<90_000_000_000, using: &generator)
+            let value = Double.random(in: -50...150, using: &generator).rounded(toPlaces: Int.random(in: 0...3, using: &generator))
+            let reading = Reading(device: device, metric: "t", value: value, timestamp: timestamp)
+            pending.add(reading)
+            for resolution in resolutions {
+                expected[resolution, default: [:]][device, default: [:]][resolution.windowStart(containing: timestamp), default: BucketStats()]
+                    .add(value, at: timestamp)
+            }
+        }
+        let buckets = pending.flushBatch().buckets
+        let expectedCount = expected.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+        #expect(buckets.count == expectedCount)
+        #expect(pending.bucketCount == expectedCount)
+        for bucket in buckets {
+            let truth = try #require(expected[bucket.resolution]?[bucket.series.device]?[bucket.windowStart])
+            let got = bucket.stats
+            #expect(got.count == truth.count && got.min == truth.min && got.max == truth.max)
+            #expect(got.firstTimestamp == truth.firstTimestamp && got.first == truth.first)
+            #expect(got.lastTimestamp == truth.lastTimestamp && got.last == truth.last)
+            #expect(got.sketch == truth.sketch)
+            #expect(abs(got.sum - truth.sum) <= 1e-9 * max(1, abs(truth.sum)))
+            #expect(abs(got.mean - truth.mean) <= 1e-9 * max(1, abs(truth.mean)))
+            #expect(abs(got.m2 - truth.m2) <= 1e-9 * max(1, abs(truth.m2)))
+        }
+    }
+}
+
+private extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
     }
 }
 
@@ -49,8 +101,8 @@ import SensorCore
         #expect(reached)
         // Four values per bucket, two full stores of 2048 bins: about 32 KiB each.
         #expect(series < 40, "the byte limit took \(series) buckets")
-        var typical = PendingBuckets()
-        typical.add(Reading(device: "t", metric: "m", value: 21.5, timestamp: 0), resolutions: resolutions)
+        var typical = PendingBuckets(resolutions: resolutions)
+        typical.add(Reading(device: "t", metric: "m", value: 21.5, timestamp: 0))
         #expect(typical.bytes < 200)
     }
 }

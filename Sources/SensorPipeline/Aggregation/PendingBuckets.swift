@@ -7,25 +7,37 @@ internal import SensorStore
 /// These are deltas, not totals: the store merges them into what it already holds, which
 /// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
 /// one dictionary lookup per reading (the series), then a short backwards scan per
-/// resolution, because readings of a series mostly arrive in time order.
+/// resolution the reading is added to, because readings of a series mostly arrive in time
+/// order. Resolutions a finer one divides only note which windows they will have; their
+/// buckets are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
+    let plan: RollupPlan
     private var slots: [SeriesKey: Int] = [:]
     private var series: [SeriesAccumulator] = []
     private(set) var readingCount = 0
-    /// Buckets (series × resolution × window) holding at least one reading.
+    /// Buckets (series × resolution × window) holding at least one reading, built ones
+    /// included.
     private(set) var bucketCount = 0
-    /// About how many bytes the buckets hold (``BucketStats/footprint`` summed): a sketch
-    /// of far-apart values holds far more than a typical one, so the pipeline bounds this
-    /// too, not only the count.
+    /// About how many bytes the buckets hold (``BucketStats/footprint`` summed, counting a
+    /// built bucket's bins as if it were added to): a sketch of far-apart values holds far
+    /// more than a typical one, so the pipeline bounds this too, not only the count.
     private(set) var bytes = 0
     /// Readings with a seq left for the store to judge (``hold(_:)``), in arrival order.
     private var held: [Reading] = []
 
+    init(plan: RollupPlan) {
+        self.plan = plan
+    }
+
+    init(resolutions: [Resolution]) {
+        self.init(plan: RollupPlan(resolutions: resolutions))
+    }
+
     var isEmpty: Bool { readingCount == 0 }
 
-    /// Adds one reading to every resolution's window of it.
+    /// Adds one reading to its window of every resolution.
     @inline(__always)
-    mutating func add(_ reading: Reading, resolutions: [Resolution]) {
+    mutating func add(_ reading: Reading) {
         let key = reading.series
         let slot: Int
         if let existing = slots[key] {
@@ -33,11 +45,11 @@ struct PendingBuckets: Sendable {
         } else {
             slot = series.count
             slots[key] = slot
-            series.append(SeriesAccumulator(key: key, resolutionCount: resolutions.count))
+            series.append(SeriesAccumulator(key: key, resolutionCount: plan.resolutions.count))
         }
-        let (opened, grownBins) = series[slot].add(reading, resolutions: resolutions)
+        let (opened, grownBins) = series[slot].add(reading, plan: plan)
         bucketCount += opened
-        bytes += opened * BucketStats.baseFootprint + 8 * grownBins
+        bytes += opened * BucketStats.baseFootprint + 8 * grownBins * plan.resolutions.count
         readingCount += 1
     }
 
@@ -50,14 +62,18 @@ struct PendingBuckets: Sendable {
     }
 
     /// The deltas in the store's terms: one group per series and resolution, windows in
-    /// ascending order (the arrays are handed over, not copied bucket by bucket), and the
-    /// held readings.
-    func flushBatch(resolutions: [Resolution]) -> FlushBatch {
+    /// ascending order (the arrays of the resolutions readings were added to are handed
+    /// over, not copied bucket by bucket; the others are merged here), and the held
+    /// readings.
+    mutating func flushBatch() -> FlushBatch {
+        let resolutions = plan.resolutions
         var groups: [BucketGroup] = []
         groups.reserveCapacity(series.count * resolutions.count)
         var seriesDeltas: [SeriesDelta] = []
         seriesDeltas.reserveCapacity(series.count)
-        for accumulator in series {
+        for slot in series.indices {
+            series[slot].buildRollups(plan: plan)
+            let accumulator = series[slot]
             seriesDeltas.append(SeriesDelta(series: accumulator.key, readings: accumulator.readings, lastSeen: accumulator.lastSeen))
             for (index, resolution) in resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
@@ -68,7 +84,7 @@ struct PendingBuckets: Sendable {
     }
 }
 
-/// One series' pending windows.
+/// One series' pending windows, one list per resolution.
 private struct SeriesAccumulator: Sendable {
     let key: SeriesKey
     var readings: Int64 = 0
@@ -80,22 +96,46 @@ private struct SeriesAccumulator: Sendable {
         self.windows = Array(repeating: WindowList(), count: resolutionCount)
     }
 
-    /// Adds the reading to its window at every resolution; returns how many windows it
-    /// opened and how many sketch bins it added to them.
+    /// Adds the reading to its window at every direct resolution, and notes the windows
+    /// that opens at the built ones; returns how many windows it opened and how many
+    /// sketch bins it added.
     @inline(__always)
-    mutating func add(_ reading: Reading, resolutions: [Resolution]) -> (opened: Int, grownBins: Int) {
+    mutating func add(_ reading: Reading, plan: RollupPlan) -> (opened: Int, grownBins: Int) {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
         var opened = 0
         var grownBins = 0
         let bin = QuantileSketch.Bin(reading.value)
-        for index in resolutions.indices {
-            let start = resolutions[index].windowStart(containing: reading.timestamp)
+        for index in plan.direct {
+            let start = plan.resolutions[index].windowStart(containing: reading.timestamp)
             let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start)
-            if isNew { opened += 1 }
+            if isNew { opened += 1 + openBuilt(from: index, windowStart: start, plan: plan) }
             grownBins += grown
         }
         return (opened, grownBins)
+    }
+
+    /// Notes, for each resolution built from `index`, the window holding `windowStart`;
+    /// returns how many of those were new (and, in turn, built from them).
+    private mutating func openBuilt(from index: Int, windowStart: Int64, plan: RollupPlan) -> Int {
+        var opened = 0
+        for child in plan.children[index] {
+            let start = plan.resolutions[child].windowStart(containing: windowStart)
+            if windows[child].open(windowStart: start) {
+                opened += 1 + openBuilt(from: child, windowStart: start, plan: plan)
+            }
+        }
+        return opened
+    }
+
+    /// Fills every built resolution's windows with the merge of its source's buckets.
+    mutating func buildRollups(plan: RollupPlan) {
+        for (target, source) in plan.rollups {
+            let width = plan.resolutions[target]
+            for (start, stats) in zip(windows[source].starts, windows[source].stats) {
+                windows[target].merge(stats, windowStart: width.windowStart(containing: start))
+            }
+        }
     }
 }
 
@@ -121,10 +161,29 @@ private struct WindowList: Sendable {
         }
         var fresh = BucketStats()
         let grown = fresh.add(value, at: timestamp, bin: bin)
-        starts.append(windowStart)
-        stats.append(fresh)
-        positions?[windowStart] = starts.count - 1
+        append(fresh, windowStart: windowStart)
         return (true, grown)
+    }
+
+    private mutating func append(_ bucket: BucketStats, windowStart: Int64) {
+        starts.append(windowStart)
+        stats.append(bucket)
+        positions?[windowStart] = starts.count - 1
+    }
+
+    /// Opens an empty window unless there is one; says whether it was new.
+    mutating func open(windowStart: Int64) -> Bool {
+        guard position(of: windowStart) == nil else { return false }
+        append(BucketStats(), windowStart: windowStart)
+        return true
+    }
+
+    /// Merges `bucket` into the window opened for it (``open(windowStart:)``).
+    mutating func merge(_ bucket: BucketStats, windowStart: Int64) {
+        guard let position = position(of: windowStart) else {
+            preconditionFailure("a built window is opened with the first window it is built from")
+        }
+        stats[position].merge(bucket)
     }
 
     /// The windows in ascending order: as they are when readings came in time order

@@ -8,7 +8,8 @@ internal import Synchronization
 /// for the instant the flusher swaps the pending buckets out; it is taken once per wake-up
 /// of the worker (many batches), never per reading.
 final class ShardAggregator: Sendable {
-    let resolutions: [Resolution]
+    /// The resolutions and which of them are built from finer ones at flush.
+    let plan: RollupPlan
     /// This shard's share of the pipeline's pending-bucket bounds.
     let limit: PendingLimit
     /// Whether readings with a seq are held for the store to judge instead of bucketed
@@ -28,7 +29,7 @@ final class ShardAggregator: Sendable {
     }
 
     private struct State {
-        var pending = PendingBuckets()
+        var pending: PendingBuckets
         /// Journal position after the last applied batch.
         var position: Int64
         /// Acceptance time of the oldest batch applied since the last drain.
@@ -54,12 +55,14 @@ final class ShardAggregator: Sendable {
         }
     }
 
-    private let state = Mutex(State(position: 0))
+    private let state: Mutex<State>
 
     init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
-        self.resolutions = resolutions
+        let plan = RollupPlan(resolutions: resolutions)
+        self.plan = plan
         self.limit = limit
         self.holdsSequenced = holdsSequenced
+        self.state = Mutex(State(pending: PendingBuckets(plan: plan), position: 0))
     }
 
     /// Folds the batches into the pending buckets; returns whether they reached ``limit``.
@@ -72,11 +75,11 @@ final class ShardAggregator: Sendable {
                         if holdsSequenced {
                             state.pending.hold(reading)
                         } else {
-                            state.pending.add(reading, resolutions: resolutions)
+                            state.pending.add(reading)
                         }
                         state.windows[reading.series, default: TrackedWindow()].record(seq, at: reading.timestamp)
                     } else {
-                        state.pending.add(reading, resolutions: resolutions)
+                        state.pending.add(reading)
                     }
                 }
                 if let mark = batch.mark { state.marks.append(mark) }
@@ -122,7 +125,7 @@ final class ShardAggregator: Sendable {
                 state.windows.values[index].changed = false
             }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
-            state.pending = PendingBuckets()
+            state.pending = PendingBuckets(plan: plan)
             state.marks = []
             state.oldestAccepted = nil
             let waiter = state.drainWaiter

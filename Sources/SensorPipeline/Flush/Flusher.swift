@@ -60,11 +60,11 @@ actor Flusher {
         // Before the buckets are taken: a reading applied after that is not in this flush.
         let completeBefore = completeBefore(WallClock.microseconds())
         for shard in shards {
-            let drained = shard.aggregator.drain()
+            var drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
             guard !drained.pending.isEmpty || !drained.windows.isEmpty || !drained.marks.isEmpty else { continue }
-            var part = drained.pending.flushBatch(resolutions: shard.aggregator.resolutions)
+            var part = drained.pending.flushBatch()
             part.checkpoints = [shard.index: drained.position]
             part.seqWindows = drained.windows
             part.batchMarks = drained.marks
