@@ -46,23 +46,57 @@ public struct SeqWindow: Sendable, Equatable {
 
     /// Records `seq` (stamped `timestamp`) as counted; returns false (and changes nothing)
     /// when it is a duplicate.
-    @discardableResult
+    @discardableResult @inline(__always)
     public mutating func admit(_ seq: UInt64, at timestamp: Int64) -> Bool {
+        admitUndoably(seq, at: timestamp) != nil
+    }
+
+    /// What one admission changed: the sequence it changed, as it was before (a restart
+    /// changes both). ``undo(_:)`` puts it back.
+    public struct Change: Sendable {
+        fileprivate enum Replaced {
+            case current(Sequence)
+            case previous(Sequence)
+            case restart(current: Sequence, previous: Sequence?)
+        }
+
+        fileprivate let replaced: Replaced
+    }
+
+    /// ``admit(_:at:)``, returning what it changed (nil: a duplicate, nothing changed), so
+    /// that a caller can undo it. Keeps one sequence, not the whole window.
+    @inline(__always)
+    public mutating func admitUndoably(_ seq: UInt64, at timestamp: Int64) -> Change? {
         switch judge(seq, at: timestamp) {
         case .current(let place):
-            guard current.isNew(place, at: timestamp) else { return false }
+            guard current.isNew(place, at: timestamp) else { return nil }
             if case .forgotten = place {
+                let change = Change(replaced: .restart(current: current, previous: previous))
                 previous = current
                 current = Sequence(first: seq, at: timestamp)
-            } else {
-                current.record(seq, place, at: timestamp)
+                return change
             }
-            return true
+            let change = Change(replaced: .current(current))
+            current.record(seq, place, at: timestamp)
+            return change
         case .previous(let place):
-            guard let place, var older = previous, older.isNew(place, at: .min) else { return false }
+            guard let place, var older = previous, older.isNew(place, at: .min) else { return nil }
+            let change = Change(replaced: .previous(older))
             older.record(seq, place, at: timestamp)
             previous = older
-            return true
+            return change
+        }
+    }
+
+    /// Undoes an admission. Undoing several in the reverse of their order restores the
+    /// window exactly.
+    public mutating func undo(_ change: Change) {
+        switch change.replaced {
+        case .current(let sequence): current = sequence
+        case .previous(let sequence): previous = sequence
+        case .restart(let older, let beforeThat):
+            current = older
+            previous = beforeThat
         }
     }
 

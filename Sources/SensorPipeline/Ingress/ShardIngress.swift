@@ -18,11 +18,16 @@ final class ShardIngress: @unchecked Sendable {
         var duplicates: Int
         /// The part of an identified batch these readings are, if any.
         var mark: BatchMark?
-        /// The windows the batch changed, as they were before it, in the order it changed
-        /// them: what ``rollBack(_:)`` puts back.
-        fileprivate var replaced: [(series: SeriesKey, window: SeqWindow?)]
+        /// What the batch changed in the seq windows, in order: what ``rollBack(_:)`` undoes.
+        fileprivate var changes: [(series: SeriesKey, change: WindowChange)]
         fileprivate var previousPosition: Int64
         var position: Int64
+    }
+
+    /// One admission's change to a series' seq window.
+    fileprivate enum WindowChange {
+        case created
+        case changed(SeqWindow.Change)
     }
 
     let queue: IngestQueue
@@ -57,18 +62,19 @@ final class ShardIngress: @unchecked Sendable {
     /// appends the rest to the journal. Caller holds the lock and must then ``commit(_:)``
     /// or ``rollBack(_:)`` before unlocking.
     ///
-    /// The seq windows are updated in place (one hash of the series per reading) and the
-    /// windows replaced are kept for a roll-back, which is rare. Without duplicates the
-    /// batch is kept as it came, without a copy.
+    /// The seq windows are updated in place (one hash of the series per reading) and what
+    /// changed is kept for a roll-back, which is rare. Without duplicates the batch is
+    /// kept as it came, without a copy.
     func stage(_ readings: [Reading], mark: BatchMark? = nil) throws(JournalError) -> Staged {
-        var staged = Staged(kept: readings, duplicates: 0, mark: mark, replaced: [], previousPosition: position, position: position)
+        var staged = Staged(kept: readings, duplicates: 0, mark: mark, changes: [], previousPosition: position, position: position)
         if readings.contains(where: { $0.seq != nil }) {
+            staged.changes.reserveCapacity(readings.count)
             for (index, reading) in readings.enumerated() {
                 guard let seq = reading.seq else {
                     if staged.duplicates > 0 { staged.kept.append(reading) }
                     continue
                 }
-                if admit(seq, of: reading, replacing: &staged.replaced) {
+                if admit(seq, of: reading, changes: &staged.changes) {
                     if staged.duplicates > 0 { staged.kept.append(reading) }
                 } else {
                     if staged.duplicates == 0 {
@@ -84,7 +90,7 @@ final class ShardIngress: @unchecked Sendable {
             do {
                 staged.position = try journal.append(staged.kept, mark: mark)
             } catch {
-                restore(staged.replaced)
+                undo(staged.changes)
                 throw error
             }
         } else {
@@ -94,30 +100,33 @@ final class ShardIngress: @unchecked Sendable {
         return staged
     }
 
-    /// Records `seq` in its series' window unless it is a duplicate; remembers the window
-    /// it replaced.
+    /// Records `seq` in its series' window unless it is a duplicate; notes the change.
     @inline(__always)
-    private func admit(_ seq: UInt64, of reading: Reading, replacing replaced: inout [(series: SeriesKey, window: SeqWindow?)]) -> Bool {
+    private func admit(_ seq: UInt64, of reading: Reading, changes: inout [(series: SeriesKey, change: WindowChange)]) -> Bool {
         let key = reading.series
         // `&windows[key]` changes the window where it is stored: one lookup.
-        let (admitted, before) = Self.admit(seq, at: reading.timestamp, into: &windows[key])
-        if admitted { replaced.append((key, before)) }
-        return admitted
+        guard let change = Self.admit(seq, at: reading.timestamp, into: &windows[key]) else { return false }
+        changes.append((key, change))
+        return true
     }
 
     @inline(__always)
-    private static func admit(_ seq: UInt64, at timestamp: Int64, into window: inout SeqWindow?) -> (admitted: Bool, before: SeqWindow?) {
-        let before = window
+    private static func admit(_ seq: UInt64, at timestamp: Int64, into window: inout SeqWindow?) -> WindowChange? {
         guard window != nil else {
             window = SeqWindow(first: seq, at: timestamp)
-            return (true, nil)
+            return .created
         }
-        return (window!.admit(seq, at: timestamp), before)
+        return window!.admitUndoably(seq, at: timestamp).map(WindowChange.changed)
     }
 
-    /// Puts the windows a batch replaced back, newest change first.
-    private func restore(_ replaced: [(series: SeriesKey, window: SeqWindow?)]) {
-        for (key, window) in replaced.reversed() { windows[key] = window }
+    /// Undoes a batch's changes to the seq windows, newest first.
+    private func undo(_ changes: [(series: SeriesKey, change: WindowChange)]) {
+        for (key, change) in changes.reversed() {
+            switch change {
+            case .created: windows[key] = nil
+            case .changed(let change): windows[key]?.undo(change)
+            }
+        }
     }
 
     /// Makes a staged batch count: the worker gets it. The queue room (`reserved` readings)
@@ -133,7 +142,7 @@ final class ShardIngress: @unchecked Sendable {
     /// forgotten, the record is cut off the journal and nothing of it counts. Returns the
     /// journal's failure to cut, if any.
     func rollBack(_ staged: Staged) -> JournalError? {
-        restore(staged.replaced)
+        undo(staged.changes)
         guard staged.position != staged.previousPosition else { return nil }
         position = staged.previousPosition
         guard let journal else { return nil }
