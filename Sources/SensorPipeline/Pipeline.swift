@@ -250,17 +250,22 @@ public final class Pipeline: Service, Sendable {
         }
     }
 
-    /// Triggers a flush every interval.
+    /// Triggers a flush every interval, and sooner once ingest went quiet (``FlushCadence``).
     private func tickFlushes() async {
+        let clock = ContinuousClock()
+        var cadence = FlushCadence(interval: configuration.flushInterval, start: clock.now, applied: appliedBatches)
         while true {
             do {
-                try await Task.sleep(for: configuration.flushInterval)
+                try await Task.sleep(until: cadence.nextLook(after: clock.now), clock: clock)
             } catch {
                 return
             }
-            triggerFlush.yield()
+            if cadence.shouldFlush(at: clock.now, applied: appliedBatches) { triggerFlush.yield() }
         }
     }
+
+    /// Batches the workers applied since the start, all shards together.
+    private var appliedBatches: Int { shards.reduce(0) { $0 + $1.aggregator.appliedBatches } }
 
     /// Flushes once per (coalesced) trigger until the trigger stream is finished.
     private func flushOnTriggers() async {

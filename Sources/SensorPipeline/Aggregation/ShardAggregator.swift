@@ -41,17 +41,20 @@ final class ShardAggregator: Sendable {
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
+        /// Batches applied since the start: the flush timer watches it for quiet.
+        var applied = 0
     }
 
     /// A series' seq window and whether it changed since the last drain, in one entry so
-    /// a reading with seq costs one hash of its series here.
-    private struct TrackedWindow {
-        var window: SeqWindow?
-        var changed = false
+    /// a reading with seq costs one hash of its series here. A class, so the ~300-byte
+    /// window is changed where it lives instead of moved out of the dictionary and back.
+    private final class TrackedWindow {
+        var window: SeqWindow
+        var changed: Bool
 
-        mutating func record(_ seq: UInt64, at timestamp: Int64) {
-            if window?.admit(seq, at: timestamp) == nil { window = SeqWindow(first: seq, at: timestamp) }
-            changed = true
+        init(_ window: SeqWindow, changed: Bool) {
+            self.window = window
+            self.changed = changed
         }
     }
 
@@ -77,11 +80,17 @@ final class ShardAggregator: Sendable {
                         } else {
                             state.pending.add(reading)
                         }
-                        state.windows[reading.series, default: TrackedWindow()].record(seq, at: reading.timestamp)
+                        if let tracked = state.windows[reading.series] {
+                            tracked.window.admit(seq, at: reading.timestamp)
+                            tracked.changed = true
+                        } else {
+                            state.windows[reading.series] = TrackedWindow(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                        }
                     } else {
                         state.pending.add(reading)
                     }
                 }
+                state.applied += 1
                 if let mark = batch.mark { state.marks.append(mark) }
                 state.position = max(state.position, batch.position)
                 if let accepted = batch.acceptedAt {
@@ -92,14 +101,17 @@ final class ShardAggregator: Sendable {
         }
     }
 
+    /// Batches applied since the start.
+    var appliedBatches: Int { state.withLock { $0.applied } }
+
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {
-        state.withLock { $0.windows = windows.mapValues { TrackedWindow(window: $0) } }
+        state.withLock { $0.windows = windows.mapValues { TrackedWindow($0, changed: false) } }
     }
 
     /// The seq windows as of the last applied batch.
     func currentWindows() -> [SeriesKey: SeqWindow] {
-        state.withLock { $0.windows.compactMapValues(\.window) }
+        state.withLock { $0.windows.mapValues(\.window) }
     }
 
     /// Suspends until the flusher has taken the pending buckets, unless they are below
@@ -120,9 +132,9 @@ final class ShardAggregator: Sendable {
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
             var windows: [SeriesKey: SeqWindow] = [:]
-            for index in state.windows.indices where state.windows.values[index].changed {
-                windows[state.windows.keys[index]] = state.windows.values[index].window
-                state.windows.values[index].changed = false
+            for (series, tracked) in state.windows where tracked.changed {
+                windows[series] = tracked.window
+                tracked.changed = false
             }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets(plan: plan)

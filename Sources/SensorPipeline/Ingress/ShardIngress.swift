@@ -33,7 +33,17 @@ final class ShardIngress: @unchecked Sendable {
     let queue: IngestQueue
     private let mutex = NIOLock()
     /// Seq windows of every series that sent a seq: what is a duplicate at submit time.
-    private var windows: [SeriesKey: SeqWindow] = [:]
+    /// Boxed, so a reading changes its window where it lives: through the dictionary's
+    /// in-place accessor, a ~300-byte window is moved out and back for every reading.
+    private var windows: [SeriesKey: WindowBox] = [:]
+
+    private final class WindowBox {
+        var window: SeqWindow
+
+        init(_ window: SeqWindow) {
+            self.window = window
+        }
+    }
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
     private var position: Int64 = 0
@@ -46,7 +56,7 @@ final class ShardIngress: @unchecked Sendable {
     func open(journal: JournalWriter?, windows: [SeriesKey: SeqWindow], position: Int64) {
         withLock {
             self.journal = journal
-            self.windows = windows
+            self.windows = windows.mapValues(WindowBox.init)
             self.position = journal?.position ?? position
         }
     }
@@ -104,19 +114,14 @@ final class ShardIngress: @unchecked Sendable {
     @inline(__always)
     private func admit(_ seq: UInt64, of reading: Reading, changes: inout [(series: SeriesKey, change: WindowChange)]) -> Bool {
         let key = reading.series
-        // `&windows[key]` changes the window where it is stored: one lookup.
-        guard let change = Self.admit(seq, at: reading.timestamp, into: &windows[key]) else { return false }
-        changes.append((key, change))
-        return true
-    }
-
-    @inline(__always)
-    private static func admit(_ seq: UInt64, at timestamp: Int64, into window: inout SeqWindow?) -> WindowChange? {
-        guard window != nil else {
-            window = SeqWindow(first: seq, at: timestamp)
-            return .created
+        guard let box = windows[key] else {
+            windows[key] = WindowBox(SeqWindow(first: seq, at: reading.timestamp))
+            changes.append((key, .created))
+            return true
         }
-        return window!.admitUndoably(seq, at: timestamp).map(WindowChange.changed)
+        guard let change = box.window.admitUndoably(seq, at: reading.timestamp) else { return false }
+        changes.append((key, .changed(change)))
+        return true
     }
 
     /// Undoes a batch's changes to the seq windows, newest first.
@@ -124,7 +129,7 @@ final class ShardIngress: @unchecked Sendable {
         for (key, change) in changes.reversed() {
             switch change {
             case .created: windows[key] = nil
-            case .changed(let change): windows[key]?.undo(change)
+            case .changed(let change): windows[key]?.window.undo(change)
             }
         }
     }

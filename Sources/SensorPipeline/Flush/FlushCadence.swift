@@ -1,0 +1,47 @@
+/// When the timer asks for a flush: once a flush interval has passed since the last one,
+/// and sooner once ingest has gone quiet.
+///
+/// Quiet means no batch was applied for a whole ``tick`` (50 ms) after some were: a burst
+/// that ended is then visible to queries within about 50 ms instead of up to an interval
+/// later. Steady traffic never looks quiet and keeps the interval's cadence, so the store
+/// is not written more often under load; and quiet flushes are at least a tenth of the
+/// interval apart, so traffic in bursts just over 50 ms apart costs at most ten flushes
+/// per interval. A shard over its pending limit asks for a flush on its own.
+struct FlushCadence {
+    typealias Instant = ContinuousClock.Instant
+
+    let interval: Duration
+    /// How often the timer looks for quiet, and the silence that counts as quiet.
+    let tick: Duration
+    /// The least time between a flush and a quiet flush after it.
+    let spacing: Duration
+    private var lastFlush: Instant
+    /// Batches applied (all shards) as of the last look and as of the last flush.
+    private var appliedAtLastLook: Int
+    private var appliedAtLastFlush: Int
+
+    init(interval: Duration, start: Instant, applied: Int = 0) {
+        self.interval = interval
+        self.tick = min(interval, .milliseconds(50))
+        self.spacing = interval / 10
+        self.lastFlush = start
+        self.appliedAtLastLook = applied
+        self.appliedAtLastFlush = applied
+    }
+
+    /// When to look next: the next tick, or the interval's end if that is sooner.
+    func nextLook(after now: Instant) -> Instant {
+        min(now + tick, lastFlush + interval)
+    }
+
+    /// Whether to flush now, given how many batches the shards applied so far.
+    mutating func shouldFlush(at now: Instant, applied: Int) -> Bool {
+        defer { appliedAtLastLook = applied }
+        let due = now >= lastFlush + interval
+        let quiet = applied == appliedAtLastLook && applied != appliedAtLastFlush && now >= lastFlush + spacing
+        guard due || quiet else { return false }
+        lastFlush = now
+        appliedAtLastFlush = applied
+        return true
+    }
+}

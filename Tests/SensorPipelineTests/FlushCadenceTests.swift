@@ -1,0 +1,57 @@
+import Testing
+@testable import SensorPipeline
+
+@Suite struct FlushCadenceTests {
+    private let start = ContinuousClock.now
+
+    private func at(_ milliseconds: Int) -> ContinuousClock.Instant {
+        start + .milliseconds(milliseconds)
+    }
+
+    /// Walks the cadence's own looks from `from` to `to` ms, applying what `applied(ms)`
+    /// says, and returns the times (ms) it flushed at.
+    private func flushes(_ cadence: inout FlushCadence, from: Int = 0, to end: Int, applied: (Int) -> Int) -> [Int] {
+        var flushed: [Int] = []
+        var now = at(from)
+        while true {
+            now = cadence.nextLook(after: now)
+            let ms = Int((now - start) / .milliseconds(1))
+            guard ms <= end else { return flushed }
+            if cadence.shouldFlush(at: now, applied: applied(ms)) { flushed.append(ms) }
+        }
+    }
+
+    @Test func withoutReadingsItFlushesOncePerInterval() {
+        var cadence = FlushCadence(interval: .seconds(1), start: start)
+        #expect(flushes(&cadence, to: 3_500) { _ in 0 } == [1_000, 2_000, 3_000])
+    }
+
+    /// Batches applied all the time (steady load): never quiet, so the interval's cadence.
+    @Test func steadyLoadKeepsTheInterval() {
+        var cadence = FlushCadence(interval: .seconds(1), start: start)
+        #expect(flushes(&cadence, to: 3_500) { $0 } == [1_000, 2_000, 3_000])
+    }
+
+    /// A burst that ends at 320 ms is flushed at the first look after a whole tick saw
+    /// nothing new (the look at 350 still saw batches), then the interval runs from there.
+    @Test func aBurstIsFlushedOnceIngestGoesQuiet() {
+        var cadence = FlushCadence(interval: .seconds(1), start: start)
+        #expect(flushes(&cadence, to: 2_000) { min($0, 320) } == [400, 1_400])
+    }
+
+    /// Bursts 60 ms apart look quiet at every other look, but quiet flushes stay a tenth
+    /// of the interval apart.
+    @Test func quietFlushesAreSpacedByATenthOfTheInterval() {
+        var cadence = FlushCadence(interval: .seconds(1), start: start)
+        let times = flushes(&cadence, to: 1_000) { $0 / 60 }
+        #expect(times.count <= 10)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 100 })
+        #expect(!times.isEmpty)
+    }
+
+    /// An interval shorter than the tick: looks at the interval, flushes at each.
+    @Test func aShortIntervalIsItsOwnTick() {
+        var cadence = FlushCadence(interval: .milliseconds(20), start: start)
+        #expect(flushes(&cadence, to: 100) { _ in 0 } == [20, 40, 60, 80, 100])
+    }
+}
