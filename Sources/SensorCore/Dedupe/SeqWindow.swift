@@ -48,7 +48,7 @@ public struct SeqWindow: Sendable, Equatable {
     /// when it is a duplicate.
     @discardableResult @inline(__always)
     public mutating func admit(_ seq: UInt64, at timestamp: Int64) -> Bool {
-        admitUndoably(seq, at: timestamp) != nil
+        record(seq, at: timestamp, keepingChange: false).admitted
     }
 
     /// What one admission changed: the sequence it changed, as it was before (a restart
@@ -67,24 +67,31 @@ public struct SeqWindow: Sendable, Equatable {
     /// that a caller can undo it. Keeps one sequence, not the whole window.
     @inline(__always)
     public mutating func admitUndoably(_ seq: UInt64, at timestamp: Int64) -> Change? {
+        record(seq, at: timestamp, keepingChange: true).change
+    }
+
+    /// Admits `seq` unless it is a duplicate; with `keep`, returns the change too (the
+    /// copy of a 152-byte sequence, which plain admissions do without).
+    @inline(__always)
+    private mutating func record(_ seq: UInt64, at timestamp: Int64, keepingChange keep: Bool) -> (admitted: Bool, change: Change?) {
         switch judge(seq, at: timestamp) {
         case .current(let place):
-            guard current.isNew(place, at: timestamp) else { return nil }
+            guard current.isNew(place, at: timestamp) else { return (false, nil) }
             if case .forgotten = place {
-                let change = Change(replaced: .restart(current: current, previous: previous))
+                let change = keep ? Change(replaced: .restart(current: current, previous: previous)) : nil
                 previous = current
                 current = Sequence(first: seq, at: timestamp)
-                return change
+                return (true, change)
             }
-            let change = Change(replaced: .current(current))
+            let change = keep ? Change(replaced: .current(current)) : nil
             current.record(seq, place, at: timestamp)
-            return change
+            return (true, change)
         case .previous(let place):
-            guard let place, var older = previous, older.isNew(place, at: .min) else { return nil }
-            let change = Change(replaced: .previous(older))
+            guard let place, var older = previous, older.isNew(place, at: .min) else { return (false, nil) }
+            let change = keep ? Change(replaced: .previous(older)) : nil
             older.record(seq, place, at: timestamp)
             previous = older
-            return change
+            return (true, change)
         }
     }
 
