@@ -101,40 +101,6 @@ private func expectSameIsNew(
         #expect(!window.isNew(0, at: 0))
     }
 
-    /// Random admissions (in order, gaps, jumps past the width, restarts, readings of the
-    /// previous sequence) undone in reverse give back every earlier window exactly.
-    @Test func undoingAdmissionsInReverseRestoresEachEarlierWindow() {
-        var generator = SeededGenerator(seed: 11)
-        var window = SeqWindow(first: 1_000, at: 1_000)
-        var history: [SeqWindow] = [window]
-        var changes: [SeqWindow.Change] = []
-        var seq: UInt64 = 1_000
-        var time: Int64 = 1_000
-        for _ in 0..<5_000 {
-            time += Int64.random(in: 0...3, using: &generator)
-            switch Int.random(in: 0..<20, using: &generator) {
-            case 0: seq = UInt64.random(in: 0...500, using: &generator) // a restart, when stamped later
-            case 1: seq += UInt64.random(in: 1_000...3_000, using: &generator) // a jump past the width
-            case 2...5: seq -= min(seq, UInt64.random(in: 0...1_100, using: &generator)) // late or duplicate
-            default: seq += UInt64.random(in: 0...3, using: &generator)
-            }
-            let stamped = Int.random(in: 0..<10, using: &generator) == 0 ? time - Int64.random(in: 0...2_000, using: &generator) : time
-            if let change = window.admitUndoably(seq, at: stamped) {
-                changes.append(change)
-                history.append(window)
-            } else {
-                #expect(window == history.last!, "a duplicate changes nothing")
-            }
-        }
-        #expect(changes.count > 1_000)
-        while let change = changes.popLast() {
-            window.undo(change)
-            history.removeLast()
-            #expect(window == history.last!)
-        }
-        #expect(window == SeqWindow(first: 1_000, at: 1_000))
-    }
-
     @Test func admitRefusesARepeatAndChangesNothing() {
         var window = SeqWindow(first: 10, at: 0)
         let first = window.admit(12, at: 0)

@@ -46,64 +46,23 @@ public struct SeqWindow: Sendable, Equatable {
 
     /// Records `seq` (stamped `timestamp`) as counted; returns false (and changes nothing)
     /// when it is a duplicate.
-    @discardableResult @inline(__always)
+    @discardableResult
     public mutating func admit(_ seq: UInt64, at timestamp: Int64) -> Bool {
-        record(seq, at: timestamp, keepingChange: false).admitted
-    }
-
-    /// What one admission changed: the sequence it changed, as it was before (a restart
-    /// changes both). ``undo(_:)`` puts it back.
-    public struct Change: Sendable {
-        fileprivate enum Replaced {
-            case current(Sequence)
-            case previous(Sequence)
-            case restart(current: Sequence, previous: Sequence?)
-        }
-
-        fileprivate let replaced: Replaced
-    }
-
-    /// ``admit(_:at:)``, returning what it changed (nil: a duplicate, nothing changed), so
-    /// that a caller can undo it. Keeps one sequence, not the whole window.
-    @inline(__always)
-    public mutating func admitUndoably(_ seq: UInt64, at timestamp: Int64) -> Change? {
-        record(seq, at: timestamp, keepingChange: true).change
-    }
-
-    /// Admits `seq` unless it is a duplicate; with `keep`, returns the change too (the
-    /// copy of a 152-byte sequence, which plain admissions do without).
-    @inline(__always)
-    private mutating func record(_ seq: UInt64, at timestamp: Int64, keepingChange keep: Bool) -> (admitted: Bool, change: Change?) {
         switch judge(seq, at: timestamp) {
         case .current(let place):
-            guard current.isNew(place, at: timestamp) else { return (false, nil) }
+            guard current.isNew(place, at: timestamp) else { return false }
             if case .forgotten = place {
-                let change = keep ? Change(replaced: .restart(current: current, previous: previous)) : nil
                 previous = current
                 current = Sequence(first: seq, at: timestamp)
-                return (true, change)
+            } else {
+                current.record(seq, place, at: timestamp)
             }
-            let change = keep ? Change(replaced: .current(current)) : nil
-            current.record(seq, place, at: timestamp)
-            return (true, change)
+            return true
         case .previous(let place):
-            guard let place, var older = previous, older.isNew(place, at: .min) else { return (false, nil) }
-            let change = keep ? Change(replaced: .previous(older)) : nil
+            guard let place, var older = previous, older.isNew(place, at: .min) else { return false }
             older.record(seq, place, at: timestamp)
             previous = older
-            return (true, change)
-        }
-    }
-
-    /// Undoes an admission. Undoing several in the reverse of their order restores the
-    /// window exactly.
-    public mutating func undo(_ change: Change) {
-        switch change.replaced {
-        case .current(let sequence): current = sequence
-        case .previous(let sequence): previous = sequence
-        case .restart(let older, let beforeThat):
-            current = older
-            previous = beforeThat
+            return true
         }
     }
 

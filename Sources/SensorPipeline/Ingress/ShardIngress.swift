@@ -24,10 +24,10 @@ final class ShardIngress: @unchecked Sendable {
         var position: Int64
     }
 
-    /// One admission's change to a series' seq window.
+    /// One admission's change to a series' seq window: what to put back.
     fileprivate enum WindowChange {
         case created
-        case changed(SeqWindow.Change)
+        case replaced(SeqWindow)
     }
 
     let queue: IngestQueue
@@ -119,8 +119,9 @@ final class ShardIngress: @unchecked Sendable {
             changes.append((key, .created))
             return true
         }
-        guard let change = box.window.admitUndoably(seq, at: reading.timestamp) else { return false }
-        changes.append((key, .changed(change)))
+        let before = box.window
+        guard box.window.admit(seq, at: reading.timestamp) else { return false }
+        changes.append((key, .replaced(before)))
         return true
     }
 
@@ -129,7 +130,7 @@ final class ShardIngress: @unchecked Sendable {
         for (key, change) in changes.reversed() {
             switch change {
             case .created: windows[key] = nil
-            case .changed(let change): windows[key]?.window.undo(change)
+            case .replaced(let window): windows[key]?.window = window
             }
         }
     }
