@@ -132,8 +132,11 @@ private struct SeriesAccumulator: Sendable {
     mutating func buildRollups(plan: RollupPlan) {
         for (target, source) in plan.rollups {
             let width = plan.resolutions[target]
-            for (start, stats) in zip(windows[source].starts, windows[source].stats) {
-                windows[target].merge(stats, windowStart: width.windowStart(containing: start))
+            // Read through a copy of the list (two array references), so each bucket is
+            // passed to the merge in place rather than copied out of `windows` first.
+            let finer = windows[source]
+            for position in finer.starts.indices {
+                windows[target].merge(finer.stats[position], windowStart: width.windowStart(containing: finer.starts[position]))
             }
         }
     }
