@@ -165,7 +165,10 @@ struct BatchWriter {
         upsert.bind(3, key.chunkStart)
         upsert.bind(4, chunkBytes)
         try upsert.run()
-        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes)
+        // A right-sized copy: the cache then holds what it counts (the scratch buffer's
+        // capacity is the largest chunk written so far), and the scratch stays this
+        // writer's own, so the next chunk reuses it instead of allocating its capacity again.
+        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes.withUnsafeBufferPointer { Array($0) })
         writtenChunks.insert(key)
     }
 
