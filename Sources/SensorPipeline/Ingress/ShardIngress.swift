@@ -36,6 +36,9 @@ final class ShardIngress: @unchecked Sendable {
     /// Boxed, so a reading changes its window where it lives: through the dictionary's
     /// in-place accessor, a ~300-byte window is moved out and back for every reading.
     private var windows: [SeriesKey: WindowBox] = [:]
+    private var journal: JournalWriter?
+    /// Position after the last staged batch (the journal's, or a counter without one).
+    private var position: Int64 = 0
 
     private final class WindowBox {
         var window: SeqWindow
@@ -44,9 +47,6 @@ final class ShardIngress: @unchecked Sendable {
             self.window = window
         }
     }
-    private var journal: JournalWriter?
-    /// Position after the last staged batch (the journal's, or a counter without one).
-    private var position: Int64 = 0
 
     init(queue: IngestQueue) {
         self.queue = queue
