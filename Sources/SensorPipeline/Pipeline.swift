@@ -250,22 +250,22 @@ public final class Pipeline: Service, Sendable {
         }
     }
 
-    /// Triggers a flush every interval, and sooner once ingest went quiet (``FlushCadence``).
+    /// Triggers a flush every interval, and sooner once a burst ended (``FlushCadence``).
     private func tickFlushes() async {
         let clock = ContinuousClock()
-        var cadence = FlushCadence(interval: configuration.flushInterval, start: clock.now, applied: appliedBatches)
+        var cadence = FlushCadence(interval: configuration.flushInterval, start: clock.now, applied: appliedReadings)
         while true {
             do {
                 try await Task.sleep(until: cadence.nextLook(after: clock.now), clock: clock)
             } catch {
                 return
             }
-            if cadence.shouldFlush(at: clock.now, applied: appliedBatches) { triggerFlush.yield() }
+            if cadence.shouldFlush(at: clock.now, applied: appliedReadings) { triggerFlush.yield() }
         }
     }
 
-    /// Batches the workers applied since the start, all shards together.
-    private var appliedBatches: Int { shards.reduce(0) { $0 + $1.aggregator.appliedBatches } }
+    /// Readings the workers applied since the start, all shards together.
+    private var appliedReadings: Int { shards.reduce(0) { $0 + $1.aggregator.appliedReadings } }
 
     /// Flushes once per (coalesced) trigger until the trigger stream is finished.
     private func flushOnTriggers() async {

@@ -41,7 +41,7 @@ final class ShardAggregator: Sendable {
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
-        /// Batches applied since the start: the flush timer watches it for quiet.
+        /// Readings applied since the start: the flush timer watches it for quiet.
         var applied = 0
     }
 
@@ -90,7 +90,7 @@ final class ShardAggregator: Sendable {
                         state.pending.add(reading)
                     }
                 }
-                state.applied += 1
+                state.applied += batch.readings.count
                 if let mark = batch.mark { state.marks.append(mark) }
                 state.position = max(state.position, batch.position)
                 if let accepted = batch.acceptedAt {
@@ -101,8 +101,8 @@ final class ShardAggregator: Sendable {
         }
     }
 
-    /// Batches applied since the start.
-    var appliedBatches: Int { state.withLock { $0.applied } }
+    /// Readings applied since the start.
+    var appliedReadings: Int { state.withLock { $0.applied } }
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {

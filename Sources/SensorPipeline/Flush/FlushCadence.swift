@@ -1,14 +1,19 @@
 /// When the timer asks for a flush: once a flush interval has passed since the last one,
-/// and sooner once ingest has gone quiet.
+/// and sooner after a burst, once ingest has gone quiet.
 ///
-/// Quiet means no batch was applied for a whole ``tick`` (50 ms) after some were: a burst
-/// that ended is then visible to queries within about 50 ms instead of up to an interval
-/// later. Steady traffic never looks quiet and keeps the interval's cadence, so the store
-/// is not written more often under load; and quiet flushes are at least a tenth of the
-/// interval apart, so traffic in bursts just over 50 ms apart costs at most ten flushes
-/// per interval. A shard over its pending limit asks for a flush on its own.
+/// Quiet means no reading was applied for a whole ``tick`` (50 ms) after some were; a
+/// burst is at least ``burst`` readings (1,000) since the last flush. A burst that ended
+/// is then visible to queries within about 50 ms instead of up to an interval later.
+/// Steady traffic never looks quiet and keeps the interval's cadence, so the store is not
+/// written more often under load; a small fleet's trickle is no burst, so it keeps the
+/// cadence too (a commit is a disk sync, and flash on small boards wears). Quiet flushes
+/// are at least a tenth of the interval apart. A shard over its pending limit asks for a
+/// flush on its own.
 struct FlushCadence {
     typealias Instant = ContinuousClock.Instant
+
+    /// Readings since the last flush that make a burst worth an early flush.
+    static let burst = 1_000
 
     let interval: Duration
     /// How often the timer looks for quiet, and the silence that counts as quiet.
@@ -16,7 +21,7 @@ struct FlushCadence {
     /// The least time between a flush and a quiet flush after it.
     let spacing: Duration
     private var lastFlush: Instant
-    /// Batches applied (all shards) as of the last look and as of the last flush.
+    /// Readings applied (all shards) as of the last look and as of the last flush.
     private var appliedAtLastLook: Int
     private var appliedAtLastFlush: Int
 
@@ -34,12 +39,12 @@ struct FlushCadence {
         min(now + tick, lastFlush + interval)
     }
 
-    /// Whether to flush now, given how many batches the shards applied so far.
+    /// Whether to flush now, given how many readings the shards applied so far.
     mutating func shouldFlush(at now: Instant, applied: Int) -> Bool {
         defer { appliedAtLastLook = applied }
         let due = now >= lastFlush + interval
-        let quiet = applied == appliedAtLastLook && applied != appliedAtLastFlush && now >= lastFlush + spacing
-        guard due || quiet else { return false }
+        let quietAfterBurst = applied == appliedAtLastLook && applied - appliedAtLastFlush >= Self.burst && now >= lastFlush + spacing
+        guard due || quietAfterBurst else { return false }
         lastFlush = now
         appliedAtLastFlush = applied
         return true
