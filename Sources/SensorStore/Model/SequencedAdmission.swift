@@ -7,8 +7,8 @@ package import SensorCore
 /// aggregation workers would have. Pure: the store reads and writes the windows.
 ///
 /// Readings are grouped by series first (one hash of the series per reading); each
-/// series' window is then changed in place and its windows found by a scan from the
-/// newest, since a series' readings mostly come in time order.
+/// series' window is then changed in place, and a reading's bucket is the newest one
+/// (readings of a series mostly come in time order) or found through an index.
 package struct SequencedAdmission {
     /// The windows after the admission, of every series that had a reading admitted.
     package private(set) var windows: [SeriesKey: SeqWindow] = [:]
@@ -29,6 +29,9 @@ package struct SequencedAdmission {
     private mutating func admit(_ readings: [Reading], of key: SeriesKey, window stored: SeqWindow?, resolutions: [Resolution]) {
         var window = stored
         var buckets: [[(start: Int64, stats: BucketStats)]] = Array(repeating: [], count: resolutions.count)
+        // Window start → position, per resolution: a series' backlog over many windows
+        // must not cost a scan of all of them per reading.
+        var positions: [[Int64: Int]] = Array(repeating: [:], count: resolutions.count)
         var admitted: Int64 = 0
         var lastSeen = Int64.min
         for reading in readings {
@@ -44,11 +47,13 @@ package struct SequencedAdmission {
             let bin = QuantileSketch.Bin(reading.value)
             for index in resolutions.indices {
                 let start = resolutions[index].windowStart(containing: reading.timestamp)
-                if let position = buckets[index].lastIndex(where: { $0.start == start }) {
+                let newest = buckets[index].count - 1
+                if let position = newest >= 0 && buckets[index][newest].start == start ? newest : positions[index][start] {
                     _ = buckets[index][position].stats.add(reading.value, at: reading.timestamp, bin: bin)
                 } else {
                     var stats = BucketStats()
                     _ = stats.add(reading.value, at: reading.timestamp, bin: bin)
+                    positions[index][start] = buckets[index].count
                     buckets[index].append((start, stats))
                 }
             }
