@@ -62,15 +62,16 @@ struct PostgresBatchWriter {
     /// transaction admits under their series' locks.
     mutating func write(_ batch: FlushBatch) async throws {
         if let id = batch.id {
-            let last = try await connection.query("""
-                SELECT last_flush FROM flush_commits WHERE instance = \(store.instance) FOR UPDATE
-                """, logger: store.logger).decodeFirst(UUID.self)
-            // An earlier attempt committed, and only its answer was lost.
-            guard last != id else { return }
-            try await connection.query("""
+            // One statement, so that it also waits for an earlier attempt still committing
+            // this daemon's first row: no row back means that attempt committed this batch,
+            // and only its answer was lost.
+            let recorded = try await connection.query("""
                 INSERT INTO flush_commits (instance, last_flush) VALUES (\(store.instance), \(id))
                 ON CONFLICT (instance) DO UPDATE SET last_flush = excluded.last_flush
-                """, logger: store.logger)
+                WHERE flush_commits.last_flush <> excluded.last_flush
+                RETURNING 1
+                """, logger: store.logger).decodeFirst(Int32.self)
+            guard recorded != nil else { return }
         }
         var firstSeen: [SeriesKey: Int64] = [:]
         for delta in batch.series where firstSeen[delta.series] == nil {

@@ -21,7 +21,10 @@ extension PostgresStore {
         var attempt = 1
         while true {
             do {
-                let committed = try await transaction { connection in
+                // A large flush (the replay of a long backlog at start) may take its time;
+                // a dead connection is still given up within seconds of a small one's.
+                let deadline = Self.transactionDeadline + .milliseconds(batch.bucketCount + batch.sequenced.count)
+                let committed = try await transaction(deadline: deadline) { connection in
                     var writer = PostgresBatchWriter(connection: connection, store: self, report: report)
                     try await writer.write(batch)
                     return (writer.seriesIDs, WriteOutcome(written: writer.written, setAside: writer.setAside, duplicates: writer.duplicates))

@@ -172,12 +172,13 @@ public final class PostgresStore: SensorStore {
         return statements
     }
 
-    /// How long one transaction may take before its connection is closed under it.
+    /// How long a transaction may take before its connection is given up, unless the
+    /// caller allows more (a flush: see ``write(_:report:)``).
     static let transactionDeadline: Duration = .seconds(30)
 
     /// Runs `body` in a transaction on one connection of the pool, and gives up on it when
-    /// it has not finished within ``transactionDeadline``: the connection is closed (so the
-    /// transaction can no longer commit) and the caller gets an error.
+    /// it has not finished within `deadline`: the connection is closed (so the transaction
+    /// can no longer commit) before it goes back to the pool, and the caller gets an error.
     ///
     /// Why: a server that stops while a statement is running (a restart, a partition) can
     /// leave postgres-nio waiting for rows that never come, and closing the connection
@@ -185,7 +186,9 @@ public final class PostgresStore: SensorStore {
     /// with it, for ever. The abandoned task then stays suspended; a flush it might still
     /// have been committing is recognised by its id when the flusher retries it
     /// (``PostgresBatchWriter``).
-    func transaction<Value: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
+    func transaction<Value: Sendable>(
+        deadline: Duration = PostgresStore.transactionDeadline, _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         try await client.withConnection { connection in
             let first = FirstOutcome<Value>()
             Task {
@@ -196,18 +199,22 @@ public final class PostgresStore: SensorStore {
                 }
             }
             let watchdog = Task {
-                try await Task.sleep(for: Self.transactionDeadline)
-                self.logger.warning("gave up on a PostgreSQL transaction without an answer; closing its connection", metadata: [
-                    "deadline": "\(Self.transactionDeadline)",
-                ])
-                first.offer(.failure(StoreError.database(
-                    operation: "transaction", reason: "no answer from \(self.location) within \(Self.transactionDeadline); its connection was closed")))
-                try? await connection.close()
+                try await Task.sleep(for: deadline)
+                first.offer(.failure(TransactionGivenUp()))
             }
             defer { watchdog.cancel() }
-            return try await first.value().get()
+            let outcome = await first.value()
+            if case .failure(let error) = outcome, error is TransactionGivenUp {
+                // Closed here, not in the watchdog: the pool must not lend it out again.
+                self.logger.warning("gave up on a PostgreSQL transaction without an answer; closing its connection", metadata: ["deadline": "\(deadline)"])
+                try? await connection.close()
+                throw StoreError.database(operation: "transaction", reason: "no answer from \(self.location) within \(deadline); its connection was closed")
+            }
+            return try outcome.get()
         }
     }
+
+    private struct TransactionGivenUp: Error {}
 
     /// Closes every connection. Later calls fail.
     public func close() async throws(StoreError) {

@@ -233,6 +233,30 @@ import Testing
         }
     }
 
+    /// A flush retried after its commit's answer was lost carries the same id: the store
+    /// takes it as written, for this daemon's first flush too, while another daemon's
+    /// flush with the same id and this daemon's next one are written.
+    @Test func aFlushRetriedWithItsIdIsWrittenOnce() async throws {
+        try await withPair { pair in
+            let other = try await secondDaemon(pair)
+            var batches = flushes(seed: 21)
+            for index in batches.indices { batches[index].id = UUID() }
+            for batch in batches { try await pair.sqlite.write(batch) }
+            try await pair.postgres.write(batches[0])
+            try await pair.postgres.write(batches[0])
+            for batch in batches.dropFirst() {
+                try await pair.postgres.write(batch)
+                try await pair.postgres.write(batch)
+            }
+            try await expectSameRows(pair.postgres, pair.sqlite)
+            // Another daemon keeps its own last id: the same batch is new to it.
+            try await other.write(batches[0])
+            try await pair.sqlite.write(batches[0])
+            try await expectSameRows(pair.postgres, pair.sqlite)
+            try await other.close()
+        }
+    }
+
     /// Readings with a seq judged in the flush transaction against the shared windows:
     /// redeliveries that reached the other daemon are counted once, whichever flushes first.
     @Test func aReadingRedeliveredToAnotherDaemonIsCountedOnce() async throws {
