@@ -16,8 +16,14 @@ if [ -z "$password" ]; then
 fi
 [ -n "$password" ] || { echo "postgres-setup: an empty password is refused" >&2; exit 1; }
 
-psql -v ON_ERROR_STOP=1 -v role="$role" -v database="$database" -v password="$password" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'role', :'password')
+# The password goes to psql through its environment (\getenv, psql 15), not its argument
+# list, which every local user can read in ps. The server receives it in ALTER ROLE: if it
+# logs DDL statements (log_statement = ddl or all), set the password with psql's
+# \password instead.
+export SENSORHUB_DB_PASSWORD="$password"
+psql -v ON_ERROR_STOP=1 -v role="$role" -v database="$database" <<'SQL'
+\getenv password SENSORHUB_DB_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', :'role')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'password') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
