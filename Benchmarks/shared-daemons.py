@@ -62,10 +62,18 @@ def main():
     signal.signal(signal.SIGINT, forward)
 
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while True:
         logs = [open(os.path.join(a.dir, f"member-{i}", "daemon.log")).read() for i in range(a.daemons)]
         if all("connected to broker" in text for text in logs):
             break
+        died = [i for i, member in enumerate(members) if member.poll() is not None]
+        if died or time.monotonic() > deadline:
+            what = f"member {died[0]} exited" if died else "not every member connected to the broker within 60 s"
+            print(f"shared-daemons: {what}; see {a.dir}/member-*/daemon.log", file=sys.stderr)
+            forward(signal.SIGTERM, None)
+            for member in members:
+                member.wait()
+            sys.exit(1)
         time.sleep(0.1)
     marker = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", a.mqtt_port, "-t", "sensors/bench-ready"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
