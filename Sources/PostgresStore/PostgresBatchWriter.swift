@@ -199,7 +199,7 @@ struct PostgresBatchWriter {
         for run in runs {
             let key = ChunkKey(seriesID: try id(of: run.series), resolution: run.resolution, chunkStart: run.chunkStart)
             if try merge(run, into: stored[key]) {
-                stored[key] = chunkBytes
+                stored[key] = chunkBytes.rightSizedCopy
                 changed.insert(key)
             }
         }

@@ -37,8 +37,8 @@ private func recordReadings(_ index: Int) -> [Reading] {
     }
 }
 
-/// A temporary folder, removed by ``remove()``.
-private struct TemporaryDirectory {
+/// A temporary folder, removed by ``remove()`` (also used by ShardIngressTests).
+struct TemporaryDirectory {
     let url: URL
     var path: String { url.path }
 

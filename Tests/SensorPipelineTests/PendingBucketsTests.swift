@@ -75,6 +75,21 @@ import SensorCore
     }
 }
 
+@Suite struct PendingBytesTests {
+    /// One reading per series: the pending bytes are exactly the footprints of the buckets
+    /// the flush hands over, whichever resolutions take the reading and which are built.
+    @Test(arguments: [["10s", "1m", "1h"], ["7s", "10s", "45s"], ["10s", "15s", "1m"], ["1h"]])
+    func oneReadingCountsWhatItsBucketsHold(resolutions texts: [String]) throws {
+        let resolutions = try texts.map { try Resolution(parsing: $0) }
+        var pending = PendingBuckets(resolutions: resolutions)
+        for series in 0..<50 {
+            pending.add(Reading(device: "d\(series)", metric: "m", value: Double(series) - 20.5, timestamp: Int64(series) * 1_000_000))
+        }
+        let footprints = pending.flushBatch().buckets.reduce(0) { $0 + $1.stats.footprint }
+        #expect(pending.bytes == footprints)
+    }
+}
+
 private extension Double {
     func rounded(toPlaces places: Int) -> Double {
         let scale = pow(10, Double(places))

@@ -46,4 +46,22 @@ import SensorCore
             #expect(third.duplicates == batch.count)
         }
     }
+
+    /// A batch whose journal append fails leaves no trace in the seq windows either: sent
+    /// again, its readings are new and go to the journal again (which fails again here).
+    @Test func aBatchWhoseAppendFailedIsForgotten() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let ingress = ShardIngress(queue: IngestQueue(capacity: 1_000))
+        let journal = try JournalWriter(directory: directory.path, position: 0, segmentBytes: 1 << 20, sync: .never)
+        ingress.open(journal: journal, windows: [:], position: 0)
+        let batch = [reading("a", seq: 1), reading("a", seq: 2), reading("b", seq: 7)]
+        journal.fail(JournalError(operation: "write", path: directory.path, reason: "test"))
+        try ingress.withLock {
+            #expect(throws: JournalError.self) { _ = try ingress.stage(batch) }
+            #expect(throws: JournalError.self, "without the undo, the batch would now be all duplicates and not reach the journal") {
+                _ = try ingress.stage(batch)
+            }
+        }
+    }
 }

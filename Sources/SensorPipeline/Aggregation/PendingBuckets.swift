@@ -49,7 +49,7 @@ struct PendingBuckets: Sendable {
         }
         let (opened, grownBins) = series[slot].add(reading, plan: plan)
         bucketCount += opened
-        bytes += opened * BucketStats.baseFootprint + 8 * grownBins * plan.resolutions.count
+        bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
     }
 
@@ -98,7 +98,8 @@ private struct SeriesAccumulator: Sendable {
 
     /// Adds the reading to its window at every direct resolution, and notes the windows
     /// that opens at the built ones; returns how many windows it opened and how many
-    /// sketch bins it added.
+    /// sketch bins it added, counting a bin once for every bucket built from the one it
+    /// went to (``RollupPlan/reach``).
     @inline(__always)
     mutating func add(_ reading: Reading, plan: RollupPlan) -> (opened: Int, grownBins: Int) {
         readings += 1
@@ -110,7 +111,7 @@ private struct SeriesAccumulator: Sendable {
             let start = plan.resolutions[index].windowStart(containing: reading.timestamp)
             let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start)
             if isNew { opened += 1 + openBuilt(from: index, windowStart: start, plan: plan) }
-            grownBins += grown
+            grownBins += grown * plan.reach[index]
         }
         return (opened, grownBins)
     }

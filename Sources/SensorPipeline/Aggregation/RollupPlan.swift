@@ -17,6 +17,10 @@ struct RollupPlan: Sendable {
     /// Each built resolution with the one it is built from, in an order where a source is
     /// always complete before it is used.
     let rollups: [(target: Int, source: Int)]
+    /// For each resolution, how many buckets a bucket of it ends up in: itself and those
+    /// built from it, directly or in turn (3 for 10 s of `10s,1m,1h`). What a sketch bin
+    /// added to it is counted as in the pending bytes.
+    let reach: [Int]
 
     init(resolutions: [Resolution]) {
         self.resolutions = resolutions
@@ -39,5 +43,11 @@ struct RollupPlan: Sendable {
         self.direct = direct
         self.children = children
         self.rollups = rollups
+        var reach = Array(repeating: 1, count: resolutions.count)
+        // Coarsest first: a resolution's children are complete when it is summed.
+        for index in ascending.reversed() {
+            reach[index] += children[index].reduce(0) { $0 + reach[$1] }
+        }
+        self.reach = reach
     }
 }

@@ -41,8 +41,6 @@ final class ShardAggregator: Sendable {
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
-        /// Readings applied since the start: the flush timer watches it for quiet.
-        var applied = 0
     }
 
     /// A series' seq window and whether it changed since the last drain, in one entry so
@@ -59,6 +57,7 @@ final class ShardAggregator: Sendable {
     }
 
     private let state: Mutex<State>
+    private let applied = Atomic<Int>(0)
 
     init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
         let plan = RollupPlan(resolutions: resolutions)
@@ -71,7 +70,7 @@ final class ShardAggregator: Sendable {
     /// Folds the batches into the pending buckets; returns whether they reached ``limit``.
     @discardableResult
     func apply(_ batches: [JournaledBatch]) -> Bool {
-        state.withLock { state in
+        let reached = state.withLock { state in
             for batch in batches {
                 for reading in batch.readings {
                     if let seq = reading.seq {
@@ -90,7 +89,6 @@ final class ShardAggregator: Sendable {
                         state.pending.add(reading)
                     }
                 }
-                state.applied += batch.readings.count
                 if let mark = batch.mark { state.marks.append(mark) }
                 state.position = max(state.position, batch.position)
                 if let accepted = batch.acceptedAt {
@@ -99,10 +97,13 @@ final class ShardAggregator: Sendable {
             }
             return limit.isReached(by: state.pending)
         }
+        applied.add(batches.reduce(0) { $0 + $1.readings.count }, ordering: .relaxed)
+        return reached
     }
 
-    /// Readings applied since the start.
-    var appliedReadings: Int { state.withLock { $0.applied } }
+    /// Readings applied since the start: the flush timer watches it for quiet, without the
+    /// lock a large batch may hold for a while.
+    var appliedReadings: Int { applied.load(ordering: .relaxed) }
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {

@@ -70,3 +70,11 @@ package enum ChunkUpdate {
         return results
     }
 }
+
+extension [UInt8] {
+    /// A copy owning exactly these bytes: what a writer keeps of the chunk ``ChunkUpdate``
+    /// wrote into its scratch buffer. Keeping the scratch itself would share it: the next
+    /// chunk's `removeAll(keepingCapacity:)` would then allocate the largest capacity seen
+    /// so far again, and the kept bytes would hold that capacity too.
+    package var rightSizedCopy: [UInt8] { withUnsafeBufferPointer { Array($0) } }
+}

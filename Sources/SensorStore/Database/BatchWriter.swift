@@ -165,10 +165,8 @@ struct BatchWriter {
         upsert.bind(3, key.chunkStart)
         upsert.bind(4, chunkBytes)
         try upsert.run()
-        // A right-sized copy: the cache then holds what it counts (the scratch buffer's
-        // capacity is the largest chunk written so far), and the scratch stays this
-        // writer's own, so the next chunk reuses it instead of allocating its capacity again.
-        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes.withUnsafeBufferPointer { Array($0) })
+        // The cache then holds what its budget counts.
+        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes.rightSizedCopy)
         writtenChunks.insert(key)
     }
 
