@@ -8,16 +8,16 @@ extension PostgresStore {
     /// and window start: the plan, the row estimate and the merge are SQLite's
     /// (``AggregateAssembler``), read in one REPEATABLE READ transaction so the estimate and
     /// the rows see the same committed flushes.
-    public func aggregates(_ query: AggregateQuery, rowLimit: Int) async throws(StoreError) -> [AggregateRow] {
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
         do {
-            return try await transaction { connection in
+            try await transaction { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
                 var stored: [Resolution] = []
                 for try await seconds in try await connection.query("SELECT seconds FROM resolutions ORDER BY seconds", logger: self.logger).decode(Int64.self) {
                     if let resolution = Resolution(seconds: seconds) { stored.append(resolution) }
                 }
                 let plan = try WindowPlan(query: query, stored: stored)
-                guard !plan.isEmpty else { return [] }
+                guard !plan.isEmpty else { return }
                 let possible = try await self.possibleRows(connection, query: query, plan: plan, limit: rowLimit)
                 guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
                 let resolution = plan.resolution
@@ -34,8 +34,10 @@ extension PostgresStore {
                     try data.withUnsafeReadableBytes { bytes throws(ChunkCodec.Damage) in
                         try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: id) { SeriesKey(device: device, metric: metric) }
                     }
+                    if assembler.hasFullPage { try await sink.accept(assembler.takePage()) }
                 }
-                return assembler.finish()
+                let last = assembler.finish()
+                if !last.isEmpty { try await sink.accept(last) }
             }
         } catch {
             throw StoreError.postgres(error, operation: "query")

@@ -41,11 +41,14 @@ extension SQLiteStore {
     ///   ``StoreError/noCommonResolution(window:step:stored:)`` naming the stored
     ///   resolutions; ``StoreError/emptyRange(from:to:)``; ``StoreError/noStoredResolutions``;
     ///   ``StoreError/tooManyRows(possible:limit:)``.
-    public func aggregates(_ query: AggregateQuery, rowLimit: Int) async throws(StoreError) -> [AggregateRow] {
+    ///
+    /// Pages go to `sink` through ``AggregatePageSink/acceptBlocking(_:)``, from the reading thread and
+    /// inside the read transaction.
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
         do {
-            return try await pool.read { db in
+            try await pool.read { db in
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
-                guard !plan.isEmpty else { return [] }
+                guard !plan.isEmpty else { return }
                 let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit)
                 guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
                 let resolution = plan.resolution
@@ -64,8 +67,10 @@ extension SQLiteStore {
                             SeriesKey(device: statement.text(1), metric: statement.text(2))
                         }
                     }
+                    if assembler.hasFullPage { try sink.acceptBlocking(assembler.takePage()) }
                 }
-                return assembler.finish()
+                let last = assembler.finish()
+                if !last.isEmpty { try sink.acceptBlocking(last) }
             }
         } catch {
             throw StoreError.wrapping(error, operation: "query")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SensorCore
 
 /// Parses `sensorhub query --format json` output into rows keyed by "device/metric@start".
 private func rowsByKey(_ output: ProcessOutput) throws -> [String: [String: Any]] {
@@ -191,6 +192,53 @@ private func expectRow(
         #expect(try await daemon.request("GET", "/metrics").status == 401)
         #expect(try await daemon.request("GET", "/healthz").status == 200)
         #expect(!daemon.output.contains("s3cret"), "the token must not be logged")
+    }
+
+    /// 10,000 rows are several of the store's pages: the route streams them as they are
+    /// read, and the JSON array must come out whole, in order and exact across the page
+    /// boundaries; a one-page answer is sent whole, with its length.
+    @Test func anAnswerOfManyPagesIsStreamedWholeAndInOrder() async throws {
+        let daemon = try await Daemon(name: "pages")
+        defer { daemon.cleanUp() }
+        // Each reading alone in its 10 s window: 2,500 windows of 4 series, 8 h ago and on.
+        let start = (Int64(Date().timeIntervalSince1970) / 3600 - 8) * 3600
+        let series = [("p-1", "a"), ("p-1", "b"), ("p-2", "a"), ("p-2", "b")]
+        func value(_ window: Int, _ index: Int) -> Double { Double(window) + Double(index) / 4 }
+        var readings: [String] = []
+        for window in 0..<2_500 {
+            for (index, (device, metric)) in series.enumerated() {
+                readings.append(#"{"device":"\#(device)","metric":"\#(metric)","value":\#(value(window, index)),"ts":\#(start + Int64(window) * 10 + 3)}"#)
+            }
+        }
+        let posted = try await daemon.post("[" + readings.joined(separator: ",") + "]", contentType: "application/json")
+        #expect(posted.status == 202, "\(posted.text)")
+
+        let path = "/v1/aggregates?device=*&metric=*&window=10s&from=\(start)&to=\(start + 25_000)"
+        var rows: [[String: Any]] = []
+        let complete = try await eventually {
+            let answer = try await daemon.request("GET", path)
+            guard answer.status == 200 else { return false }
+            rows = try #require(try answer.json() as? [[String: Any]], "not a JSON array of rows")
+            return rows.count == 10_000
+        }
+        #expect(complete, "\(rows.count) rows")
+        var expected: [(String, String, Int, Double)] = []
+        for (index, (device, metric)) in series.enumerated() {
+            for window in 0..<2_500 { expected.append((device, metric, window, value(window, index))) }
+        }
+        for (row, (device, metric, window, sum)) in zip(rows, expected) {
+            let start = RFC3339.format((start + Int64(window) * 10) * 1_000_000)
+            guard row["device"] as? String == device, row["metric"] as? String == metric, row["window_start"] as? String == start,
+                  row["count"] as? Int == 1, row["sum"] as? Double == sum else {
+                Issue.record("expected \(device)/\(metric) at \(start) with sum \(sum), got \(row)")
+                return
+            }
+        }
+
+        let small = try await daemon.request("GET", "/v1/aggregates?device=p-1&metric=a&window=1h&from=\(start)&to=\(start + 28_800)")
+        #expect(small.status == 200)
+        #expect(small.header("Content-Length") == String(small.body.count))
+        #expect((try small.json() as? [[String: Any]])?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 2_500)
     }
 
     @Test func sigtermFlushesEverythingAndExitsZero() async throws {

@@ -1,9 +1,15 @@
 internal import Hummingbird
+internal import NIOCore
 internal import SensorCore
 internal import SensorStore
 
 /// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
 /// connections, never blocking ingest.
+///
+/// An answer of one page is sent whole (with its length); a longer one is streamed page by
+/// page as the store reads it (``AggregatePageChannel``), so a query over a whole fleet
+/// costs the daemon a few pages of memory, not the answer three times over (rows, JSON
+/// text, response buffer: 470 MB for a million rows).
 struct QueryRoutes<Context: RequestContext>: Sendable {
     let store: any AggregateReader
     /// `limits.max_query_rows`: larger answers are refused before any work.
@@ -21,14 +27,7 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             } catch {
                 throw APIError(.badRequest, error.message)
             }
-            let rows: [AggregateRow]
-            do {
-                rows = try await store.aggregates(query, rowLimit: rowLimit)
-            } catch {
-                let reason: RejectReason? = if case StoreError.tooManyRows = error { .tooManyRows } else { nil }
-                throw APIError(.badRequest, "\(error)", reason: reason)
-            }
-            return JSONResponse.make(text: JSONText.array(rows.map(\.record)))
+            return try await answer(query)
         }
         group.get("devices") { _, _ in
             let devices = try await store.devices()
@@ -36,5 +35,77 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
                 DeviceRecord(device: $0.device, metrics: $0.metrics, lastSeen: $0.lastSeen, readings: $0.readings)
             }))
         }
+    }
+
+    /// Runs `query` and answers with its rows: 400 when it cannot run (the store's error,
+    /// known before any row is sent), else 200 and the rows as a JSON array.
+    private func answer(_ query: AggregateQuery) async throws -> Response {
+        let pages = AggregatePageChannel()
+        Task { [store, rowLimit] in
+            do throws(StoreError) {
+                try await store.aggregates(query, rowLimit: rowLimit, into: pages)
+                pages.finish(.success(()))
+            } catch {
+                pages.finish(.failure(error))
+            }
+        }
+        let first: [AggregateRow]?
+        let second: [AggregateRow]?
+        do {
+            first = try await pages.next()
+            second = first == nil ? nil : try await pages.next()
+        } catch {
+            pages.close()
+            let reason: RejectReason? = if case StoreError.tooManyRows = error { .tooManyRows } else { nil }
+            throw APIError(.badRequest, "\(error)", reason: reason)
+        }
+        guard let first, let second else {
+            var json = AggregateJSON()
+            json.append(first ?? [])
+            return JSONResponse.make(text: json.finish())
+        }
+        let body = ResponseBody { writer in
+            defer { pages.close() }
+            var json = AggregateJSON()
+            for rows in [first, second] {
+                json.append(rows)
+                try await writer.write(ByteBuffer(string: json.take()))
+            }
+            while let rows = try await pages.next() {
+                json.append(rows)
+                try await writer.write(ByteBuffer(string: json.take()))
+            }
+            try await writer.write(ByteBuffer(string: json.finish()))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+    }
+}
+
+/// The JSON array of an answer's rows, written a page at a time (CONTRACT §3's keys and
+/// order: ``AggregateRecord/appendJSON(to:)``).
+private struct AggregateJSON {
+    private var text = "["
+    private var first = true
+
+    mutating func append(_ rows: [AggregateRow]) {
+        text.reserveCapacity(text.utf8.count + rows.count * 340)
+        for row in rows {
+            if !first { text += "," }
+            first = false
+            row.record.appendJSON(to: &text)
+        }
+    }
+
+    /// The text written since the last take.
+    mutating func take() -> String {
+        defer { text = "" }
+        return text
+    }
+
+    /// The rest of the text, the array closed.
+    mutating func finish() -> String {
+        text += "]"
+        return take()
     }
 }

@@ -4,6 +4,9 @@ package import SensorCore
 /// its answer rows: each chunk's buckets in range go through a ``WindowMerger``, and a
 /// series' last windows are emitted when the next series begins. Every store reads its
 /// chunks its own way and hands them here, so the same chunks give the same rows.
+///
+/// Rows are handed on in pages (``takePage()``) as they are emitted, so a store never
+/// holds a large answer whole.
 package struct AggregateAssembler {
     private let plan: WindowPlan
     private var merger: WindowMerger
@@ -12,11 +15,23 @@ package struct AggregateAssembler {
     private var currentID: Int64?
     private var currentSeries = SeriesKey(device: "", metric: "")
 
+    /// `expectedRows` (an upper bound of the answer) sizes the first page only.
     package init(plan: WindowPlan, expectedRows: Int) {
         self.plan = plan
         merger = WindowMerger(plan: plan)
         singleBuckets = merger.windowsAreSingleBuckets
-        rows.reserveCapacity(expectedRows)
+        rows.reserveCapacity(min(expectedRows, aggregatePageRows))
+    }
+
+    /// Whether a page of ``aggregatePageRows`` is ready to be taken.
+    package var hasFullPage: Bool { rows.count >= aggregatePageRows }
+
+    /// The rows emitted since the last page was taken, in answer order.
+    package mutating func takePage() -> [AggregateRow] {
+        let page = rows
+        rows = []
+        rows.reserveCapacity(aggregatePageRows)
+        return page
     }
 
     /// Adds one chunk of the series with id `seriesID`; `series` is evaluated only when the
@@ -43,10 +58,11 @@ package struct AggregateAssembler {
         }
     }
 
-    /// The rows, ordered by series (as fed) and window start.
+    /// The last rows (those not taken as pages yet), ordered by series (as fed) and
+    /// window start.
     package mutating func finish() -> [AggregateRow] {
         if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
         currentID = nil
-        return rows
+        return takePage()
     }
 }
