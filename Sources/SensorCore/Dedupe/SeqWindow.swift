@@ -212,12 +212,18 @@ extension SeqWindow {
     /// Versioned encoding: version, the current sequence, a flag byte (1 when a previous
     /// sequence follows) and the previous sequence.
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [Self.encodingVersion]
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(2 + 2 * Sequence.encodedLength)
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// Appends ``encoded`` to `bytes`.
+    public func encode(into bytes: inout [UInt8]) {
+        bytes.append(Self.encodingVersion)
         current.encode(into: &bytes)
         bytes.append(previous == nil ? 0 : 1)
         previous?.encode(into: &bytes)
-        return bytes
     }
 
     /// Decodes ``encoded``, and the version 1 encoding, which has no event times: it takes

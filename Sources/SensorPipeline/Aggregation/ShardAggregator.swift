@@ -1,4 +1,5 @@
 internal import SensorCore
+internal import SensorStore
 internal import Synchronization
 
 /// The aggregation state of one shard: the worker applies queued batches to it and the
@@ -23,7 +24,7 @@ final class ShardAggregator: Sendable {
     struct Drained: Sendable {
         var pending: PendingBuckets
         var position: Int64
-        var windows: [SeriesKey: SeqWindow]
+        var windows: EncodedSeqWindows
         var marks: [BatchMark]
         var oldestAccepted: ContinuousClock.Instant?
     }
@@ -132,9 +133,9 @@ final class ShardAggregator: Sendable {
     /// Takes the pending buckets, leaving an empty set for the worker to go on with.
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
-            var windows: [SeriesKey: SeqWindow] = [:]
+            var windows = EncodedSeqWindows()
             for (series, tracked) in state.windows where tracked.changed {
-                windows[series] = tracked.window
+                windows.append(tracked.window, of: series)
                 tracked.changed = false
             }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)

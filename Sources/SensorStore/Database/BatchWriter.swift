@@ -66,9 +66,9 @@ struct BatchWriter {
 
         if !batch.seqWindows.isEmpty {
             let updateWindow = try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?")
-            for (series, window) in batch.seqWindows {
+            try batch.seqWindows.forEach { series, encoded in
                 let id = try seriesID(series, lastSeen: 0)
-                try updateWindow.execute(arguments: [Data(window.encoded), id])
+                try updateWindow.execute(arguments: [Data(encoded), id])
             }
         }
         if !batch.checkpoints.isEmpty {

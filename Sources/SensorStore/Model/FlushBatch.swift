@@ -12,7 +12,7 @@ public struct FlushBatch: Sendable {
     /// only ever moves forward.
     public var checkpoints: [Int: Int64]
     /// De-duplication state of series that send seq numbers, as of the checkpoints.
-    public var seqWindows: [SeriesKey: SeqWindow]
+    public var seqWindows: EncodedSeqWindows
     /// Parts of identified batches these buckets hold, remembered in `batch_ledger` so a
     /// batch sent again after a restart is not counted twice.
     public var batchMarks: [BatchMark]
@@ -29,7 +29,7 @@ public struct FlushBatch: Sendable {
     public var id: UUID?
 
     public init(
-        groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:],
+        groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: EncodedSeqWindows = [:],
         batchMarks: [BatchMark] = [], sequenced: [Reading] = [], resolutions: [Resolution] = []
     ) {
         self.groups = groups
@@ -43,7 +43,7 @@ public struct FlushBatch: Sendable {
 
     /// A batch of single buckets, in any order (consecutive ones of the same series and
     /// resolution share a group).
-    public init(buckets: [Bucket] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: [SeriesKey: SeqWindow] = [:]) {
+    public init(buckets: [Bucket] = [], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: EncodedSeqWindows = [:]) {
         self.init(groups: [], series: series, checkpoints: checkpoints, seqWindows: seqWindows)
         self.buckets = buckets
     }
@@ -100,7 +100,7 @@ public struct FlushBatch: Sendable {
         groups += later.groups
         series += later.series
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
-        seqWindows.merge(later.seqWindows) { _, newer in newer }
+        seqWindows.append(contentsOf: later.seqWindows)
         batchMarks += later.batchMarks
         sequenced += later.sequenced
         if resolutions.isEmpty { resolutions = later.resolutions }

@@ -1,0 +1,56 @@
+public import SensorCore
+
+/// The seq windows one flush stores (``FlushBatch/seqWindows``), each already encoded
+/// (``SeqWindow/encode(into:)``) into one shared buffer, in the order they were added; a
+/// series added twice keeps its later window.
+///
+/// Why not a dictionary of windows: with 100,000 series that send seqs, a flush carried
+/// 100,000 windows of ~310 bytes, and merging the shards' dictionaries held them twice
+/// while the storage grew: 180 MB at the peak of that run in heaptrack. Encoded, they are
+/// 154 bytes each in one buffer, which is what the store writes anyway.
+public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
+    /// The series, in the order their windows were added.
+    public private(set) var series: [SeriesKey] = []
+    /// `bytes[ends[i - 1]..<ends[i]]` is the window of `series[i]`.
+    private var ends: [Int] = []
+    private var bytes: [UInt8] = []
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (SeriesKey, SeqWindow)...) {
+        for (series, window) in elements { append(window, of: series) }
+    }
+
+    public var isEmpty: Bool { series.isEmpty }
+    public var count: Int { series.count }
+
+    public mutating func append(_ window: SeqWindow, of series: SeriesKey) {
+        window.encode(into: &bytes)
+        self.series.append(series)
+        ends.append(bytes.count)
+    }
+
+    /// Adds `later`'s windows after these (a later flush part: its windows win).
+    public mutating func append(contentsOf later: EncodedSeqWindows) {
+        let base = bytes.count
+        bytes += later.bytes
+        ends += later.ends.lazy.map { $0 + base }
+        series += later.series
+    }
+
+    /// Each series with its window's encoding, in the order added.
+    public func forEach(_ body: (SeriesKey, ArraySlice<UInt8>) throws -> Void) rethrows {
+        var start = 0
+        for (series, end) in zip(series, ends) {
+            try body(series, bytes[start..<end])
+            start = end
+        }
+    }
+
+    /// The windows decoded, the latest per series.
+    public var windows: [SeriesKey: SeqWindow] {
+        var windows: [SeriesKey: SeqWindow] = [:]
+        forEach { series, encoded in windows[series] = SeqWindow(encoded: Array(encoded)) }
+        return windows
+    }
+}

@@ -1,0 +1,38 @@
+import SensorCore
+@testable import SensorStore
+import Testing
+
+/// The seq windows a flush carries, encoded into one buffer: each comes back as it went
+/// in, shards' parts join in order, and a series' later window wins.
+@Suite struct EncodedSeqWindowsTests {
+    /// A window that counted `seqs` (in order), one second apart.
+    func window(_ seqs: [UInt64]) -> SeqWindow {
+        var window = SeqWindow(first: seqs[0], at: 1_000_000)
+        for (index, seq) in seqs.enumerated().dropFirst() {
+            _ = window.admit(seq, at: 1_000_000 * Int64(index + 1))
+        }
+        return window
+    }
+
+    @Test func windowsComeBackAsTheyWentInAndLaterPartsWin() {
+        let a = SeriesKey(device: "a", metric: "m")
+        let b = SeriesKey(device: "b", metric: "m")
+        let c = SeriesKey(device: "c", metric: "m")
+        var first: EncodedSeqWindows = [a: window([1, 2, 3]), b: window([7])]
+        // A restarted sequence encodes a previous one too (306 bytes, not 154).
+        let restarted = window([5_000, 1])
+        var second = EncodedSeqWindows()
+        second.append(restarted, of: c)
+        second.append(window([1, 2, 3, 4, 9]), of: a)
+        first.append(contentsOf: second)
+
+        #expect(first.count == 4)
+        #expect(first.series == [a, b, c, a])
+        var encodings: [[UInt8]] = []
+        first.forEach { _, bytes in encodings.append(Array(bytes)) }
+        #expect(encodings == [window([1, 2, 3]).encoded, window([7]).encoded, restarted.encoded, window([1, 2, 3, 4, 9]).encoded])
+        #expect(restarted.encoded.count > window([7]).encoded.count)
+        #expect(first.windows == [a: window([1, 2, 3, 4, 9]), b: window([7]), c: restarted])
+        #expect(EncodedSeqWindows().isEmpty && EncodedSeqWindows().windows.isEmpty)
+    }
+}
