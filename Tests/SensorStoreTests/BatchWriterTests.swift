@@ -45,4 +45,27 @@ import Testing
         #expect(rows.map(\.stats.count) == [2, 2, 1])
         #expect(rows.map(\.stats.sum) == [7, 4, 4])
     }
+
+    /// A series' seq window is stored with its counts, or alone when the batch has no
+    /// readings of it (all were duplicates); a later window of a series in one batch wins.
+    @Test func seqWindowsAreStoredWithTheirSeriesCountsOrAlone() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let counted = SeriesKey(device: "a", metric: "m"), duplicatesOnly = SeriesKey(device: "b", metric: "m")
+        var early = SeqWindow(first: 1, at: t0)
+        var late = early
+        _ = late.admit(2, at: t0 + second)
+        _ = early.admit(5, at: t0 + 2 * second)
+        try await store.write(FlushBatch(series: [SeriesDelta(series: duplicatesOnly, readings: 1, lastSeen: t0)]))
+
+        var windows: EncodedSeqWindows = [counted: early]
+        windows.append(late, of: counted)
+        windows.append(early, of: duplicatesOnly)
+        try await store.write(FlushBatch(series: [SeriesDelta(series: counted, readings: 3, lastSeen: t0 + second)], seqWindows: windows))
+
+        let state = try await store.recoveryState(batchesSince: 0)
+        #expect(state.seqWindows == [counted: late, duplicatesOnly: early])
+        let devices = try await store.devices()
+        #expect(devices.map(\.readings) == [3, 1])
+    }
 }

@@ -133,6 +133,7 @@ private struct SeriesAccumulator: Sendable {
     mutating func buildRollups(plan: RollupPlan) {
         for (target, source) in plan.rollups {
             let width = plan.resolutions[target]
+            windows[target].prepareForBuilding()
             // Read through a copy of the list (two array references), so each bucket is
             // passed to the merge in place rather than copied out of `windows` first.
             let finer = windows[source]
@@ -175,11 +176,20 @@ private struct WindowList: Sendable {
         positions?[windowStart] = starts.count - 1
     }
 
-    /// Opens an empty window unless there is one; says whether it was new.
+    /// Opens a window of a built resolution unless there is one; says whether it was new.
+    /// Only its start is kept until the flush builds it (``prepareForBuilding()``): with
+    /// many sparse series, empty stats for every built window were a third of the pending
+    /// memory.
     mutating func open(windowStart: Int64) -> Bool {
         guard position(of: windowStart) == nil else { return false }
-        append(BucketStats(), windowStart: windowStart)
+        starts.append(windowStart)
+        positions?[windowStart] = starts.count - 1
         return true
+    }
+
+    /// Gives every opened window its (empty) stats, before the merges that build them.
+    mutating func prepareForBuilding() {
+        stats = Array(repeating: BucketStats(), count: starts.count)
     }
 
     /// Merges `bucket` into the window opened for it (``open(windowStart:)``).

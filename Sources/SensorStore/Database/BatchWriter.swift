@@ -43,15 +43,31 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
+        // A series' seq window goes with its counts, in one statement (a later window of a
+        // series in the batch wins).
+        var seqWindows: [SeriesKey: ArraySlice<UInt8>] = [:]
+        seqWindows.reserveCapacity(batch.seqWindows.count)
+        batch.seqWindows.forEach { series, encoded in seqWindows[series] = encoded }
         let updateSeries = BoundStatement(try db.cachedStatement(sql: """
             UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
             """), in: db)
+        let updateSeriesAndWindow = BoundStatement(try db.cachedStatement(sql: """
+            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?), seq_window = ? WHERE id = ?
+            """), in: db)
         for delta in batch.series {
             let id = try seriesID(delta.series, lastSeen: delta.lastSeen)
-            updateSeries.bind(1, delta.readings)
-            updateSeries.bind(2, delta.lastSeen)
-            updateSeries.bind(3, id)
-            try updateSeries.run()
+            if let window = seqWindows.removeValue(forKey: delta.series) {
+                updateSeriesAndWindow.bind(1, delta.readings)
+                updateSeriesAndWindow.bind(2, delta.lastSeen)
+                updateSeriesAndWindow.bind(3, window)
+                updateSeriesAndWindow.bind(4, id)
+                try updateSeriesAndWindow.run()
+            } else {
+                updateSeries.bind(1, delta.readings)
+                updateSeries.bind(2, delta.lastSeen)
+                updateSeries.bind(3, id)
+                try updateSeries.run()
+            }
         }
 
         let statements = ChunkStatements(
@@ -64,11 +80,13 @@ struct BatchWriter {
             try write(group, statements)
         }
 
-        if !batch.seqWindows.isEmpty {
-            let updateWindow = try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?")
-            try batch.seqWindows.forEach { series, encoded in
-                let id = try seriesID(series, lastSeen: 0)
-                try updateWindow.execute(arguments: [Data(encoded), id])
+        // Windows of series without readings in this batch (a batch of duplicates only).
+        if !seqWindows.isEmpty {
+            let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
+            for (series, window) in seqWindows {
+                updateWindow.bind(1, window)
+                updateWindow.bind(2, try seriesID(series, lastSeen: 0))
+                try updateWindow.run()
             }
         }
         if !batch.checkpoints.isEmpty {

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import Foundation
 internal import GRDBSQLite
 internal import SensorCore
 
@@ -31,7 +32,7 @@ struct BoundStatement {
     }
 
     /// Binds a blob parameter (copied by SQLite).
-    func bind(_ index: Int32, _ bytes: [UInt8]) {
+    func bind(_ index: Int32, _ bytes: some ContiguousBytes) {
         bytes.withUnsafeBytes { raw in
             _ = sqlite3_bind_blob(statement.sqliteStatement, index, raw.baseAddress, Int32(raw.count), Self.transient)
         }
