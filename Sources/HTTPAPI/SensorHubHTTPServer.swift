@@ -45,7 +45,7 @@ public enum SensorHubHTTPServer {
         IngestRoutes<Context>(
             ingest: ingest, maxBodyBytes: configuration.maxBodyBytes, queueWait: configuration.queueWait
         ).register(on: v1)
-        QueryRoutes<Context>(store: store, rowLimit: configuration.queryRowLimit).register(on: v1)
+        QueryRoutes<Context>(store: store, rowLimit: configuration.queryRowLimit, streams: StreamSlots(limit: 2), logger: logger).register(on: v1)
         AlertRoutes<Context>(store: store).register(on: v1)
         streams.registerServerSentEvents(on: v1)
         streams.registerUpgradeRequired(on: v1)

@@ -29,7 +29,7 @@ extension PostgresStore {
                       AND c.resolution_s = \(resolution.seconds) AND c.chunk_start_us >= \(low) AND c.chunk_start_us < \(plan.bucketHigh)
                     ORDER BY s.device COLLATE "C", s.metric COLLATE "C", c.chunk_start_us
                     """, logger: self.logger)
-                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible))
+                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows)
                 for try await (id, device, metric, chunkStart, data) in rows.decode((Int64, String, String, Int64, ByteBuffer).self) {
                     try data.withUnsafeReadableBytes { bytes throws(ChunkCodec.Damage) in
                         try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: id) { SeriesKey(device: device, metric: metric) }
@@ -44,11 +44,23 @@ extension PostgresStore {
         }
     }
 
-    /// How many rows the query could answer at most, before any bucket is read: per
+    /// How many rows the query could answer at most, before any bucket is read: the
+    /// matching series times the returnable windows when that is within `limit`; else per
     /// matching series, the windows overlapping the span of its first to last chunk; past
     /// `limit`, counted again per series from its first and last bucket and its chunks in
     /// range, as ``SQLiteStore`` does.
     private func possibleRows(_ connection: PostgresConnection, query: AggregateQuery, plan: WindowPlan, limit: Int) async throws -> Int64 {
+        if plan.returnableWindows <= Int64(limit) {
+            var matching: Int64 = 0
+            for try await count in try await connection.query("""
+                SELECT count(*) FROM series
+                WHERE device ~ \(GlobPattern.regex(query.deviceGlob)) AND metric ~ \(GlobPattern.regex(query.metricGlob))
+                """, logger: logger).decode(Int64.self) {
+                matching = count
+            }
+            let (bound, overflow) = matching.multipliedReportingOverflow(by: plan.returnableWindows)
+            if !overflow && bound <= Int64(limit) { return bound }
+        }
         let resolution = plan.resolution
         var spans: [(series: Int64, first: Int64, last: Int64)] = []
         var coarse: Int64 = 0

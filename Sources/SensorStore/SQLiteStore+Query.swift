@@ -59,7 +59,7 @@ extension SQLiteStore {
                 statement.bind(4, ChunkLayout.chunkStart(of: plan.bucketLow, resolution))
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
-                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible))
+                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows)
                 while try statement.step() {
                     let chunkStart = statement.int64(3)
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
@@ -91,13 +91,22 @@ extension SQLiteStore {
     /// How many rows the query could answer at most, counted before any bucket is read, up
     /// to just past `limit`.
     ///
-    /// First from the chunk rows' starts alone: per matching series, the returnable windows
+    /// First as the matching series times the returnable windows, which bounds a query
+    /// over a bounded range without reading a chunk. Past `limit`, from the chunk rows' starts: per matching series, the returnable windows
     /// overlapping the span of its first to its last chunk. A chunk spans 32 windows, so
     /// for series with a few windows each this can pass `limit` while the answer would not:
     /// then each series is counted again, from its first and last bucket (read from those
     /// two chunks), and where that still passes what is left of `limit` (sparse data over a
     /// long span), from its chunks in range times the windows one chunk's buckets can lie in.
     static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
+        // Cheapest of all, enough for a bounded range: every matching series with data in
+        // every returnable window (one scan of the series index, no chunk probed).
+        if plan.returnableWindows <= Int64(limit) {
+            let matching = try Int64.fetchOne(db, sql: "SELECT count(*) FROM series WHERE device GLOB ? AND metric GLOB ?",
+                                              arguments: [query.deviceGlob, query.metricGlob]) ?? 0
+            let (bound, overflow) = matching.multipliedReportingOverflow(by: plan.returnableWindows)
+            if !overflow && bound <= Int64(limit) { return bound }
+        }
         let resolution = plan.resolution
         var spans: [(series: Int64, first: Int64, last: Int64)] = []
         let rows = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])

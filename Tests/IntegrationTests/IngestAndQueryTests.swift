@@ -215,13 +215,15 @@ private func expectRow(
 
         let path = "/v1/aggregates?device=*&metric=*&window=10s&from=\(start)&to=\(start + 25_000)"
         var rows: [[String: Any]] = []
+        var answer: HTTPAnswer?
         let complete = try await eventually {
-            let answer = try await daemon.request("GET", path)
-            guard answer.status == 200 else { return false }
-            rows = try #require(try answer.json() as? [[String: Any]], "not a JSON array of rows")
+            answer = try await daemon.request("GET", path)
+            guard answer?.status == 200, let body = answer else { return false }
+            rows = try #require(try body.json() as? [[String: Any]], "not a JSON array of rows")
             return rows.count == 10_000
         }
         #expect(complete, "\(rows.count) rows")
+        #expect(answer?.header("Content-Length") == nil, "a long answer is streamed, its length not known up front")
         var expected: [(String, String, Int, Double)] = []
         for (index, (device, metric)) in series.enumerated() {
             for window in 0..<2_500 { expected.append((device, metric, window, value(window, index))) }

@@ -79,9 +79,8 @@ import Testing
             channel.finish(.success(()))
             done.store(true, ordering: .sequentiallyConsistent)
         }
-        #expect(try await eventually { offered.load(ordering: .sequentiallyConsistent) == 2 })
-        // The third page waits for room: nothing more is taken while nobody reads.
-        try await Task.sleep(for: .milliseconds(200))
+        // The third page waits for room: two are taken while nobody reads.
+        #expect(try await eventually { channel.producerIsWaiting })
         #expect(offered.load(ordering: .sequentiallyConsistent) == 2)
         let pages = try await drain(channel)
         #expect(pages.flatMap { $0 }.map(\.windowStart) == Array(0..<10))
@@ -101,13 +100,14 @@ import Testing
             }
             ended.store(true, ordering: .sequentiallyConsistent)
         }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await eventually { channel.producerIsWaiting })
         channel.close()
         #expect(try await eventually { ended.load(ordering: .sequentiallyConsistent) })
         #expect(outcome.withLock { $0 } is CancellationError)
         // After close, nothing is taken.
         #expect(throws: CancellationError.self) { try channel.acceptBlocking(rows(2..<3)) }
         await #expect(throws: CancellationError.self) { try await channel.accept(rows(2..<3)) }
+        await #expect(throws: CancellationError.self) { try await channel.next() }
     }
 
     @Test func readerEndsWhenNoPageIsTakenWithinTheStallLimit() async throws {
@@ -115,7 +115,19 @@ import Testing
         let started = ContinuousClock.now
         try channel.acceptBlocking(rows(0..<1))
         #expect(throws: AggregatePageChannel.Stalled.self) { try channel.acceptBlocking(rows(1..<2)) }
-        #expect(ContinuousClock.now - started >= .milliseconds(100))
+        #expect(ContinuousClock.now - started >= .milliseconds(90))
+        await #expect(throws: CancellationError.self) { try await channel.next() }
+
+        let suspended = AggregatePageChannel(capacity: 1, stallLimit: .milliseconds(100))
+        try await suspended.accept(rows(0..<1))
+        await #expect(throws: AggregatePageChannel.Stalled.self) { try await suspended.accept(rows(1..<2)) }
+    }
+
+    @Test func readerEndsWhenTheStreamRunsPastItsLimit() async throws {
+        let channel = AggregatePageChannel(capacity: 4, streamLimit: .milliseconds(50))
+        try channel.acceptBlocking(rows(0..<1))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(throws: AggregatePageChannel.Stalled.self) { try channel.acceptBlocking(rows(1..<2)) }
     }
 
     @Test func suspendedReaderStreamsInOrderAndEndsOnClose() async throws {
@@ -133,9 +145,39 @@ import Testing
             try await closed.accept(rows(0..<1))
             try await closed.accept(rows(1..<2))  // suspends: full
         }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await eventually { closed.producerIsWaiting })
         closed.close()
         await #expect(throws: CancellationError.self) { try await blocked.value }
+    }
+
+    @Test func aWaitingResponseEndsOnCloseAndItsCancellationClosesTheChannel() async throws {
+        let channel = AggregatePageChannel()
+        let waiting = Task { try await channel.next() }
+        try await Task.sleep(for: .milliseconds(20))
+        channel.close()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+
+        let other = AggregatePageChannel()
+        let cancelled = Task { try await other.next() }
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        #expect(throws: CancellationError.self) { try other.acceptBlocking(rows(0..<1)) }
+    }
+
+    @Test func streamSlotsAreLimitedAndFreedWithTheirLease() async throws {
+        let slots = StreamSlots(limit: 2)
+        let pages = (0..<3).map { _ in AggregatePageChannel(capacity: 1) }
+        var first = StreamLease(pages: pages[0], slots: slots)
+        let second = StreamLease(pages: pages[1], slots: slots)
+        #expect(first != nil && second != nil)
+        #expect(StreamLease(pages: pages[2], slots: slots) == nil)
+        #expect(slots.inUse == 2)
+        // A lease let go of (its response done or dropped) closes its channel and frees its slot.
+        first = nil
+        #expect(slots.inUse == 1)
+        #expect(throws: CancellationError.self) { try pages[0].acceptBlocking(rows(0..<1)) }
+        #expect(StreamLease(pages: pages[2], slots: slots) != nil)
+        withExtendedLifetime(second) {}
     }
 
     @Test func storeErrorReachesTheResponseAfterThePagesBeforeIt() async throws {

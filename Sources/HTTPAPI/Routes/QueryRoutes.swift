@@ -1,4 +1,5 @@
 internal import Hummingbird
+internal import Logging
 internal import NIOCore
 internal import SensorCore
 internal import SensorStore
@@ -14,6 +15,9 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
     let store: any AggregateReader
     /// `limits.max_query_rows`: larger answers are refused before any work.
     let rowLimit: Int
+    /// Answers being streamed: each holds a store reader while its client reads.
+    let streams: StreamSlots
+    let logger: Logger
 
     func register(on group: RouterGroup<Context>) {
         group.get("aggregates") { request, _ in
@@ -64,16 +68,29 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             json.append(first ?? [])
             return JSONResponse.make(text: json.finish())
         }
-        let body = ResponseBody { writer in
-            defer { pages.close() }
+        guard let stream = StreamLease(pages: pages, slots: streams) else {
+            pages.close()
+            throw APIError(.serviceUnavailable, """
+                \(streams.limit) answers of more than \(2 * aggregatePageRows) rows are being sent already; \
+                retry shortly, or narrow the query (device, metric, from, to)
+                """)
+        }
+        let body = ResponseBody { [logger] writer in
+            defer { stream.pages.close() }
             var json = AggregateJSON()
-            for rows in [first, second] {
-                json.append(rows)
-                try await writer.write(ByteBuffer(string: json.take()))
-            }
-            while let rows = try await pages.next() {
-                json.append(rows)
-                try await writer.write(ByteBuffer(string: json.take()))
+            do {
+                for rows in [first, second] {
+                    json.append(rows)
+                    try await writer.write(ByteBuffer(string: json.take()))
+                }
+                while let rows = try await stream.pages.next() {
+                    json.append(rows)
+                    try await writer.write(ByteBuffer(string: json.take()))
+                }
+            } catch let error as StoreError {
+                // The status is sent: all the client sees is an answer cut short.
+                logger.warning("a streamed query answer ended early", metadata: ["error": "\(error)"])
+                throw error
             }
             try await writer.write(ByteBuffer(string: json.finish()))
             try await writer.finish(nil)

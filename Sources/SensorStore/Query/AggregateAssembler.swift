@@ -15,22 +15,27 @@ package struct AggregateAssembler {
     private var currentID: Int64?
     private var currentSeries = SeriesKey(device: "", metric: "")
 
-    /// `expectedRows` (an upper bound of the answer) sizes the first page only.
-    package init(plan: WindowPlan, expectedRows: Int) {
+    /// Rows per page.
+    private let pageRows: Int
+
+    /// `expectedRows` (an upper bound of the answer) sizes the first page (up to 65,536
+    /// rows: the bound can be far above the answer).
+    package init(plan: WindowPlan, expectedRows: Int, pageRows: Int) {
         self.plan = plan
+        self.pageRows = pageRows
         merger = WindowMerger(plan: plan)
         singleBuckets = merger.windowsAreSingleBuckets
-        rows.reserveCapacity(min(expectedRows, aggregatePageRows))
+        rows.reserveCapacity(min(expectedRows, pageRows, 1 << 16))
     }
 
-    /// Whether a page of ``aggregatePageRows`` is ready to be taken.
-    package var hasFullPage: Bool { rows.count >= aggregatePageRows }
+    /// Whether a page of `pageRows` is ready to be taken.
+    package var hasFullPage: Bool { rows.count >= pageRows }
 
     /// The rows emitted since the last page was taken, in answer order.
     package mutating func takePage() -> [AggregateRow] {
         let page = rows
         rows = []
-        rows.reserveCapacity(aggregatePageRows)
+        rows.reserveCapacity(min(pageRows, 1 << 16))
         return page
     }
 
@@ -63,6 +68,7 @@ package struct AggregateAssembler {
     package mutating func finish() -> [AggregateRow] {
         if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
         currentID = nil
-        return takePage()
+        defer { rows = [] }
+        return rows
     }
 }

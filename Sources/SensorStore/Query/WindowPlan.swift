@@ -62,6 +62,9 @@ package struct WindowPlan: Sendable, Equatable {
         self.bucketHigh = lastWindow * self.step + self.window
     }
 
+    /// How many windows may be returned per series.
+    package var returnableWindows: Int64 { Swift.max(0, lastWindow - firstWindow + 1) }
+
     /// Returnable windows that overlap `[low, high)` µs (data there can only fall in them).
     package func windows(overlapping low: Int64, _ high: Int64) -> Int64 {
         // Window k overlaps when k·step < high and k·step + window > low.

@@ -9,6 +9,10 @@
 /// slow client), and either may throw to end the read early (the client went away, or
 /// stopped reading for too long): the store then stops and rethrows.
 public protocol AggregatePageSink: Sendable {
+    /// Rows per page the store should hand on (``aggregatePageRows`` unless a sink wants
+    /// the answer in fewer, larger pages: a sink that keeps every row takes it in one).
+    var pageRows: Int { get }
+
     /// Takes one page, blocking the calling thread while there is no room.
     func acceptBlocking(_ page: [AggregateRow]) throws
 
@@ -16,6 +20,10 @@ public protocol AggregatePageSink: Sendable {
     func accept(_ page: [AggregateRow]) async throws
 }
 
-/// Rows per page that stores hand to an ``AggregatePageSink``: about 1 MB of rows, and as
-/// much JSON.
-package let aggregatePageRows = 4_096
+/// Rows per page that stores hand to an ``AggregatePageSink`` by default: about 1 MB of
+/// rows, and as much JSON.
+public let aggregatePageRows = 4_096
+
+extension AggregatePageSink {
+    public var pageRows: Int { aggregatePageRows }
+}

@@ -1,5 +1,5 @@
 public import SensorCore
-import Synchronization
+internal import Synchronization
 
 /// What the query surfaces read: aggregates, devices and alerts, as of the last
 /// committed flush.
@@ -37,9 +37,12 @@ extension AggregateReader {
     }
 }
 
-/// A sink that keeps every page: the whole answer.
+/// A sink that keeps every page: the whole answer, taken as one page (no copy of each
+/// page into a growing array).
 private final class CollectedPages: AggregatePageSink {
     private let collected = Mutex<[AggregateRow]>([])
+
+    var pageRows: Int { .max }
 
     var rows: [AggregateRow] { collected.withLock { $0 } }
 
