@@ -243,6 +243,49 @@ private func expectRow(
         #expect((try small.json() as? [[String: Any]])?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 2_500)
     }
 
+    /// Two clients that stop reading a long answer hold the two streams a daemon sends at
+    /// once: a third long answer is refused with 503 and Retry-After, a short one is still
+    /// answered, and once the stalled clients leave a long answer streams again.
+    @Test func stalledClientsHoldAtMostTwoStreamsAndLeavingFreesThem() async throws {
+        let daemon = try await Daemon(name: "stream-slots")
+        defer { daemon.cleanUp() }
+        // 40,000 rows of 10 s windows (about 13 MB of JSON: more than the socket buffers
+        // between a client that stops reading and the daemon).
+        let start = (Int64(Date().timeIntervalSince1970) / 3600 - 30) * 3600
+        var readings: [String] = []
+        for window in 0..<10_000 {
+            for metric in ["a", "b", "c", "d"] {
+                readings.append(#"{"device":"slots","metric":"\#(metric)","value":\#(window),"ts":\#(start + Int64(window) * 10)}"#)
+            }
+        }
+        #expect(try await daemon.post("[" + readings.joined(separator: ",") + "]", contentType: "application/json").status == 202)
+        let path = "/v1/aggregates?device=slots&window=10s&from=\(start)&to=\(start + 100_000)"
+        #expect(try await eventually {
+            (try await daemon.request("GET", "/v1/aggregates?device=slots&window=1d").json() as? [[String: Any]])?
+                .reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 40_000
+        }, "the readings were not all stored")
+
+        var stalled = try (0..<2).map { _ in try RawConnection(port: daemon.port, receiveBuffer: 4_096) }
+        for client in stalled {
+            try client.sendGET(path)
+            let head = try client.readResponseHead(deadline: .now + generousDeadline)
+            #expect(head?.status == 200 && head?.headers["transfer-encoding"] == "chunked", "\(String(describing: head))")
+        }
+        let refused = try await daemon.request("GET", path)
+        #expect(refused.status == 503, "\(refused.status) \(refused.text.prefix(200))")
+        #expect(refused.header("Retry-After") == "1")
+        let short = try await daemon.request("GET", "/v1/aggregates?device=slots&metric=a&window=1h&from=\(start)&to=\(start + 100_000)")
+        #expect(short.status == 200, "a short answer does not stream and is answered")
+
+        stalled.removeAll()  // closes both connections
+        var rows = 0
+        #expect(try await eventually {
+            let answer = try await daemon.request("GET", path)
+            rows = (try? answer.json() as? [[String: Any]])?.count ?? 0
+            return answer.status == 200 && rows == 40_000
+        }, "after the stalled clients left: \(rows) rows")
+    }
+
     @Test func sigtermFlushesEverythingAndExitsZero() async throws {
         let daemon = try await Daemon(name: "sigterm", arguments: [], environment: ["SENSORHUB_STORE_FLUSH_INTERVAL": "1h"])
         defer { daemon.cleanUp() }

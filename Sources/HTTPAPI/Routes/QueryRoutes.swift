@@ -70,10 +70,12 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
         }
         guard let stream = StreamLease(pages: pages, slots: streams) else {
             pages.close()
-            throw APIError(.serviceUnavailable, """
+            var error = APIError(.serviceUnavailable, """
                 \(streams.limit) answers of more than \(2 * aggregatePageRows) rows are being sent already; \
                 retry shortly, or narrow the query (device, metric, from, to)
                 """)
+            error.headers[.retryAfter] = "1"
+            throw error
         }
         let body = ResponseBody { [logger] writer in
             defer { stream.pages.close() }
