@@ -33,6 +33,23 @@ import Testing
         #expect(rows.map(\.stats.sum) == [1, 2, 4, 3])
     }
 
+    /// The same for a series the transaction creates: its chunks are not read back (none
+    /// can be stored) until this transaction wrote them, and then they are.
+    @Test func aNewSeriesChunkRevisitedInItsFirstFlushKeepsBothDeltas() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let chunkA = ChunkLayout.chunkStart(of: t0, res("10s")), chunkB = chunkA + Self.chunkSpan
+        let revisits = FlushBatch(groups: [bucket(chunkA, 1), bucket(chunkB, 3), bucket(chunkA + 20 * second, 4)].map {
+            BucketGroup(series: $0.series, resolution: $0.resolution, windowStarts: [$0.windowStart], stats: [$0.stats])
+        })
+        try await store.write(revisits)
+        try await store.write(FlushBatch(buckets: [bucket(chunkB + 10 * second, 5)]))
+
+        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
+        #expect(rows.map(\.windowStart) == [chunkA, chunkA + 20 * second, chunkB, chunkB + 10 * second])
+        #expect(rows.map(\.stats.sum) == [1, 4, 3, 5])
+    }
+
     /// Windows out of order and repeated within one group are merged per window.
     @Test func unorderedAndRepeatedWindowsAreMerged() async throws {
         let dir = try TempDirectory()

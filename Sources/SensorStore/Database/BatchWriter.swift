@@ -31,6 +31,8 @@ struct BatchWriter {
     private(set) var setAside: [SetAsideBucket] = []
     /// Chunks this transaction wrote.
     private var writtenChunks: Set<ChunkKey> = []
+    /// Series this transaction inserted: no chunk of theirs is stored but those it wrote.
+    private var insertedSeries: Set<Int64> = []
     /// Scratch buffers reused for every chunk.
     private var chunkBytes: [UInt8] = []
     private var sketchBytes: [UInt8] = []
@@ -149,8 +151,11 @@ struct BatchWriter {
         // `touched` keeps only the newest chunk per slot); the row read back is not.
         let cached = touched.stored(slot, chunkStart: key.chunkStart)
             ?? (writtenChunks.contains(key) ? nil : store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) })
+        // A series inserted by this transaction has no stored chunk to read back (many
+        // sparse series: three reads per new series saved).
+        let unstored = insertedSeries.contains(key.seriesID) && !writtenChunks.contains(key)
         let stored = try cached
-            ?? (Row.fetchOne(statements.select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) }
+            ?? (unstored ? nil : (Row.fetchOne(statements.select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) })
         func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
             Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: delta.stats)
         }
@@ -214,6 +219,7 @@ struct BatchWriter {
                 """)
             try insert.execute(arguments: [series.device, series.metric, lastSeen])
             id = db.lastInsertedRowID
+            insertedSeries.insert(id)
         }
         createdIDs[series] = id
         return id
