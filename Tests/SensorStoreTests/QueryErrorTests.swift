@@ -115,15 +115,21 @@ import Testing
         let dir = try TempDirectory()
         let path = dir.file("sensorhub.db")
         let store = try await makeStore(dir)
+        // Whether the writer inserts the series with its counts or adds them after: refused.
         try RawSQLite.execute(path: path, sql: """
-            CREATE TRIGGER refuse BEFORE UPDATE OF readings ON series WHEN NEW.device = 'new'
+            CREATE TRIGGER refuse_insert BEFORE INSERT ON series WHEN NEW.device = 'new'
+            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
+            """)
+        try RawSQLite.execute(path: path, sql: """
+            CREATE TRIGGER refuse_update BEFORE UPDATE OF readings ON series WHEN NEW.device = 'new'
             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
             """)
         let batch = makeBatch(makeReadings(devices: ["d", "new"], metrics: ["m"], start: t0, span: minute, perSeries: 10))
         await #expect(throws: StoreError.self) { try await store.write(batch) }
         #expect(try await store.devices().isEmpty, "a failed batch left rows behind")
 
-        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse_insert")
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse_update")
         let later = makeReadings(devices: ["new", "d"], metrics: ["m"], start: t0, span: minute, perSeries: 10, seed: 9)
         try await store.write(makeBatch(later))
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(later, window: minute))

@@ -45,32 +45,7 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
-        // A series' seq window goes with its counts, in one statement (a later window of a
-        // series in the batch wins).
-        var seqWindows: [SeriesKey: ArraySlice<UInt8>] = [:]
-        seqWindows.reserveCapacity(batch.seqWindows.count)
-        batch.seqWindows.forEach { series, encoded in seqWindows[series] = encoded }
-        let updateSeries = BoundStatement(try db.cachedStatement(sql: """
-            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
-            """), in: db)
-        let updateSeriesAndWindow = BoundStatement(try db.cachedStatement(sql: """
-            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?), seq_window = ? WHERE id = ?
-            """), in: db)
-        for delta in batch.series {
-            let id = try seriesID(delta.series, lastSeen: delta.lastSeen)
-            if let window = seqWindows.removeValue(forKey: delta.series) {
-                updateSeriesAndWindow.bind(1, delta.readings)
-                updateSeriesAndWindow.bind(2, delta.lastSeen)
-                updateSeriesAndWindow.bind(3, window)
-                updateSeriesAndWindow.bind(4, id)
-                try updateSeriesAndWindow.run()
-            } else {
-                updateSeries.bind(1, delta.readings)
-                updateSeries.bind(2, delta.lastSeen)
-                updateSeries.bind(3, id)
-                try updateSeries.run()
-            }
-        }
+        try writeSeries(batch)
 
         let statements = ChunkStatements(
             select: try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?"),
@@ -82,15 +57,6 @@ struct BatchWriter {
             try write(group, statements)
         }
 
-        // Windows of series without readings in this batch (a batch of duplicates only).
-        if !seqWindows.isEmpty {
-            let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
-            for (series, window) in seqWindows {
-                updateWindow.bind(1, window)
-                updateWindow.bind(2, try seriesID(series, lastSeen: 0))
-                try updateWindow.run()
-            }
-        }
         if !batch.checkpoints.isEmpty {
             let upsert = try db.cachedStatement(sql: """
                 INSERT INTO journal_checkpoints (shard, position) VALUES (?, ?)
@@ -206,23 +172,79 @@ struct BatchWriter {
         setAside.append(SetAsideBucket(series: delta.series, resolution: delta.resolution, windowStart: delta.windowStart, reason: reason))
     }
 
-    /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
-    private mutating func seriesID(_ series: SeriesKey, lastSeen: Int64) throws -> Int64 {
+    /// Adds each series' counts, or inserts the series with them when it is new, and
+    /// stores its seq window in the same statement (a later window of a series in the
+    /// batch wins); then the windows of series without counts in the batch (all their
+    /// readings were duplicates).
+    private mutating func writeSeries(_ batch: FlushBatch) throws {
+        var seqWindows: [SeriesKey: ArraySlice<UInt8>] = [:]
+        seqWindows.reserveCapacity(batch.seqWindows.count)
+        batch.seqWindows.forEach { series, encoded in seqWindows[series] = encoded }
+        let update = BoundStatement(try db.cachedStatement(sql: """
+            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
+            """), in: db)
+        let updateWithWindow = BoundStatement(try db.cachedStatement(sql: """
+            UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?), seq_window = ? WHERE id = ?
+            """), in: db)
+        let insert = BoundStatement(try db.cachedStatement(sql: """
+            INSERT INTO series (device, metric, readings, last_seen_us) VALUES (?, ?, ?, ?)
+            """), in: db)
+        let insertWithWindow = BoundStatement(try db.cachedStatement(sql: """
+            INSERT INTO series (device, metric, readings, last_seen_us, seq_window) VALUES (?, ?, ?, ?, ?)
+            """), in: db)
+        for delta in batch.series {
+            let window = seqWindows.removeValue(forKey: delta.series)
+            if let id = try existingID(delta.series) {
+                let statement = window == nil ? update : updateWithWindow
+                statement.bind(1, delta.readings)
+                statement.bind(2, delta.lastSeen)
+                if let window { statement.bind(3, window) }
+                statement.bind(window == nil ? 3 : 4, id)
+                try statement.run()
+            } else {
+                let statement = window == nil ? insert : insertWithWindow
+                statement.bind(1, delta.series.device)
+                statement.bind(2, delta.series.metric)
+                statement.bind(3, delta.readings)
+                statement.bind(4, delta.lastSeen)
+                if let window { statement.bind(5, window) }
+                try statement.run()
+                inserted(delta.series, id: db.lastInsertedRowID)
+            }
+        }
+        if !seqWindows.isEmpty {
+            let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
+            for (series, window) in seqWindows {
+                updateWindow.bind(1, window)
+                updateWindow.bind(2, try seriesID(series, lastSeen: 0))
+                try updateWindow.run()
+            }
+        }
+    }
+
+    /// The id of `series` if its row exists: from the caches, else one indexed lookup.
+    private mutating func existingID(_ series: SeriesKey) throws -> Int64? {
         if let id = createdIDs[series] ?? store.seriesIDs.withLock({ $0[series] }) { return id }
         let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
-        let id: Int64
-        if let existing = try Int64.fetchOne(select, arguments: [series.device, series.metric]) {
-            id = existing
-        } else {
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO series (device, metric, readings, last_seen_us) VALUES (?, ?, 0, ?)
-                """)
-            try insert.execute(arguments: [series.device, series.metric, lastSeen])
-            id = db.lastInsertedRowID
-            insertedSeries.insert(id)
-        }
+        guard let id = try Int64.fetchOne(select, arguments: [series.device, series.metric]) else { return nil }
         createdIDs[series] = id
         return id
+    }
+
+    private mutating func inserted(_ series: SeriesKey, id: Int64) {
+        createdIDs[series] = id
+        insertedSeries.insert(id)
+    }
+
+    /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
+    private mutating func seriesID(_ series: SeriesKey, lastSeen: Int64) throws -> Int64 {
+        if let id = try existingID(series) { return id }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO series (device, metric, readings, last_seen_us) VALUES (?, ?, 0, ?)
+            """)
+        try insert.execute(arguments: [series.device, series.metric, lastSeen])
+        inserted(series, id: db.lastInsertedRowID)
+        return db.lastInsertedRowID
     }
 }
 
