@@ -27,6 +27,11 @@ struct ChunkCache: Sendable {
         self.budget = budget
     }
 
+    /// Room for `count` slots without growing (each growth hashes every entry again).
+    mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
     /// The stored bytes of chunk `chunkStart` in `slot`, if it is the cached one.
     func stored(_ slot: Slot, chunkStart: Int64) -> [UInt8]? {
         guard let entry = entries[slot], entry.chunkStart == chunkStart else { return nil }

@@ -45,6 +45,11 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
+        // Sized up front: with 100,000 series in a flush, growing these sets rehashed
+        // every entry at each doubling (3% of the run's CPU in a profile).
+        createdIDs.reserveCapacity(batch.series.count)
+        touched.reserveCapacity(batch.groups.count)
+        writtenChunks.reserveCapacity(batch.groups.count)
         try writeSeries(batch)
 
         let statements = ChunkStatements(
