@@ -25,7 +25,8 @@ import TestProcesses
             }
         }
         let running = ChildProcess.isRunning(pid)
-        ChildProcess.terminate(pid, grace: 0)
+        // A child that ended on its own was reaped by isRunning: its pid may be another's now.
+        if running { ChildProcess.terminate(pid, grace: 0) }
         return running
     }
 
@@ -33,11 +34,24 @@ import TestProcesses
         let prefix: String
         let path: String
         let rows: [ImportTests.Row]
+        /// Where the kills landed, for the messages: batches asked for and the ordinal the
+        /// state file held after each kill.
+        var kills: String = ""
+    }
+
+    /// The ordinal the state file holds, nil without one.
+    static func ordinal(_ stateFile: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: stateFile),
+              let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return state["ordinal"] as? Int
     }
 
     /// Runs `trials` kill-and-resume rounds of a 40,000-reading file each (80 batches of
     /// 500), the file's series named per trial. Every third trial kills its first resume too.
-    static func runTrials(_ trials: Int, folder: URL, target: [String], environment: [String: String]) async throws -> [Trial] {
+    static func runTrials(
+        _ trials: Int, folder: URL, target: [String], environment: [String: String],
+        afterTrial: (Trial) async throws -> Void = { _ in }
+    ) async throws -> [Trial] {
         var generator = SeededGenerator(seed: 0x1_5EED)
         var done: [Trial] = []
         var interrupted = 0
@@ -54,11 +68,14 @@ import TestProcesses
             // Early (before the first batch) in one trial of five, else after 1–78 batches.
             let at = trial % 5 == 1 ? 0 : Int.random(in: 1...78, using: &generator)
             if try await importKilled(arguments, stateFile: stateFile, afterBatches: at, environment: environment) { interrupted += 1 }
+            var kills = "killed after \(at) batches at ordinal \(ordinal(stateFile).map(String.init) ?? "none")"
             if trial % 3 == 0, FileManager.default.fileExists(atPath: stateFile) {
                 let again = Int.random(in: 1...79, using: &generator)
                 _ = try await importKilled(["--resume"] + arguments, stateFile: stateFile, afterBatches: again, environment: environment)
+                kills += ", resume killed after \(again) at ordinal \(ordinal(stateFile).map(String.init) ?? "none")"
             }
-            done.append(Trial(prefix: prefix, path: path, rows: rows))
+            let finished = Trial(prefix: prefix, path: path, rows: rows, kills: kills)
+            done.append(finished)
             // A kill that came after the end found the import complete (its state removed):
             // resuming it would import the file again, as the contract has it.
             let completedBeforeTheKill = !FileManager.default.fileExists(atPath: stateFile) && at > 0
@@ -68,6 +85,7 @@ import TestProcesses
             // The summary counts the interrupted runs too: every reading once, none as a duplicate.
             #expect(resumed.stderr.contains("import: files=1 readings=40000 duplicates=0 rejected=0 "), "trial \(trial): \(resumed.stderr)")
             #expect(!FileManager.default.fileExists(atPath: stateFile), "trial \(trial): the state file is removed once complete")
+            try await afterTrial(finished)
         }
         // Kills that land after the end would make this test prove nothing.
         #expect(interrupted >= trials - 1, "only \(interrupted) of \(trials) imports were still running when killed")
@@ -118,11 +136,22 @@ import TestProcesses
 
     @Test func killedAndResumedIntoTheDatabaseFileCountsEveryReadingOnce() async throws {
         let folder = try temporaryFolder("import-resume-db")
-        defer { try? FileManager.default.removeItem(at: folder) }
         let database = folder.appendingPathComponent("sensorhub.db").path
         let environment = ["SENSORHUB_STORE_RETENTION": "10s=3650d,1m=3650d,1h=3650d"]
-        let trials = try await Self.runTrials(4, folder: folder, target: ["--db", database], environment: environment)
+        // Each trial is checked as soon as it is complete, so a wrong count names its kills;
+        // the folder (database, journal, files) is kept when one is wrong.
+        var wrong: [String] = []
+        let trials = try await Self.runTrials(4, folder: folder, target: ["--db", database], environment: environment) { trial in
+            let stored = try await storedTotals(["--db", database])
+            let mine = stored.filter { $0.key.hasPrefix(trial.prefix + "-") }
+            let expected = ImportTests.expected(trial.rows)
+            if mine.count != expected.count || expected.contains(where: { mine[$0.key]?.count != $0.value.count || mine[$0.key]?.sum != $0.value.sum }) {
+                wrong.append("\(trial.prefix) (\(trial.kills)): stored \(mine.values.reduce(0) { $0 + $1.count }) readings")
+            }
+        }
+        #expect(wrong.isEmpty, "wrong totals right after their resume: \(wrong); kept \(folder.path)")
         let stored = try await storedTotals(["--db", database])
         for trial in trials { ImportTests.expectTotals(stored, ImportTests.expected(trial.rows), prefix: trial.prefix) }
+        if wrong.isEmpty { try? FileManager.default.removeItem(at: folder) }
     }
 }
