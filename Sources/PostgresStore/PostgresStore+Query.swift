@@ -9,8 +9,12 @@ extension PostgresStore {
     /// (``AggregateAssembler``), read in one REPEATABLE READ transaction so the estimate and
     /// the rows see the same committed flushes.
     public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
+        // A sink that takes pages as they come (the HTTP route's) makes the transaction wait
+        // for its client, up to the stream's own limit: the watchdog must not cut it first.
+        let streamed = sink.pageRows != .max
+        let deadline = streamed ? AggregatePageChannel.defaultStreamLimit + Self.transactionDeadline : Self.transactionDeadline
         do {
-            try await transaction { connection in
+            try await transaction(deadline: deadline) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
                 var stored: [Resolution] = []
                 for try await seconds in try await connection.query("SELECT seconds FROM resolutions ORDER BY seconds", logger: self.logger).decode(Int64.self) {
