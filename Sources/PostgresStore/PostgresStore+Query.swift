@@ -9,12 +9,13 @@ extension PostgresStore {
     /// (``AggregateAssembler``), read in one REPEATABLE READ transaction so the estimate and
     /// the rows see the same committed flushes.
     public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
-        // A sink that takes pages as they come (the HTTP route's) makes the transaction wait
-        // for its client, up to the stream's own limit: the watchdog must not cut it first.
-        let streamed = sink.pageRows != .max
-        let deadline = streamed ? AggregatePageChannel.defaultStreamLimit + Self.transactionDeadline : Self.transactionDeadline
+        // Rows from the server and pages the sink took are progress: a streamed answer runs
+        // as long as its client reads (the channel bounds that), while a server that stops
+        // answering is given up after the usual deadline plus the channel's 30 s stall limit
+        // (a page may wait that long for the client).
+        let progress = TransactionProgress()
         do {
-            try await transaction(deadline: deadline) { connection in
+            try await transaction(deadline: Self.transactionDeadline + .seconds(30), progress: progress) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
                 var stored: [Resolution] = []
                 for try await seconds in try await connection.query("SELECT seconds FROM resolutions ORDER BY seconds", logger: self.logger).decode(Int64.self) {
@@ -35,10 +36,14 @@ extension PostgresStore {
                     """, logger: self.logger)
                 var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows)
                 for try await (id, device, metric, chunkStart, data) in rows.decode((Int64, String, String, Int64, ByteBuffer).self) {
+                    progress.mark()
                     try data.withUnsafeReadableBytes { bytes throws(ChunkCodec.Damage) in
                         try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: id) { SeriesKey(device: device, metric: metric) }
                     }
-                    if assembler.hasFullPage { try await sink.accept(assembler.takePage()) }
+                    if assembler.hasFullPage {
+                        try await sink.accept(assembler.takePage())
+                        progress.mark()
+                    }
                 }
                 let last = assembler.finish()
                 if !last.isEmpty { try await sink.accept(last) }

@@ -186,8 +186,13 @@ public final class PostgresStore: SensorStore {
     /// with it, for ever. The abandoned task then stays suspended; a flush it might still
     /// have been committing is recognised by its id when the flusher retries it
     /// (``PostgresBatchWriter``).
+    ///
+    /// With `progress`, the deadline counts from the last progress `body` reported instead
+    /// of from the start: a long transaction that keeps hearing from the server (a
+    /// streamed query) runs as long as it needs; one that hears nothing is given up.
     func transaction<Value: Sendable>(
-        deadline: Duration = PostgresStore.transactionDeadline, _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
+        deadline: Duration = PostgresStore.transactionDeadline, progress: TransactionProgress? = nil,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await client.withConnection { connection in
             let first = FirstOutcome<Value>()
@@ -199,7 +204,12 @@ public final class PostgresStore: SensorStore {
                 }
             }
             let watchdog = Task {
-                try await Task.sleep(for: deadline)
+                var wake = ContinuousClock.now + deadline
+                while true {
+                    try await Task.sleep(until: wake)
+                    guard let progress, progress.last + deadline > .now else { break }
+                    wake = progress.last + deadline
+                }
                 first.offer(.failure(TransactionGivenUp()))
             }
             defer { watchdog.cancel() }
@@ -208,13 +218,27 @@ public final class PostgresStore: SensorStore {
                 // Closed here, not in the watchdog: the pool must not lend it out again.
                 self.logger.warning("gave up on a PostgreSQL transaction without an answer; closing its connection", metadata: ["deadline": "\(deadline)"])
                 try? await connection.close()
-                throw StoreError.database(operation: "transaction", reason: "no answer from \(self.location) within \(deadline); its connection was closed")
+                throw StoreError.database(operation: "transaction", reason: "no answer from \(self.location) for \(deadline); its connection was closed")
             }
             return try outcome.get()
         }
     }
 
     private struct TransactionGivenUp: Error {}
+
+    /// What a long transaction reports as it goes, so that its watchdog
+    /// (``transaction(deadline:progress:_:)``) counts silence, not length.
+    final class TransactionProgress: Sendable {
+        private let origin = ContinuousClock.now
+        /// Nanoseconds from `origin` to the last report.
+        private let reported = Atomic<Int64>(0)
+
+        func mark() {
+            reported.store((ContinuousClock.now - origin).nanoseconds, ordering: .relaxed)
+        }
+
+        var last: ContinuousClock.Instant { origin + .nanoseconds(reported.load(ordering: .relaxed)) }
+    }
 
     /// Closes every connection. Later calls fail.
     public func close() async throws(StoreError) {

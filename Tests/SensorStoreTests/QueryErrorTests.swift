@@ -108,28 +108,25 @@ import Testing
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(good + later, window: minute))
     }
 
-    /// A failure of the write as a whole (here a trigger aborting the series update, after
-    /// the transaction inserted a series row) stores nothing, leaves the store's caches
-    /// exact, and the store works once the cause is gone.
+    /// A failure of the write as a whole (here a trigger aborting the checkpoint, written
+    /// after the series rows and chunks) stores nothing, leaves the store's caches exact,
+    /// and the store works once the cause is gone.
     @Test func failedTransactionWritesNothingAndLeavesTheStoreUsable() async throws {
         let dir = try TempDirectory()
         let path = dir.file("sensorhub.db")
         let store = try await makeStore(dir)
-        // Whether the writer inserts the series with its counts or adds them after: refused.
+        // Refused at the very end (the checkpoint is written last): both series rows and
+        // their chunks were written, and must all be rolled back, the writer's caches too.
         try RawSQLite.execute(path: path, sql: """
-            CREATE TRIGGER refuse_insert BEFORE INSERT ON series WHEN NEW.device = 'new'
+            CREATE TRIGGER refuse BEFORE INSERT ON journal_checkpoints
             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
             """)
-        try RawSQLite.execute(path: path, sql: """
-            CREATE TRIGGER refuse_update BEFORE UPDATE OF readings ON series WHEN NEW.device = 'new'
-            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
-            """)
-        let batch = makeBatch(makeReadings(devices: ["d", "new"], metrics: ["m"], start: t0, span: minute, perSeries: 10))
+        var batch = makeBatch(makeReadings(devices: ["d", "new"], metrics: ["m"], start: t0, span: minute, perSeries: 10))
+        batch.checkpoints = [0: 1]
         await #expect(throws: StoreError.self) { try await store.write(batch) }
         #expect(try await store.devices().isEmpty, "a failed batch left rows behind")
 
-        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse_insert")
-        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse_update")
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
         let later = makeReadings(devices: ["new", "d"], metrics: ["m"], start: t0, span: minute, perSeries: 10, seed: 9)
         try await store.write(makeBatch(later))
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(later, window: minute))

@@ -7,7 +7,7 @@ internal import SensorStore
 /// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
 /// connections, never blocking ingest.
 ///
-/// An answer of one page is sent whole (with its length); a longer one is streamed page by
+/// An answer of one page (4,096 rows) is sent whole (with its length); a longer one is streamed page by
 /// page as the store reads it (``AggregatePageChannel``), so a query over a whole fleet
 /// costs the daemon a few pages of memory, not the answer three times over (rows, JSON
 /// text, response buffer: 470 MB for a million rows).
@@ -71,7 +71,7 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
         guard let stream = StreamLease(pages: pages, slots: streams) else {
             pages.close()
             var error = APIError(.serviceUnavailable, """
-                \(streams.limit) answers of more than \(2 * aggregatePageRows) rows are being sent already; \
+                \(streams.limit) answers of more than \(aggregatePageRows) rows are being sent already; \
                 retry shortly, or narrow the query (device, metric, from, to)
                 """)
             error.headers[.retryAfter] = "1"
