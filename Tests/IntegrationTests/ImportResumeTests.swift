@@ -13,25 +13,19 @@ import TestProcesses
     static func importKilled(_ arguments: [String], stateFile: String, afterBatches batches: Int, environment: [String: String]) async throws -> Bool {
         let pid = try ChildProcess.spawn(Binary.sensorhub.path, ["import"] + arguments,
                                          environment: cleanEnvironment().merging(environment) { $1 })
-        // Once isRunning has seen the child end (and reaped it), its pid may be another
-        // process's: it is neither asked about nor killed again.
-        var ended = false
         if batches == 0 {
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...40)))
         } else {
             _ = await eventually(every: .milliseconds(5)) {
-                guard ChildProcess.isRunning(pid) else {
-                    ended = true
-                    return true
-                }
+                guard ChildProcess.isRunning(pid) else { return true }
                 guard let data = FileManager.default.contents(atPath: stateFile),
                       let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                       let ordinal = state["ordinal"] as? Int else { return false }
                 return ordinal >= batches
             }
         }
-        let running = !ended && ChildProcess.isRunning(pid)
-        if running { ChildProcess.terminate(pid, grace: 0) }
+        let running = ChildProcess.isRunning(pid)
+        ChildProcess.terminate(pid, grace: 0)
         return running
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// Spawns helper programs (the broker) with default signal handling and an empty signal
 /// mask. Foundation's `Process` passes on the test runner's blocked signals, and a
@@ -49,7 +50,20 @@ public enum ChildProcess {
         let result = envp.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
             ?? posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard result == 0 else { throw ChildProcessError.spawnFailed(path, result) }
+        reaped.withLock { _ = $0.remove(pid) }
         return pid
+    }
+
+    /// Children this type reaped: their pids may belong to other processes by now, so
+    /// they are neither asked about (`kill(pid, 0)`) nor signalled again.
+    private static let reaped = Mutex<Set<pid_t>>([])
+
+    /// `waitpid` that remembers a child it reaped.
+    private static func wait(_ pid: pid_t, _ options: Int32) -> pid_t {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, options)
+        if result == pid { reaped.withLock { _ = $0.insert(pid) } }
+        return result
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
@@ -62,23 +76,24 @@ public enum ChildProcess {
     }()
 
     public static func isRunning(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        // ECHILD: reaped already, by this or (Foundation's child handling) another waiter;
-        // then it runs while it can still be signalled.
+        if reaped.withLock({ $0.contains(pid) }) { return false }
+        let result = wait(pid, WNOHANG)
+        // ECHILD: reaped by another waiter (Foundation's child handling); then it runs
+        // while it can still be signalled.
         if result < 0, errno == ECHILD { return Foundation.kill(pid, 0) == 0 }
         return result == 0
     }
 
-    /// SIGTERM, then SIGKILL once `grace` seconds passed; reaps the child.
+    /// SIGTERM, then SIGKILL once `grace` seconds passed; reaps the child. Nothing for a
+    /// child already reaped here.
     public static func terminate(_ pid: pid_t, grace: Double) {
+        if reaped.withLock({ $0.contains(pid) }) { return }
         Foundation.kill(pid, grace > 0 ? SIGTERM : SIGKILL)
         let deadline = Date().addingTimeInterval(grace)
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
+        while wait(pid, WNOHANG) == 0 {
             if Date() > deadline {
                 Foundation.kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
+                _ = wait(pid, 0)
                 return
             }
             Thread.sleep(forTimeInterval: 0.01)
