@@ -53,7 +53,7 @@ struct BatchWriter {
         try writeSeries(batch)
 
         let statements = ChunkStatements(
-            select: try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?"),
+            select: BoundStatement(try db.cachedStatement(sql: "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? AND chunk_start_us = ?"), in: db),
             upsert: BoundStatement(try db.cachedStatement(sql: """
                 INSERT INTO chunks (series_id, resolution_s, chunk_start_us, data) VALUES (?, ?, ?, ?)
                 ON CONFLICT (series_id, resolution_s, chunk_start_us) DO UPDATE SET data = excluded.data
@@ -90,8 +90,18 @@ struct BatchWriter {
     }
 
     private struct ChunkStatements {
-        let select: Statement
+        let select: BoundStatement
         let upsert: BoundStatement
+    }
+
+    /// The stored bytes of a chunk, nil when it has no row.
+    private func readBack(_ key: ChunkKey, _ select: BoundStatement) throws -> [UInt8]? {
+        select.bind(1, key.seriesID)
+        select.bind(2, key.resolution.seconds)
+        select.bind(3, key.chunkStart)
+        defer { select.reset() }
+        guard try select.step() else { return nil }
+        return select.withBlob(0) { [UInt8]($0) }
     }
 
     /// Writes one group's deltas, chunk by chunk.
@@ -117,16 +127,20 @@ struct BatchWriter {
     /// and writes them back.
     private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ statements: ChunkStatements) throws {
         let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
-        // The committed cache holds the chunk as of the last commit: stale once this
-        // transaction wrote it (a group of the same series and resolution came before, and
-        // `touched` keeps only the newest chunk per slot); the row read back is not.
-        let cached = touched.stored(slot, chunkStart: key.chunkStart)
-            ?? (writtenChunks.contains(key) ? nil : store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) })
-        // A series inserted by this transaction has no stored chunk to read back (many
-        // sparse series: three reads per new series saved).
-        let unstored = insertedSeries.contains(key.seriesID) && !writtenChunks.contains(key)
-        let stored = try cached
-            ?? (unstored ? nil : (Row.fetchOne(statements.select, arguments: [key.seriesID, key.resolution.seconds, key.chunkStart])?[0] as Data?).map { [UInt8]($0) })
+        let stored: [UInt8]?
+        if let bytes = touched.stored(slot, chunkStart: key.chunkStart) {
+            stored = bytes
+        } else if writtenChunks.contains(key) {
+            // Written earlier in this transaction, and no longer the newest of its slot in
+            // `touched`: the committed cache is stale, the row is not.
+            stored = try readBack(key, statements.select)
+        } else if insertedSeries.contains(key.seriesID) {
+            // A series this transaction inserted has no stored chunk (with many sparse
+            // series: three reads saved per new series).
+            stored = nil
+        } else {
+            stored = try store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) } ?? readBack(key, statements.select)
+        }
         func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
             Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: delta.stats)
         }

@@ -47,10 +47,12 @@ private final class CollectedPages: AggregatePageSink {
     var rows: [AggregateRow] { collected.withLock { $0 } }
 
     func acceptBlocking(_ page: [AggregateRow]) {
-        collected.withLock { $0.append(contentsOf: page) }
+        collected.withLock { rows in
+            if rows.isEmpty { rows = page } else { rows.append(contentsOf: page) }
+        }
     }
 
     func accept(_ page: [AggregateRow]) async {
-        collected.withLock { $0.append(contentsOf: page) }
+        acceptBlocking(page)
     }
 }
