@@ -37,24 +37,11 @@ final class ShardAggregator: Sendable {
         var oldestAccepted: ContinuousClock.Instant?
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
-        var windows: [SeriesKey: TrackedWindow] = [:]
+        var windows: [SeriesKey: SeqWindowBox] = [:]
         /// Parts of identified batches applied since the last drain.
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
         var drainWaiter: CheckedContinuation<Void, Never>?
-    }
-
-    /// A series' seq window and whether it changed since the last drain, in one entry so
-    /// a reading with seq costs one hash of its series here. A class, so the ~300-byte
-    /// window is changed where it lives instead of moved out of the dictionary and back.
-    private final class TrackedWindow {
-        var window: SeqWindow
-        var changed: Bool
-
-        init(_ window: SeqWindow, changed: Bool) {
-            self.window = window
-            self.changed = changed
-        }
     }
 
     private let state: Mutex<State>
@@ -84,7 +71,7 @@ final class ShardAggregator: Sendable {
                             tracked.window.admit(seq, at: reading.timestamp)
                             tracked.changed = true
                         } else {
-                            state.windows[reading.series] = TrackedWindow(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                            state.windows[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
                         }
                     } else {
                         state.pending.add(reading)
@@ -108,7 +95,7 @@ final class ShardAggregator: Sendable {
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {
-        state.withLock { $0.windows = windows.mapValues { TrackedWindow($0, changed: false) } }
+        state.withLock { $0.windows = windows.mapValues { SeqWindowBox($0, changed: false) } }
     }
 
     /// The seq windows as of the last applied batch.

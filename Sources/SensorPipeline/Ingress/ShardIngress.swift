@@ -33,20 +33,10 @@ final class ShardIngress: @unchecked Sendable {
     let queue: IngestQueue
     private let mutex = NIOLock()
     /// Seq windows of every series that sent a seq: what is a duplicate at submit time.
-    /// Boxed, so a reading changes its window where it lives: through the dictionary's
-    /// in-place accessor, a ~300-byte window is moved out and back for every reading.
-    private var windows: [SeriesKey: WindowBox] = [:]
+    private var windows: [SeriesKey: SeqWindowBox] = [:]
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
     private var position: Int64 = 0
-
-    private final class WindowBox {
-        var window: SeqWindow
-
-        init(_ window: SeqWindow) {
-            self.window = window
-        }
-    }
 
     init(queue: IngestQueue) {
         self.queue = queue
@@ -56,7 +46,7 @@ final class ShardIngress: @unchecked Sendable {
     func open(journal: JournalWriter?, windows: [SeriesKey: SeqWindow], position: Int64) {
         withLock {
             self.journal = journal
-            self.windows = windows.mapValues(WindowBox.init)
+            self.windows = windows.mapValues { SeqWindowBox($0) }
             self.position = journal?.position ?? position
         }
     }
@@ -115,7 +105,7 @@ final class ShardIngress: @unchecked Sendable {
     private func admit(_ seq: UInt64, of reading: Reading, changes: inout [(series: SeriesKey, change: WindowChange)]) -> Bool {
         let key = reading.series
         guard let box = windows[key] else {
-            windows[key] = WindowBox(SeqWindow(first: seq, at: reading.timestamp))
+            windows[key] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp))
             changes.append((key, .created))
             return true
         }
