@@ -121,9 +121,12 @@ final class ShardAggregator: Sendable {
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
             var windows = EncodedSeqWindows()
-            for (series, tracked) in state.windows where tracked.changed {
-                windows.append(tracked.window, of: series)
-                tracked.changed = false
+            // A store that judges seqs itself keeps its own windows: nothing to hand it.
+            if !holdsSequenced {
+                for (series, tracked) in state.windows where tracked.changed {
+                    windows.append(tracked.window, of: series)
+                    tracked.changed = false
+                }
             }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets(plan: plan)
