@@ -64,9 +64,7 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             throw APIError(.badRequest, "\(error)", reason: reason)
         }
         guard let first, let second else {
-            var json = AggregateJSON()
-            json.append(first ?? [])
-            return JSONResponse.make(text: json.finish())
+            return JSONResponse.make(text: JSONText.array((first ?? []).map(\.record)))
         }
         guard let stream = StreamLease(pages: pages, slots: streams) else {
             pages.close()
@@ -79,14 +77,14 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
         }
         let body = ResponseBody { [logger] writer in
             defer { stream.pages.close() }
-            var json = AggregateJSON()
+            var json = JSONText.AggregateArray()
             do {
                 for rows in [first, second] {
-                    json.append(rows)
+                    json.append(rows.lazy.map(\.record))
                     try await writer.write(ByteBuffer(string: json.take()))
                 }
                 while let rows = try await stream.pages.next() {
-                    json.append(rows)
+                    json.append(rows.lazy.map(\.record))
                     try await writer.write(ByteBuffer(string: json.take()))
                 }
             } catch let error as StoreError {
@@ -98,33 +96,5 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
-    }
-}
-
-/// The JSON array of an answer's rows, written a page at a time (CONTRACT §3's keys and
-/// order: ``AggregateRecord/appendJSON(to:)``).
-private struct AggregateJSON {
-    private var text = "["
-    private var first = true
-
-    mutating func append(_ rows: [AggregateRow]) {
-        text.reserveCapacity(text.utf8.count + rows.count * 340)
-        for row in rows {
-            if !first { text += "," }
-            first = false
-            row.record.appendJSON(to: &text)
-        }
-    }
-
-    /// The text written since the last take.
-    mutating func take() -> String {
-        defer { text = "" }
-        return text
-    }
-
-    /// The rest of the text, the array closed.
-    mutating func finish() -> String {
-        text += "]"
-        return take()
     }
 }

@@ -4,14 +4,39 @@
 public enum JSONText {
     /// A JSON array of the rows, `[]` when empty.
     public static func array(_ records: [AggregateRecord]) -> String {
-        var out = "["
-        out.reserveCapacity(records.count * 340 + 2)
-        for (index, record) in records.enumerated() {
-            if index > 0 { out += "," }
-            record.appendJSON(to: &out)
+        var array = AggregateArray()
+        array.append(records)
+        return array.finish()
+    }
+
+    /// A JSON array of aggregate rows written a part at a time: a streamed answer sends
+    /// each page's text (``take()``) before the next page is read.
+    public struct AggregateArray {
+        private var text = "["
+        private var empty = true
+
+        public init() {}
+
+        public mutating func append(_ records: some Collection<AggregateRecord>) {
+            text.reserveCapacity(text.utf8.count + records.count * 340 + 1)
+            for record in records {
+                if !empty { text += "," }
+                empty = false
+                record.appendJSON(to: &text)
+            }
         }
-        out += "]"
-        return out
+
+        /// The text written since the last take.
+        public mutating func take() -> String {
+            defer { text = "" }
+            return text
+        }
+
+        /// The rest of the text, the array closed.
+        public mutating func finish() -> String {
+            text += "]"
+            return take()
+        }
     }
 
     /// A JSON array of device rows, `[]` when empty.
