@@ -28,9 +28,10 @@ import Testing
         return pages
     }
 
-    /// Polls `condition` every 10 ms for up to 30 s.
+    /// Polls `condition` every 10 ms for up to 120 s (a loaded CI machine can starve the
+    /// threads involved for many seconds).
     func eventually(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if condition() { return true }
             try await Task.sleep(for: .milliseconds(10))
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func blockedReaderHoldsAtMostCapacityAndKeepsOrder() async throws {
-        let channel = AggregatePageChannel(capacity: 2)
+        let channel = AggregatePageChannel(capacity: 2, stallLimit: .seconds(600))
         let offered = Atomic<Int>(0)
         let done = Atomic<Bool>(false)
         DispatchQueue.global().async {
@@ -88,7 +89,7 @@ import Testing
     }
 
     @Test func closingEndsABlockedReader() async throws {
-        let channel = AggregatePageChannel(capacity: 1)
+        let channel = AggregatePageChannel(capacity: 1, stallLimit: .seconds(600))
         let outcome = Mutex<(any Error)?>(nil)
         let ended = Atomic<Bool>(false)
         DispatchQueue.global().async {
@@ -131,7 +132,7 @@ import Testing
     }
 
     @Test func suspendedReaderStreamsInOrderAndEndsOnClose() async throws {
-        let channel = AggregatePageChannel(capacity: 2)
+        let channel = AggregatePageChannel(capacity: 2, stallLimit: .seconds(600))
         let reader = Task {
             for i in 0..<50 { try await channel.accept(rows(i..<i + 1)) }
             channel.finish(.success(()))
@@ -140,7 +141,7 @@ import Testing
         try await reader.value
         #expect(pages.flatMap { $0 }.map(\.windowStart) == Array(0..<50))
 
-        let closed = AggregatePageChannel(capacity: 1)
+        let closed = AggregatePageChannel(capacity: 1, stallLimit: .seconds(600))
         let blocked = Task {
             try await closed.accept(rows(0..<1))
             try await closed.accept(rows(1..<2))  // suspends: full
@@ -193,7 +194,7 @@ import Testing
         let store = try await makeStore(dir)
         let raw = makeReadings(devices: (1...24).map { "dev-\($0)" }, metrics: ["a"], start: t0, span: 2 * hour, perSeries: 800)
         try await store.write(makeBatch(raw))
-        let channel = AggregatePageChannel(capacity: 1)
+        let channel = AggregatePageChannel(capacity: 1, stallLimit: .seconds(600))
         let read = Task { () async -> StoreError? in
             do throws(StoreError) {
                 try await store.aggregates(AggregateQuery(window: res("10s")), rowLimit: 1_000_000, into: channel)
