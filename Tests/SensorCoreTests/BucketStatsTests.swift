@@ -164,4 +164,26 @@ private func samples(_ count: Int, seed: UInt64, value: (inout SeededGenerator) 
         #expect(stats.count == 1 && stats.sum == -2.5 && stats.mean == -2.5 && stats.stddev == 0)
         #expect(stats.min == -2.5 && stats.max == -2.5 && stats.first == -2.5 && stats.last == -2.5)
     }
+
+    /// `isStorable` (the flush's inlinable test) says yes exactly when `storageProblem` has
+    /// nothing to say, also when every field is finite but their sum overflows.
+    @Test func isStorableAgreesWithStorageProblem() {
+        func stats(sum: Double = 1, min: Double = 1, max: Double = 1, m2: Double = 0, count: Int64 = 1) -> BucketStats {
+            BucketStats(count: count, sum: sum, min: min, max: max, mean: sum / Double(count), m2: m2,
+                        firstTimestamp: 0, first: min, lastTimestamp: 1, last: max)
+        }
+        let cases: [(BucketStats, String?)] = [
+            (stats(), nil),
+            (stats(sum: 1.5e308, min: 1e308, max: 1.7e308, count: 2), nil),
+            (stats(sum: .nan), "its sum is nan, not a finite number"),
+            (stats(sum: .infinity, max: .infinity), "its sum is inf, not a finite number"),
+            (stats(m2: -.infinity), "its m2 is -inf, not a finite number"),
+            (stats(count: 0), "the bucket counts 0 readings"),
+            (BucketStats(), "the bucket counts 0 readings"),
+        ]
+        for (bucket, problem) in cases {
+            #expect(bucket.storageProblem == problem)
+            #expect(bucket.isStorable == (problem == nil))
+        }
+    }
 }

@@ -38,13 +38,23 @@ extension BucketStats {
             lastTimestamp: Int64(bitPattern: word(8)), last: Double(bitPattern: word(9)), sketch: sketch)
     }
 
+    /// Whether these stats can be stored as a bucket: ``storageProblem`` is nil. Inlinable,
+    /// so a flush asking it of every bucket in an array reads the bucket in place; calling
+    /// across the module copied each one first (retaining its sketch's arrays).
+    @inlinable
+    public var isStorable: Bool {
+        // The common case first: one sum is finite only if every term is.
+        guard count > 0 else { return false }
+        if (sum + min + max + mean + m2 + first + last).isFinite { return true }
+        return sum.isFinite && min.isFinite && max.isFinite && mean.isFinite && m2.isFinite && first.isFinite && last.isFinite
+    }
+
     /// Why these stats cannot be stored as a bucket (a field that is not finite, a count
     /// that is not positive), or nil. Readings within ``ValueRange`` never give one; a
     /// journal written before that range was enforced can.
     public var storageProblem: String? {
+        guard !isStorable else { return nil }
         guard count > 0 else { return "the bucket counts \(count) readings" }
-        // The common case, without building the list below.
-        if (sum + min + max + mean + m2 + first + last).isFinite { return nil }
         for (name, value) in [("sum", sum), ("min", min), ("max", max), ("mean", mean), ("m2", m2), ("first", first), ("last", last)]
         where !value.isFinite {
             return "its \(name) is \(value), not a finite number"

@@ -6,27 +6,22 @@ package enum ChunkRuns {
     /// The deltas at `positions` of `group` (one per window: repeats merged, ascending),
     /// as runs of one chunk each, ascending by chunk start.
     package static func split(_ group: BucketGroup, positions: [Int]) -> [(chunkStart: Int64, deltas: [ChunkUpdate.Delta])] {
+        var runs: [(chunkStart: Int64, deltas: [ChunkUpdate.Delta])] = []
+        // Each bucket is copied once, straight into its run: a copy retains the sketch's
+        // arrays, and the flush of a many-series burst copies hundreds of thousands.
+        func add(_ windowStart: Int64, _ stats: BucketStats) {
+            let chunkStart = ChunkLayout.chunkStart(of: windowStart, group.resolution)
+            if runs.last?.chunkStart != chunkStart { runs.append((chunkStart, [])) }
+            let index = ChunkLayout.index(of: windowStart, inChunkAt: chunkStart, group.resolution)
+            runs[runs.count - 1].deltas.append(ChunkUpdate.Delta(index: index, windowStart: windowStart, stats: stats))
+        }
         // As the pipeline hands them over (ascending, unique), else merged and sorted.
-        var deltas: [(windowStart: Int64, stats: BucketStats)]
         if zip(positions, positions.dropFirst()).allSatisfy({ group.windowStarts[$0] < group.windowStarts[$1] }) {
-            deltas = positions.map { (group.windowStarts[$0], group.stats[$0]) }
+            for position in positions { add(group.windowStarts[position], group.stats[position]) }
         } else {
             var byWindow: [Int64: BucketStats] = [:]
             for position in positions { byWindow[group.windowStarts[position], default: BucketStats()].merge(group.stats[position]) }
-            deltas = byWindow.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        }
-        var runs: [(chunkStart: Int64, deltas: [ChunkUpdate.Delta])] = []
-        var runStart = 0
-        while runStart < deltas.count {
-            let chunkStart = ChunkLayout.chunkStart(of: deltas[runStart].windowStart, group.resolution)
-            var runEnd = runStart + 1
-            while runEnd < deltas.count, ChunkLayout.chunkStart(of: deltas[runEnd].windowStart, group.resolution) == chunkStart {
-                runEnd += 1
-            }
-            runs.append((chunkStart, deltas[runStart..<runEnd].map {
-                ChunkUpdate.Delta(index: ChunkLayout.index(of: $0.windowStart, inChunkAt: chunkStart, group.resolution), windowStart: $0.windowStart, stats: $0.stats)
-            }))
-            runStart = runEnd
+            for (windowStart, stats) in byWindow.sorted(by: { $0.key < $1.key }) { add(windowStart, stats) }
         }
         return runs
     }
@@ -37,10 +32,10 @@ package enum ChunkRuns {
         var positions: [Int] = []
         positions.reserveCapacity(group.stats.count)
         for position in group.stats.indices where group.stats[position].count > 0 {
-            if let problem = group.stats[position].storageProblem {
-                try unstorable(position, problem)
-            } else {
+            if group.stats[position].isStorable {
                 positions.append(position)
+            } else if let problem = group.stats[position].storageProblem {
+                try unstorable(position, problem)
             }
         }
         return positions

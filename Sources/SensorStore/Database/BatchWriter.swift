@@ -155,15 +155,17 @@ struct BatchWriter {
         }
         var changed = false
         let reporting = report?(series, key.resolution) ?? false
-        for (delta, result) in zip(deltas, results) {
-            switch result {
+        // By index, not by zip: zip hands out copies of both, and copying a bucket retains
+        // its sketch's arrays (a flush of a many-series burst has hundreds of thousands).
+        for index in results.indices {
+            switch results[index] {
             case .stored(let stats):
                 changed = true
                 if reporting {
-                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: stats))
+                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: deltas[index].windowStart, stats: stats))
                 }
             case .setAside(let reason):
-                try setAside(bucket(delta), because: reason)
+                try setAside(bucket(deltas[index]), because: reason)
             }
         }
         guard changed else { return }
