@@ -4,10 +4,16 @@
 enum GlobPattern {
     static func regex(_ glob: String) -> String {
         var regex = "^"
-        var inClass = false
+        // The members of the open class so far; nil outside a class.
+        var classMembers: String?
         for character in glob {
-            if inClass {
-                if character == "]" { inClass = false }
+            if let members = classMembers {
+                // A `]` first in a class (`[]x]`, `[^]x]`) is a member, in GLOB as in POSIX.
+                if character == "]", !members.isEmpty, members != "^" {
+                    classMembers = nil
+                } else {
+                    classMembers = members + String(character)
+                }
                 if character == "\\" { regex += "\\\\" } else { regex.append(character) }
                 continue
             }
@@ -15,7 +21,7 @@ enum GlobPattern {
             case "*": regex += ".*"
             case "?": regex += "."
             case "[":
-                inClass = true
+                classMembers = ""
                 regex.append(character)
             case ".", "^", "$", "+", "(", ")", "{", "}", "|", "\\", "]":
                 regex += "\\" + String(character)
@@ -24,7 +30,7 @@ enum GlobPattern {
             }
         }
         // An unclosed class is a literal `[` to GLOB: match it literally here too.
-        if inClass, let open = regex.lastIndex(of: "[") {
+        if classMembers != nil, let open = regex.lastIndex(of: "[") {
             regex.replaceSubrange(open...open, with: "\\[")
         }
         return regex + "$"

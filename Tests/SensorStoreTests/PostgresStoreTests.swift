@@ -98,6 +98,8 @@ import Testing
         AggregateQuery(deviceGlob: "gw.7:x", window: res("2m")),
         AggregateQuery(deviceGlob: "gw?7*", window: res("1m")),
         AggregateQuery(deviceGlob: "nothing*", window: res("1m")),
+        AggregateQuery(deviceGlob: "[]d]ev-*", window: res("1m")),
+        AggregateQuery(deviceGlob: "[^]g]*", metricGlob: "[]t]*", window: res("1h")),
     ]
 
     @Test func theSameFlushesGiveTheSameRowsAndDevices() async throws {
@@ -319,5 +321,8 @@ import Testing
         #expect(GlobPattern.regex("dev-*") == "^dev-.*$")
         #expect(GlobPattern.regex("d?v.[12]") == "^d.v\\.[12]$")
         #expect(GlobPattern.regex("a[b") == "^a\\[b$")
+        // A `]` first in a class is a member; the class goes on to the next `]`.
+        #expect(GlobPattern.regex("[]d]ev-*") == "^[]d]ev-.*$")
+        #expect(GlobPattern.regex("[^]x]?") == "^[^]x].$")
     }
 }
