@@ -4,8 +4,8 @@
 /// arithmetic is exact, and fine enough for any sensor (line protocol's nanoseconds are
 /// truncated toward negative infinity).
 public struct Reading: Sendable, Hashable {
-    /// Device and metric, hashed once (``SeriesKey``) for the lookups on the reading's way.
-    public let series: SeriesKey
+    public var device: String
+    public var metric: String
     public var value: Double
     /// Event time in microseconds since 1970-01-01T00:00:00Z.
     public var timestamp: Int64
@@ -13,12 +13,12 @@ public struct Reading: Sendable, Hashable {
     public var seq: UInt64?
 
     public init(device: String, metric: String, value: Double, timestamp: Int64, seq: UInt64? = nil) {
-        self.series = SeriesKey(device: device, metric: metric)
+        self.device = device
+        self.metric = metric
         self.value = value
         self.timestamp = timestamp
         self.seq = seq
     }
 
-    public var device: String { series.device }
-    public var metric: String { series.metric }
+    public var series: SeriesKey { SeriesKey(device: device, metric: metric) }
 }

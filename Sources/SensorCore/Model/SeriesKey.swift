@@ -1,30 +1,11 @@
 /// A time series: one metric of one device.
-///
-/// The hash of both names is taken once, when the key is made: a reading's series is
-/// looked up in several tables on its way (series registry, seq windows at ingress and at
-/// aggregation, pending buckets), and hashing the two strings at each lookup was about a
-/// tenth of the daemon's CPU. The hash is `Hasher`'s, seeded per process like any other,
-/// so clients cannot choose names that collide.
 public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let device: String
-    public let metric: String
-    private let hash: Int
+    public var device: String
+    public var metric: String
 
     public init(device: String, metric: String) {
         self.device = device
         self.metric = metric
-        var hasher = Hasher()
-        hasher.combine(device)
-        hasher.combine(metric)
-        self.hash = hasher.finalize()
-    }
-
-    public static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
-        lhs.hash == rhs.hash && lhs.device == rhs.device && lhs.metric == rhs.metric
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(hash)
     }
 
     public static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
