@@ -55,18 +55,21 @@ actor Flusher {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
             carried = nil
         }
+        var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?
         // Before the buckets are taken: a reading applied after that is not in this flush.
         let completeBefore = completeBefore(WallClock.microseconds())
-        var taken: [(shard: Int, drained: ShardAggregator.Drained)] = []
         for shard in shards {
-            let drained = shard.aggregator.drain()
+            var drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
             guard !drained.pending.isEmpty || !drained.windows.isEmpty || !drained.marks.isEmpty else { continue }
-            taken.append((shard.index, drained))
+            var part = drained.pending.flushBatch()
+            part.checkpoints = [shard.index: drained.position]
+            part.seqWindows = drained.windows
+            part.batchMarks = drained.marks
+            batch.append(part)
         }
-        var batch = await Self.batch(of: taken)
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
         batch.id = UUID()
         if !batch.isEmpty {
@@ -126,30 +129,6 @@ actor Flusher {
 }
 
 extension Flusher {
-    /// The shards' taken buckets as one batch, in shard order. Each shard's part (its
-    /// rollups merged, its groups listed: about a tenth of a flush's work) is built in a
-    /// task of its own, so a flush uses the cores the workers leave idle meanwhile.
-    private static func batch(of taken: [(shard: Int, drained: ShardAggregator.Drained)]) async -> FlushBatch {
-        let parts = await withTaskGroup(of: (shard: Int, part: FlushBatch).self) { group in
-            for (shard, drained) in taken {
-                group.addTask {
-                    var pending = drained.pending
-                    var part = pending.flushBatch()
-                    part.checkpoints = [shard: drained.position]
-                    part.seqWindows = drained.windows
-                    part.batchMarks = drained.marks
-                    return (shard, part)
-                }
-            }
-            var parts: [(shard: Int, part: FlushBatch)] = []
-            for await part in group { parts.append(part) }
-            return parts.sorted { $0.shard < $1.shard }
-        }
-        var batch = FlushBatch()
-        for (_, part) in parts { batch.append(part) }
-        return batch
-    }
-
     /// `now`, or when the oldest reading some shard has queued or is applying was
     /// accepted, if that is earlier.
     private func completeBefore(_ now: Int64) -> Int64 {

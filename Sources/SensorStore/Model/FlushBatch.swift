@@ -97,14 +97,6 @@ public struct FlushBatch: Sendable {
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
     /// position, seq windows the later state.
     public mutating func append(_ later: FlushBatch) {
-        // Into an empty batch, `later` is taken whole: its arrays are not copied element by
-        // element (a flush's first part may hold 100,000 groups).
-        if isEmpty && resolutions.isEmpty {
-            let id = self.id
-            self = later
-            self.id = id
-            return
-        }
         groups += later.groups
         series += later.series
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
