@@ -134,13 +134,11 @@ private struct SeriesAccumulator: Sendable {
         for (target, source) in plan.rollups {
             let width = plan.resolutions[target]
             windows[target].prepareForBuilding()
-            // Read through a copy of the list (two array references) and its buffer, so
-            // each bucket is passed to the merge in place rather than copied first.
+            // Read through a copy of the list (two array references), so each bucket is
+            // passed to the merge in place rather than copied out of `windows` first.
             let finer = windows[source]
-            finer.stats.withUnsafeBufferPointer { stats in
-                for position in stats.indices {
-                    windows[target].merge(stats[position], windowStart: width.windowStart(containing: finer.starts[position]))
-                }
+            for position in finer.starts.indices {
+                windows[target].merge(finer.stats[position], windowStart: width.windowStart(containing: finer.starts[position]))
             }
         }
     }

@@ -1,4 +1,4 @@
-package import SensorCore
+internal import SensorCore
 
 /// A flush's bucket deltas of one series and resolution, cut into the chunks
 /// (``ChunkLayout``) they fall in: what each store merges into one stored row at a time.
