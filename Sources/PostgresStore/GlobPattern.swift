@@ -2,18 +2,18 @@
 /// an anchored POSIX regular expression for PostgreSQL's `~`, so both stores select the
 /// same series.
 enum GlobPattern {
+    /// Matches no name: a character before the start.
+    static let matchesNothing = ".^"
+
     static func regex(_ glob: String) -> String {
         var regex = "^"
-        // The members of the open class so far; nil outside a class.
-        var classMembers: String?
+        // Where the open class's `[` is in `regex` (UTF-8 offset); nil outside a class.
+        var classOpen: Int?
         for character in glob {
-            if let members = classMembers {
+            if let open = classOpen {
                 // A `]` first in a class (`[]x]`, `[^]x]`) is a member, in GLOB as in POSIX.
-                if character == "]", !members.isEmpty, members != "^" {
-                    classMembers = nil
-                } else {
-                    classMembers = members + String(character)
-                }
+                let members = regex.utf8.dropFirst(open + 1)
+                if character == "]", !members.isEmpty, !members.elementsEqual("^".utf8) { classOpen = nil }
                 if character == "\\" { regex += "\\\\" } else { regex.append(character) }
                 continue
             }
@@ -21,7 +21,7 @@ enum GlobPattern {
             case "*": regex += ".*"
             case "?": regex += "."
             case "[":
-                classMembers = ""
+                classOpen = regex.utf8.count
                 regex.append(character)
             case ".", "^", "$", "+", "(", ")", "{", "}", "|", "\\", "]":
                 regex += "\\" + String(character)
@@ -29,10 +29,7 @@ enum GlobPattern {
                 regex.append(character)
             }
         }
-        // An unclosed class is a literal `[` to GLOB: match it literally here too.
-        if classMembers != nil, let open = regex.lastIndex(of: "[") {
-            regex.replaceSubrange(open...open, with: "\\[")
-        }
-        return regex + "$"
+        // SQLite's GLOB matches nothing when a class is never closed.
+        return classOpen == nil ? regex + "$" : matchesNothing
     }
 }
