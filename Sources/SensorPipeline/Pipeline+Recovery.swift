@@ -28,8 +28,8 @@ extension Pipeline {
             shard.aggregator.restore(windows: windows)
         }
         guard journal.enabled else {
-            for (shard, windows) in zip(shards, windowsByShard) {
-                shard.ingress.open(journal: nil, windows: windows, position: state.checkpoints[shard.index] ?? 0)
+            for shard in shards {
+                shard.ingress.open(journal: nil, windows: shard.aggregator.windowsAfterRecovery(), position: state.checkpoints[shard.index] ?? 0)
             }
             logger.warning("the ingest journal is switched off: acknowledged readings are lost if the process dies before their flush")
             return
@@ -69,7 +69,7 @@ extension Pipeline {
                 directory: SegmentFiles.shardDirectory(journal.directory, shard: shard.index),
                 position: ends[shard.index] ?? 0, segmentBytes: journal.segmentBytes, sync: journal.sync)
             // The replay advanced the aggregators' seq windows past the stored ones.
-            shard.ingress.open(journal: writer, windows: shard.aggregator.currentWindows(), position: 0)
+            shard.ingress.open(journal: writer, windows: shard.aggregator.windowsAfterRecovery(), position: 0)
         }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [

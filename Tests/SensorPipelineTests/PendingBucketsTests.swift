@@ -121,3 +121,31 @@ private extension Double {
         #expect(typical.bytes < 200)
     }
 }
+
+/// The aggregator's seq windows: handed to ingress after recovery, and to the store with
+/// each flush unless the store judges seqs itself, in which case they are not kept past
+/// recovery.
+@Suite struct AggregatorSeqWindowTests {
+    func batch(_ seqs: ClosedRange<UInt64>, device: String) -> [JournaledBatch] {
+        [JournaledBatch(readings: seqs.map { Reading(device: device, metric: "m", value: 1, timestamp: Int64($0) * 1_000_000, seq: $0) }, position: 1, acceptedAt: nil)]
+    }
+
+    @Test func aStoreThatJudgesSeqsGetsNoWindowsAndTheShardStopsKeepingThem() throws {
+        let resolutions = [try Resolution(parsing: "10s")]
+        let judging = ShardAggregator(resolutions: resolutions, holdsSequenced: true)
+        let taking = ShardAggregator(resolutions: resolutions)
+        for aggregator in [judging, taking] { aggregator.apply(batch(0...9, device: "replayed")) }
+        // Recovery: both hand what the replay advanced to ingress.
+        #expect(judging.windowsAfterRecovery().keys.map(\.device) == ["replayed"])
+        #expect(taking.windowsAfterRecovery().keys.map(\.device) == ["replayed"])
+
+        for aggregator in [judging, taking] { aggregator.apply(batch(10...19, device: "live")) }
+        #expect(judging.windowsAfterRecovery().isEmpty)
+        let judged = judging.drain()
+        #expect(judged.windows.isEmpty)
+        // The judging store still gets every reading with a seq, held for it.
+        #expect(judged.pending.readingCount == 20)
+        #expect(Set(taking.windowsAfterRecovery().keys.map(\.device)) == ["replayed", "live"])
+        #expect(Set(taking.drain().windows.series.map(\.device)) == ["replayed", "live"])
+    }
+}

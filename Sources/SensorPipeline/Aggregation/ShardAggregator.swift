@@ -38,6 +38,9 @@ final class ShardAggregator: Sendable {
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
         var windows: [SeriesKey: SeqWindowBox] = [:]
+        /// Whether `windows` is kept: always for a store that takes them with each flush;
+        /// for one that judges seqs itself, only until recovery handed them to ingress.
+        var tracksWindows = true
         /// Parts of identified batches applied since the last drain.
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
@@ -67,6 +70,7 @@ final class ShardAggregator: Sendable {
                         } else {
                             state.pending.add(reading)
                         }
+                        guard state.tracksWindows else { continue }
                         if let tracked = state.windows[reading.series] {
                             tracked.window.admit(seq, at: reading.timestamp)
                             tracked.changed = true
@@ -98,9 +102,19 @@ final class ShardAggregator: Sendable {
         state.withLock { $0.windows = windows.mapValues { SeqWindowBox($0, changed: false) } }
     }
 
-    /// The seq windows as of the last applied batch.
-    func currentWindows() -> [SeriesKey: SeqWindow] {
-        state.withLock { $0.windows.mapValues(\.window) }
+    /// The seq windows as of the last applied batch: for ingress, once recovery replayed
+    /// the journal. A store that judges seqs itself (``holdsSequenced``) never takes them
+    /// from a flush, so from then on this shard stops keeping them: for every reading with
+    /// a seq they cost a hash and an admit, and a window per series, for nothing.
+    func windowsAfterRecovery() -> [SeriesKey: SeqWindow] {
+        state.withLock { state in
+            let windows = state.windows.mapValues(\.window)
+            if holdsSequenced {
+                state.tracksWindows = false
+                state.windows = [:]
+            }
+            return windows
+        }
     }
 
     /// Suspends until the flusher has taken the pending buckets, unless they are below
