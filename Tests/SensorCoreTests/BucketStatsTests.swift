@@ -186,4 +186,32 @@ private func samples(_ count: Int, seed: UInt64, value: (inout SeededGenerator) 
             #expect(bucket.isStorable == (problem == nil))
         }
     }
+
+    /// `isBuilt(byAdding:then:)` decides without building; it must answer what building
+    /// the bucket and comparing gives, for buckets that are and are not built that way.
+    @Test func isBuiltAgreesWithBuildingTheBucket() {
+        var rng = SeededGenerator(seed: 4_211)
+        let values: [Double] = [0, -0.0, 21.5, 21.5001, 21.6, -3, -3.0001, 1e-300, 1e9, -1e9, 150]
+        func built(_ readings: [(value: Double, timestamp: Int64)]) -> BucketStats {
+            var stats = BucketStats()
+            for reading in readings { stats.add(reading.value, at: reading.timestamp) }
+            return stats
+        }
+        for _ in 0..<2_000 {
+            let first = (value: values.randomElement(using: &rng)!, timestamp: Int64.random(in: 0...3, using: &rng))
+            let second = (value: values.randomElement(using: &rng)!, timestamp: Int64.random(in: 0...3, using: &rng))
+            let third = (value: values.randomElement(using: &rng)!, timestamp: Int64.random(in: 0...3, using: &rng))
+            // Built by adding, by merging, with another sketch or none, with three readings.
+            let candidates = [
+                built([first]), built([first, second]), built([second, first]),
+                built([first]).merging(built([second])), built([second]).merging(built([first])),
+                built([first, second]).with(sketch: built([first, third]).sketch), built([first]).withoutSketch,
+                built([first, second, third]),
+            ]
+            for stats in candidates {
+                #expect(stats.isBuilt(byAdding: first) == (stats == built([first])), "\(stats) from \(first)")
+                #expect(stats.isBuilt(byAdding: first, then: second) == (stats == built([first, second])), "\(stats) from \(first), \(second)")
+            }
+        }
+    }
 }

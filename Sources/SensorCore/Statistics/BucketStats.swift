@@ -103,6 +103,26 @@ public struct BucketStats: Sendable, Equatable {
     /// much the sketch's ``QuantileSketch/storedBins`` changed (see ``footprint``).
     @inline(__always) @discardableResult
     public mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin) -> Int {
+        addToScalars(value, at: timestamp)
+        return sketch.add(bin)
+    }
+
+    /// Whether adding `first`, then `second`, to an empty bucket gives exactly this one,
+    /// sketch included: what a chunk checks before it keeps a bucket as its readings.
+    /// Decided without building that bucket's sketch, which would allocate.
+    package func isBuilt(byAdding first: (value: Double, timestamp: Int64), then second: (value: Double, timestamp: Int64)? = nil) -> Bool {
+        var built = BucketStats()
+        built.addToScalars(first.value, at: first.timestamp)
+        if let second { built.addToScalars(second.value, at: second.timestamp) }
+        return built.count == count && built.sum == sum && built.min == min && built.max == max
+            && built.mean == mean && built.m2 == m2
+            && built.firstTimestamp == firstTimestamp && built.first == self.first && built.lastTimestamp == lastTimestamp && built.last == self.last
+            && sketch.isSketch(of: first.value, second?.value)
+    }
+
+    /// Every statistic but the sketch takes one reading (Welford's online update).
+    @inline(__always)
+    private mutating func addToScalars(_ value: Double, at timestamp: Int64) {
         count += 1
         sum += value
         if value < min { min = value }
@@ -110,9 +130,7 @@ public struct BucketStats: Sendable, Equatable {
         let delta = value - mean
         mean += delta / Double(count)
         m2 += delta * (value - mean)
-        let grown = sketch.add(bin)
         takeFirstLast(value: value, at: timestamp, lastValue: value, at: timestamp)
-        return grown
     }
 
     /// Folds `other` into this bucket (Chan's parallel formula for mean and M2).

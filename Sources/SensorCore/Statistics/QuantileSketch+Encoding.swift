@@ -183,6 +183,7 @@ struct EncodedBinStore {
         var low: Int32?
         var high: Int32 = 0
         var nonZero: [BinStore.SparseBin] = []
+        nonZero.reserveCapacity(Swift.min(entries, BinStore.sparseLimit + 1))
         for (key, count) in bins(in: bytes) where count > 0 {
             if low == nil { low = key }
             high = key

@@ -90,6 +90,35 @@ public struct QuantileSketch: Sendable, Equatable {
         }
     }
 
+    /// Whether this is the sketch of `first` and, when given, `second` (finite values):
+    /// what adding them to an empty sketch gives, found without building that one unless
+    /// the values are so far apart that adding them collapses bins (``maxBins``).
+    package func isSketch(of first: Double, _ second: Double?) -> Bool {
+        let firstBin = Bin(first), secondBin = second.map(Bin.init)
+        if positive.isDense || negative.isDense
+            || secondBin.map({ $0.side == firstBin.side && abs(Int($0.key) - Int(firstBin.key)) >= Self.maxBins }) == true {
+            var built = QuantileSketch()
+            built.add(firstBin)
+            if let secondBin { built.add(secondBin) }
+            return built == self
+        }
+        func expected(_ side: Bin.Side) -> UInt64 { (firstBin.side == side ? 1 : 0) + (secondBin?.side == side ? 1 : 0) }
+        guard negative.total == expected(.negative), zeroCount == expected(.zero), positive.total == expected(.positive) else {
+            return false
+        }
+        // The totals agree, so a store holds these bins alone when each holds its count.
+        func holds(_ bin: Bin, times: UInt64) -> Bool {
+            switch bin.side {
+            case .negative: negative.count(ofKey: bin.key) == times
+            case .positive: positive.count(ofKey: bin.key) == times
+            case .zero: true
+            }
+        }
+        guard let secondBin else { return holds(firstBin, times: 1) }
+        if secondBin.side == firstBin.side && secondBin.key == firstBin.key { return holds(firstBin, times: 2) }
+        return holds(firstBin, times: 1) && holds(secondBin, times: 1)
+    }
+
     /// Folds `other` in: afterwards this is the sketch of both sets of values.
     public mutating func merge(_ other: QuantileSketch) {
         positive.merge(other.positive)
@@ -219,6 +248,15 @@ struct BinStore: Sendable {
         }
     }
 
+    /// The count of the bin `key` (0 when not held).
+    func count(ofKey key: Int32) -> UInt64 {
+        if isDense {
+            let index = Int(key) - Int(denseOffset)
+            return denseCounts.indices.contains(index) ? denseCounts[index] : 0
+        }
+        return sparse.first { $0.key == key }?.count ?? 0
+    }
+
     @inline(__always)
     mutating func add(_ key: Int32, count: UInt64 = 1) {
         if isDense {
@@ -304,7 +342,18 @@ struct BinStore: Sendable {
             return
         }
         // `other` is sparse: its few bins are added one by one (a sparse self may turn dense).
+        if !isDense { reserveSparse(adding: other.sparse.count) }
         for bin in other.sparse { add(bin.key, count: bin.count) }
+    }
+
+    /// Room for `extra` more sparse bins in storage of its own, at least doubling the
+    /// capacity when it grows: a merge's inserts then allocate at most once, where each of
+    /// them could have (a rollup of a minute merges six buckets into one, over and over).
+    /// Shared storage (a bucket merged into an empty one takes its arrays) is copied here
+    /// with that room, not by the first insert with room for one more.
+    private mutating func reserveSparse(adding extra: Int) {
+        let needed = Swift.min(sparse.count + extra, Self.sparseLimit + 1)
+        sparse.reserveCapacity(sparse.capacity < needed ? Swift.max(needed, 2 * sparse.capacity) : needed)
     }
 
     private mutating func mergeDense(_ other: BinStore) {

@@ -31,28 +31,61 @@ package enum ChunkCodec {
         case lastThenFirst = 3
     }
 
-    /// One bucket as read from a chunk: its statistics, where its encoded sketch is (form
-    /// 0; forms 1–3 derive the sketch, and `stats` holds it), and where its whole record is
-    /// (for copying it unchanged).
+    /// One bucket as read from a chunk: where its whole record is (for copying it
+    /// unchanged), and what it holds, built only when asked: a flush copies most records
+    /// of a chunk it rewrites and builds only those it merges into.
     package struct EncodedBucket {
         package var index: Int
         package var windowStart: Int64
-        /// The statistics; their sketch is empty when ``sketch`` holds it encoded.
-        package var stats: BucketStats
-        package var sketch: UnsafeRawBufferPointer?
         package var record: Range<Int>
+        private var content: Content
+
+        private enum Content {
+            /// Form 0: the scalars (their sketch empty) and the sketch's encoding.
+            case written(BucketStats, sketch: UnsafeRawBufferPointer)
+            /// Forms 1–3: the readings whose adding, in this order, gives the bucket.
+            case readings(Reading, Reading?)
+        }
+
+        private struct Reading {
+            var value: Double
+            var timestamp: Int64
+        }
+
+        fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, stats: BucketStats, sketch: UnsafeRawBufferPointer) {
+            (self.index, self.windowStart, self.record) = (index, windowStart, record)
+            content = .written(stats, sketch: sketch)
+        }
+
+        fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, adding first: (Double, Int64), then second: (Double, Int64)?) {
+            (self.index, self.windowStart, self.record) = (index, windowStart, record)
+            content = .readings(Reading(value: first.0, timestamp: first.1), second.map { Reading(value: $0.0, timestamp: $0.1) })
+        }
 
         /// The whole bucket. A sketch that does not decode (or none, before sketches
         /// existed) reads as empty: the bucket then gives no percentiles rather than wrong ones.
         package var decoded: BucketStats {
-            guard let sketch else { return stats }
-            return stats.with(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
+            switch content {
+            case .written(let stats, let sketch):
+                return stats.with(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
+            case .readings(let first, let second):
+                var stats = BucketStats()
+                stats.add(first.value, at: first.timestamp)
+                if let second { stats.add(second.value, at: second.timestamp) }
+                return stats
+            }
         }
 
-        /// The bucket's percentiles, read from its encoded sketch in place.
-        package var percentiles: Percentiles? {
-            guard let sketch else { return stats.percentiles }
-            return EncodedSketchReader.percentiles(of: sketch, count: stats.count, clampedTo: stats.min...stats.max)
+        /// The bucket's statistics, with its percentiles read from its encoded sketch in
+        /// place (form 0: the statistics' own sketch is then empty).
+        package var statsAndPercentiles: (stats: BucketStats, percentiles: Percentiles?) {
+            switch content {
+            case .written(let stats, let sketch):
+                return (stats, EncodedSketchReader.percentiles(of: sketch, count: stats.count, clampedTo: stats.min...stats.max))
+            case .readings:
+                let stats = decoded
+                return (stats, stats.percentiles)
+            }
         }
     }
 
@@ -104,28 +137,21 @@ package enum ChunkCodec {
                 let stats = BucketStats(
                     count: Int64(count), sum: sum, min: min, max: max, mean: mean, m2: m2,
                     firstTimestamp: firstTimestamp, first: first, lastTimestamp: lastTimestamp, last: last)
-                return EncodedBucket(index: index, windowStart: windowStart, stats: stats, sketch: sketch, record: start..<reader.offset)
+                return EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, stats: stats, sketch: sketch)
             case .oneReading:
                 guard let timestamp = try nextTimestamp(windowStart) else { throw damage("bucket header") }
                 try need(8)
-                var stats = BucketStats()
-                stats.add(try nextFinite(), at: timestamp)
-                return EncodedBucket(index: index, windowStart: windowStart, stats: stats, sketch: nil, record: start..<reader.offset)
+                let reading = (try nextFinite(), timestamp)
+                return EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, adding: reading, then: nil)
             case .firstThenLast, .lastThenFirst:
                 guard let firstTimestamp = try nextTimestamp(windowStart), let lastTimestamp = try nextTimestamp(windowStart) else {
                     throw damage("bucket header")
                 }
                 try need(16)
-                let first = try nextFinite(), last = try nextFinite()
-                var stats = BucketStats()
-                if form == .firstThenLast {
-                    stats.add(first, at: firstTimestamp)
-                    stats.add(last, at: lastTimestamp)
-                } else {
-                    stats.add(last, at: lastTimestamp)
-                    stats.add(first, at: firstTimestamp)
-                }
-                return EncodedBucket(index: index, windowStart: windowStart, stats: stats, sketch: nil, record: start..<reader.offset)
+                let first = (try nextFinite(), firstTimestamp), last = (try nextFinite(), lastTimestamp)
+                return form == .firstThenLast
+                    ? EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, adding: first, then: last)
+                    : EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, adding: last, then: first)
             }
         }
 
@@ -206,20 +232,13 @@ package enum ChunkCodec {
     /// The form to write `stats` in: one of the reading forms when adding its readings
     /// gives back these very statistics, bit for bit, else ``Form/any``.
     package static func shortestForm(of stats: BucketStats) -> Form {
+        let first = (stats.first, stats.firstTimestamp), last = (stats.last, stats.lastTimestamp)
         switch stats.count {
         case 1:
-            var single = BucketStats()
-            single.add(stats.first, at: stats.firstTimestamp)
-            return single == stats ? .oneReading : .any
+            return stats.isBuilt(byAdding: first) ? .oneReading : .any
         case 2:
-            var pair = BucketStats()
-            pair.add(stats.first, at: stats.firstTimestamp)
-            pair.add(stats.last, at: stats.lastTimestamp)
-            if pair == stats { return .firstThenLast }
-            pair = BucketStats()
-            pair.add(stats.last, at: stats.lastTimestamp)
-            pair.add(stats.first, at: stats.firstTimestamp)
-            return pair == stats ? .lastThenFirst : .any
+            if stats.isBuilt(byAdding: first, then: last) { return .firstThenLast }
+            return stats.isBuilt(byAdding: last, then: first) ? .lastThenFirst : .any
         default:
             return .any
         }

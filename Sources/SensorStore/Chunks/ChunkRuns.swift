@@ -7,11 +7,18 @@ package enum ChunkRuns {
     /// as runs of one chunk each, ascending by chunk start.
     package static func split(_ group: BucketGroup, positions: [Int]) -> [(chunkStart: Int64, deltas: [ChunkUpdate.Delta])] {
         var runs: [(chunkStart: Int64, deltas: [ChunkUpdate.Delta])] = []
+        var remaining = positions.count
         // Each bucket is copied once, straight into its run: a copy retains the sketch's
         // arrays, and the flush of a many-series burst copies hundreds of thousands.
         func add(_ windowStart: Int64, _ stats: BucketStats) {
             let chunkStart = ChunkLayout.chunkStart(of: windowStart, group.resolution)
-            if runs.last?.chunkStart != chunkStart { runs.append((chunkStart, [])) }
+            if runs.last?.chunkStart != chunkStart {
+                // Sized once: a run holds at most a chunk's windows, and the deltas left.
+                var deltas: [ChunkUpdate.Delta] = []
+                deltas.reserveCapacity(Swift.min(remaining, Int(ChunkLayout.windows)))
+                runs.append((chunkStart, deltas))
+            }
+            remaining -= 1
             let index = ChunkLayout.index(of: windowStart, inChunkAt: chunkStart, group.resolution)
             runs[runs.count - 1].deltas.append(ChunkUpdate.Delta(index: index, windowStart: windowStart, stats: stats))
         }

@@ -51,7 +51,8 @@ package enum ChunkUpdate {
             var merged = delta.stats
             var replaced: ChunkCodec.EncodedBucket?
             if let bucket = pending, bucket.index == delta.index {
-                merged = bucket.decoded.merging(delta.stats)
+                merged = bucket.decoded
+                merged.merge(delta.stats)
                 replaced = bucket
                 pending = try reader?.next()
             }

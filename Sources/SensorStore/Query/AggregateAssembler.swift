@@ -56,7 +56,8 @@ package struct AggregateAssembler {
             guard bucket.windowStart < plan.bucketHigh else { break }
             guard bucket.windowStart >= plan.bucketLow else { continue }
             if singleBuckets {
-                merger.addSingleBucket(start: bucket.windowStart, stats: bucket.stats, percentiles: bucket.percentiles, of: currentSeries, into: &rows)
+                let (stats, percentiles) = bucket.statsAndPercentiles
+                merger.addSingleBucket(start: bucket.windowStart, stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
             } else {
                 merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
             }
