@@ -64,8 +64,15 @@ enum PipelineRun {
                                            enabled: false)
         let pipeline = Pipeline(configuration: configuration, journal: journal, store: scratch.store, logger: log.logger)
         let service = Task { try await pipeline.run() }
-
+        // `run()` opens the store and replays the journal before it accepts readings; a
+        // submit before that is answered `unavailable`.
         let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while !pipeline.isAccepting {
+            guard clock.now < deadline else { throw PipelineRunError.neverAccepted }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+
         benchmark.startMeasurement()
         let started = clock.now
         var outcome = await withTaskGroup(of: Outcome.self) { group in
@@ -121,6 +128,11 @@ enum PipelineRun {
         }
         return outcome
     }
+}
+
+enum PipelineRunError: Error {
+    /// The pipeline did not start accepting readings within a minute.
+    case neverAccepted
 }
 
 extension Duration {
