@@ -46,11 +46,10 @@ final class JournalWriter {
         if descriptor < 0 { try openSegment() }
         buffer.removeAll(keepingCapacity: true)
         JournalRecord.encode(readings, mark: mark, into: &buffer)
-        let path = segmentPath(segmentStart)
         guard buffer.count - JournalRecord.headerSize <= JournalRecord.maximumPayload else {
             // limits.max_readings_per_payload keeps records far below this; never write one
             // that replay would take for damage.
-            throw JournalError(operation: "append to", path: path, reason: "a record of \(buffer.count) bytes is larger than replay accepts (\(JournalRecord.maximumPayload) bytes)")
+            throw JournalError(operation: "append to", path: segmentPath(segmentStart), reason: "a record of \(buffer.count) bytes is larger than replay accepts (\(JournalRecord.maximumPayload) bytes)")
         }
         let written = buffer.withUnsafeBytes { bytes -> Int32 in
             var offset = 0
@@ -66,10 +65,10 @@ final class JournalWriter {
         }
         if written != 0 {
             discardPartialWrite()
-            throw JournalError(operation: "append to", path: path, reason: SystemError.text(written))
+            throw JournalError(operation: "append to", path: segmentPath(segmentStart), reason: SystemError.text(written))
         }
         if sync == .always, fdatasync(descriptor) != 0 {
-            let error = JournalError(operation: "sync", path: path, reason: SystemError.text(errno), isFatal: true)
+            let error = JournalError(operation: "sync", path: segmentPath(segmentStart), reason: SystemError.text(errno), isFatal: true)
             fatal = error
             throw error
         }
@@ -136,6 +135,8 @@ final class JournalWriter {
         return failures
     }
 
+    /// The file of the segment starting at `start`. Formatted only when needed (opening a
+    /// segment, an error): an MQTT message per record made it a string per reading.
     private func segmentPath(_ start: Int64) -> String {
         "\(directory)/\(SegmentFiles.name(startingAt: start))"
     }
