@@ -166,13 +166,12 @@ extension Pipeline {
 
     /// Reserves room for every part with `reserve` (waiting or not) or for none.
     private func reserveAll(_ parts: [[Reading]], using reserve: (IngestQueue, Int) -> Bool) -> Bool {
-        var reserved: [Int] = []
         for (index, part) in parts.enumerated() where !part.isEmpty {
             guard reserve(shards[index].queue, part.count) else {
-                for done in reserved { shards[done].queue.cancelReservation(parts[done].count) }
+                // The parts before this one hold their reservations.
+                for done in 0..<index where !parts[done].isEmpty { shards[done].queue.cancelReservation(parts[done].count) }
                 return false
             }
-            reserved.append(index)
         }
         return true
     }

@@ -66,11 +66,7 @@ public final class IngestQueue: Sendable {
     /// finished. A successful reservation must be followed by ``enqueueReserved(_:)`` or
     /// ``cancelReservation(_:)``.
     public func tryReserve(_ count: Int) -> Bool {
-        state.withLock { state in
-            guard !state.finished, state.waiters.isEmpty, fits(count, depth: state.depth) else { return false }
-            state.depth += count
-            return true
-        }
+        state.withLock { reserveNow(count, &$0) == true }
     }
 
     /// Gives back a reservation that will not be used.
@@ -103,22 +99,10 @@ public final class IngestQueue: Sendable {
     /// Reserves room for `count` readings, suspending while the queue is full (FIFO among
     /// waiting producers). Returns false only when the queue was finished.
     public func reserve(_ count: Int) async -> Bool {
-        let immediate: Bool? = state.withLock { state in
-            if state.finished { return false }
-            if state.waiters.isEmpty, fits(count, depth: state.depth) {
-                state.depth += count
-                return true
-            }
-            return nil
-        }
-        if let immediate { return immediate }
+        if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate }
         return await withCheckedContinuation { continuation in
             let admitted: Bool? = state.withLock { state in
-                if state.finished { return false }
-                if state.waiters.isEmpty, fits(count, depth: state.depth) {
-                    state.depth += count
-                    return true
-                }
+                if let admitted = reserveNow(count, &state) { return admitted }
                 state.waiters.append(Waiter(count: count) { continuation.resume(returning: $0) })
                 return nil
             }
@@ -130,22 +114,30 @@ public final class IngestQueue: Sendable {
     /// concurrency only (libmosquitto's), never from a task, where it would hold a
     /// cooperative thread hostage. Returns false only when the queue was finished.
     public func reserveBlocking(_ count: Int) -> Bool {
+        if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate }
+        // Only a producer that has to wait gets a semaphore: at one MQTT message per
+        // reading, making one every time cost three allocations per reading.
         let admission = BlockingAdmission()
-        let immediate: Bool? = state.withLock { state in
-            if state.finished { return false }
-            if state.waiters.isEmpty, fits(count, depth: state.depth) {
-                state.depth += count
-                return true
-            }
+        let admitted: Bool? = state.withLock { state in
+            if let admitted = reserveNow(count, &state) { return admitted }
             state.waiters.append(Waiter(count: count) { admitted in
                 admission.admitted.store(admitted, ordering: .releasing)
                 admission.semaphore.signal()
             })
             return nil
         }
-        if let immediate { return immediate }
+        if let admitted { return admitted }
         admission.semaphore.wait()
         return admission.admitted.load(ordering: .acquiring)
+    }
+
+    /// Under the lock: false when the queue was finished; true, having reserved the room,
+    /// when `count` readings fit and no producer waits before them; nil when they must wait.
+    private func reserveNow(_ count: Int, _ state: inout State) -> Bool? {
+        if state.finished { return false }
+        guard state.waiters.isEmpty, fits(count, depth: state.depth) else { return nil }
+        state.depth += count
+        return true
     }
 
     /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
