@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(name: "SensorPipelineTests", dependencies: ["SensorPipeline", "SensorStore", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorConfigTests", dependencies: ["SensorConfig", "SensorCore"], swiftSettings: strict),
         .testTarget(name: "SensorImportTests", dependencies: ["SensorImport", "SensorCore"], swiftSettings: strict),
-        .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore"], swiftSettings: strict),
+        .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest", "SensorCore", "SensorPipeline"], swiftSettings: strict),
         // Helper processes the tests start themselves: free ports, posix_spawn without the
         // test runner's descriptors, a throwaway PostgreSQL server.
         .target(name: "TestProcesses", path: "Tests/TestProcesses", swiftSettings: strict),

@@ -19,11 +19,15 @@ internal import Synchronization
 /// share with other threads (connection state, the stop flag) is `Atomic`, the pipeline
 /// and the loggers are `Sendable`, so the object is `Sendable` for real.
 ///
-/// Backpressure: the message callback hands each payload to its ``IngestEntry``, whose
-/// `submitBlocking` blocks this thread while the shard queue is full.
-/// With the handle in threaded mode (see `init`) the QoS 1 PUBACK leaves only after the
-/// callback returned, so a full pipeline delays the acknowledgement and the broker holds
-/// the backlog (persistent
+/// The loop is ours, not `mosquitto_loop`'s (see ``turn(timeout:)``): each turn reads the
+/// messages that have arrived, decodes and checks each in the message callback, submits
+/// them together (``MessageRound``: one journal append per shard for a burst), and only
+/// then lets libmosquitto write what it queued, their QoS 1 PUBACKs among it. So an
+/// acknowledgement never leaves before its readings are in the journal, and a burst of
+/// single-reading messages is not a journal write per message.
+///
+/// Backpressure: the submit blocks this thread while a shard queue is full, so a full
+/// pipeline delays the acknowledgements and the broker holds the backlog (persistent
 /// session: clean session off, stable client id, MQTT 5 session expiry). The MQTT 5
 /// receive maximum caps what the broker sends before our acknowledgements.
 public final class MQTTSource: Service, Sendable {
@@ -42,6 +46,10 @@ public final class MQTTSource: Service, Sendable {
     private let lastProblem = Mutex<String?>(nil)
     /// Used by the loop thread only once `init` is done (see the type's comment).
     private nonisolated(unsafe) let handle: OpaquePointer
+    /// The checked messages of the current turn (loop thread only; the lock is never contended).
+    private let round: Mutex<MessageRound>
+    /// Messages the callback was handed so far (loop thread only).
+    private let received = Atomic<Int>(0)
     private let reconnects = Counter(label: "sensorhub_mqtt_reconnects_total")
     private let connectedGauge = Gauge(label: "sensorhub_mqtt_connected")
 
@@ -55,14 +63,15 @@ public final class MQTTSource: Service, Sendable {
         self.ingest = pipeline.entry(for: .mqtt)
         self.logger = logger
         self.rejects = RejectLogger(logger: logger)
+        self.round = Mutex(MessageRound(maxReadings: pipeline.configuration.limits.maxReadingsPerPayload))
         self.handle = handle
 
         // libmosquitto queues the QoS 1 PUBACK *before* it calls on_message, and in its
-        // default (unthreaded) mode writes it to the socket at once: a crash inside the
-        // callback would lose an acknowledged message. In "threaded" mode queued packets
-        // are written only by the next mosquitto_loop, i.e. after the callback returned
-        // and the readings are in the journal. (We do drive the loop from our own thread,
-        // which is what the mode is for.)
+        // default (unthreaded) mode writes it to the socket at once: a crash before the
+        // readings are in the journal would lose an acknowledged message. In "threaded"
+        // mode queued packets are written only by mosquitto_loop_write, which `turn` calls
+        // once the turn's messages are submitted. (We do drive the loop from our own
+        // thread, which is what the mode is for.)
         mosquitto_threaded_set(handle, true)
         let version = configuration.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
         mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version))
@@ -150,7 +159,7 @@ public final class MQTTSource: Service, Sendable {
                 }
                 socketOpen = true
             }
-            let code = mosquitto_loop(handle, 100, 1)
+            let code = turn(timeout: 100)
             if accepted.exchange(false, ordering: .acquiringAndReleasing) { attempt = 0 }
             if code != MOSQ_ERR_SUCCESS.rawValue {
                 socketOpen = false
@@ -168,12 +177,49 @@ public final class MQTTSource: Service, Sendable {
             // A normal DISCONNECT: with clean session off the broker keeps our session and
             // queues what arrives until we are back.
             mosquitto_disconnect(handle)
-            for _ in 0..<20 where mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+            for _ in 0..<20 where turn(timeout: 50) == MOSQ_ERR_SUCCESS.rawValue {}
             logger.info("disconnected from broker, session kept", metadata: ["broker": "\(target)"])
         }
         setState(.stopped)
         finished.signal()
     }
+
+    /// One turn of the connection, what `mosquitto_loop` does but for when it writes:
+    /// waits up to `timeout` ms for the socket; reads the messages that have arrived (up to
+    /// ``maxMessagesPerTurn``), which the message callback decodes, checks and gathers;
+    /// submits them; only then writes the packets libmosquitto queued (the messages'
+    /// PUBACKs among them); and keeps the connection alive. A libmosquitto error code
+    /// other than success means the connection is lost.
+    private func turn(timeout: Int32) -> Int32 {
+        let socket = mosquitto_socket(handle)
+        guard socket >= 0 else { return MOSQ_ERR_NO_CONN.rawValue }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(handle) ? Int16(POLLOUT) : 0), revents: 0)
+        guard poll(&descriptor, 1, timeout) >= 0 else {
+            return errno == EINTR ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ERRNO.rawValue
+        }
+        var code = MOSQ_ERR_SUCCESS.rawValue
+        if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            // One packet per call: go on while the last call brought a message.
+            for _ in 0..<Self.maxMessagesPerTurn {
+                let before = received.load(ordering: .relaxed)
+                code = mosquitto_loop_read(handle, 1)
+                if code != MOSQ_ERR_SUCCESS.rawValue || received.load(ordering: .relaxed) == before { break }
+            }
+        }
+        // Also after a read error: what arrived before it is taken. Its PUBACKs may never
+        // be written; the broker then sends the messages again (seq de-duplicates them).
+        if let batch = round.withLock({ $0.take() }) { submit(batch) }
+        guard code == MOSQ_ERR_SUCCESS.rawValue else { return code }
+        if mosquitto_want_write(handle) {
+            code = mosquitto_loop_write(handle, 1)
+            guard code == MOSQ_ERR_SUCCESS.rawValue else { return code }
+        }
+        return mosquitto_loop_misc(handle)
+    }
+
+    /// Most messages read in one turn before they are submitted and acknowledged (the
+    /// MQTT 5 receive maximum, 100 by default, usually bounds a turn first).
+    static let maxMessagesPerTurn = 1_024
 
     private func connect() -> Int32 {
         let keepalive = Int32(max(5, configuration.keepalive.components.seconds))
@@ -237,6 +283,7 @@ public final class MQTTSource: Service, Sendable {
     }
 
     private func didReceive(_ message: mosquitto_message) {
+        received.add(1, ordering: .relaxed)
         let topic = message.topic.map { String(cString: $0) } ?? ""
         guard Int(message.payloadlen) <= configuration.maxPayloadBytes else {
             // The broker was told our maximum packet size (MQTT 5); a 3.1.1 broker was not.
@@ -257,17 +304,27 @@ public final class MQTTSource: Service, Sendable {
             if case .failure(let error) = decoded { rejects.record(error, topic: topic) }
             return
         }
-        switch ingest.submitBlocking(batch) {
+        if case .rejected(let error) = ingest.refusal(of: batch) {
+            rejects.record(error, topic: topic)
+            return
+        }
+        if let earlier = round.withLock({ $0.add(batch) }) { submit(earlier) }
+    }
+
+    /// Submits the gathered readings of checked messages, blocking while the pipeline is full.
+    private func submit(_ batch: PreparedBatch) {
+        switch ingest.submitCheckedBlocking(batch) {
         case .accepted:
             break
         case .rejected(let error):
-            rejects.record(error, topic: topic)
+            // The messages' rules were checked one by one; the submit itself refuses nothing.
+            rejects.record(error, topic: "(\(batch.readings.count) readings of several messages)")
         case .unavailable, .queueFull, .journalFailed:
-            // Shutting down: disconnect before the callback returns, so the broker never
-            // sees the acknowledgement and redelivers the message to our next session.
+            // Shutting down: end the connection before the acknowledgements are written,
+            // so the broker never sees them and sends the messages to our next session.
             stopRequested.store(true, ordering: .releasing)
-            mosquitto_disconnect(handle)
-            logger.notice("pipeline closed while a message arrived; left it to the broker", metadata: ["topic": "\(topic)"])
+            shutdown(mosquitto_socket(handle), Int32(SHUT_RDWR))
+            logger.notice("pipeline closed while messages arrived; left them to the broker", metadata: ["readings": "\(batch.readings.count)"])
         }
     }
 

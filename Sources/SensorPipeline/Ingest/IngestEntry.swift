@@ -6,8 +6,8 @@ public import SensorCore
 ///
 /// 1. ``decode(_:format:context:)``: decode with the payload limit
 ///    (`limits.max_readings_per_payload`), all or nothing;
-/// 2. ``submit(_:waitingUpTo:)`` (or ``submitBlocking(_:)`` on a thread outside Swift
-///    concurrency): time rules (`future_ts`, `too_late`), series limits
+/// 2. ``submit(_:waitingUpTo:)`` (or ``refusal(of:)`` and ``submitCheckedBlocking(_:)`` on
+///    a thread outside Swift concurrency): time rules (`future_ts`, `too_late`), series limits
 ///    (`series_limit`), then de-duplication and the journal append under the shards'
 ///    locks, then the queue;
 ///
@@ -94,13 +94,20 @@ public struct IngestEntry: Sendable {
         return (outcome, replayed)
     }
 
-    /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread): like
+    /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread), in
+    /// two calls so the transport can gather payloads into one submit (the messages of one
+    /// read of the connection): first each payload's time rules and series limits, nil
+    /// when it may be taken, so a refusal stays that payload's own …
+    public func refusal(of batch: PreparedBatch) -> Pipeline.SubmitOutcome? {
+        check(batch)
+    }
+
+    /// … then the gathered readings, which passed ``refusal(of:)``, in one submit. Like
     /// ``submit(_:waitingUpTo:)`` but it blocks the thread while a queue is full or the
-    /// journal cannot be written, so the MQTT acknowledgement waits and the broker keeps
+    /// journal cannot be written, so the MQTT acknowledgements wait and the broker keeps
     /// the backlog. Never answers `queueFull` or `journalFailed`.
-    public func submitBlocking(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome {
-        if let refusal = check(batch) { return refusal }
-        return counted(pipeline.submitBlocking(batch.readings), format: batch.format)
+    public func submitCheckedBlocking(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome {
+        counted(pipeline.submitBlocking(batch.readings), format: batch.format)
     }
 
     /// Counts a refusal the transport made itself (an unknown content type, a frame over
