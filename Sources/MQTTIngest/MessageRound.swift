@@ -7,9 +7,10 @@ public import SensorPipeline
 /// per shard instead of one per message.
 ///
 /// A batch holds messages of one payload format (the ingest counters count by format)
-/// and at most `maxReadings` readings (`limits.max_readings_per_payload`, which keeps
-/// every journal record within what replay accepts): a message that does not fit hands
-/// the batch gathered so far back, to be submitted first.
+/// and at most `maxReadings` readings (never more than `limits.max_readings_per_payload`,
+/// which keeps every journal record within what replay accepts), unless it is one
+/// message: a message that does not fit hands the batch gathered so far back, to be
+/// submitted first.
 struct MessageRound {
     let maxReadings: Int
     private(set) var batch: PreparedBatch?

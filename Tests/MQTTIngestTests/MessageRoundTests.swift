@@ -38,4 +38,12 @@ import Testing
         #expect(values(full) == (2..<12).map(Double.init) && full?.format == .lineProtocol)
         #expect(values(round.take()) == [12])
     }
+
+    @Test func aMessageLargerThanTheLimitIsABatchOfItsOwn() {
+        var round = MessageRound(maxReadings: 4)
+        #expect(round.add(message(1, from: 0)) == nil)
+        #expect(values(round.add(message(6, from: 1))) == [0])
+        #expect(values(round.add(message(1, from: 7))) == (1..<7).map(Double.init))
+        #expect(values(round.take()) == [7])
+    }
 }
