@@ -198,7 +198,9 @@ public final class MQTTSource: Service, Sendable {
             return errno == EINTR ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ERRNO.rawValue
         }
         var code = MOSQ_ERR_SUCCESS.rawValue
-        if descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+        // Also when only writable: a TLS handshake that waits to write goes on in
+        // mosquitto_loop_read (mosquitto_loop calls that handshake step when writable).
+        if descriptor.revents & Int16(POLLIN | POLLOUT | POLLHUP | POLLERR) != 0 {
             // One packet per call: go on while the last call brought a message.
             for _ in 0..<Self.maxMessagesPerTurn {
                 let before = received.load(ordering: .relaxed)
