@@ -36,3 +36,19 @@ import Testing
         #expect(EncodedSeqWindows().isEmpty && EncodedSeqWindows().windows.isEmpty)
     }
 }
+
+extension EncodedSeqWindows {
+    /// The windows decoded, the latest per series: what a store reading them back takes.
+    /// Only the tests need them as a dictionary; the stores write the encodings.
+    fileprivate var windows: [SeriesKey: SeqWindow] {
+        var windows: [SeriesKey: SeqWindow] = [:]
+        forEach { series, encoded in
+            guard let window = SeqWindow(encoded: Array(encoded)) else {
+                Issue.record("the window of \(series) does not decode")
+                return
+            }
+            windows[series] = window
+        }
+        return windows
+    }
+}

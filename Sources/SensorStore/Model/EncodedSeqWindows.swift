@@ -46,11 +46,4 @@ public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
             start = end
         }
     }
-
-    /// The windows decoded, the latest per series.
-    public var windows: [SeriesKey: SeqWindow] {
-        var windows: [SeriesKey: SeqWindow] = [:]
-        forEach { series, encoded in windows[series] = SeqWindow(encoded: Array(encoded)) }
-        return windows
-    }
 }
