@@ -37,10 +37,9 @@ final class ShardAggregator: Sendable {
         var oldestAccepted: ContinuousClock.Instant?
         /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
         /// they are exactly the state the replay continues from.
-        var windows: [SeriesKey: SeqWindowBox] = [:]
-        /// Whether `windows` is kept: always for a store that takes them with each flush;
-        /// for one that judges seqs itself, only until recovery handed them to ingress.
-        var tracksWindows = true
+        /// Nil once not kept: a store that judges seqs itself needs them only until
+        /// recovery hands them to ingress.
+        var windows: [SeriesKey: SeqWindowBox]? = [:]
         /// Parts of identified batches applied since the last drain.
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
@@ -70,12 +69,12 @@ final class ShardAggregator: Sendable {
                         } else {
                             state.pending.add(reading)
                         }
-                        guard state.tracksWindows else { continue }
-                        if let tracked = state.windows[reading.series] {
+                        // Through the optional: nothing is evaluated when not kept.
+                        if let tracked = state.windows?[reading.series] {
                             tracked.window.admit(seq, at: reading.timestamp)
                             tracked.changed = true
                         } else {
-                            state.windows[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                            state.windows?[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
                         }
                     } else {
                         state.pending.add(reading)
@@ -108,11 +107,8 @@ final class ShardAggregator: Sendable {
     /// a seq they cost a hash and an admit, and a window per series, for nothing.
     func windowsAfterRecovery() -> [SeriesKey: SeqWindow] {
         state.withLock { state in
-            let windows = state.windows.mapValues(\.window)
-            if holdsSequenced {
-                state.tracksWindows = false
-                state.windows = [:]
-            }
+            let windows = state.windows?.mapValues(\.window) ?? [:]
+            if holdsSequenced { state.windows = nil }
             return windows
         }
     }
@@ -137,7 +133,7 @@ final class ShardAggregator: Sendable {
             var windows = EncodedSeqWindows()
             // A store that judges seqs itself keeps its own windows: nothing to hand it.
             if !holdsSequenced {
-                for (series, tracked) in state.windows where tracked.changed {
+                for (series, tracked) in state.windows ?? [:] where tracked.changed {
                     windows.append(tracked.window, of: series)
                     tracked.changed = false
                 }
