@@ -73,7 +73,7 @@ public struct IngestEntry: Sendable {
             }
         }
         var outcome: Pipeline.SubmitOutcome
-        if let refusal = check(batch) {
+        if let refusal = self.refusal(of: batch) {
             outcome = refusal
         } else {
             outcome = counted(await pipeline.submit(batch.readings, identity: batch.identity, waitingUpTo: wait), format: batch.format)
@@ -94,12 +94,16 @@ public struct IngestEntry: Sendable {
         return (outcome, replayed)
     }
 
-    /// Step 2 for a thread outside Swift concurrency (libmosquitto's network thread), in
-    /// two calls so the transport can gather payloads into one submit (the messages of one
-    /// read of the connection): first each payload's time rules and series limits, nil
-    /// when it may be taken, so a refusal stays that payload's own …
+    /// Step 2's rules: time rules and series limits, where the first reading outside them
+    /// rejects the batch (counted); nil when it may be taken. ``submit(_:waitingUpTo:)``
+    /// checks them itself. A thread outside Swift concurrency (libmosquitto's network
+    /// thread) checks each payload here, so a refusal stays that payload's own, and then
+    /// submits the payloads it gathered (the messages of one read of the connection) …
     public func refusal(of batch: PreparedBatch) -> Pipeline.SubmitOutcome? {
-        check(batch)
+        let refusal = pipeline.timeRejection(of: batch.readings) ?? pipeline.series.admit(batch.readings)
+        guard let refusal else { return nil }
+        counters.recordRejected(refusal.reason)
+        return .rejected(refusal)
     }
 
     /// … then the gathered readings, which passed ``refusal(of:)``, in one submit. Like
@@ -114,14 +118,6 @@ public struct IngestEntry: Sendable {
     /// its size limit, a missing token).
     public func recordRejected(_ reason: RejectReason) {
         counters.recordRejected(reason)
-    }
-
-    /// Time rules and series limits: the first reading outside them rejects the batch.
-    private func check(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome? {
-        let refusal = pipeline.timeRejection(of: batch.readings) ?? pipeline.series.admit(batch.readings)
-        guard let refusal else { return nil }
-        counters.recordRejected(refusal.reason)
-        return .rejected(refusal)
     }
 
     private func counted(_ outcome: Pipeline.SubmitOutcome, format: PayloadFormat) -> Pipeline.SubmitOutcome {
