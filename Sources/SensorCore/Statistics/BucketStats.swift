@@ -114,10 +114,8 @@ public struct BucketStats: Sendable, Equatable {
         var built = BucketStats()
         built.addToScalars(first.value, at: first.timestamp)
         if let second { built.addToScalars(second.value, at: second.timestamp) }
-        return built.count == count && built.sum == sum && built.min == min && built.max == max
-            && built.mean == mean && built.m2 == m2
-            && built.firstTimestamp == firstTimestamp && built.first == self.first && built.lastTimestamp == lastTimestamp && built.last == self.last
-            && sketch.isSketch(of: first.value, second?.value)
+        // Both sketches empty here: `==` compares the scalars.
+        return built == withoutSketch && sketch.isSketch(of: first.value, second?.value)
     }
 
     /// Every statistic but the sketch takes one reading (Welford's online update).
