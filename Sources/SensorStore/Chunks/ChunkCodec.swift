@@ -44,10 +44,10 @@ package enum ChunkCodec {
             /// Form 0: the scalars (their sketch empty) and the sketch's encoding.
             case written(BucketStats, sketch: UnsafeRawBufferPointer)
             /// Forms 1–3: the readings whose adding, in this order, gives the bucket.
-            case readings(Reading, Reading?)
+            case readings(AddedReading, AddedReading?)
         }
 
-        private struct Reading {
+        private struct AddedReading {
             var value: Double
             var timestamp: Int64
         }
@@ -59,7 +59,7 @@ package enum ChunkCodec {
 
         fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, adding first: (Double, Int64), then second: (Double, Int64)?) {
             (self.index, self.windowStart, self.record) = (index, windowStart, record)
-            content = .readings(Reading(value: first.0, timestamp: first.1), second.map { Reading(value: $0.0, timestamp: $0.1) })
+            content = .readings(AddedReading(value: first.0, timestamp: first.1), second.map { AddedReading(value: $0.0, timestamp: $0.1) })
         }
 
         /// The whole bucket. A sketch that does not decode (or none, before sketches
