@@ -64,8 +64,9 @@ public struct BucketStats: Sendable, Equatable {
     /// About how many bytes one bucket holds in memory: its scalars and the sketch's bins.
     public var footprint: Int { Self.baseFootprint + 8 * sketch.storedBins }
 
-    /// The bytes of a bucket before its sketch's bins (fields, two array headers).
-    public static let baseFootprint = 160
+    /// The bytes of a bucket before its sketch's heap bins: its fields, the first bins
+    /// of each store among them (``SparseBins``).
+    public static let baseFootprint = MemoryLayout<BucketStats>.stride
 
     /// Population variance (M2 / n); 0 for an empty bucket.
     public var variance: Double { count > 0 ? Swift.max(0, m2 / Double(count)) : 0 }

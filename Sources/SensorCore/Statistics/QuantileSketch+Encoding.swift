@@ -182,7 +182,7 @@ struct EncodedBinStore {
     func decoded(from bytes: UnsafeRawBufferPointer) -> BinStore? {
         var low: Int32?
         var high: Int32 = 0
-        var nonZero: [BinStore.SparseBin] = []
+        var nonZero = SparseBins()
         nonZero.reserveCapacity(Swift.min(entries, BinStore.sparseLimit + 1))
         for (key, count) in bins(in: bytes) where count > 0 {
             if low == nil { low = key }

@@ -180,7 +180,7 @@ struct BinStore: Sendable {
 
     private(set) var total: UInt64 = 0
     /// The sparse form's bins; empty once dense.
-    private var sparse: [SparseBin] = []
+    private var sparse = SparseBins()
     /// The dense form: `denseCounts[i]` is the count of key `denseOffset + i`. Empty while sparse.
     private var denseOffset: Int32 = 0
     private var denseCounts: [UInt64] = []
@@ -206,7 +206,7 @@ struct BinStore: Sendable {
     /// A sparse store of `bins` (ascending keys, counts > 0, at most ``sparseLimit``,
     /// within ``QuantileSketch/maxBins`` of each other, total not overflowing: the
     /// decoder's checks).
-    init(sparse bins: [SparseBin], total: UInt64) {
+    init(sparse bins: SparseBins, total: UInt64) {
         sparse = bins
         self.total = total
     }
@@ -215,8 +215,8 @@ struct BinStore: Sendable {
 
     var isDense: Bool { !denseCounts.isEmpty }
 
-    /// 8-byte words held in memory (a sparse bin takes two).
-    var storedWords: Int { denseCounts.count + 2 * sparse.count }
+    /// 8-byte words held on the heap (a sparse bin takes two; the first two take none).
+    var storedWords: Int { denseCounts.count + sparse.heapWords }
 
     /// The lowest key held (the dense range's start; the first sparse bin's key).
     var offset: Int32 { isDense ? denseOffset : sparse.first?.key ?? 0 }
@@ -287,7 +287,7 @@ struct BinStore: Sendable {
     /// Moves the sparse bins into the dense form (whose adds collapse past maxBins).
     private mutating func makeDense() {
         let bins = sparse
-        sparse = []
+        sparse = SparseBins()
         for bin in bins { addDense(bin.key, count: bin.count) }
     }
 

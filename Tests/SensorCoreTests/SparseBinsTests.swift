@@ -1,0 +1,57 @@
+import Testing
+@testable import SensorCore
+
+/// `SparseBins` keeps its first bins in place and the rest on the heap: every operation
+/// must read as the same operation on an array would, on either side of that move.
+struct SparseBinsTests {
+    private func bin(_ key: Int32, _ count: UInt64) -> BinStore.SparseBin {
+        BinStore.SparseBin(key: key, count: count)
+    }
+
+    @Test func insertsSetsAndReadsLikeAnArray() {
+        var generator = SeededGenerator(seed: 0x5BA2)
+        for trial in 0..<500 {
+            var bins = SparseBins()
+            var model: [BinStore.SparseBin] = []
+            for step in 0..<Int.random(in: 1...8, using: &generator) {
+                let index = Int.random(in: 0...model.count, using: &generator)
+                let new = bin(Int32.random(in: -1_000...1_000, using: &generator), UInt64.random(in: 1...UInt64.max, using: &generator))
+                bins.insert(new, at: index)
+                model.insert(new, at: index)
+                if !model.isEmpty, Bool.random(using: &generator) {
+                    let changed = Int.random(in: 0..<model.count, using: &generator)
+                    bins[changed].count &+= 7
+                    model[changed].count &+= 7
+                }
+                #expect(Array(bins) == model, "trial \(trial), step \(step)")
+                #expect(bins.count == model.count && bins.first == model.first && bins.last == model.last)
+            }
+        }
+    }
+
+    @Test func bothPlacesHoldingTheSameBinsAreEqual() {
+        var inPlace = SparseBins()
+        inPlace.append(bin(1, 1))
+        inPlace.append(bin(5, 2))
+        var onHeap = SparseBins()
+        onHeap.reserveCapacity(8)
+        onHeap.append(bin(1, 1))
+        onHeap.append(bin(5, 2))
+        #expect(inPlace == onHeap)
+        #expect(inPlace.heapWords == 0 && onHeap.heapWords == 4)
+        onHeap[1].count = 3
+        #expect(inPlace != onHeap)
+    }
+
+    @Test func aCopyIsIndependentOnEitherSide() {
+        var original = SparseBins()
+        original.append(bin(1, 1))
+        var copy = original
+        copy[0].count = 9
+        #expect(original[0].count == 1)
+        for key in 2...4 { original.append(bin(Int32(key), 1)) }
+        copy = original
+        copy[3].count = 9
+        #expect(original[3].count == 1 && copy[3].count == 9)
+    }
+}
