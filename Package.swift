@@ -69,10 +69,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // glibc's malloc.h: the flusher hands freed memory back to the system.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "SensorPipeline",
             dependencies: [
-                "SensorCore", "SensorStore",
+                "CMalloc", "SensorCore", "SensorStore",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -74,6 +74,8 @@ actor Flusher {
         batch.id = UUID()
         if !batch.isEmpty {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
+            batch = FlushBatch()
+            FreedMemory.returnToSystem()
         }
         // Also after an empty flush: windows close as time passes, and silences grow.
         await observer?.flushCommitted(completeBefore: completeBefore)
