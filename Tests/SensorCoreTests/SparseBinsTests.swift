@@ -43,6 +43,24 @@ struct SparseBinsTests {
         #expect(inPlace != onHeap)
     }
 
+    @Test func aCountPastUInt32MovesTheBinsToTheHeapIntact() {
+        var bins = SparseBins()
+        bins.append(bin(1, 1))
+        bins.append(bin(2, UInt64(UInt32.max)))
+        #expect(bins.heapWords == 0)
+        bins[1].count += 1
+        #expect(Array(bins) == [bin(1, 1), bin(2, UInt64(UInt32.max) + 1)] && bins.heapWords == 4)
+        var big = SparseBins()
+        big.insert(bin(3, 1 << 40), at: 0)
+        #expect(Array(big) == [bin(3, 1 << 40)] && big.heapWords == 2)
+    }
+
+    /// Pending buckets are most of a shard's memory: the bins in place must not make a
+    /// bucket larger than the 152 bytes plus one heap allocation (64) it took before.
+    @Test func aBucketTakesAtMost184Bytes() {
+        #expect(MemoryLayout<BucketStats>.size <= 184, "\(MemoryLayout<BucketStats>.size) bytes")
+    }
+
     @Test func aCopyIsIndependentOnEitherSide() {
         var original = SparseBins()
         original.append(bin(1, 1))

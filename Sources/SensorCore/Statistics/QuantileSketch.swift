@@ -178,11 +178,12 @@ struct BinStore: Sendable {
         var count: UInt64
     }
 
-    private(set) var total: UInt64 = 0
+    // In this order, `denseOffset` fills the tail of `sparse` (see ``SparseBins``).
     /// The sparse form's bins; empty once dense.
     private var sparse = SparseBins()
     /// The dense form: `denseCounts[i]` is the count of key `denseOffset + i`. Empty while sparse.
     private var denseOffset: Int32 = 0
+    private(set) var total: UInt64 = 0
     private var denseCounts: [UInt64] = []
 
     init() {}

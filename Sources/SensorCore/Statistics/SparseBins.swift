@@ -1,5 +1,5 @@
-/// The non-zero bins of a sparse ``BinStore``, ascending by key: the first two in place,
-/// on the heap only from the third.
+/// The non-zero bins of a sparse ``BinStore``, ascending by key: the first two in place
+/// (counts up to `UInt32.max`), on the heap only from the third.
 ///
 /// Most buckets are small: at a fleet's usual rates a 10 s bucket holds one or two
 /// readings, so its sketch holds one or two bins. Kept in an array, each such bucket cost
@@ -9,13 +9,16 @@ struct SparseBins: Sendable {
     /// How many bins are kept in place before they move to the heap.
     static let inlineCapacity = 2
 
+    // Laid out so that a store's fields fill this one's tail (``BinStore``): a bucket then
+    // takes 184 bytes, with up to two bins of each sign in place.
+    /// Every bin, once there were more than fit in place or a count past `UInt32.max`
+    /// (then never back in place).
+    private var spilled: [BinStore.SparseBin] = []
     private var keys: (Int32, Int32) = (0, 0)
-    private var counts: (UInt64, UInt64) = (0, 0)
+    private var counts: (UInt32, UInt32) = (0, 0)
     /// Bins held in place; unused once `spilled` holds them all.
     private var inlineCount: Int8 = 0
     private var isSpilled = false
-    /// Every bin, once there were more than fit in place (then never back in place).
-    private var spilled: [BinStore.SparseBin] = []
 
     init() {}
 
@@ -43,7 +46,7 @@ struct SparseBins: Sendable {
     /// Inserts `bin` before the bin at `index` (the caller keeps the keys ascending).
     mutating func insert(_ bin: BinStore.SparseBin, at index: Int) {
         precondition(index >= 0 && index <= count, "SparseBins index out of range")
-        if !isSpilled && count == Self.inlineCapacity { spill(capacity: 2 * Self.inlineCapacity) }
+        if !isSpilled && (count == Self.inlineCapacity || bin.count > UInt32.max) { spill(capacity: 2 * Self.inlineCapacity) }
         if isSpilled {
             spilled.insert(bin, at: index)
             return
@@ -51,8 +54,12 @@ struct SparseBins: Sendable {
         if index == 0 && inlineCount == 1 {
             (keys.1, counts.1) = (keys.0, counts.0)
         }
-        if index == 0 { (keys.0, counts.0) = (bin.key, bin.count) } else { (keys.1, counts.1) = (bin.key, bin.count) }
         inlineCount += 1
+        setInline(bin, at: index)
+    }
+
+    private mutating func setInline(_ bin: BinStore.SparseBin, at index: Int) {
+        if index == 0 { (keys.0, counts.0) = (bin.key, UInt32(bin.count)) } else { (keys.1, counts.1) = (bin.key, UInt32(bin.count)) }
     }
 
     private mutating func spill(capacity: Int) {
@@ -73,15 +80,16 @@ extension SparseBins: RandomAccessCollection, MutableCollection {
         get {
             if isSpilled { return spilled[index] }
             precondition(index >= 0 && index < Int(inlineCount), "SparseBins index out of range")
-            return index == 0 ? BinStore.SparseBin(key: keys.0, count: counts.0) : BinStore.SparseBin(key: keys.1, count: counts.1)
+            return index == 0 ? BinStore.SparseBin(key: keys.0, count: UInt64(counts.0)) : BinStore.SparseBin(key: keys.1, count: UInt64(counts.1))
         }
         set {
+            if !isSpilled && newValue.count > UInt32.max { spill(capacity: 2 * Self.inlineCapacity) }
             if isSpilled {
                 spilled[index] = newValue
                 return
             }
             precondition(index >= 0 && index < Int(inlineCount), "SparseBins index out of range")
-            if index == 0 { (keys.0, counts.0) = (newValue.key, newValue.count) } else { (keys.1, counts.1) = (newValue.key, newValue.count) }
+            setInline(newValue, at: index)
         }
     }
 }
