@@ -75,6 +75,8 @@ struct SparseBins: Sendable {
 extension SparseBins: RandomAccessCollection, MutableCollection {
     var startIndex: Int { 0 }
     var endIndex: Int { isSpilled ? spilled.count : Int(inlineCount) }
+    /// A plain range: the default indices would hold a copy of the bins.
+    var indices: Range<Int> { startIndex..<endIndex }
 
     subscript(index: Int) -> BinStore.SparseBin {
         get {
@@ -95,8 +97,12 @@ extension SparseBins: RandomAccessCollection, MutableCollection {
 }
 
 extension SparseBins: Equatable {
-    /// Equal when they hold the same bins, in place or not.
+    /// Equal when they hold the same bins, in place or not. By index: a chunk compares
+    /// sketches for every short record it writes, and the generic `elementsEqual` made
+    /// iterators and slices for it.
     static func == (lhs: SparseBins, rhs: SparseBins) -> Bool {
-        lhs.elementsEqual(rhs)
+        guard lhs.count == rhs.count else { return false }
+        for index in lhs.indices where lhs[index] != rhs[index] { return false }
+        return true
     }
 }
