@@ -55,6 +55,8 @@ struct PostgresBatchWriter {
         var resolution: Resolution
         var chunkStart: Int64
         var deltas: [ChunkUpdate.Delta]
+        /// What the deltas' positions point into (shared by the runs of one group).
+        var stats: [BucketStats]
     }
 
     /// Writes the batch. Its `seqWindows` (the daemon's own view) are not written: the
@@ -80,7 +82,7 @@ struct PostgresBatchWriter {
         // Unstorable deltas are set aside before they could create their series.
         var runs = runs(of: batch.groups)
         for run in runs where firstSeen[run.series] == nil {
-            firstSeen[run.series] = run.deltas.first?.stats.lastTimestamp ?? 0
+            firstSeen[run.series] = run.deltas.first.map { run.stats[$0.position].lastTimestamp } ?? 0
         }
         for reading in batch.sequenced where firstSeen[reading.series] == nil {
             firstSeen[reading.series] = reading.timestamp
@@ -105,8 +107,9 @@ struct PostgresBatchWriter {
             var unstorable: [(Int, String)] = []
             let storable = ChunkRuns.storable(group) { position, problem in unstorable.append((position, problem)) }
             for (position, problem) in unstorable { setAsideRows.append((group.bucket(position), problem)) }
-            for run in ChunkRuns.split(group, positions: storable) {
-                runs.append(Run(series: group.series, resolution: group.resolution, chunkStart: run.chunkStart, deltas: run.deltas))
+            let (stats, groupRuns) = ChunkRuns.split(group, positions: storable)
+            for run in groupRuns {
+                runs.append(Run(series: group.series, resolution: group.resolution, chunkStart: run.chunkStart, deltas: run.deltas, stats: stats))
             }
         }
         return runs
@@ -219,12 +222,12 @@ struct PostgresBatchWriter {
     /// any delta was stored.
     private mutating func merge(_ run: Run, into bytes: [UInt8]?) throws -> Bool {
         func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
-            Bucket(series: run.series, resolution: run.resolution, windowStart: delta.windowStart, stats: delta.stats)
+            Bucket(series: run.series, resolution: run.resolution, windowStart: delta.windowStart, stats: run.stats[delta.position])
         }
         let results: [ChunkUpdate.Result]
         do {
             results = try bytes.withUnsafeOptionalBytes { buffer throws(ChunkCodec.Damage) in
-                try ChunkUpdate.apply(run.deltas, to: buffer, chunkStart: run.chunkStart, resolution: run.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+                try ChunkUpdate.apply(run.deltas, stats: run.stats, to: buffer, chunkStart: run.chunkStart, resolution: run.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
             }
         } catch {
             for delta in run.deltas { setAsideRows.append((bucket(delta), "the stored chunk of its window is damaged (\(error))")) }
@@ -234,10 +237,13 @@ struct PostgresBatchWriter {
         let reporting = report?(run.series, run.resolution) ?? false
         for (delta, result) in zip(run.deltas, results) {
             switch result {
-            case .stored(let stats):
+            case .added:
+                changed = true
+                if reporting { written.append(bucket(delta)) }
+            case .merged(let merged):
                 changed = true
                 if reporting {
-                    written.append(Bucket(series: run.series, resolution: run.resolution, windowStart: delta.windowStart, stats: stats))
+                    written.append(Bucket(series: run.series, resolution: run.resolution, windowStart: delta.windowStart, stats: merged))
                 }
             case .setAside(let reason):
                 setAsideRows.append((bucket(delta), reason))

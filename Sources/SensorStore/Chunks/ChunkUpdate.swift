@@ -5,33 +5,39 @@ package import SensorCore
 /// is merged into its stored bucket (the only records decoded, sketch included) or becomes
 /// a new one. Pure: no I/O.
 package enum ChunkUpdate {
-    /// One bucket delta of the flush, by its window's place in the chunk.
+    /// One bucket delta of the flush: its window's place in the chunk, and where its stats
+    /// are in the array handed to ``apply(_:stats:to:chunkStart:resolution:output:sketchBytes:)``
+    /// (by position: a bucket copied into each delta retained its sketch's storage, and a
+    /// flush of a many-series burst has hundreds of thousands).
     package struct Delta {
         package var index: Int
         package var windowStart: Int64
-        package var stats: BucketStats
+        package var position: Int
 
-        package init(index: Int, windowStart: Int64, stats: BucketStats) {
+        package init(index: Int, windowStart: Int64, position: Int) {
             self.index = index
             self.windowStart = windowStart
-            self.stats = stats
+            self.position = position
         }
     }
 
     /// What became of one delta.
     package enum Result {
-        /// Stored; the bucket as it now is.
-        case stored(BucketStats)
+        /// Stored as it is: its window had no stored bucket.
+        case added
+        /// Merged into its window's stored bucket; the bucket as it now is.
+        case merged(BucketStats)
         /// Not storable (its statistics, or merged with the stored ones, are not finite):
         /// the stored bucket is left as it was.
         case setAside(String)
     }
 
     /// Writes the chunk's new bytes to `output` (emptied first) and returns one result per
-    /// delta, in the order of `deltas`, which must be sorted by index, one per index.
+    /// delta, in the order of `deltas`, which must be sorted by index, one per index; each
+    /// delta's stats are `stats[delta.position]`.
     /// - Throws: ``ChunkCodec/Damage`` when the stored bytes do not decode.
     package static func apply(
-        _ deltas: [Delta], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
+        _ deltas: [Delta], stats: [BucketStats], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
         output: inout [UInt8], sketchBytes: inout [UInt8]
     ) throws(ChunkCodec.Damage) -> [Result] {
         output.removeAll(keepingCapacity: true)
@@ -48,21 +54,25 @@ package enum ChunkUpdate {
                 output.append(contentsOf: stored![bucket.record])
                 pending = try reader?.next()
             }
-            var merged = delta.stats
-            var replaced: ChunkCodec.EncodedBucket?
-            if let bucket = pending, bucket.index == delta.index {
-                merged = bucket.decoded
-                merged.merge(delta.stats)
-                replaced = bucket
-                pending = try reader?.next()
+            guard let bucket = pending, bucket.index == delta.index else {
+                if let problem = stats[delta.position].storageProblem {
+                    results.append(.setAside(problem))
+                    continue
+                }
+                ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: stats[delta.position], to: &output, sketchBytes: &sketchBytes)
+                results.append(.added)
+                continue
             }
+            pending = try reader?.next()
+            var merged = bucket.decoded
+            merged.merge(stats[delta.position])
             if let problem = merged.storageProblem {
-                results.append(.setAside(replaced == nil ? problem : "merged with the stored bucket, \(problem)"))
-                if let replaced { output.append(contentsOf: stored![replaced.record]) }
+                results.append(.setAside("merged with the stored bucket, \(problem)"))
+                output.append(contentsOf: stored![bucket.record])
                 continue
             }
             ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: merged, to: &output, sketchBytes: &sketchBytes)
-            results.append(.stored(merged))
+            results.append(.merged(merged))
         }
         while let bucket = pending {
             output.append(contentsOf: stored![bucket.record])

@@ -112,8 +112,9 @@ struct BatchWriter {
         }
         guard let first = storable.first else { return }
         let id = try seriesID(group.series, lastSeen: group.stats[first].lastTimestamp)
-        for run in ChunkRuns.split(group, positions: storable) {
-            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart), of: group.series, run.deltas, statements)
+        let (stats, runs) = ChunkRuns.split(group, positions: storable)
+        for run in runs {
+            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart), of: group.series, run.deltas, stats, statements)
         }
     }
 
@@ -123,9 +124,9 @@ struct BatchWriter {
         var chunkStart: Int64
     }
 
-    /// Merges the deltas of one chunk (ascending, one per window) into its stored bytes
-    /// and writes them back.
-    private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ statements: ChunkStatements) throws {
+    /// Merges the deltas of one chunk (ascending, one per window, their stats in `stats`)
+    /// into its stored bytes and writes them back.
+    private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ stats: [BucketStats], _ statements: ChunkStatements) throws {
         let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
         let stored: [UInt8]?
         if let bytes = touched.stored(slot, chunkStart: key.chunkStart) {
@@ -142,12 +143,12 @@ struct BatchWriter {
             stored = try store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) } ?? readBack(key, statements.select)
         }
         func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
-            Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: delta.stats)
+            Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: stats[delta.position])
         }
         let results: [ChunkUpdate.Result]
         do {
             results = try stored.withUnsafeOptionalBytes { bytes throws(ChunkCodec.Damage) in
-                try ChunkUpdate.apply(deltas, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+                try ChunkUpdate.apply(deltas, stats: stats, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
             }
         } catch {
             for delta in deltas { try setAside(bucket(delta), because: "the stored chunk of its window is damaged (\(error))") }
@@ -155,14 +156,17 @@ struct BatchWriter {
         }
         var changed = false
         let reporting = report?(series, key.resolution) ?? false
-        // By index, not by zip: zip hands out copies of both, and copying a bucket retains
-        // its sketch's arrays (a flush of a many-series burst has hundreds of thousands).
+        // By index, not by zip: zip hands out a copy of each result, and a merged one holds
+        // a bucket.
         for index in results.indices {
             switch results[index] {
-            case .stored(let stats):
+            case .added:
+                changed = true
+                if reporting { written.append(bucket(deltas[index])) }
+            case .merged(let merged):
                 changed = true
                 if reporting {
-                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: deltas[index].windowStart, stats: stats))
+                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: deltas[index].windowStart, stats: merged))
                 }
             case .setAside(let reason):
                 try setAside(bucket(deltas[index]), because: reason)
