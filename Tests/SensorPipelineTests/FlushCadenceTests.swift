@@ -40,6 +40,22 @@ import Testing
         #expect(flushes(&cadence, to: 2_000) { min($0, 320) * 1_000 } == [400, 1_400])
     }
 
+    /// A burst that pauses for a tick is flushed then; its tail of 500 readings (fewer than
+    /// a burst) is flushed once quiet too, not an interval later. A trickle after that tail
+    /// keeps the interval.
+    @Test func theTailOfAPausedBurstIsFlushedOnceQuiet() {
+        var cadence = FlushCadence(interval: .seconds(1), start: start)
+        let times = flushes(&cadence, to: 3_000) { ms in
+            switch ms {
+            case ..<300: ms * 100           // the burst, 30,000 readings at the look at 300
+            case ..<420: 30_000             // a pause: quiet at 350, flushed
+            case ..<460: 30_500             // the tail, seen at 450; quiet at 500, flushed
+            default: 30_500 + (ms - 460) / 60   // a trickle: the interval, from 500
+            }
+        }
+        #expect(times == [350, 500, 1_500, 2_500])
+    }
+
     /// A small fleet's trickle (a reading every 60 ms, quiet between) is no burst: it keeps
     /// the interval, so the disk is not synced ten times as often.
     @Test func aTrickleKeepsTheInterval() {

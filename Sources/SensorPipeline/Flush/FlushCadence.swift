@@ -2,8 +2,10 @@
 /// and sooner after a burst, once ingest has gone quiet.
 ///
 /// Quiet means no reading was applied for a whole ``tick`` (50 ms) after some were; a
-/// burst is at least ``burst`` readings (1,000) since the last flush. A burst that ended
-/// is then visible to queries within about 50 ms instead of up to an interval later.
+/// burst is at least ``burst`` readings (1,000) since the last flush, or the readings
+/// after a flush that took a burst: a burst that paused for a tick was flushed then, and
+/// its tail, however short, is part of it. A burst that ended is then visible to queries
+/// within about 50 ms instead of up to an interval later.
 /// Steady traffic never looks quiet and keeps the interval's cadence, so the store is not
 /// written more often under load; a small fleet's trickle is no burst, so it keeps the
 /// cadence too (a commit is a disk sync, and flash on small boards wears). Quiet flushes
@@ -24,6 +26,10 @@ struct FlushCadence {
     /// Readings applied (all shards) as of the last look and as of the last flush.
     private var appliedAtLastLook: Int
     private var appliedAtLastFlush: Int
+    /// Whether the last flush took a burst (``burst`` readings or more). Only such a
+    /// flush makes the readings after it a tail: a tail's own flush does not, so a trickle
+    /// after a burst goes back to the interval's cadence.
+    private var lastFlushTookBurst = false
 
     init(interval: Duration, start: Instant, applied: Int = 0) {
         self.interval = interval
@@ -43,10 +49,13 @@ struct FlushCadence {
     mutating func shouldFlush(at now: Instant, applied: Int) -> Bool {
         defer { appliedAtLastLook = applied }
         let due = now >= lastFlush + interval
-        let quietAfterBurst = applied == appliedAtLastLook && applied - appliedAtLastFlush >= Self.burst && now >= lastFlush + spacing
+        let sinceFlush = applied - appliedAtLastFlush
+        let inBurst = sinceFlush >= Self.burst || (lastFlushTookBurst && sinceFlush > 0)
+        let quietAfterBurst = applied == appliedAtLastLook && inBurst && now >= lastFlush + spacing
         guard due || quietAfterBurst else { return false }
         lastFlush = now
         appliedAtLastFlush = applied
+        lastFlushTookBurst = sinceFlush >= Self.burst
         return true
     }
 }
