@@ -149,4 +149,22 @@ private extension Double {
         #expect(Set(taking.windowsAfterRecovery().keys.map(\.device)) == ["replayed", "live"])
         #expect(Set(taking.drain().windows.series.map(\.device)) == ["replayed", "live"])
     }
+
+    /// Each series' seqs reach its own window across flushes, though a series takes
+    /// another slot of the pending buckets after each drain (the aggregator finds a
+    /// window by that slot between two drains).
+    @Test func seqsReachTheirSeriesWindowAcrossDrains() throws {
+        let aggregator = ShardAggregator(resolutions: [try Resolution(parsing: "10s")])
+        aggregator.apply(batch(1...3, device: "a") + batch(1...2, device: "b"))
+        _ = aggregator.drain()
+        aggregator.apply(batch(3...5, device: "b") + batch(4...4, device: "a") + batch(1...1, device: "c"))
+        let windows = aggregator.windowsAfterRecovery()
+        #expect(windows.mapValues(\.highest) == [
+            SeriesKey(device: "a", metric: "m"): 4, SeriesKey(device: "b", metric: "m"): 5, SeriesKey(device: "c", metric: "m"): 1,
+        ])
+        for (device, seqs) in [("a", 1...4), ("b", 1...5), ("c", 1...1)] as [(String, ClosedRange<UInt64>)] {
+            let window = try #require(windows[SeriesKey(device: device, metric: "m")])
+            #expect(seqs.allSatisfy { !window.isNew($0, at: Int64($0) * 1_000_000) }, "\(device): every seq applied is in its window")
+        }
+    }
 }

@@ -29,7 +29,7 @@ final class ShardAggregator: Sendable {
         var oldestAccepted: ContinuousClock.Instant?
     }
 
-    private struct State {
+    fileprivate struct State {
         var pending: PendingBuckets
         /// Journal position after the last applied batch.
         var position: Int64
@@ -40,6 +40,10 @@ final class ShardAggregator: Sendable {
         /// Nil once not kept: a store that judges seqs itself needs them only until
         /// recovery hands them to ingress.
         var windows: [SeriesKey: SeqWindowBox]? = [:]
+        /// The boxes of `windows` by the series' slot in `pending`, filled as readings
+        /// with a seq come: one lookup per series and flush instead of one per reading
+        /// (`pending` has just hashed the series).
+        var boxesBySlot: [SeqWindowBox?] = []
         /// Parts of identified batches applied since the last drain.
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
@@ -66,15 +70,9 @@ final class ShardAggregator: Sendable {
                     if let seq = reading.seq {
                         if holdsSequenced {
                             state.pending.hold(reading)
+                            state.admit(seq, of: reading)
                         } else {
-                            state.pending.add(reading)
-                        }
-                        // Through the optional: nothing is evaluated when not kept.
-                        if let tracked = state.windows?[reading.series] {
-                            tracked.window.admit(seq, at: reading.timestamp)
-                            tracked.changed = true
-                        } else {
-                            state.windows?[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                            state.admit(seq, of: reading, slot: state.pending.add(reading))
                         }
                     } else {
                         state.pending.add(reading)
@@ -98,7 +96,10 @@ final class ShardAggregator: Sendable {
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
     func restore(windows: [SeriesKey: SeqWindow]) {
-        state.withLock { $0.windows = windows.mapValues { SeqWindowBox($0, changed: false) } }
+        state.withLock { state in
+            state.windows = windows.mapValues { SeqWindowBox($0, changed: false) }
+            state.boxesBySlot = []
+        }
     }
 
     /// The seq windows as of the last applied batch: for ingress, once recovery replayed
@@ -108,7 +109,10 @@ final class ShardAggregator: Sendable {
     func windowsAfterRecovery() -> [SeriesKey: SeqWindow] {
         state.withLock { state in
             let windows = state.windows?.mapValues(\.window) ?? [:]
-            if holdsSequenced { state.windows = nil }
+            if holdsSequenced {
+                state.windows = nil
+                state.boxesBySlot = []
+            }
             return windows
         }
     }
@@ -140,6 +144,7 @@ final class ShardAggregator: Sendable {
             }
             let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets(plan: plan)
+            state.boxesBySlot = []
             state.marks = []
             state.oldestAccepted = nil
             let waiter = state.drainWaiter
@@ -148,6 +153,32 @@ final class ShardAggregator: Sendable {
         }
         waiter?.resume()
         return taken
+    }
+}
+
+extension ShardAggregator.State {
+    /// Admits `seq` to the window of the reading's series (nothing when windows are not
+    /// kept), creating the window at its first seq. `slot` is the series' slot in
+    /// `pending`, when the reading was added there.
+    mutating func admit(_ seq: UInt64, of reading: Reading, slot: Int? = nil) {
+        guard windows != nil else { return }
+        if let slot, slot < boxesBySlot.count, let box = boxesBySlot[slot] {
+            box.window.admit(seq, at: reading.timestamp)
+            box.changed = true
+            return
+        }
+        let box: SeqWindowBox
+        if let tracked = windows?[reading.series] {
+            tracked.window.admit(seq, at: reading.timestamp)
+            tracked.changed = true
+            box = tracked
+        } else {
+            box = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+            windows?[reading.series] = box
+        }
+        guard let slot else { return }
+        if slot >= boxesBySlot.count { boxesBySlot.append(contentsOf: repeatElement(nil, count: slot - boxesBySlot.count + 1)) }
+        boxesBySlot[slot] = box
     }
 }
 
