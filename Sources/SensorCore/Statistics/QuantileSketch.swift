@@ -41,9 +41,9 @@ public struct QuantileSketch: Sendable, Equatable {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// 8-byte words its bins take in memory: at most 2 × ``maxBins``, so a sketch never
-    /// takes more than 32 KiB, however far apart its values are; a few values take a few
-    /// words (see ``BinStore``).
+    /// 8-byte words its bins take on the heap: at most 2 × ``maxBins``, so a sketch never
+    /// takes more than 32 KiB, however far apart its values are; up to two bins of each
+    /// sign take none (``SparseBins``), a few more a few words (see ``BinStore``).
     public var storedBins: Int { positive.storedWords + negative.storedWords }
 
     /// The bin of one finite value. Computing it costs a logarithm; a reading counted at

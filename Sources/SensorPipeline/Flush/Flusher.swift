@@ -74,6 +74,7 @@ actor Flusher {
         batch.id = UUID()
         if !batch.isEmpty {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
+            // The written buckets are freed first, so that their pages can go back too.
             batch = FlushBatch()
             FreedMemory.returnToSystem()
         }
