@@ -341,6 +341,56 @@ private func expectSameIsNew(
 
     // MARK: - Encoding
 
+    /// A device counting up one by one (the window keeps such a run apart from its
+    /// bitmap), for runs shorter and longer than the window, broken now and then by a
+    /// redelivery, a gap or a late seq: every answer is the rule's, and so are those of the
+    /// window decoded from its encoding (which folds the run into the bitmap).
+    @Test func runsOfConsecutiveSeqsMatchTheRule() {
+        var generator = SeededGenerator(seed: 0x2E9_5)
+        let width = UInt64(SeqWindow.width)
+        for walk in 0..<60 {
+            var clock: Int64 = 1_000
+            let start = walk % 3 == 0 ? 0 : UInt64.random(in: 0...(1 << 40), using: &generator)
+            var window = SeqWindow(first: start, at: clock)
+            var model = ModelWindow(first: start, at: clock)
+            for step in 0..<3_000 {
+                clock += 1
+                let highest = model.highest
+                // Walks of the third kind count up without a break for 1,200 readings, longer
+                // than the window, then take one late seq.
+                let consecutive: UInt64 = [97, 80, 100][walk % 3]
+                let roll = walk % 3 == 2 && step % 1_200 == 1_199 ? consecutive : UInt64.random(in: 0..<100, using: &generator)
+                let seq: UInt64
+                if roll < consecutive {
+                    seq = highest + 1
+                } else if roll < consecutive + (100 - consecutive) / 2 || consecutive == 100 {
+                    // Inside the window or just past it: a late seq or a redelivery.
+                    seq = highest - Swift.min(highest, UInt64.random(in: 1...(width + 2), using: &generator))
+                } else if roll < 99 {
+                    seq = highest + UInt64.random(in: 2...70, using: &generator)
+                } else {
+                    seq = highest
+                }
+                let expected = model.admit(seq, at: clock)
+                let got = window.admit(seq, at: clock)
+                if got != expected || window.highest != model.highest {
+                    Issue.record("walk \(walk) step \(step): admit(\(seq)) with highest \(highest) returned \(got), the rule says \(expected)")
+                    break
+                }
+                if step % 500 == 499 {
+                    expectSameIsNew(window, model, over: around(model.highest, below: width + 8), "walk \(walk) step \(step)")
+                    guard let decoded = SeqWindow(encoded: window.encoded) else {
+                        Issue.record("walk \(walk) step \(step): its own encoding did not decode")
+                        break
+                    }
+                    #expect(decoded == window && decoded.encoded == window.encoded, "walk \(walk) step \(step): the encoding does not round-trip")
+                    expectSameIsNew(decoded, model, over: around(model.highest, below: width + 8), "walk \(walk) step \(step), decoded")
+                }
+            }
+            expectSameIsNew(window, model, over: around(model.highest, below: width + 8), "walk \(walk) end")
+        }
+    }
+
     @Test func encodingRoundTripsExactly() {
         var generator = SeededGenerator(seed: 137)
         for trial in 0..<200 {

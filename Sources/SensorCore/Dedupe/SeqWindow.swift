@@ -99,16 +99,24 @@ extension SeqWindow {
         /// Event time the sequence began at: readings stamped earlier belong to an older one.
         var start: Int64
         var latest: Int64
-        /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - 1 - i` was counted. The
-        /// highest itself is always counted, so it needs no bit. Inline, not an array: a
-        /// window is copied and changed once per reading with a seq (staged before its
-        /// journal record is written), and copying 128 bytes costs far less than the
+        /// Seqs `highest - 1` down to `highest - run` were counted, and are not in `words`
+        /// yet (at most ``SeqWindow/width``). A device counting up one by one only adds to
+        /// it, where shifting the whole bitmap for each of its readings was most of the
+        /// windows' cost, paid in ingress and again in the aggregator. Folded into `words`
+        /// (``normalize()``) when a seq comes out of order, and before comparing or encoding.
+        var run: UInt64 = 0
+        /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - run - 1 - i` was
+        /// counted; bits of seqs more than ``SeqWindow/width`` below the highest mean
+        /// nothing. The highest itself is always counted, so it needs no bit. Inline, not an
+        /// array: a window is copied and changed once per reading with a seq (staged before
+        /// its journal record is written), and copying 128 bytes costs far less than the
         /// allocation an array's copy-on-write makes each time.
         var words: InlineArray<16, UInt64>
 
         static func == (lhs: Sequence, rhs: Sequence) -> Bool {
             guard lhs.highest == rhs.highest, lhs.start == rhs.start, lhs.latest == rhs.latest else { return false }
-            for index in lhs.words.indices where lhs.words[index] != rhs.words[index] { return false }
+            let (left, right) = (lhs.normalized, rhs.normalized)
+            for index in left.words.indices where left.words[index] != right.words[index] { return false }
             return true
         }
 
@@ -117,6 +125,24 @@ extension SeqWindow {
             start = timestamp
             latest = timestamp
             words = InlineArray(repeating: 0)
+        }
+
+        /// The same sequence with its run folded into `words` (`run` 0).
+        var normalized: Sequence {
+            var copy = self
+            copy.normalize()
+            return copy
+        }
+
+        /// Folds `run` into `words`: every bit moves `run` places further from the highest,
+        /// and the run's seqs take the bits below.
+        mutating func normalize() {
+            guard run > 0 else { return }
+            shift(by: run)
+            let full = Int(run / 64)
+            for index in 0..<full { words[index] = .max }
+            if full < words.count, run % 64 > 0 { words[full] |= (1 << (run % 64)) - 1 }
+            run = 0
         }
 
         /// Where a seq lies relative to the window.
@@ -143,7 +169,8 @@ extension SeqWindow {
             switch place {
             case .above: true
             case .highest: false
-            case .remembered(let offset): words[Int(offset / 64)] & (1 << (offset % 64)) == 0
+            case .remembered(let offset):
+                offset >= run && words[Int((offset - run) / 64)] & (1 << ((offset - run) % 64)) == 0
             case .forgotten: timestamp > latest
             }
         }
@@ -153,6 +180,14 @@ extension SeqWindow {
             switch place {
             case .above:
                 let distance = seq - highest
+                if distance == 1 {
+                    // The old highest joins the run. A run that spans the window leaves no
+                    // bit of `words` within it, and grows no further.
+                    run = Swift.min(run + 1, UInt64(SeqWindow.width))
+                    highest = seq
+                    break
+                }
+                normalize()
                 shift(by: distance)
                 // The old highest is now `distance` below: bit `distance - 1`, if still remembered.
                 if distance <= UInt64(SeqWindow.width) {
@@ -160,7 +195,8 @@ extension SeqWindow {
                 }
                 highest = seq
             case .remembered(let offset):
-                words[Int(offset / 64)] |= 1 << (offset % 64)
+                // New, so not in the run (`isNew`).
+                words[Int((offset - run) / 64)] |= 1 << ((offset - run) % 64)
             case .highest, .forgotten:
                 return
             }
@@ -185,11 +221,13 @@ extension SeqWindow {
             }
         }
 
-        /// highest, start, latest, then the bitmap words, each 8 bytes little-endian.
+        /// highest, start, latest, then the bitmap words (run folded in), each 8 bytes
+        /// little-endian.
         func encode(into bytes: inout [UInt8]) {
             for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] {
                 withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
             }
+            let words = normalized.words
             for index in words.indices {
                 withUnsafeBytes(of: words[index].littleEndian) { bytes.append(contentsOf: $0) }
             }
