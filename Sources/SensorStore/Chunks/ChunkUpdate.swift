@@ -36,6 +36,7 @@ package enum ChunkUpdate {
     /// delta, in the order of `deltas`, which must be sorted by index, one per index; each
     /// delta's stats are `stats[delta.position]`.
     /// - Throws: ``ChunkCodec/Damage`` when the stored bytes do not decode.
+    @inline(never) // One call per chunk: its own frame lets scripts/perf-stages.py charge the chunk work.
     package static func apply(
         _ deltas: [Delta], stats: [BucketStats], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
         output: inout [UInt8], sketchBytes: inout [UInt8]
