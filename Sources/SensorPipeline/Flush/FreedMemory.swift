@@ -9,7 +9,7 @@ internal import CMalloc
 /// when the next burst needs them.
 enum FreedMemory {
     static func returnToSystem() {
-        #if os(Linux)
+        #if canImport(Glibc)
         _ = malloc_trim(0)
         #endif
     }
