@@ -30,6 +30,32 @@ import SensorCore
         #expect(pending.bucketCount == expected.count + Set(expected.keys.map { $0 / 60_000_000 }).count)
     }
 
+    /// Windows of one, two, three and many readings, filled in and out of time order and
+    /// beyond the scan (``PendingWindow`` keeps up to two readings, not stats): every
+    /// bucket at a resolution readings are added to is exactly the bucket adding its
+    /// readings as they came gives, every field and the sketch bit for bit.
+    @Test func windowsOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
+        let resolutions = [try Resolution(parsing: "10s"), try Resolution(parsing: "1m")]
+        var generator = SeededGenerator(seed: 11)
+        var pending = PendingBuckets(resolutions: resolutions)
+        var expected: [String: [Int64: BucketStats]] = [:]
+        for _ in 0..<20_000 {
+            let device = "d\(Int.random(in: 0..<30, using: &generator))"
+            // Windows of 0 to 8 readings on average, a fifth of them out of order.
+            let window = Int64.random(in: 0..<Int64.random(in: 1...400, using: &generator), using: &generator)
+            let timestamp = window * 10_000_000 + Int64.random(in: 0..<10_000_000, using: &generator)
+            let value = [0, -1e-3, 1e9, Double.random(in: -100...100, using: &generator)][Int.random(in: 0..<4, using: &generator)]
+            pending.add(Reading(device: device, metric: "m", value: value, timestamp: timestamp))
+            expected[device, default: [:]][window * 10_000_000, default: BucketStats()].add(value, at: timestamp)
+        }
+        let tenSeconds = pending.flushBatch().buckets.filter { $0.resolution == resolutions[0] }
+        #expect(tenSeconds.count == expected.values.reduce(0) { $0 + $1.count })
+        let counts = Set(tenSeconds.map(\.stats.count))
+        #expect([1, 2, 3].allSatisfy(counts.contains) && counts.contains { $0 > 8 })
+        let wrong = tenSeconds.filter { $0.stats != expected[$0.series.device]?[$0.windowStart] }.count
+        #expect(wrong == 0, "buckets differ")
+    }
+
     /// Buckets built at flush from finer ones (each from the coarsest finer resolution
     /// that divides it: 1 m from 10 s, 90 s from 45 s, 1 h from 90 s, 1 d from 1 h) equal
     /// buckets every reading was added to: counts, extremes, first/last and the sketch

@@ -8,8 +8,9 @@ internal import SensorStore
 /// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
 /// one dictionary lookup per reading (the series), then a short backwards scan per
 /// resolution the reading is added to, because readings of a series mostly arrive in time
-/// order. Resolutions a finer one divides only note which windows they will have; their
-/// buckets are merged from the finer ones at flush (``RollupPlan``).
+/// order. A window of one or two readings keeps them, not stats (``PendingWindow``).
+/// Resolutions a finer one divides only note which windows they will have; their buckets
+/// are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
     let plan: RollupPlan
     private var slots: [SeriesKey: Int] = [:]
@@ -18,9 +19,11 @@ struct PendingBuckets: Sendable {
     /// Buckets (series × resolution × window) holding at least one reading, built ones
     /// included.
     private(set) var bucketCount = 0
-    /// About how many bytes the buckets hold (``BucketStats/footprint`` summed, counting a
-    /// built bucket's bins as if it were added to): a sketch of far-apart values holds far
-    /// more than a typical one, so the pipeline bounds this too, not only the count.
+    /// About how many bytes the buckets hold once the flush builds them
+    /// (``BucketStats/footprint`` summed, counting a built bucket's bins as if it were
+    /// added to): a sketch of far-apart values holds far more than a typical one, so the
+    /// pipeline bounds this too, not only the count. Until the flush, windows of one or
+    /// two readings take less (``PendingWindow``).
     private(set) var bytes = 0
     /// Readings with a seq left for the store to judge (``hold(_:)``), in arrival order.
     private var held: [Reading] = []
@@ -74,7 +77,7 @@ struct PendingBuckets: Sendable {
         var seriesDeltas: [SeriesDelta] = []
         seriesDeltas.reserveCapacity(series.count)
         for slot in series.indices {
-            series[slot].buildRollups(plan: plan)
+            series[slot].build(plan: plan)
             let accumulator = series[slot]
             seriesDeltas.append(SeriesDelta(series: accumulator.key, readings: accumulator.readings, lastSeen: accumulator.lastSeen))
             for (index, resolution) in resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
@@ -108,10 +111,11 @@ private struct SeriesAccumulator: Sendable {
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
         var opened = 0
         var grownBins = 0
-        let bin = QuantileSketch.Bin(reading.value)
+        // Taken once for all resolutions, and only by one whose window has stats.
+        var bin: QuantileSketch.Bin?
         for index in plan.direct {
             let start = plan.resolutions[index].windowStart(containing: reading.timestamp)
-            let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: bin, windowStart: start)
+            let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: &bin, windowStart: start)
             if isNew { opened += 1 + openBuilt(from: index, windowStart: start, plan: plan) }
             grownBins += grown * plan.reach[index]
         }
@@ -131,8 +135,10 @@ private struct SeriesAccumulator: Sendable {
         return opened
     }
 
-    /// Fills every built resolution's windows with the merge of its source's buckets.
-    mutating func buildRollups(plan: RollupPlan) {
+    /// Gives every window its stats: those of readings from them, those of built
+    /// resolutions by merging their source's buckets.
+    mutating func build(plan: RollupPlan) {
+        for index in plan.direct { windows[index].buildFromReadings() }
         for (target, source) in plan.rollups {
             let width = plan.resolutions[target]
             windows[target].prepareForBuilding()
@@ -155,27 +161,57 @@ private struct WindowList: Sendable {
     private static let scanLimit = 8
 
     var starts: [Int64] = []
+    /// Every window's stats, once the flush built them (``buildFromReadings()``,
+    /// ``prepareForBuilding()``).
     var stats: [BucketStats] = []
+    /// A resolution readings are added to: every window until the flush, and the stats
+    /// of those with more than two readings.
+    private var pending: [PendingWindow] = []
+    private var full: [BucketStats] = []
     /// Window start → position; built once the list outgrows the scan.
     private var positions: [Int64: Int]?
 
     /// Adds the value to its window; says whether that window is new and how many sketch
-    /// bins the value added.
+    /// bins the value added. `bin` is the value's, computed here when a window with
+    /// stats first needs it.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, bin: QuantileSketch.Bin, windowStart: Int64) -> (isNew: Bool, grownBins: Int) {
-        if let position = position(of: windowStart) {
-            return (false, stats[position].add(value, at: timestamp, bin: bin))
+    mutating func add(_ value: Double, at timestamp: Int64, bin: inout QuantileSketch.Bin?, windowStart: Int64) -> (isNew: Bool, grownBins: Int) {
+        guard let position = position(of: windowStart) else {
+            starts.append(windowStart)
+            pending.append(.one(timestamp: timestamp, value: value))
+            positions?[windowStart] = starts.count - 1
+            return (true, 0)
         }
-        var fresh = BucketStats()
-        let grown = fresh.add(value, at: timestamp, bin: bin)
-        append(fresh, windowStart: windowStart)
-        return (true, grown)
+        switch pending[position] {
+        case .one(let firstTimestamp, let first):
+            pending[position] = .two(timestamp: firstTimestamp, value: first, secondTimestamp: timestamp, second: value)
+            return (false, 0)
+        case .two:
+            var bucket = pending[position].bucket(full: full)
+            bucket.add(value, at: timestamp, bin: Self.bin(of: value, known: &bin))
+            pending[position] = .full(index: full.count)
+            full.append(bucket)
+            // The two readings before took no heap bins (``SparseBins``).
+            return (false, bucket.sketch.storedBins)
+        case .full(let index):
+            return (false, full[index].add(value, at: timestamp, bin: Self.bin(of: value, known: &bin)))
+        }
     }
 
-    private mutating func append(_ bucket: BucketStats, windowStart: Int64) {
-        starts.append(windowStart)
-        stats.append(bucket)
-        positions?[windowStart] = starts.count - 1
+    @inline(__always)
+    private static func bin(of value: Double, known: inout QuantileSketch.Bin?) -> QuantileSketch.Bin {
+        if let known { return known }
+        let bin = QuantileSketch.Bin(value)
+        known = bin
+        return bin
+    }
+
+    /// Gives every window of a resolution readings were added to its stats.
+    mutating func buildFromReadings() {
+        stats.reserveCapacity(pending.count)
+        for window in pending { stats.append(window.bucket(full: full)) }
+        pending = []
+        full = []
     }
 
     /// Opens a window of a built resolution unless there is one; says whether it was new.
