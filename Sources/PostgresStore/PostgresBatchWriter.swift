@@ -80,7 +80,8 @@ struct PostgresBatchWriter {
             firstSeen[delta.series] = delta.lastSeen
         }
         // Unstorable deltas are set aside before they could create their series.
-        var runs = runs(of: batch.groups)
+        var runs: [Run] = []
+        try batch.forEachGroup { group in runs += self.runs(of: [group]) }
         for run in runs where firstSeen[run.series] == nil {
             firstSeen[run.series] = run.deltas.first.map { run.stats[$0.position].lastTimestamp } ?? 0
         }

@@ -67,25 +67,37 @@ struct PendingBuckets: Sendable {
     }
 
     /// The deltas in the store's terms: one group per series and resolution, windows in
-    /// ascending order (the arrays of the resolutions readings were added to are handed
-    /// over, not copied bucket by bucket; the others are merged here), and the held
+    /// ascending order, built as the store walks them (``PendingGroups``), and the held
     /// readings.
-    mutating func flushBatch() -> FlushBatch {
-        let resolutions = plan.resolutions
-        var groups: [BucketGroup] = []
-        groups.reserveCapacity(series.count * resolutions.count)
-        var seriesDeltas: [SeriesDelta] = []
-        seriesDeltas.reserveCapacity(series.count)
-        for slot in series.indices {
-            series[slot].build(plan: plan)
-            let accumulator = series[slot]
-            seriesDeltas.append(SeriesDelta(series: accumulator.key, readings: accumulator.readings, lastSeen: accumulator.lastSeen))
-            for (index, resolution) in resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
+    func flushBatch() -> FlushBatch {
+        let deltas = series.map { SeriesDelta(series: $0.key, readings: $0.readings, lastSeen: $0.lastSeen) }
+        return FlushBatch(
+            groups: [], series: deltas, sequenced: held, resolutions: held.isEmpty ? [] : plan.resolutions,
+            groupSources: series.isEmpty ? [] : [PendingGroups(plan: plan, series: series, bucketCount: bucketCount)])
+    }
+}
+
+/// The pending buckets of a flush, built series by series as the store walks them: the
+/// stats of windows that kept their readings, and the buckets of built resolutions, exist
+/// for one series at a time instead of for the whole flush.
+private struct PendingGroups: BucketGroupSource {
+    let plan: RollupPlan
+    let series: [SeriesAccumulator]
+    let bucketCount: Int
+
+    var groupCount: Int {
+        series.reduce(0) { count, accumulator in count + accumulator.windows.count { !$0.starts.isEmpty } }
+    }
+
+    func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
+        for var accumulator in series {
+            // Built in the copy: the pending arrays stay shared, for a walk again.
+            accumulator.build(plan: plan)
+            for (index, resolution) in plan.resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
-                groups.append(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
+                try body(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
             }
         }
-        return FlushBatch(groups: groups, series: seriesDeltas, sequenced: held, resolutions: held.isEmpty ? [] : resolutions)
     }
 }
 
@@ -208,10 +220,7 @@ private struct WindowList: Sendable {
 
     /// Gives every window of a resolution readings were added to its stats.
     mutating func buildFromReadings() {
-        stats.reserveCapacity(pending.count)
-        for window in pending { stats.append(window.bucket(full: full)) }
-        pending = []
-        full = []
+        stats = pending.map { $0.bucket(full: full) }
     }
 
     /// Opens a window of a built resolution unless there is one; says whether it was new.

@@ -4,9 +4,11 @@ public import SensorCore
 /// Everything one flush writes, committed by ``SensorStore/write(_:report:)`` in a single
 /// transaction: either all of it is stored or none of it.
 public struct FlushBatch: Sendable {
-    /// The bucket deltas, by series and resolution (as the aggregation worker holds them,
-    /// so a flush hands them over without a copy per bucket).
+    /// Bucket deltas by series and resolution, held as they are.
     public var groups: [BucketGroup]
+    /// Bucket deltas built as the store walks them (the aggregation workers' pending
+    /// buckets): ``forEachGroup(_:)`` gives these after ``groups``.
+    public var groupSources: [any BucketGroupSource]
     public var series: [SeriesDelta]
     /// Journal position per journal shard that these buckets cover; a stored checkpoint
     /// only ever moves forward.
@@ -30,9 +32,11 @@ public struct FlushBatch: Sendable {
 
     public init(
         groups: [BucketGroup], series: [SeriesDelta] = [], checkpoints: [Int: Int64] = [:], seqWindows: EncodedSeqWindows = [:],
-        batchMarks: [BatchMark] = [], sequenced: [Reading] = [], resolutions: [Resolution] = []
+        batchMarks: [BatchMark] = [], sequenced: [Reading] = [], resolutions: [Resolution] = [],
+        groupSources: [any BucketGroupSource] = []
     ) {
         self.groups = groups
+        self.groupSources = groupSources
         self.series = series
         self.checkpoints = checkpoints
         self.seqWindows = seqWindows
@@ -48,10 +52,11 @@ public struct FlushBatch: Sendable {
         self.buckets = buckets
     }
 
-    /// The bucket deltas one by one: the groups flattened, or (set) grouped again.
+    /// The bucket deltas one by one: the groups (and the sources') flattened, or (set)
+    /// grouped again, replacing the groups and sources.
     public var buckets: [Bucket] {
         get {
-            groups.flatMap { group in
+            allGroups.flatMap { group in
                 zip(group.windowStarts, group.stats).map {
                     Bucket(series: group.series, resolution: group.resolution, windowStart: $0, stats: $1)
                 }
@@ -59,6 +64,7 @@ public struct FlushBatch: Sendable {
         }
         set {
             groups = []
+            groupSources = []
             for bucket in newValue {
                 if let last = groups.indices.last, groups[last].series == bucket.series, groups[last].resolution == bucket.resolution {
                     groups[last].windowStarts.append(bucket.windowStart)
@@ -71,21 +77,42 @@ public struct FlushBatch: Sendable {
     }
 
     /// Bucket deltas in all groups.
-    public var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
-
-    public var isEmpty: Bool {
-        groups.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty && sequenced.isEmpty
+    public var bucketCount: Int {
+        groups.reduce(0) { $0 + $1.stats.count } + groupSources.reduce(0) { $0 + $1.bucketCount }
     }
 
-    /// Checks the rules every store relies on: window starts aligned to their resolution,
-    /// no negative reading counts.
+    /// Groups held and built.
+    public var groupCount: Int { groups.count + groupSources.reduce(0) { $0 + $1.groupCount } }
+
+    /// Every group, the sources' built: for a store that needs them all at once.
+    public var allGroups: [BucketGroup] {
+        var all = groups
+        for source in groupSources { source.forEachGroup { all.append($0) } }
+        return all
+    }
+
+    /// Calls `body` with every group: ``groups``, then those of each source, built one at
+    /// a time, each checked first.
+    /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
+    ///   resolution, before `body` sees that group; whatever `body` throws.
+    public func forEachGroup(_ body: (BucketGroup) throws -> Void) throws {
+        func visit(_ group: BucketGroup) throws {
+            try Self.validate(group)
+            try body(group)
+        }
+        for group in groups { try visit(group) }
+        for source in groupSources { try source.forEachGroup(visit) }
+    }
+
+    public var isEmpty: Bool {
+        groups.isEmpty && groupSources.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty && sequenced.isEmpty
+    }
+
+    /// Checks the rules every store relies on, but the groups' (checked as they are
+    /// walked, ``forEachGroup(_:)``): no negative reading counts, resolutions for the
+    /// sequenced readings.
     /// - Throws: ``StoreError/invalidBatch(_:)`` naming the first offence.
     package func validate() throws(StoreError) {
-        for group in groups {
-            for start in group.windowStarts where group.resolution.windowStart(containing: start) != start {
-                throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
-            }
-        }
         for delta in series where delta.readings < 0 {
             throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
         }
@@ -94,10 +121,18 @@ public struct FlushBatch: Sendable {
         }
     }
 
+    /// Window starts aligned to their resolution.
+    private static func validate(_ group: BucketGroup) throws(StoreError) {
+        for start in group.windowStarts where group.resolution.windowStart(containing: start) != start {
+            throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
+        }
+    }
+
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
     /// position, seq windows the later state.
     public mutating func append(_ later: FlushBatch) {
         groups += later.groups
+        groupSources += later.groupSources
         series += later.series
         checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
         seqWindows.append(contentsOf: later.seqWindows)
