@@ -131,6 +131,29 @@ import Testing
         try await store.write(makeBatch(later))
         expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(later, window: minute))
     }
+
+    /// A failed write that merged into a chunk this store wrote and cached leaves that
+    /// chunk, and the cache, as committed: the next write into the chunk merges into
+    /// exactly the committed buckets.
+    @Test func aFailedMergeIntoACachedChunkLeavesTheCommittedOneToMergeInto() async throws {
+        let dir = try TempDirectory()
+        let path = dir.file("sensorhub.db")
+        let store = try await makeStore(dir)
+        let first = makeReadings(devices: ["d"], metrics: ["m"], start: t0, span: minute, perSeries: 10)
+        try await store.write(makeBatch(first))
+        try RawSQLite.execute(path: path, sql: """
+            CREATE TRIGGER refuse BEFORE INSERT ON journal_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
+            """)
+        var failed = makeBatch(makeReadings(devices: ["d"], metrics: ["m"], start: t0, span: minute, perSeries: 10, seed: 5))
+        failed.checkpoints = [0: 1]
+        await #expect(throws: StoreError.self) { try await store.write(failed) }
+
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
+        let later = makeReadings(devices: ["d"], metrics: ["m"], start: t0, span: minute, perSeries: 10, seed: 9)
+        try await store.write(makeBatch(later))
+        expectRows(try await store.aggregates(AggregateQuery(window: res("10s"))), equal: expectedWindows(first + later, window: 10 * second))
+    }
 }
 
 @Suite struct ChunkCacheTests {
