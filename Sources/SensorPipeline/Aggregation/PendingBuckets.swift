@@ -19,11 +19,12 @@ struct PendingBuckets: Sendable {
     /// Buckets (series × resolution × window) holding at least one reading, built ones
     /// included.
     private(set) var bucketCount = 0
-    /// About how many bytes the buckets hold once the flush builds them
-    /// (``BucketStats/footprint`` summed, counting a built bucket's bins as if it were
-    /// added to): a sketch of far-apart values holds far more than a typical one, so the
-    /// pipeline bounds this too, not only the count. Until the flush, windows of one or
-    /// two readings take less (``PendingWindow``).
+    /// About how many bytes the buckets would hold as stats (``BucketStats/footprint``
+    /// summed, counting a built bucket's bins as if it were added to): a sketch of
+    /// far-apart values holds far more than a typical one, so the pipeline bounds this
+    /// too, not only the count. An upper bound: windows of one or two readings keep the
+    /// readings (``PendingWindow``), and the flush builds the stats one series at a time
+    /// (``PendingGroups``).
     private(set) var bytes = 0
     /// Readings with a seq left for the store to judge (``hold(_:)``), in arrival order.
     private var held: [Reading] = []
