@@ -160,7 +160,9 @@ public struct Settings: Sendable, Equatable {
         public var queueCapacity: Int
         /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
-        /// 1 000–100 000 000. Default 100 000.
+        /// 1 000–100 000 000. Default 400 000: until the flush, a window of one or two
+        /// readings (most are, between flushes) takes 48 bytes, and
+        /// `pipeline.max_pending_bytes` bounds what the stats will hold.
         public var maxPendingBuckets: Int
         /// `pipeline.max_pending_bytes`: memory those pending buckets may take before a
         /// flush comes early (a bucket whose values are far apart holds up to 32 KiB of
@@ -285,7 +287,7 @@ public struct Settings: Sendable, Equatable {
                 tlsCA: nil,
                 tlsClient: nil
             ),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 100_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
+            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 400_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text),

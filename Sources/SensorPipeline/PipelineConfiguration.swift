@@ -30,7 +30,7 @@ public struct PipelineConfiguration: Sendable {
     /// What one client may make the daemon hold.
     public var limits: IngestLimits
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 100_000, maxPendingBytes: Int = 256 << 20, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 400_000, maxPendingBytes: Int = 256 << 20, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
         self.limits = limits
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
