@@ -1,7 +1,13 @@
-/// CRC-32C (Castagnoli), the checksum of journal records: table-driven, slicing by 8
-/// bytes, so checking a record costs far less than writing it.
+internal import CCRC32C
+
+/// CRC-32C (Castagnoli), the checksum of journal records: with the CPU's instruction where
+/// it has one (SSE 4.2, `CCRC32C`), else table-driven, slicing by 8 bytes, so checking a
+/// record costs far less than writing it.
 enum CRC32C {
     private static let polynomial: UInt32 = 0x82F6_3B78 // reflected 0x1EDC6F41
+
+    /// Whether ``checksum(_:)`` uses the CPU's instruction (3–5 times the table's speed).
+    static let inHardware = sensorhub_crc32c_in_hardware() != 0
 
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -20,6 +26,12 @@ enum CRC32C {
     }()
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard inHardware, let base = bytes.baseAddress else { return tableChecksum(bytes) }
+        return ~sensorhub_crc32c_update(0xFFFF_FFFF, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// The checksum by the tables, whatever the CPU.
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         var index = 0
         let count = bytes.count
