@@ -31,21 +31,23 @@ extension SQLiteStore {
         guard batch.sequenced.isEmpty else {
             throw .invalidBatch("\(batch.sequenced.count) readings with a seq left to the store; SQLite takes them judged at ingest")
         }
-        let committed: (ids: [SeriesKey: Int64], chunks: ChunkCache, outcome: WriteOutcome)
+        let committed: (ids: [SeriesKey: Int64], outcome: WriteOutcome)
         do {
             committed = try await pool.write { db in
                 var writer = BatchWriter(db: db, store: self, report: report)
                 try writer.write(batch)
-                return (writer.createdIDs, writer.touched, WriteOutcome(written: writer.written, setAside: writer.setAside))
+                return (writer.createdIDs, WriteOutcome(written: writer.written, setAside: writer.setAside))
             }
         } catch {
+            // The chunk cache holds chunks as the failed transaction wrote them.
+            chunkCache.withLock { $0.removeAll() }
             throw StoreError.wrapping(error, operation: "write")
         }
-        // Only now, after the commit, may the caches learn what this batch stored.
+        // Only now, after the commit, may the id cache learn the new series.
         if !committed.ids.isEmpty {
             seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
         }
-        chunkCache.withLock { $0.absorb(committed.chunks) }
+        chunkCache.withLock { $0.keepWithinBudget() }
         if !committed.outcome.setAside.isEmpty {
             setAsideCount.add(committed.outcome.setAside.count, ordering: .relaxed)
         }

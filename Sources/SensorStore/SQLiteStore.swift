@@ -39,7 +39,7 @@ public final class SQLiteStore: SensorStore {
     let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
     /// Newest stored chunk per series and resolution, so flushing into an open chunk
     /// again needs no read, within ``chunkCacheBudget`` bytes. Only ``write(_:)`` fills
-    /// it, after its transaction committed.
+    /// it, as its transaction writes chunks; it empties it when that transaction fails.
     let chunkCache = Mutex(ChunkCache(budget: SQLiteStore.chunkCacheBudget))
 
     /// Memory the chunk cache may take: 64 MiB, the open chunks of some 40,000 series at

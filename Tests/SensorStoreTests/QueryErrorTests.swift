@@ -173,9 +173,8 @@ import Testing
         #expect(bytes.count > 100_000, "32 buckets of two full sketch stores")
         var cache = ChunkCache(budget: 1 << 20)
         for series in 0..<200 {
-            var committed = ChunkCache()
-            committed.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
-            cache.absorb(committed)
+            cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
+            cache.keepWithinBudget()
             #expect(cache.bytes <= 1 << 20)
         }
         #expect(cache.stored(ChunkCache.Slot(seriesID: 199, resolution: 10), chunkStart: 199 * 320_000_000) != nil, "the newest is kept")

@@ -4,9 +4,11 @@ import SensorCore
 /// the next flush into a still-open chunk merges without reading the row back.
 ///
 /// Sound only while this process is the file's single writer, which ``WriterLock``
-/// enforces; entries are added only after their transaction committed. Bounded in bytes:
-/// past `budget`, the entries of the oldest chunks are dropped, and a later write into one
-/// of them reads its row back instead.
+/// enforces. A flush records each chunk as it writes it, so an entry is always what its
+/// row holds in the flush's transaction; should that transaction fail, the store empties
+/// the cache (``removeAll()``), and later writes read their rows back. Bounded in bytes:
+/// after each commit, past `budget`, the entries of the oldest chunks are dropped, and a
+/// later write into one of them reads its row back instead.
 struct ChunkCache: Sendable {
     struct Slot: Hashable, Sendable {
         var seriesID: Int64
@@ -38,6 +40,11 @@ struct ChunkCache: Sendable {
         return entry.bytes
     }
 
+    /// Whether an entry holds some chunk of `slot`.
+    func holds(_ slot: Slot) -> Bool {
+        entries[slot] != nil
+    }
+
     /// Records stored bytes; an older chunk than the cached one (a late reading) is not kept.
     mutating func record(_ slot: Slot, chunkStart: Int64, bytes stored: [UInt8]) {
         if let entry = entries[slot] {
@@ -54,11 +61,14 @@ struct ChunkCache: Sendable {
         bytes = entries.values.reduce(0) { $0 + $1.bytes.count }
     }
 
-    /// Applies what a committed transaction recorded in `other`, then keeps within budget.
-    mutating func absorb(_ other: ChunkCache) {
-        for (slot, entry) in other.entries {
-            record(slot, chunkStart: entry.chunkStart, bytes: entry.bytes)
-        }
+    /// Forgets every entry (the transaction that recorded some of them failed).
+    mutating func removeAll() {
+        entries = [:]
+        bytes = 0
+    }
+
+    /// Drops the entries of the oldest chunks while past the budget.
+    mutating func keepWithinBudget() {
         guard bytes > budget else { return }
         // Down to three quarters, so the sort is not paid at every flush.
         for (slot, entry) in entries.sorted(by: { $0.value.chunkStart < $1.value.chunkStart }) where bytes > budget / 4 * 3 {

@@ -17,20 +17,19 @@ import SensorCore
 /// `set_aside_buckets` and left out, while the rest of the flush is stored. Errors of the
 /// database itself (disk full, I/O, locked) fail the whole write.
 ///
-/// What this transaction created or stored is collected in `createdIDs` / `touched` and
-/// reaches the store's caches only after the commit, so a rollback leaves them exact.
+/// The series this transaction created are collected in `createdIDs` and reach the
+/// store's id cache only after the commit. The chunks it writes go to the store's chunk
+/// cache as they are written, which the store empties should the transaction fail
+/// (``ChunkCache``).
 struct BatchWriter {
     let db: Database
-    /// Owner of the committed caches (read here under their locks, never written).
+    /// Owner of the caches.
     let store: SQLiteStore
     private(set) var createdIDs: [SeriesKey: Int64] = [:]
-    private(set) var touched = ChunkCache()
     /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [Bucket] = []
     /// The buckets left out, with why.
     private(set) var setAside: [SetAsideBucket] = []
-    /// Chunks this transaction wrote.
-    private var writtenChunks: Set<ChunkKey> = []
     /// Series this transaction inserted: no chunk of theirs is stored but those it wrote.
     private var insertedSeries: Set<Int64> = []
     /// Scratch buffers reused for every chunk.
@@ -48,9 +47,7 @@ struct BatchWriter {
         // Sized up front: with 100,000 series in a flush, growing these sets rehashed
         // every entry at each doubling (3% of the run's CPU in a profile).
         createdIDs.reserveCapacity(batch.series.count)
-        let groups = batch.groupCount
-        touched.reserveCapacity(groups)
-        writtenChunks.reserveCapacity(groups)
+        store.chunkCache.withLock { $0.reserveCapacity(batch.groupCount) }
         try writeSeries(batch)
 
         let statements = ChunkStatements(
@@ -128,16 +125,12 @@ struct BatchWriter {
     private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ stats: [BucketStats], _ statements: ChunkStatements) throws {
         let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
         let stored: [UInt8]?
-        if let bytes = touched.stored(slot, chunkStart: key.chunkStart) {
-            stored = bytes
-        } else if writtenChunks.contains(key) {
-            // Written earlier in this transaction, and no longer the newest of its slot in
-            // `touched`: the committed cache is stale, the row is not.
-            stored = try readBack(key, statements.select)
-        } else if insertedSeries.contains(key.seriesID) {
-            // A series this transaction inserted has no stored chunk (with many sparse
-            // series: three reads saved per new series).
-            stored = nil
+        if insertedSeries.contains(key.seriesID) {
+            // A series this transaction inserted has no stored chunk but those it wrote, and
+            // the cache holds the newest of those per resolution (with many sparse series:
+            // three reads saved per new series). An older one it wrote is read back.
+            let (cached, slotWritten) = store.chunkCache.withLock { ($0.stored(slot, chunkStart: key.chunkStart), $0.holds(slot)) }
+            stored = try cached ?? (slotWritten ? readBack(key, statements.select) : nil)
         } else {
             stored = try store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) } ?? readBack(key, statements.select)
         }
@@ -179,8 +172,8 @@ struct BatchWriter {
         upsert.bind(4, chunkBytes)
         try upsert.run()
         // The cache then holds what its budget counts.
-        touched.record(slot, chunkStart: key.chunkStart, bytes: chunkBytes.rightSizedCopy)
-        writtenChunks.insert(key)
+        let written = chunkBytes.rightSizedCopy
+        store.chunkCache.withLock { $0.record(slot, chunkStart: key.chunkStart, bytes: written) }
     }
 
     /// Keeps a delta that cannot be stored in `set_aside_buckets`, whole.
