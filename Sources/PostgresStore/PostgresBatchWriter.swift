@@ -81,7 +81,7 @@ struct PostgresBatchWriter {
         }
         // Unstorable deltas are set aside before they could create their series.
         var runs: [Run] = []
-        try batch.forEachGroup { group in runs += self.runs(of: [group]) }
+        try batch.forEachGroup { group in runs += self.runs(of: group) }
         for run in runs where firstSeen[run.series] == nil {
             firstSeen[run.series] = run.deltas.first.map { run.stats[$0.position].lastTimestamp } ?? 0
         }
@@ -92,7 +92,7 @@ struct PostgresBatchWriter {
         let stored = try await resolveAndLock(firstSeen)
         let admission = SequencedAdmission(batch.sequenced, resolutions: batch.resolutions, stored: stored)
         duplicates = admission.duplicates
-        runs += self.runs(of: admission.groups)
+        for group in admission.groups { runs += self.runs(of: group) }
         try await addTotals(batch.series + admission.series)
         try await writeChunks(runs)
         try await writeSeqWindows(admission.windows)
@@ -101,19 +101,13 @@ struct PostgresBatchWriter {
         try await writeSetAside()
     }
 
-    /// The storable deltas of `groups` cut into chunk runs; the others are set aside.
-    private mutating func runs(of groups: [BucketGroup]) -> [Run] {
-        var runs: [Run] = []
-        for group in groups {
-            var unstorable: [(Int, String)] = []
-            let storable = ChunkRuns.storable(group) { position, problem in unstorable.append((position, problem)) }
-            for (position, problem) in unstorable { setAsideRows.append((group.bucket(position), problem)) }
-            let (stats, groupRuns) = ChunkRuns.split(group, positions: storable)
-            for run in groupRuns {
-                runs.append(Run(series: group.series, resolution: group.resolution, chunkStart: run.chunkStart, deltas: run.deltas, stats: stats))
-            }
-        }
-        return runs
+    /// The storable deltas of `group` cut into chunk runs; the others are set aside.
+    private mutating func runs(of group: BucketGroup) -> [Run] {
+        var unstorable: [(Int, String)] = []
+        let storable = ChunkRuns.storable(group) { position, problem in unstorable.append((position, problem)) }
+        for (position, problem) in unstorable { setAsideRows.append((group.bucket(position), problem)) }
+        let (stats, runs) = ChunkRuns.split(group, positions: storable)
+        return runs.map { Run(series: group.series, resolution: group.resolution, chunkStart: $0.chunkStart, deltas: $0.deltas, stats: stats) }
     }
 
     // MARK: - Series

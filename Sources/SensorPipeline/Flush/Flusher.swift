@@ -60,7 +60,7 @@ actor Flusher {
         // Before the buckets are taken: a reading applied after that is not in this flush.
         let completeBefore = completeBefore(WallClock.microseconds())
         for shard in shards {
-            var drained = shard.aggregator.drain()
+            let drained = shard.aggregator.drain()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
             guard !drained.pending.isEmpty || !drained.windows.isEmpty || !drained.marks.isEmpty else { continue }
