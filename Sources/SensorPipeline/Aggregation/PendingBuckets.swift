@@ -158,8 +158,9 @@ private struct SeriesAccumulator: Sendable {
             // Read through a copy of the list (two array references), so each bucket is
             // passed to the merge in place rather than copied out of `windows` first.
             let finer = windows[source]
+            var last = 0
             for position in finer.starts.indices {
-                windows[target].merge(finer.stats[position], windowStart: width.windowStart(containing: finer.starts[position]))
+                windows[target].merge(finer.stats[position], windowStart: width.windowStart(containing: finer.starts[position]), after: &last)
             }
         }
     }
@@ -240,12 +241,20 @@ private struct WindowList: Sendable {
         stats = Array(repeating: BucketStats(), count: starts.count)
     }
 
-    /// Merges `bucket` into the window opened for it (``open(windowStart:)``).
-    mutating func merge(_ bucket: BucketStats, windowStart: Int64) {
-        guard let position = position(of: windowStart) else {
+    /// Merges `bucket` into the window opened for it (``open(windowStart:)``). `last` is
+    /// where the previous merge went, and becomes this one's: the finer windows mostly
+    /// come in time order, so theirs is that window or the next, found without a search.
+    mutating func merge(_ bucket: BucketStats, windowStart: Int64, after last: inout Int) {
+        if starts.indices.contains(last), starts[last] == windowStart {
+            // The same window as the previous merge.
+        } else if starts.indices.contains(last + 1), starts[last + 1] == windowStart {
+            last += 1
+        } else if let position = position(of: windowStart) {
+            last = position
+        } else {
             preconditionFailure("a built window is opened with the first window it is built from")
         }
-        stats[position].merge(bucket)
+        stats[last].merge(bucket)
     }
 
     /// The windows in ascending order: as they are when readings came in time order
