@@ -6,8 +6,9 @@ internal import Logging
 extension Pipeline {
     /// Brings the pipeline back to where the last run left off, before any reading is
     /// taken: loads the checkpoints and seq windows, replays every journal shard from its
-    /// checkpoint into the aggregators, flushes (which commits the new checkpoints),
-    /// deletes the replayed segments and opens a fresh segment per shard.
+    /// checkpoint into the aggregators and the seq windows, flushes (which commits the new
+    /// checkpoints and windows), deletes the replayed segments and opens a fresh segment
+    /// per shard.
     ///
     /// Journal folders of shards the current configuration no longer has are replayed
     /// too: readings go to whichever shard their series hashes to now. The replay is held
@@ -25,11 +26,11 @@ extension Pipeline {
             windowsByShard[shardIndex(of: series)][series] = window
         }
         for (shard, windows) in zip(shards, windowsByShard) {
-            shard.aggregator.restore(windows: windows)
+            shard.ingress.restore(windows: windows)
         }
         guard journal.enabled else {
             for shard in shards {
-                shard.ingress.open(journal: nil, windows: shard.aggregator.windowsAfterRecovery(), position: state.checkpoints[shard.index] ?? 0)
+                shard.ingress.open(journal: nil, position: state.checkpoints[shard.index] ?? 0)
             }
             logger.warning("the ingest journal is switched off: acknowledged readings are lost if the process dies before their flush")
             return
@@ -48,6 +49,7 @@ extension Pipeline {
                 // The mark goes with one of the parts, to be stored once by the flush below.
                 var unstoredMark = mark
                 for (index, part) in partition(readings).enumerated() where !part.isEmpty {
+                    shards[index].ingress.recordReplayed(part)
                     shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0, acceptedAt: nil, mark: unstoredMark)])
                     unstoredMark = nil
                 }
@@ -68,8 +70,7 @@ extension Pipeline {
             let writer = try JournalWriter(
                 directory: SegmentFiles.shardDirectory(journal.directory, shard: shard.index),
                 position: ends[shard.index] ?? 0, segmentBytes: journal.segmentBytes, sync: journal.sync)
-            // The replay advanced the aggregators' seq windows past the stored ones.
-            shard.ingress.open(journal: writer, windows: shard.aggregator.windowsAfterRecovery(), position: 0)
+            shard.ingress.open(journal: writer, position: 0)
         }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [

@@ -149,48 +149,19 @@ private extension Double {
     }
 }
 
-/// The aggregator's seq windows: handed to ingress after recovery, and to the store with
-/// each flush unless the store judges seqs itself, in which case they are not kept past
-/// recovery.
-@Suite struct AggregatorSeqWindowTests {
-    func batch(_ seqs: ClosedRange<UInt64>, device: String) -> [JournaledBatch] {
-        [JournaledBatch(readings: seqs.map { Reading(device: device, metric: "m", value: 1, timestamp: Int64($0) * 1_000_000, seq: $0) }, position: 1, acceptedAt: nil)]
-    }
-
-    @Test func aStoreThatJudgesSeqsGetsNoWindowsAndTheShardStopsKeepingThem() throws {
+/// A store that judges seqs itself gets every reading with a seq held, unbucketed.
+@Suite struct AggregatorHeldReadingsTests {
+    @Test func aStoreThatJudgesSeqsGetsTheReadingsWithASeqHeld() throws {
         let resolutions = [try Resolution(parsing: "10s")]
         let judging = ShardAggregator(resolutions: resolutions, holdsSequenced: true)
         let taking = ShardAggregator(resolutions: resolutions)
-        for aggregator in [judging, taking] { aggregator.apply(batch(0...9, device: "replayed")) }
-        // Recovery: both hand what the replay advanced to ingress.
-        #expect(judging.windowsAfterRecovery().keys.map(\.device) == ["replayed"])
-        #expect(taking.windowsAfterRecovery().keys.map(\.device) == ["replayed"])
-
-        for aggregator in [judging, taking] { aggregator.apply(batch(10...19, device: "live")) }
-        #expect(judging.windowsAfterRecovery().isEmpty)
-        let judged = judging.drain()
-        #expect(judged.windows.isEmpty)
-        // The judging store still gets every reading with a seq, held for it.
-        #expect(judged.pending.readingCount == 20)
-        #expect(Set(taking.windowsAfterRecovery().keys.map(\.device)) == ["replayed", "live"])
-        #expect(Set(taking.drain().windows.series.map(\.device)) == ["replayed", "live"])
-    }
-
-    /// Each series' seqs reach its own window across flushes, though a series takes
-    /// another slot of the pending buckets after each drain (the aggregator finds a
-    /// window by that slot between two drains).
-    @Test func seqsReachTheirSeriesWindowAcrossDrains() throws {
-        let aggregator = ShardAggregator(resolutions: [try Resolution(parsing: "10s")])
-        aggregator.apply(batch(1...3, device: "a") + batch(1...2, device: "b"))
-        _ = aggregator.drain()
-        aggregator.apply(batch(3...5, device: "b") + batch(4...4, device: "a") + batch(1...1, device: "c"))
-        let windows = aggregator.windowsAfterRecovery()
-        #expect(windows.mapValues(\.highest) == [
-            SeriesKey(device: "a", metric: "m"): 4, SeriesKey(device: "b", metric: "m"): 5, SeriesKey(device: "c", metric: "m"): 1,
-        ])
-        for (device, seqs) in [("a", 1...4), ("b", 1...5), ("c", 1...1)] as [(String, ClosedRange<UInt64>)] {
-            let window = try #require(windows[SeriesKey(device: device, metric: "m")])
-            #expect(seqs.allSatisfy { !window.isNew($0, at: Int64($0) * 1_000_000) }, "\(device): every seq applied is in its window")
-        }
+        let readings = (1...20).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0) * 1_000_000, seq: $0 > 15 ? nil : UInt64($0)) }
+        for aggregator in [judging, taking] { aggregator.apply([JournaledBatch(readings: readings, position: 1, acceptedAt: nil)]) }
+        let judged = judging.drain().pending.flushBatch()
+        #expect(judged.sequenced.count == 15)
+        #expect(judged.series.map(\.readings) == [5])
+        let taken = taking.drain().pending.flushBatch()
+        #expect(taken.sequenced.isEmpty)
+        #expect(taken.series.map(\.readings) == [20])
     }
 }

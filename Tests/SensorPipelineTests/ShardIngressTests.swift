@@ -11,7 +11,7 @@ import SensorCore
     /// counts and readings without seq always do.
     @Test func duplicatesAreDroppedAndTheRestKeptInOrder() throws {
         let ingress = ShardIngress(queue: IngestQueue(capacity: 1_000))
-        ingress.open(journal: nil, windows: [:], position: 0)
+        ingress.open(journal: nil, position: 0)
         try ingress.withLock {
             let first = try ingress.stage([reading("a", seq: 1), reading("b", seq: 1), reading("a", seq: 2)])
             #expect(first.duplicates == 0)
@@ -29,7 +29,8 @@ import SensorCore
     /// seq windows: sent again, every reading of it counts.
     @Test func aRolledBackBatchIsForgotten() throws {
         let ingress = ShardIngress(queue: IngestQueue(capacity: 1_000))
-        ingress.open(journal: nil, windows: [SeriesKey(device: "a", metric: "m"): SeqWindow(first: 10, at: 0)], position: 0)
+        ingress.restore(windows: [SeriesKey(device: "a", metric: "m"): SeqWindow(first: 10, at: 0)])
+        ingress.open(journal: nil, position: 0)
         let batch = [reading("a", seq: 11), reading("a", seq: 5_000), reading("b", seq: 1), reading("a", seq: 12), reading("a", seq: 11)]
         try ingress.withLock {
             let staged = try ingress.stage(batch)
@@ -54,7 +55,7 @@ import SensorCore
         defer { directory.remove() }
         let ingress = ShardIngress(queue: IngestQueue(capacity: 1_000))
         let journal = try JournalWriter(directory: directory.path, position: 0, segmentBytes: 1 << 20, sync: .never)
-        ingress.open(journal: journal, windows: [:], position: 0)
+        ingress.open(journal: journal, position: 0)
         let batch = [reading("a", seq: 1), reading("a", seq: 2), reading("b", seq: 7)]
         journal.fail(JournalError(operation: "write", path: directory.path, reason: "test"))
         try ingress.withLock {
@@ -63,5 +64,28 @@ import SensorCore
                 _ = try ingress.stage(batch)
             }
         }
+    }
+
+    /// A flush stores the windows changed since the last one: those of series that sent a
+    /// new seq, or whose seqs a replay recorded; not those of series whose readings were
+    /// all duplicates, nor any twice.
+    @Test func aFlushTakesTheWindowsChangedSinceTheLastOne() throws {
+        let ingress = ShardIngress(queue: IngestQueue(capacity: 1_000))
+        ingress.restore(windows: [SeriesKey(device: "stored", metric: "m"): SeqWindow(first: 1, at: 0)])
+        ingress.recordReplayed([reading("replayed", seq: 4), reading("plain", seq: nil)])
+        ingress.open(journal: nil, position: 0)
+        #expect(ingress.takeChangedWindows().series.map(\.device) == ["replayed"])
+        #expect(ingress.takeChangedWindows().isEmpty)
+        try ingress.withLock {
+            ingress.commit(try ingress.stage([reading("live", seq: 1), reading("stored", seq: 2), reading("plain", seq: nil)]), reserved: 0)
+        }
+        let changed = ingress.takeChangedWindows()
+        #expect(Set(changed.series.map(\.device)) == ["live", "stored"])
+        try ingress.withLock {
+            let staged = try ingress.stage([reading("live", seq: 1), reading("stored", seq: 2)])
+            #expect(staged.kept.isEmpty)
+            ingress.commit(staged, reserved: 0)
+        }
+        #expect(ingress.takeChangedWindows().isEmpty, "duplicates change no window")
     }
 }

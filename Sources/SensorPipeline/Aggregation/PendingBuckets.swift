@@ -39,10 +39,9 @@ struct PendingBuckets: Sendable {
 
     var isEmpty: Bool { readingCount == 0 }
 
-    /// Adds one reading to its window of every resolution; returns its series' slot
-    /// (0, 1, … in the order series first came since this set was made).
-    @inline(__always) @discardableResult
-    mutating func add(_ reading: Reading) -> Int {
+    /// Adds one reading to its window of every resolution.
+    @inline(__always)
+    mutating func add(_ reading: Reading) {
         let key = reading.series
         let slot: Int
         if let existing = slots[key] {
@@ -56,7 +55,6 @@ struct PendingBuckets: Sendable {
         bucketCount += opened
         bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
-        return slot
     }
 
     /// Keeps a reading with a seq unbucketed, for a store that judges it against the seq

@@ -18,13 +18,12 @@ final class ShardAggregator: Sendable {
     let holdsSequenced: Bool
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
-    /// cover, the seq windows that changed since the last drain, the parts of identified
-    /// batches applied, and when the oldest batch among them was accepted (nil when none
-    /// was applied).
+    /// cover, the parts of identified batches applied, and when the oldest batch among
+    /// them was accepted (nil when none was applied). The seq windows come from ingress
+    /// (``ShardIngress/takeChangedWindows()``).
     struct Drained: Sendable {
         var pending: PendingBuckets
         var position: Int64
-        var windows: EncodedSeqWindows
         var marks: [BatchMark]
         var oldestAccepted: ContinuousClock.Instant?
     }
@@ -35,15 +34,6 @@ final class ShardAggregator: Sendable {
         var position: Int64
         /// Acceptance time of the oldest batch applied since the last drain.
         var oldestAccepted: ContinuousClock.Instant?
-        /// Seq windows as of `position`: persisted with the checkpoint, so after a restart
-        /// they are exactly the state the replay continues from.
-        /// Nil once not kept: a store that judges seqs itself needs them only until
-        /// recovery hands them to ingress.
-        var windows: [SeriesKey: SeqWindowBox]? = [:]
-        /// The boxes of `windows` by the series' slot in `pending`, filled as readings
-        /// with a seq come: one lookup per series and flush instead of one per reading
-        /// (`pending` has just hashed the series).
-        var boxesBySlot: [SeqWindowBox?] = []
         /// Parts of identified batches applied since the last drain.
         var marks: [BatchMark] = []
         /// The worker, waiting for the flusher to take its pending buckets.
@@ -67,13 +57,8 @@ final class ShardAggregator: Sendable {
         let reached = state.withLock { state in
             for batch in batches {
                 for reading in batch.readings {
-                    if let seq = reading.seq {
-                        if holdsSequenced {
-                            state.pending.hold(reading)
-                            state.admit(seq, of: reading)
-                        } else {
-                            state.admit(seq, of: reading, slot: state.pending.add(reading))
-                        }
+                    if holdsSequenced, reading.seq != nil {
+                        state.pending.hold(reading)
                     } else {
                         state.pending.add(reading)
                     }
@@ -94,29 +79,6 @@ final class ShardAggregator: Sendable {
     /// lock a large batch may hold for a while.
     var appliedReadings: Int { applied.load(ordering: .relaxed) }
 
-    /// Sets the seq windows committed with the last checkpoint (recovery, before any batch).
-    func restore(windows: [SeriesKey: SeqWindow]) {
-        state.withLock { state in
-            state.windows = windows.mapValues { SeqWindowBox($0, changed: false) }
-            state.boxesBySlot = []
-        }
-    }
-
-    /// The seq windows as of the last applied batch: for ingress, once recovery replayed
-    /// the journal. A store that judges seqs itself (``holdsSequenced``) never takes them
-    /// from a flush, so from then on this shard stops keeping them: for every reading with
-    /// a seq they cost a hash and an admit, and a window per series, for nothing.
-    func windowsAfterRecovery() -> [SeriesKey: SeqWindow] {
-        state.withLock { state in
-            let windows = state.windows?.mapValues(\.window) ?? [:]
-            if holdsSequenced {
-                state.windows = nil
-                state.boxesBySlot = []
-            }
-            return windows
-        }
-    }
-
     /// Suspends until the flusher has taken the pending buckets, unless they are below
     /// ``limit``. This is the pipeline's memory bound: while it waits, the worker takes
     /// nothing from its queue, the queue fills and producers feel backpressure.
@@ -134,17 +96,8 @@ final class ShardAggregator: Sendable {
     /// Takes the pending buckets, leaving an empty set for the worker to go on with.
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
-            var windows = EncodedSeqWindows()
-            // A store that judges seqs itself keeps its own windows: nothing to hand it.
-            if !holdsSequenced {
-                for (series, tracked) in state.windows ?? [:] where tracked.changed {
-                    windows.append(tracked.window, of: series)
-                    tracked.changed = false
-                }
-            }
-            let taken = Drained(pending: state.pending, position: state.position, windows: windows, marks: state.marks, oldestAccepted: state.oldestAccepted)
+            let taken = Drained(pending: state.pending, position: state.position, marks: state.marks, oldestAccepted: state.oldestAccepted)
             state.pending = PendingBuckets(plan: plan)
-            state.boxesBySlot = []
             state.marks = []
             state.oldestAccepted = nil
             let waiter = state.drainWaiter
@@ -153,32 +106,6 @@ final class ShardAggregator: Sendable {
         }
         waiter?.resume()
         return taken
-    }
-}
-
-extension ShardAggregator.State {
-    /// Admits `seq` to the window of the reading's series (nothing when windows are not
-    /// kept), creating the window at its first seq. `slot` is the series' slot in
-    /// `pending`, when the reading was added there.
-    mutating func admit(_ seq: UInt64, of reading: Reading, slot: Int? = nil) {
-        guard windows != nil else { return }
-        if let slot, slot < boxesBySlot.count, let box = boxesBySlot[slot] {
-            box.window.admit(seq, at: reading.timestamp)
-            box.changed = true
-            return
-        }
-        let box: SeqWindowBox
-        if let tracked = windows?[reading.series] {
-            tracked.window.admit(seq, at: reading.timestamp)
-            tracked.changed = true
-            box = tracked
-        } else {
-            box = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
-            windows?[reading.series] = box
-        }
-        guard let slot else { return }
-        if slot >= boxesBySlot.count { boxesBySlot.append(contentsOf: repeatElement(nil, count: slot - boxesBySlot.count + 1)) }
-        boxesBySlot[slot] = box
     }
 }
 

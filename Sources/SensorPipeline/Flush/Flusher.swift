@@ -61,12 +61,15 @@ actor Flusher {
         let completeBefore = completeBefore(WallClock.microseconds())
         for shard in shards {
             let drained = shard.aggregator.drain()
+            // After the drain, so the windows are at or past its checkpoint. A store that
+            // judges seqs itself keeps its own windows: nothing to hand it.
+            let windows = shard.aggregator.holdsSequenced ? EncodedSeqWindows() : shard.ingress.takeChangedWindows()
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
-            guard !drained.pending.isEmpty || !drained.windows.isEmpty || !drained.marks.isEmpty else { continue }
+            guard !drained.pending.isEmpty || !windows.isEmpty || !drained.marks.isEmpty else { continue }
             var part = drained.pending.flushBatch()
             part.checkpoints = [shard.index: drained.position]
-            part.seqWindows = drained.windows
+            part.seqWindows = windows
             part.batchMarks = drained.marks
             batch.append(part)
         }

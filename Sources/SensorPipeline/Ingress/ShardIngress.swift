@@ -1,5 +1,6 @@
 internal import NIOConcurrencyHelpers
 internal import SensorCore
+internal import SensorStore
 
 /// The way into one shard: de-duplication by seq, the journal append and the enqueue.
 ///
@@ -32,7 +33,8 @@ final class ShardIngress: @unchecked Sendable {
 
     let queue: IngestQueue
     private let mutex = NIOLock()
-    /// Seq windows of every series that sent a seq: what is a duplicate at submit time.
+    /// Seq windows of every series that sent a seq: what is a duplicate at submit time,
+    /// and what each flush stores (``takeChangedWindows()``).
     private var windows: [SeriesKey: SeqWindowBox] = [:]
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
@@ -42,12 +44,58 @@ final class ShardIngress: @unchecked Sendable {
         self.queue = queue
     }
 
-    /// Sets the state recovery ended with, before the first reading is staged.
-    func open(journal: JournalWriter?, windows: [SeriesKey: SeqWindow], position: Int64) {
+    /// Sets the seq windows committed with the last checkpoint (recovery, before the replay).
+    func restore(windows: [SeriesKey: SeqWindow]) {
+        withLock { self.windows = windows.mapValues { SeqWindowBox($0) } }
+    }
+
+    /// Records the seqs of readings replayed from the journal in their windows (recovery).
+    ///
+    /// Every replayed reading was new when it was journaled, so none is judged here. The
+    /// stored windows may already hold some of them (``takeChangedWindows()`` stores
+    /// windows at or past the checkpoint), and a window recording a seq it holds stays as
+    /// it is: the replay ends with the windows the last run had.
+    func recordReplayed(_ readings: [Reading]) {
+        withLock {
+            for reading in readings {
+                guard let seq = reading.seq else { continue }
+                if let box = windows[reading.series] {
+                    box.window.admit(seq, at: reading.timestamp)
+                    box.changed = true
+                } else {
+                    windows[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                }
+            }
+        }
+    }
+
+    /// Opens the shard for readings once recovery is done: `journal` takes the records from
+    /// its position on (without a journal, `position` counts the batches).
+    func open(journal: JournalWriter?, position: Int64) {
         withLock {
             self.journal = journal
-            self.windows = windows.mapValues { SeqWindowBox($0) }
             self.position = journal?.position ?? position
+        }
+    }
+
+    /// The windows changed since the last call, for a flush to store, and no longer
+    /// marked changed.
+    ///
+    /// Taken after the flush drained the aggregator, so they are at or past the journal
+    /// position its buckets cover: they may hold seqs of readings staged since, which a
+    /// replay after a crash records again without a change (``recordReplayed(_:)``).
+    /// Without a journal, such readings die with a crash before their flush, as that mode
+    /// warns, and their seqs stay counted. One set of windows per series, kept by ingress
+    /// alone: a second set in the aggregator, as of the journal position it applied, cost
+    /// a hash and an admit per reading with a seq, and a window per series.
+    func takeChangedWindows() -> EncodedSeqWindows {
+        withLock {
+            var changed = EncodedSeqWindows()
+            for (series, box) in windows where box.changed {
+                changed.append(box.window, of: series)
+                box.changed = false
+            }
+            return changed
         }
     }
 
@@ -105,12 +153,14 @@ final class ShardIngress: @unchecked Sendable {
     private func admit(_ seq: UInt64, of reading: Reading, changes: inout [(series: SeriesKey, change: WindowChange)]) -> Bool {
         let key = reading.series
         guard let box = windows[key] else {
-            windows[key] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp))
+            windows[key] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
             changes.append((key, .created))
             return true
         }
         let before = box.window
         guard box.window.admit(seq, at: reading.timestamp) else { return false }
+        // Left marked after a roll-back: storing an unchanged window is harmless.
+        box.changed = true
         changes.append((key, .replaced(before)))
         return true
     }
