@@ -308,11 +308,11 @@ public final class MQTTSource: Service, Sendable {
             return
         }
         let decoded = ingest.decode(payload, format: format, context: route.context(arrivalTime: WallClock.microseconds()))
-        guard case .success(let batch) = decoded else {
+        guard case .success(var batch) = decoded else {
             if case .failure(let error) = decoded { rejects.record(error, topic: topic) }
             return
         }
-        if case .rejected(let error) = ingest.refusal(of: batch) {
+        if case .rejected(let error) = ingest.check(&batch) {
             rejects.record(error, topic: topic)
             return
         }

@@ -24,7 +24,7 @@ struct MessageRound {
     mutating func add(_ message: PreparedBatch) -> PreparedBatch? {
         if let gathered = batch, gathered.format == message.format,
            gathered.readings.count + message.readings.count <= maxReadings {
-            batch!.readings.append(contentsOf: message.readings)
+            batch!.append(message)
             return nil
         }
         defer { batch = message }

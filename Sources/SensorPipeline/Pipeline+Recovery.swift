@@ -21,9 +21,10 @@ extension Pipeline {
         let state = try await store.recoveryState(batchesSince: now - BatchLedger.retention.microseconds)
         series.load(state.series)
         for (mark, takenAt) in state.takenBatches { batchLedger.record(mark, at: takenAt) }
-        var windowsByShard = [[SeriesKey: SeqWindow]](repeating: [:], count: shards.count)
+        var windowsByShard = [[(series: SeriesKey, index: Int32, window: SeqWindow)]](repeating: [], count: shards.count)
         for (series, window) in state.seqWindows {
-            windowsByShard[shardIndex(of: series)][series] = window
+            let slot = self.series.register(series)
+            windowsByShard[Int(slot.shard)].append((series, slot.index, window))
         }
         for (shard, windows) in zip(shards, windowsByShard) {
             shard.ingress.restore(windows: windows)
@@ -48,9 +49,9 @@ extension Pipeline {
                 if let mark { batchLedger.record(mark, at: now) }
                 // The mark goes with one of the parts, to be stored once by the flush below.
                 var unstoredMark = mark
-                for (index, part) in partition(readings).enumerated() where !part.isEmpty {
+                for (index, part) in partition(readings, slots: series.register(readings)).enumerated() where !part.isEmpty {
                     shards[index].ingress.recordReplayed(part)
-                    shards[index].aggregator.apply([JournaledBatch(readings: part, position: 0, acceptedAt: nil, mark: unstoredMark)])
+                    shards[index].aggregator.apply([JournaledBatch(part, position: 0, acceptedAt: nil, mark: unstoredMark)])
                     unstoredMark = nil
                 }
             }
@@ -82,10 +83,6 @@ extension Pipeline {
         if !flushed { metadata["flushed"] = "false" }
         logger.info("replayed the ingest journal", metadata: metadata)
         if total.corruptRecords > 0 { metrics.recordJournalDamage(total.corruptRecords) }
-    }
-
-    func shardIndex(of series: SeriesKey) -> Int {
-        Int(series.stableHash % UInt64(shards.count))
     }
 
     /// Deletes the segment files of a replayed shard folder that hold nothing past `end`.

@@ -7,8 +7,8 @@ extension Pipeline {
     /// queued, or nothing is taken. Waits for queue room up to `wait`, then gives up with
     /// ``SubmitOutcome/queueFull`` (HTTP's 503 path). Only through ``IngestEntry``, which
     /// checks the rules first.
-    func submit(_ readings: [Reading], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
-        let parts = partition(readings)
+    func submit(_ readings: [Reading], slots: [SeriesSlot], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
+        let parts = partition(readings, slots: slots)
         let deadline = ContinuousClock.now + wait
         while true {
             guard phase == .accepting else { return .unavailable(phase) }
@@ -29,9 +29,9 @@ extension Pipeline {
     /// or the journal cannot be written, the MQTT acknowledgement is not sent and the
     /// broker keeps the backlog. Answers `unavailable`, having taken nothing, when the
     /// pipeline is not accepting (recovering or shutting down).
-    func submitBlocking(_ readings: [Reading]) -> SubmitOutcome {
+    func submitBlocking(_ readings: [Reading], slots: [SeriesSlot]) -> SubmitOutcome {
         guard isAccepting else { return .unavailable(phase) }
-        let parts = partition(readings)
+        let parts = partition(readings, slots: slots)
         guard reserveAll(parts, using: { $0.reserveBlocking($1) }) else { return .unavailable(phase) }
         while true {
             let outcome = admit(parts)
@@ -54,7 +54,7 @@ extension Pipeline {
     /// sent again), counted as duplicates, and each part's record carries its
     /// ``BatchMark``, so whatever crashes between two shards' appends, sending the batch
     /// again takes exactly what is missing.
-    func admit(_ parts: [[Reading]], identity: BatchIdentity? = nil) -> SubmitOutcome {
+    func admit(_ parts: [ShardPart], identity: BatchIdentity? = nil) -> SubmitOutcome {
         let outcome = admitLocked(parts, identity: identity)
         // Stopping every shard's journal takes their locks, so only once they are released.
         if case .journalFatal(let error) = outcome {
@@ -78,7 +78,7 @@ extension Pipeline {
         }
     }
 
-    private func admitLocked(_ parts: [[Reading]], identity: BatchIdentity?) -> Admission {
+    private func admitLocked(_ parts: [ShardPart], identity: BatchIdentity?) -> Admission {
         let involved = parts.indices.filter { !parts[$0].isEmpty }
         for index in involved { shards[index].ingress.lock() }
         defer { for index in involved { shards[index].ingress.unlock() } }
@@ -91,7 +91,7 @@ extension Pipeline {
         for index in involved {
             var part = parts[index]
             if !taken.isEmpty {
-                part.removeAll { taken.covers($0.series) }
+                part = part.removingAll { taken.covers($0.series) }
                 replayed += parts[index].count - part.count
             }
             let mark = identity.map { BatchMark(identity: $0, part: BatchPart(shards: UInt16(shards.count), index: UInt16(index))) }
@@ -149,23 +149,20 @@ extension Pipeline {
         }
     }
 
-    func partition(_ readings: [Reading]) -> [[Reading]] {
-        let count = UInt64(shards.count)
-        if count == 1 { return [readings] }
-        var parts = [[Reading]](repeating: [], count: shards.count)
-        // One series (every single-reading MQTT message): no per-reading hashing.
-        if let first = readings.first, readings.allSatisfy({ $0.device == first.device && $0.metric == first.metric }) {
-            parts[Int(first.series.stableHash % count)] = readings
-            return parts
-        }
-        for reading in readings {
-            parts[Int(reading.series.stableHash % count)].append(reading)
+    /// Each shard's readings, by the shard their series was registered with (`slots`, one
+    /// per reading).
+    func partition(_ readings: [Reading], slots: [SeriesSlot]) -> [ShardPart] {
+        precondition(readings.count == slots.count, "one registered series per reading")
+        if shards.count == 1 { return [ShardPart(readings: readings, series: slots.map(\.index))] }
+        var parts = [ShardPart](repeating: ShardPart(), count: shards.count)
+        for (reading, slot) in zip(readings, slots) {
+            parts[Int(slot.shard)].append(reading, series: slot.index)
         }
         return parts
     }
 
     /// Reserves room for every part with `reserve` (waiting or not) or for none.
-    private func reserveAll(_ parts: [[Reading]], using reserve: (IngestQueue, Int) -> Bool) -> Bool {
+    private func reserveAll(_ parts: [ShardPart], using reserve: (IngestQueue, Int) -> Bool) -> Bool {
         for (index, part) in parts.enumerated() where !part.isEmpty {
             guard reserve(shards[index].queue, part.count) else {
                 // The parts before this one hold their reservations.
@@ -176,7 +173,7 @@ extension Pipeline {
         return true
     }
 
-    private func cancelReservations(_ parts: [[Reading]]) {
+    private func cancelReservations(_ parts: [ShardPart]) {
         for (index, part) in parts.enumerated() where !part.isEmpty {
             shards[index].queue.cancelReservation(part.count)
         }

@@ -90,7 +90,7 @@ public final class Pipeline: Service, Sendable {
         self.journal = journal
         self.store = store
         self.logger = logger
-        self.series = SeriesRegistry(limits: configuration.limits)
+        self.series = SeriesRegistry(limits: configuration.limits, shardCount: configuration.shards)
         let share = PendingLimit(
             buckets: max(1, configuration.maxPendingBuckets / configuration.shards),
             bytes: max(1, configuration.maxPendingBytes / configuration.shards))

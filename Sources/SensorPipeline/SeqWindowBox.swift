@@ -4,11 +4,13 @@ internal import SensorCore
 /// through a dictionary's in-place accessor, the window (160 bytes) was moved out and back
 /// for every reading. Ingress keeps one per series.
 final class SeqWindowBox {
+    let series: SeriesKey
     var window: SeqWindow
     /// Changed since a flush last took it (to be stored with the next flush).
     var changed: Bool
 
-    init(_ window: SeqWindow, changed: Bool = false) {
+    init(_ window: SeqWindow, of series: SeriesKey, changed: Bool = false) {
+        self.series = series
         self.window = window
         self.changed = changed
     }

@@ -15,12 +15,12 @@ import SensorCore
         try ingress.withLock {
             let first = try ingress.stage([reading("a", seq: 1), reading("b", seq: 1), reading("a", seq: 2)])
             #expect(first.duplicates == 0)
-            #expect(first.kept.map(\.seq) == [1, 1, 2])
+            #expect(first.kept.readings.map(\.seq) == [1, 1, 2])
             ingress.commit(first, reserved: 0)
             let second = try ingress.stage([reading("a", seq: 3), reading("a", seq: 2), reading("c", seq: nil), reading("a", seq: 3), reading("b", seq: 2)])
             #expect(second.duplicates == 2)
-            #expect(second.kept.map(\.device) == ["a", "c", "b"])
-            #expect(second.kept.map(\.seq) == [3, nil, 2])
+            #expect(second.kept.readings.map(\.device) == ["a", "c", "b"])
+            #expect(second.kept.readings.map(\.seq) == [3, nil, 2])
             ingress.commit(second, reserved: 0)
         }
     }
@@ -35,11 +35,11 @@ import SensorCore
         try ingress.withLock {
             let staged = try ingress.stage(batch)
             // 12 is more than the width below 5,000, stamped no later: a duplicate, as is 11.
-            #expect(staged.kept.map(\.seq) == [11, 5_000, 1])
+            #expect(staged.kept.readings.map(\.seq) == [11, 5_000, 1])
             #expect(staged.duplicates == 2)
             #expect(ingress.rollBack(staged) == nil)
             let again = try ingress.stage(batch)
-            #expect(again.kept.map(\.seq) == [11, 5_000, 1], "the rolled-back seqs count when the batch is sent again")
+            #expect(again.kept.readings.map(\.seq) == [11, 5_000, 1], "the rolled-back seqs count when the batch is sent again")
             #expect(again.duplicates == 2)
             ingress.commit(again, reserved: 0)
             let third = try ingress.stage(batch)

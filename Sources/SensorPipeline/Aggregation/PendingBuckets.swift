@@ -6,14 +6,15 @@ internal import SensorStore
 ///
 /// These are deltas, not totals: the store merges them into what it already holds, which
 /// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
-/// one dictionary lookup per reading (the series), then a short backwards scan per
+/// the series found by its number (``SeriesSlot``), then a short backwards scan per
 /// resolution the reading is added to, because readings of a series mostly arrive in time
 /// order. A window of one or two readings keeps them, not stats (``PendingWindow``).
 /// Resolutions a finer one divides only note which windows they will have; their buckets
 /// are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
     let plan: RollupPlan
-    private var slots: [SeriesKey: Int] = [:]
+    /// By series number: 1 + the series' place in `series`, 0 for a series not here.
+    private var places: [Int32] = []
     private var series: [SeriesAccumulator] = []
     private(set) var readingCount = 0
     /// Buckets (series × resolution × window) holding at least one reading, built ones
@@ -39,17 +40,20 @@ struct PendingBuckets: Sendable {
 
     var isEmpty: Bool { readingCount == 0 }
 
-    /// Adds one reading to its window of every resolution.
+    /// Adds one reading to its window of every resolution; `number` is its series'
+    /// (``SeriesSlot/index``).
     @inline(__always)
-    mutating func add(_ reading: Reading) {
-        let key = reading.series
-        let slot: Int
-        if let existing = slots[key] {
-            slot = existing
-        } else {
+    mutating func add(_ reading: Reading, series number: Int32) {
+        let index = Int(number)
+        if index >= places.count {
+            // Grown by at least half, as an array grows, not one series at a time.
+            places.append(contentsOf: repeatElement(0, count: Swift.max(index + 1 - places.count, places.count / 2)))
+        }
+        var slot = Int(places[index]) - 1
+        if slot < 0 {
             slot = series.count
-            slots[key] = slot
-            series.append(SeriesAccumulator(key: key, resolutionCount: plan.resolutions.count))
+            places[index] = Int32(slot + 1)
+            series.append(SeriesAccumulator(key: reading.series, resolutionCount: plan.resolutions.count))
         }
         let (opened, grownBins) = series[slot].add(reading, plan: plan)
         bucketCount += opened

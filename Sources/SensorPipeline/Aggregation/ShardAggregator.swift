@@ -56,11 +56,11 @@ final class ShardAggregator: Sendable {
     func apply(_ batches: [JournaledBatch]) -> Bool {
         let reached = state.withLock { state in
             for batch in batches {
-                for reading in batch.readings {
+                for (reading, series) in zip(batch.readings, batch.series) {
                     if holdsSequenced, reading.seq != nil {
                         state.pending.hold(reading)
                     } else {
-                        state.pending.add(reading)
+                        state.pending.add(reading, series: series)
                     }
                 }
                 if let mark = batch.mark { state.marks.append(mark) }

@@ -6,7 +6,7 @@ public import SensorCore
 ///
 /// 1. ``decode(_:format:context:)``: decode with the payload limit
 ///    (`limits.max_readings_per_payload`), all or nothing;
-/// 2. ``submit(_:waitingUpTo:)`` (or ``refusal(of:)`` and ``submitCheckedBlocking(_:)`` on
+/// 2. ``submit(_:waitingUpTo:)`` (or ``check(_:)`` and ``submitCheckedBlocking(_:)`` on
 ///    a thread outside Swift concurrency): time rules (`future_ts`, `too_late`), series limits
 ///    (`series_limit`), then de-duplication and the journal append under the shards'
 ///    locks, then the queue;
@@ -73,10 +73,10 @@ public struct IngestEntry: Sendable {
             }
         }
         var outcome: Pipeline.SubmitOutcome
-        if let refusal = self.refusal(of: batch) {
+        if let refusal = check(&batch) {
             outcome = refusal
         } else {
-            outcome = counted(await pipeline.submit(batch.readings, identity: batch.identity, waitingUpTo: wait), format: batch.format)
+            outcome = counted(await pipeline.submit(batch.readings, slots: batch.slots, identity: batch.identity, waitingUpTo: wait), format: batch.format)
         }
         switch outcome {
         case .accepted(let accepted, let duplicates):
@@ -95,23 +95,34 @@ public struct IngestEntry: Sendable {
     }
 
     /// Step 2's rules: time rules and series limits, where the first reading outside them
-    /// rejects the batch (counted); nil when it may be taken. ``submit(_:waitingUpTo:)``
-    /// checks them itself. A thread outside Swift concurrency (libmosquitto's network
-    /// thread) checks each payload here, so a refusal stays that payload's own, and then
-    /// submits the payloads it gathered (the messages of one read of the connection) …
-    public func refusal(of batch: PreparedBatch) -> Pipeline.SubmitOutcome? {
-        let refusal = pipeline.timeRejection(of: batch.readings) ?? pipeline.series.admit(batch.readings)
-        guard let refusal else { return nil }
+    /// rejects the batch (counted); nil when it may be taken, and the batch then holds its
+    /// readings' registered series. ``submit(_:waitingUpTo:)`` checks them itself. A thread
+    /// outside Swift concurrency (libmosquitto's network thread) checks each payload here,
+    /// so a refusal stays that payload's own, and then submits the payloads it gathered
+    /// (the messages of one read of the connection, ``PreparedBatch/append(_:)``) …
+    public func check(_ batch: inout PreparedBatch) -> Pipeline.SubmitOutcome? {
+        let refusal: DecodeError
+        if let rejection = pipeline.timeRejection(of: batch.readings) {
+            refusal = rejection
+        } else {
+            switch pipeline.series.admit(batch.readings) {
+            case .success(let slots):
+                batch.slots = slots
+                return nil
+            case .failure(let error):
+                refusal = error
+            }
+        }
         counters.recordRejected(refusal.reason)
         return .rejected(refusal)
     }
 
-    /// … then the gathered readings, which passed ``refusal(of:)``, in one submit. Like
+    /// … then the gathered readings, which passed ``check(_:)``, in one submit. Like
     /// ``submit(_:waitingUpTo:)`` but it blocks the thread while a queue is full or the
     /// journal cannot be written, so the MQTT acknowledgements wait and the broker keeps
     /// the backlog. Never answers `queueFull` or `journalFailed`.
     public func submitCheckedBlocking(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome {
-        counted(pipeline.submitBlocking(batch.readings), format: batch.format)
+        counted(pipeline.submitBlocking(batch.readings, slots: batch.slots), format: batch.format)
     }
 
     /// Counts a refusal the transport made itself (an unknown content type, a frame over

@@ -5,6 +5,10 @@ internal import Synchronization
 /// before a reading is taken: without them, each name a client invents would grow the
 /// series table, the stores' caches and every seq-window map for good.
 ///
+/// It also numbers the series (``SeriesSlot``): the series' hash taken here is the only
+/// one a reading costs on its way to the pending buckets. Its shard, its seq window in
+/// ingress and its pending buckets in the aggregator are then found by number.
+///
 /// Filled at start with the stored series. A batch registers its new series when it is
 /// checked, before it is journaled: a batch then refused for other reasons (queue full,
 /// shutdown) leaves them registered, which only counts them a little early against the
@@ -14,65 +18,107 @@ internal import Synchronization
 /// readings of the same series (readings of one series mostly come together).
 final class SeriesRegistry: Sendable {
     private struct State {
-        var series: Set<SeriesKey> = []
+        var slots: [SeriesKey: SeriesSlot] = [:]
         var metricsPerDevice: [String: Int] = [:]
+        /// The number the next new series takes.
+        var next: Int32 = 0
     }
 
     let limits: IngestLimits
+    /// How many shards the series are hashed to (``SeriesKey/stableHash``).
+    let shardCount: Int
     private let state = Mutex(State())
 
-    init(limits: IngestLimits) {
+    init(limits: IngestLimits, shardCount: Int) {
         self.limits = limits
+        self.shardCount = shardCount
     }
 
     /// Series known so far.
-    var count: Int { state.withLock { $0.series.count } }
+    var count: Int { state.withLock { $0.slots.count } }
 
     /// Registers the stored series (at start), whatever the limits.
     func load(_ stored: [SeriesKey]) {
         state.withLock { state in
-            for series in stored where state.series.insert(series).inserted {
-                state.metricsPerDevice[series.device, default: 0] += 1
-            }
+            for series in stored { _ = register(series, in: &state) }
         }
     }
 
-    /// Registers the series of `readings` that are new, or none of them: the error names
-    /// the first reading whose series would pass `limits.max_series` or
-    /// `limits.max_metrics_per_device`.
-    func admit(_ readings: [Reading]) -> DecodeError? {
+    /// The slot of each reading's series, registering those that are new whatever the
+    /// limits: for readings taken before (the journal's, at recovery).
+    func register(_ readings: [Reading]) -> [SeriesSlot] {
         state.withLock { state in
+            readings.map { register($0.series, in: &state) }
+        }
+    }
+
+    /// The slot of `series`, registering it whatever the limits (a stored seq window's).
+    func register(_ series: SeriesKey) -> SeriesSlot {
+        state.withLock { register(series, in: &$0) }
+    }
+
+    /// The slot of each reading's series, registering those that are new; or, registering
+    /// none of them, the error naming the first reading whose series would pass
+    /// `limits.max_series` or `limits.max_metrics_per_device`.
+    func admit(_ readings: [Reading]) -> Result<[SeriesSlot], DecodeError> {
+        state.withLock { state in
+            var slots: [SeriesSlot] = []
+            slots.reserveCapacity(readings.count)
             var added: [SeriesKey] = []
             var previous: Reading?
             for (index, reading) in readings.enumerated() {
-                if let previous, previous.metric == reading.metric, previous.device == reading.device { continue }
+                if let previous, previous.metric == reading.metric, previous.device == reading.device {
+                    slots.append(slots[index - 1])
+                    continue
+                }
                 previous = reading
                 let series = reading.series
-                guard !state.series.contains(series) else { continue }
+                if let slot = state.slots[series] {
+                    slots.append(slot)
+                    continue
+                }
                 let metrics = state.metricsPerDevice[reading.device, default: 0]
                 let refusal: DecodeError?
-                if state.series.count >= limits.maxSeries {
-                    refusal = DecodeError(.seriesLimit, index: index, "item \(index): series \(series) would be new, and the daemon already holds \(state.series.count) series (limits.max_series)")
+                if state.slots.count >= limits.maxSeries {
+                    refusal = DecodeError(.seriesLimit, index: index, "item \(index): series \(series) would be new, and the daemon already holds \(state.slots.count) series (limits.max_series)")
                 } else if metrics >= limits.maxMetricsPerDevice {
                     refusal = DecodeError(.seriesLimit, index: index, "item \(index): metric \"\(reading.metric)\" would be new, and device \"\(reading.device)\" already has \(metrics) metrics (limits.max_metrics_per_device)")
                 } else {
                     refusal = nil
                 }
                 if let refusal {
+                    // The numbers this batch took were the last ones: they are given back,
+                    // so refused names never grow the tables indexed by number.
                     for series in added { Self.forget(series, in: &state) }
-                    return refusal
+                    state.next -= Int32(added.count)
+                    return .failure(refusal)
                 }
-                state.series.insert(series)
-                state.metricsPerDevice[reading.device] = metrics + 1
+                slots.append(register(series, in: &state))
                 added.append(series)
             }
-            return nil
+            return .success(slots)
         }
     }
 
+    private func register(_ series: SeriesKey, in state: inout State) -> SeriesSlot {
+        if let slot = state.slots[series] { return slot }
+        let slot = SeriesSlot(index: state.next, shard: Int32(series.stableHash % UInt64(shardCount)))
+        state.next += 1
+        state.slots[series] = slot
+        state.metricsPerDevice[series.device, default: 0] += 1
+        return slot
+    }
+
     private static func forget(_ series: SeriesKey, in state: inout State) {
-        state.series.remove(series)
+        state.slots[series] = nil
         let left = (state.metricsPerDevice[series.device] ?? 1) - 1
         state.metricsPerDevice[series.device] = left > 0 ? left : nil
     }
+}
+
+/// A registered series as the pipeline finds it: its number (0, 1, … in the order series
+/// became known since start, never reused) and its shard.
+struct SeriesSlot: Sendable, Equatable {
+    var index: Int32
+    var shard: Int32
 }

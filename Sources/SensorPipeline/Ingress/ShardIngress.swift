@@ -15,12 +15,12 @@ internal import SensorStore
 final class ShardIngress: @unchecked Sendable {
     /// A filtered batch, appended but not yet visible to the worker.
     struct Staged {
-        var kept: [Reading]
+        var kept: ShardPart
         var duplicates: Int
         /// The part of an identified batch these readings are, if any.
         var mark: BatchMark?
         /// What the batch changed in the seq windows, in order: what ``rollBack(_:)`` undoes.
-        fileprivate var changes: [(series: SeriesKey, change: WindowChange)]
+        fileprivate var changes: [(series: Int32, change: WindowChange)]
         fileprivate var previousPosition: Int64
         var position: Int64
     }
@@ -33,9 +33,10 @@ final class ShardIngress: @unchecked Sendable {
 
     let queue: IngestQueue
     private let mutex = NIOLock()
-    /// Seq windows of every series that sent a seq: what is a duplicate at submit time,
-    /// and what each flush stores (``takeChangedWindows()``).
-    private var windows: [SeriesKey: SeqWindowBox] = [:]
+    /// Seq windows of every series that sent a seq, by series number (``SeriesSlot``):
+    /// what is a duplicate at submit time, and what each flush stores
+    /// (``takeChangedWindows()``). Nil for series of other shards and series without seqs.
+    private var windows: [SeqWindowBox?] = []
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
     private var position: Int64 = 0
@@ -44,9 +45,13 @@ final class ShardIngress: @unchecked Sendable {
         self.queue = queue
     }
 
-    /// Sets the seq windows committed with the last checkpoint (recovery, before the replay).
-    func restore(windows: [SeriesKey: SeqWindow]) {
-        withLock { self.windows = windows.mapValues { SeqWindowBox($0) } }
+    /// Sets the seq windows committed with the last checkpoint (recovery, before the
+    /// replay), each with its series' number.
+    func restore(windows stored: [(series: SeriesKey, index: Int32, window: SeqWindow)]) {
+        withLock {
+            windows = []
+            for (series, index, window) in stored { place(SeqWindowBox(window, of: series), at: index) }
+        }
     }
 
     /// Records the seqs of readings replayed from the journal in their windows (recovery).
@@ -55,15 +60,15 @@ final class ShardIngress: @unchecked Sendable {
     /// stored windows may already hold some of them (``takeChangedWindows()`` stores
     /// windows at or past the checkpoint), and a window recording a seq it holds stays as
     /// it is: the replay ends with the windows the last run had.
-    func recordReplayed(_ readings: [Reading]) {
+    func recordReplayed(_ part: ShardPart) {
         withLock {
-            for reading in readings {
+            for (reading, index) in zip(part.readings, part.series) {
                 guard let seq = reading.seq else { continue }
-                if let box = windows[reading.series] {
+                if let box = window(at: index) {
                     box.window.admit(seq, at: reading.timestamp)
                     box.changed = true
                 } else {
-                    windows[reading.series] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
+                    place(SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), of: reading.series, changed: true), at: index)
                 }
             }
         }
@@ -91,8 +96,8 @@ final class ShardIngress: @unchecked Sendable {
     func takeChangedWindows() -> EncodedSeqWindows {
         withLock {
             var changed = EncodedSeqWindows()
-            for (series, box) in windows where box.changed {
-                changed.append(box.window, of: series)
+            for case let box? in windows where box.changed {
+                changed.append(box.window, of: box.series)
                 box.changed = false
             }
             return changed
@@ -110,25 +115,23 @@ final class ShardIngress: @unchecked Sendable {
     /// appends the rest to the journal. Caller holds the lock and must then ``commit(_:)``
     /// or ``rollBack(_:)`` before unlocking.
     ///
-    /// The seq windows are updated in place (one hash of the series per reading) and what
+    /// The seq windows are updated in place (found by the series' number) and what
     /// changed is kept for a roll-back, which is rare. Without duplicates the batch is
     /// kept as it came, without a copy.
-    func stage(_ readings: [Reading], mark: BatchMark? = nil) throws(JournalError) -> Staged {
-        var staged = Staged(kept: readings, duplicates: 0, mark: mark, changes: [], previousPosition: position, position: position)
-        if readings.contains(where: { $0.seq != nil }) {
-            staged.changes.reserveCapacity(readings.count)
-            for (index, reading) in readings.enumerated() {
+    func stage(_ part: ShardPart, mark: BatchMark? = nil) throws(JournalError) -> Staged {
+        var staged = Staged(kept: part, duplicates: 0, mark: mark, changes: [], previousPosition: position, position: position)
+        if part.readings.contains(where: { $0.seq != nil }) {
+            staged.changes.reserveCapacity(part.count)
+            for (index, reading) in part.readings.enumerated() {
+                let series = part.series[index]
                 guard let seq = reading.seq else {
-                    if staged.duplicates > 0 { staged.kept.append(reading) }
+                    if staged.duplicates > 0 { staged.kept.append(reading, series: series) }
                     continue
                 }
-                if admit(seq, of: reading, changes: &staged.changes) {
-                    if staged.duplicates > 0 { staged.kept.append(reading) }
+                if admit(seq, of: reading, series: series, changes: &staged.changes) {
+                    if staged.duplicates > 0 { staged.kept.append(reading, series: series) }
                 } else {
-                    if staged.duplicates == 0 {
-                        staged.kept = Array(readings[..<index])
-                        staged.kept.reserveCapacity(readings.count - 1)
-                    }
+                    if staged.duplicates == 0 { staged.kept = part.prefix(index) }
                     staged.duplicates += 1
                 }
             }
@@ -136,7 +139,7 @@ final class ShardIngress: @unchecked Sendable {
         guard !staged.kept.isEmpty else { return staged }
         if let journal {
             do {
-                staged.position = try journal.append(staged.kept, mark: mark)
+                staged.position = try journal.append(staged.kept.readings, mark: mark)
             } catch {
                 undo(staged.changes)
                 throw error
@@ -150,27 +153,40 @@ final class ShardIngress: @unchecked Sendable {
 
     /// Records `seq` in its series' window unless it is a duplicate; notes the change.
     @inline(__always)
-    private func admit(_ seq: UInt64, of reading: Reading, changes: inout [(series: SeriesKey, change: WindowChange)]) -> Bool {
-        let key = reading.series
-        guard let box = windows[key] else {
-            windows[key] = SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), changed: true)
-            changes.append((key, .created))
+    private func admit(_ seq: UInt64, of reading: Reading, series: Int32, changes: inout [(series: Int32, change: WindowChange)]) -> Bool {
+        guard let box = window(at: series) else {
+            place(SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), of: reading.series, changed: true), at: series)
+            changes.append((series, .created))
             return true
         }
         let before = box.window
         guard box.window.admit(seq, at: reading.timestamp) else { return false }
         // Left marked after a roll-back: storing an unchanged window is harmless.
         box.changed = true
-        changes.append((key, .replaced(before)))
+        changes.append((series, .replaced(before)))
         return true
     }
 
+    @inline(__always)
+    private func window(at series: Int32) -> SeqWindowBox? {
+        Int(series) < windows.count ? windows[Int(series)] : nil
+    }
+
+    private func place(_ box: SeqWindowBox?, at series: Int32) {
+        let index = Int(series)
+        if index >= windows.count {
+            // Grown by at least half, as an array grows, not one series at a time.
+            windows.append(contentsOf: repeatElement(nil, count: Swift.max(index + 1 - windows.count, windows.count / 2)))
+        }
+        windows[index] = box
+    }
+
     /// Undoes a batch's changes to the seq windows, newest first.
-    private func undo(_ changes: [(series: SeriesKey, change: WindowChange)]) {
-        for (key, change) in changes.reversed() {
+    private func undo(_ changes: [(series: Int32, change: WindowChange)]) {
+        for (series, change) in changes.reversed() {
             switch change {
-            case .created: windows[key] = nil
-            case .replaced(let window): windows[key]?.window = window
+            case .created: place(nil, at: series)
+            case .replaced(let window): self.window(at: series)?.window = window
             }
         }
     }
@@ -180,7 +196,7 @@ final class ShardIngress: @unchecked Sendable {
     func commit(_ staged: Staged, reserved: Int) {
         if staged.kept.count < reserved { queue.cancelReservation(reserved - staged.kept.count) }
         if !staged.kept.isEmpty {
-            queue.enqueueReserved(JournaledBatch(readings: staged.kept, position: staged.position, acceptedAt: .now, mark: staged.mark))
+            queue.enqueueReserved(JournaledBatch(staged.kept, position: staged.position, acceptedAt: .now, mark: staged.mark))
         }
     }
 

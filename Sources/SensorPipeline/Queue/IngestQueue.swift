@@ -225,6 +225,8 @@ private final class BlockingAdmission: Sendable {
 /// buckets covers the journal up to `position`.
 public struct JournaledBatch: Sendable, Equatable {
     public var readings: [Reading]
+    /// The number of each reading's series (``SeriesSlot/index``).
+    var series: [Int32]
     public var position: Int64
     /// When the batch was taken (acknowledged), for the ingest-to-flush latency; nil for
     /// a batch replayed from the journal, whose acceptance time is unknown.
@@ -232,8 +234,9 @@ public struct JournaledBatch: Sendable, Equatable {
     /// The part of an identified batch these readings are, stored with the flush.
     public var mark: BatchMark?
 
-    public init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant?, mark: BatchMark? = nil) {
-        self.readings = readings
+    init(_ part: ShardPart, position: Int64, acceptedAt: ContinuousClock.Instant?, mark: BatchMark? = nil) {
+        self.readings = part.readings
+        self.series = part.series
         self.position = position
         self.acceptedAt = acceptedAt
         self.mark = mark

@@ -1,0 +1,57 @@
+import SensorCore
+import Synchronization
+@testable import SensorPipeline
+
+/// Series numbers (``SeriesSlot/index``) for tests that hand readings to the pipeline's
+/// parts directly, without a registry: one numbering for the whole test process, so a
+/// series has the same number in every batch.
+enum TestSeriesNumbers {
+    private static let numbers = Mutex<[SeriesKey: Int32]>([:])
+
+    static func number(of series: SeriesKey) -> Int32 {
+        numbers.withLock { numbers in
+            if let number = numbers[series] { return number }
+            let number = Int32(numbers.count)
+            numbers[series] = number
+            return number
+        }
+    }
+
+    static func part(_ readings: [Reading]) -> ShardPart {
+        ShardPart(readings: readings, series: readings.map { number(of: $0.series) })
+    }
+}
+
+extension JournaledBatch {
+    init(readings: [Reading], position: Int64, acceptedAt: ContinuousClock.Instant?, mark: BatchMark? = nil) {
+        self.init(TestSeriesNumbers.part(readings), position: position, acceptedAt: acceptedAt, mark: mark)
+    }
+}
+
+extension PendingBuckets {
+    mutating func add(_ reading: Reading) {
+        add(reading, series: TestSeriesNumbers.number(of: reading.series))
+    }
+}
+
+extension ShardIngress {
+    func stage(_ readings: [Reading]) throws(JournalError) -> Staged {
+        try stage(TestSeriesNumbers.part(readings))
+    }
+
+    func recordReplayed(_ readings: [Reading]) {
+        recordReplayed(TestSeriesNumbers.part(readings))
+    }
+
+    func restore(windows: [SeriesKey: SeqWindow]) {
+        restore(windows: windows.map { ($0.key, TestSeriesNumbers.number(of: $0.key), $0.value) })
+    }
+}
+
+extension Pipeline {
+    /// Submits readings the way an ingest entry does once they passed its checks, with the
+    /// pipeline's own registry numbering their series (whatever the limits).
+    func submit(_ readings: [Reading], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
+        await submit(readings, slots: series.register(readings), identity: identity, waitingUpTo: wait)
+    }
+}
