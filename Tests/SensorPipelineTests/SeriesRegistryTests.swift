@@ -37,20 +37,32 @@ import SensorCore
         #expect(refusal(registry, [reading("b", "z")])?.index == 0)
     }
 
-    /// Each reading gets its series' slot: numbers 0, 1, … in the order series became
-    /// known, the same number every time, and the shard its stable hash picks. Numbers a
-    /// refused batch took are given back, so refused names never grow what is indexed by
-    /// number.
-    @Test func seriesAreNumberedInOrderAndARefusalGivesItsNumbersBack() throws {
-        let registry = SeriesRegistry(limits: IngestLimits(maxSeries: 4, maxMetricsPerDevice: 10), shardCount: 3)
-        registry.load([SeriesKey(device: "a", metric: "x")])
-        let slots = try registry.admit([reading("b", "x"), reading("b", "x"), reading("a", "x"), reading("c", "x"), reading("b", "x")]).get()
-        #expect(slots.map(\.index) == [1, 1, 0, 2, 1])
-        for (slot, device) in zip(slots, ["b", "b", "a", "c", "b"]) {
-            #expect(Int(slot.shard) == Int(SeriesKey(device: device, metric: "x").stableHash % 3))
+    /// Each reading gets its series' slot: the shard its stable hash picks, and a number
+    /// within that shard, 0, 1, … in the order the shard's series became known, the same
+    /// every time. Numbers a refused batch took are given back, so refused names never
+    /// grow what is indexed by number.
+    @Test func seriesAreNumberedInOrderWithinTheirShardAndARefusalGivesItsNumbersBack() throws {
+        let shards = 3
+        let registry = SeriesRegistry(limits: IngestLimits(maxSeries: 4, maxMetricsPerDevice: 10), shardCount: shards)
+        // The numbering, computed apart from the registry.
+        var next = [Int32](repeating: 0, count: shards)
+        var expected: [String: SeriesSlot] = [:]
+        func slot(_ device: String) -> SeriesSlot {
+            if let known = expected[device] { return known }
+            let shard = Int(SeriesKey(device: device, metric: "x").stableHash % UInt64(shards))
+            defer { next[shard] += 1 }
+            expected[device] = SeriesSlot(index: next[shard], shard: Int32(shard))
+            return expected[device]!
         }
+        registry.load([SeriesKey(device: "a", metric: "x")])
+        _ = slot("a")
+        let devices = ["b", "b", "a", "c", "b"]
+        #expect(try registry.admit(devices.map { reading($0, "x") }).get() == devices.map(slot))
+        // d would be the fourth series, e the fifth: refused, and d's number given back.
         #expect(refusal(registry, [reading("d", "x"), reading("e", "x")])?.index == 1)
-        #expect(try registry.admit([reading("e", "x")]).get().map(\.index) == [3], "d's number was given back")
-        #expect(registry.register([reading("f", "x"), reading("a", "x")]).map(\.index) == [4, 0], "registered past the limit")
+        #expect(try registry.admit([reading("e", "x")]).get() == [slot("e")])
+        #expect(registry.register([reading("f", "x"), reading("a", "x")]) == [slot("f"), slot("a")], "registered past the limit")
+        // The three shards all took series here, or the test would prove less.
+        #expect(Set(expected.values.map(\.shard)).count == shards)
     }
 }

@@ -20,18 +20,19 @@ final class SeriesRegistry: Sendable {
     private struct State {
         var slots: [SeriesKey: SeriesSlot] = [:]
         var metricsPerDevice: [String: Int] = [:]
-        /// The number the next new series takes.
-        var next: Int32 = 0
+        /// By shard, the number the next new series of that shard takes.
+        var next: [Int32]
     }
 
     let limits: IngestLimits
     /// How many shards the series are hashed to (``SeriesKey/stableHash``).
     let shardCount: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(limits: IngestLimits, shardCount: Int) {
         self.limits = limits
         self.shardCount = shardCount
+        self.state = Mutex(State(next: Array(repeating: 0, count: shardCount)))
     }
 
     /// Series known so far.
@@ -87,10 +88,9 @@ final class SeriesRegistry: Sendable {
                     refusal = nil
                 }
                 if let refusal {
-                    // The numbers this batch took were the last ones: they are given back,
-                    // so refused names never grow the tables indexed by number.
+                    // The numbers this batch took were the last ones of their shards: they
+                    // are given back, so refused names never grow what is indexed by number.
                     for series in added { Self.forget(series, in: &state) }
-                    state.next -= Int32(added.count)
                     return .failure(refusal)
                 }
                 slots.append(register(series, in: &state))
@@ -102,22 +102,25 @@ final class SeriesRegistry: Sendable {
 
     private func register(_ series: SeriesKey, in state: inout State) -> SeriesSlot {
         if let slot = state.slots[series] { return slot }
-        let slot = SeriesSlot(index: state.next, shard: Int32(series.stableHash % UInt64(shardCount)))
-        state.next += 1
+        let shard = Int(series.stableHash % UInt64(shardCount))
+        let slot = SeriesSlot(index: state.next[shard], shard: Int32(shard))
+        state.next[shard] += 1
         state.slots[series] = slot
         state.metricsPerDevice[series.device, default: 0] += 1
         return slot
     }
 
+    /// Unregisters the series the last registration added (a refused batch's).
     private static func forget(_ series: SeriesKey, in state: inout State) {
-        state.slots[series] = nil
+        if let slot = state.slots.removeValue(forKey: series) { state.next[Int(slot.shard)] -= 1 }
         let left = (state.metricsPerDevice[series.device] ?? 1) - 1
         state.metricsPerDevice[series.device] = left > 0 ? left : nil
     }
 }
 
-/// A registered series as the pipeline finds it: its number (0, 1, … in the order series
-/// became known since start, never reused) and its shard.
+/// A registered series as the pipeline finds it: its shard, and its number within the
+/// shard (0, 1, … in the order the shard's series became known since start, never
+/// reused), so what a shard keeps by number is as long as its own series.
 struct SeriesSlot: Sendable, Equatable {
     var index: Int32
     var shard: Int32

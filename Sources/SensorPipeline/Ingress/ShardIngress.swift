@@ -33,9 +33,9 @@ final class ShardIngress: @unchecked Sendable {
 
     let queue: IngestQueue
     private let mutex = NIOLock()
-    /// Seq windows of every series that sent a seq, by series number (``SeriesSlot``):
-    /// what is a duplicate at submit time, and what each flush stores
-    /// (``takeChangedWindows()``). Nil for series of other shards and series without seqs.
+    /// Seq windows of the shard's series, by number (``SeriesSlot``): what is a duplicate
+    /// at submit time, and what each flush stores (``takeChangedWindows()``). Nil for a
+    /// series that never sent a seq.
     private var windows: [SeqWindowBox?] = []
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
