@@ -85,4 +85,19 @@ import Testing
         let devices = try await store.devices()
         #expect(devices.map(\.readings) == [3, 1])
     }
+
+    /// A window of a series the store has no row of yet (its readings came after the
+    /// flush took its buckets) inserts the series with the window's latest event time as
+    /// last seen, not 0; its counts come with a later batch.
+    @Test func aWindowAheadOfItsSeriesCountsInsertsItWithTheWindowsTime() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let ahead = SeriesKey(device: "c", metric: "m")
+        var window = SeqWindow(first: 1, at: t0)
+        _ = window.admit(2, at: t0 + 3 * second)
+        try await store.write(FlushBatch(seqWindows: [ahead: window]))
+        #expect(try await store.devices() == [DeviceSummary(device: "c", metrics: ["m"], lastSeen: t0 + 3 * second, readings: 0)])
+        try await store.write(FlushBatch(series: [SeriesDelta(series: ahead, readings: 2, lastSeen: t0 + 3 * second)]))
+        #expect(try await store.devices() == [DeviceSummary(device: "c", metrics: ["m"], lastSeen: t0 + 3 * second, readings: 2)])
+    }
 }

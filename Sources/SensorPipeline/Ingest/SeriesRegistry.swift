@@ -119,8 +119,9 @@ final class SeriesRegistry: Sendable {
 }
 
 /// A registered series as the pipeline finds it: its shard, and its number within the
-/// shard (0, 1, … in the order the shard's series became known since start, never
-/// reused), so what a shard keeps by number is as long as its own series.
+/// shard (0, 1, … in the order the shard's series became known since start; a number
+/// handed out is never reused), so what a shard keeps by number is as long as its own
+/// series.
 struct SeriesSlot: Sendable, Equatable {
     var index: Int32
     var shard: Int32

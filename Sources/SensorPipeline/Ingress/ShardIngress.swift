@@ -59,7 +59,8 @@ final class ShardIngress: @unchecked Sendable {
     /// Every replayed reading was new when it was journaled, so none is judged here. The
     /// stored windows may already hold some of them (``takeChangedWindows()`` stores
     /// windows at or past the checkpoint), and a window recording a seq it holds stays as
-    /// it is: the replay ends with the windows the last run had.
+    /// it is: the replay ends with the windows the last run had, when the journal kept
+    /// every record the stored windows count (see ``takeChangedWindows()``).
     func recordReplayed(_ part: ShardPart) {
         withLock {
             for (reading, index) in zip(part.readings, part.series) {
@@ -89,8 +90,12 @@ final class ShardIngress: @unchecked Sendable {
     /// Taken after the flush drained the aggregator, so they are at or past the journal
     /// position its buckets cover: they may hold seqs of readings staged since, which a
     /// replay after a crash records again without a change (``recordReplayed(_:)``).
-    /// Without a journal, such readings die with a crash before their flush, as that mode
-    /// warns, and their seqs stay counted. One set of windows per series, kept by ingress
+    /// Those seqs stay counted when their records are lost: without a journal, with a
+    /// crash before the next flush, as that mode warns; with the `interval` or `never`
+    /// fsync policy, with a power loss before the records reached the disk, which those
+    /// policies accept for acknowledged readings. A message redelivered because its
+    /// acknowledgement was lost at that very moment is then a duplicate (with `always`,
+    /// every record counted here is on disk). One set of windows per series, kept by ingress
     /// alone: a second set in the aggregator, as of the journal position it applied, cost
     /// a hash and an admit per reading with a seq, and a window per series.
     func takeChangedWindows() -> EncodedSeqWindows {

@@ -191,8 +191,11 @@ struct BatchWriter {
 
     /// Adds each series' counts, or inserts the series with them when it is new, and
     /// stores its seq window in the same statement (a later window of a series in the
-    /// batch wins); then the windows of series without counts in the batch (all their
-    /// readings were duplicates).
+    /// batch wins); then the windows of series without counts in the batch: all their
+    /// readings were duplicates, or came after the flush took its buckets (the pipeline
+    /// stores windows as ingress has them). A series new that way is inserted with the
+    /// latest event time of its window as last seen, and its counts come with the next
+    /// flush: a last-seen of 0 would read as silent since 1970 to `absent` rules.
     private mutating func writeSeries(_ batch: FlushBatch) throws {
         var seqWindows: [SeriesKey: ArraySlice<UInt8>] = [:]
         seqWindows.reserveCapacity(batch.seqWindows.count)
@@ -232,8 +235,9 @@ struct BatchWriter {
         if !seqWindows.isEmpty {
             let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
             for (series, window) in seqWindows {
+                let lastSeen = SeqWindow(encoded: Array(window))?.latestTimestamp ?? 0
                 updateWindow.bind(1, window)
-                updateWindow.bind(2, try seriesID(series, lastSeen: 0))
+                updateWindow.bind(2, try seriesID(series, lastSeen: lastSeen))
                 try updateWindow.run()
             }
         }
