@@ -45,10 +45,7 @@ struct PendingBuckets: Sendable {
     @inline(__always)
     mutating func add(_ reading: Reading, series number: Int32) {
         let index = Int(number)
-        if index >= places.count {
-            // Grown by at least half, as an array grows, not one series at a time.
-            places.append(contentsOf: repeatElement(0, count: Swift.max(index + 1 - places.count, places.count / 2)))
-        }
+        places.makeRoom(for: number, filling: 0)
         var slot = Int(places[index]) - 1
         if slot < 0 {
             slot = series.count

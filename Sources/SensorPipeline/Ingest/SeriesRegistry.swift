@@ -66,13 +66,13 @@ final class SeriesRegistry: Sendable {
             var slots: [SeriesSlot] = []
             slots.reserveCapacity(readings.count)
             var added: [SeriesKey] = []
-            var previous: Reading?
             for (index, reading) in readings.enumerated() {
-                if let previous, previous.metric == reading.metric, previous.device == reading.device {
+                // Compared in place: holding the previous reading copied it (and retained
+                // its names) for every reading.
+                if index > 0, readings[index - 1].metric == reading.metric, readings[index - 1].device == reading.device {
                     slots.append(slots[index - 1])
                     continue
                 }
-                previous = reading
                 let series = reading.series
                 if let slot = state.slots[series] {
                     slots.append(slot)

@@ -178,12 +178,8 @@ final class ShardIngress: @unchecked Sendable {
     }
 
     private func place(_ box: SeqWindowBox?, at series: Int32) {
-        let index = Int(series)
-        if index >= windows.count {
-            // Grown by at least half, as an array grows, not one series at a time.
-            windows.append(contentsOf: repeatElement(nil, count: Swift.max(index + 1 - windows.count, windows.count / 2)))
-        }
-        windows[index] = box
+        windows.makeRoom(for: series, filling: nil)
+        windows[Int(series)] = box
     }
 
     /// Undoes a batch's changes to the seq windows, newest first.
