@@ -123,13 +123,17 @@ public final class Pipeline: Service, Sendable {
     /// graceful shutdown or cancellation, then drains the queues and writes the last
     /// buckets. Throws when recovery fails (the database or journal cannot be read).
     public func run() async throws {
+        // Recovery's flush needs no journal sync: it commits every replayed record's buckets
+        // with the windows that count them, and the replayed segments are then deleted.
         try await open()
         var syncer: JournalSyncer?
         if journal.enabled, case .interval(let interval) = journal.sync {
-            syncer = JournalSyncer(ingresses: shards.map(\.ingress), interval: interval) { [self] error in
+            let periodic = JournalSyncer(ingresses: shards.map(\.ingress), interval: interval) { [self] error in
                 journalFailedForGood(error)
             }
-            syncer?.start()
+            await flusher.syncJournals(with: periodic)
+            periodic.start()
+            syncer = periodic
         }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {

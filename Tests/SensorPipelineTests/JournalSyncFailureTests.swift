@@ -11,7 +11,7 @@ import SensorStore
 @Suite struct JournalSyncFailureTests {
     let resolutions = [try! Resolution(parsing: "10s")]
 
-    private func run(sync: JournalConfiguration.SyncPolicy, _ body: (Pipeline) async throws -> Void) async throws {
+    private func run(sync: JournalConfiguration.SyncPolicy, flushInterval: Duration = .seconds(3_600), _ body: (Pipeline, SQLiteStore) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sync-failure-\(UUID().uuidString)")
         let shard = directory.appendingPathComponent("journal/shard-0")
         try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
@@ -21,12 +21,12 @@ import SensorStore
         let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
         try await store.registerResolutions(resolutions)
         let pipeline = Pipeline(
-            configuration: PipelineConfiguration(shards: 1, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3_600)),
+            configuration: PipelineConfiguration(shards: 1, queueCapacity: 1_000, resolutions: resolutions, flushInterval: flushInterval),
             journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path, sync: sync),
             store: store, logger: Logger(label: "test"))
         let runner = Task { try await pipeline.run() }
         await pipeline.recovered.wait()
-        try await body(pipeline)
+        try await body(pipeline, store)
         pipeline.stopAccepting()
         try await runner.value
         try await store.close()
@@ -35,7 +35,7 @@ import SensorStore
     private let reading = [Reading(device: "d", metric: "m", value: 1, timestamp: 1_764_165_600_000_000)]
 
     @Test func aFailedSyncOfAnAppendStopsTheJournalForGood() async throws {
-        try await run(sync: .always) { pipeline in
+        try await run(sync: .always) { pipeline, _ in
             guard case .journalFailed(let problem) = await pipeline.submit(reading, waitingUpTo: .seconds(1)) else {
                 Issue.record("an append whose sync failed was acknowledged")
                 return
@@ -52,7 +52,7 @@ import SensorStore
     }
 
     @Test func aFailedIntervalSyncStopsTheJournalForGood() async throws {
-        try await run(sync: .interval(.milliseconds(20))) { pipeline in
+        try await run(sync: .interval(.milliseconds(20))) { pipeline, _ in
             // Appends succeed until the syncer's next pass fails.
             let deadline = ContinuousClock.now + .seconds(120)
             var refused = false
@@ -66,6 +66,30 @@ import SensorStore
                 Issue.record("the journal took readings again after a failed sync")
                 return
             }
+        }
+    }
+
+    /// A flush syncs the journal before it stores seq windows, so a window never counts a
+    /// record a power loss could take. The periodic syncer here waits an hour: only a flush
+    /// storing windows can be the sync that fails. Readings without a seq store no windows
+    /// and need no sync.
+    @Test func aFlushStoringSeqWindowsSyncsTheJournalFirst() async throws {
+        try await run(sync: .interval(.seconds(3_600)), flushInterval: .milliseconds(50)) { pipeline, store in
+            #expect(await pipeline.submit(reading, waitingUpTo: .seconds(5)) == .accepted(accepted: 1, duplicates: 0))
+            let deadline = ContinuousClock.now + .seconds(120)
+            while try await store.devices().first?.readings != 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await store.devices().first?.readings == 1, "the reading without a seq was never flushed")
+            #expect(pipeline.degradation == nil, "a flush without seq windows synced the journal: \(String(describing: pipeline.degradation))")
+
+            var sequenced = reading[0]
+            sequenced.seq = 1
+            #expect(await pipeline.submit([sequenced], waitingUpTo: .seconds(5)) == .accepted(accepted: 1, duplicates: 0))
+            while pipeline.degradation == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(pipeline.degradation?.contains("cannot sync the journal of shard 0") == true, "\(String(describing: pipeline.degradation))")
         }
     }
 }

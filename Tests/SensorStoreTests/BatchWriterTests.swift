@@ -1,4 +1,6 @@
+import Dispatch
 import SensorCore
+import Synchronization
 @testable import SensorStore
 import Testing
 
@@ -99,5 +101,35 @@ import Testing
         #expect(try await store.devices() == [DeviceSummary(device: "c", metrics: ["m"], lastSeen: t0 + 3 * second, readings: 0)])
         try await store.write(FlushBatch(series: [SeriesDelta(series: ahead, readings: 2, lastSeen: t0 + 3 * second)]))
         #expect(try await store.devices() == [DeviceSummary(device: "c", metrics: ["m"], lastSeen: t0 + 3 * second, readings: 2)])
+    }
+
+    /// The store commits seq windows only once what they count is durable: it waits for
+    /// `seqWindowsDurable` inside the transaction (a journal sync, in the daemon), so a
+    /// reader sees neither the windows nor the buckets written with them until it returns.
+    @Test func seqWindowsAreCommittedOnlyOnceTheirRecordsAreDurable() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        let series = SeriesKey(device: "a", metric: "m")
+        let entered = Atomic<Bool>(false)
+        let release = DispatchSemaphore(value: 0)
+        var batch = FlushBatch(buckets: [bucket(t0, 1)], seqWindows: [series: SeqWindow(first: 1, at: t0)])
+        batch.seqWindowsDurable = {
+            entered.store(true, ordering: .releasing)
+            release.wait()
+        }
+        let writing = Task { try await store.write(batch) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !entered.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let waited = entered.load(ordering: .acquiring)
+        #expect(waited, "the store never waited for the windows' records")
+        #expect(try await store.recoveryState(batchesSince: 0).seqWindows.isEmpty)
+        #expect(try await store.aggregates(AggregateQuery(window: res("10s"))).isEmpty)
+
+        release.signal()
+        _ = try await writing.value
+        #expect(try await store.recoveryState(batchesSince: 0).seqWindows == [series: SeqWindow(first: 1, at: t0)])
+        #expect(try await store.aggregates(AggregateQuery(window: res("10s"))).map(\.stats.count) == [1])
     }
 }

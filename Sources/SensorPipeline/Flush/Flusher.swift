@@ -30,6 +30,9 @@ actor Flusher {
     private let delay: Duration
     /// Told after each committed flush; set once before the pipeline runs.
     private var observer: (any FlushObserver)?
+    /// With the `interval` fsync policy: syncs a shard's journal before its seq windows
+    /// are committed (``JournalSyncer/startSync(shards:)``). Set once before the pipeline runs.
+    private var journalSyncer: JournalSyncer?
 
     init(shards: [Shard], store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
@@ -42,6 +45,10 @@ actor Flusher {
 
     func observe(with observer: any FlushObserver) {
         self.observer = observer
+    }
+
+    func syncJournals(with syncer: JournalSyncer) {
+        self.journalSyncer = syncer
     }
 
     /// Retries a carried batch, then takes every shard's pending buckets and writes them,
@@ -57,6 +64,7 @@ actor Flusher {
         }
         var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?
+        var shardsWithWindows: [Int] = []
         // Before the buckets are taken: a reading applied after that is not in this flush.
         let completeBefore = completeBefore(WallClock.microseconds())
         for shard in shards {
@@ -67,6 +75,7 @@ actor Flusher {
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
             guard !drained.pending.isEmpty || !windows.isEmpty || !drained.marks.isEmpty else { continue }
+            if !windows.isEmpty { shardsWithWindows.append(shard.index) }
             var part = drained.pending.flushBatch()
             part.checkpoints = [shard.index: drained.position]
             part.seqWindows = windows
@@ -76,6 +85,11 @@ actor Flusher {
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
         batch.id = UUID()
         if !batch.isEmpty {
+            // A failed sync stops the journal for good, as a failed periodic one does.
+            if let journalSyncer, !shardsWithWindows.isEmpty {
+                let sync = journalSyncer.startSync(shards: shardsWithWindows)
+                batch.seqWindowsDurable = { sync.wait() }
+            }
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
             // The written buckets are freed first, so that their pages can go back too.
             batch = FlushBatch()

@@ -90,14 +90,15 @@ final class ShardIngress: @unchecked Sendable {
     /// Taken after the flush drained the aggregator, so they are at or past the journal
     /// position its buckets cover: they may hold seqs of readings staged since, which a
     /// replay after a crash records again without a change (``recordReplayed(_:)``).
-    /// Those seqs stay counted when their records are lost: without a journal, with a
-    /// crash before the next flush, as that mode warns; with the `interval` or `never`
-    /// fsync policy, with a power loss before the records reached the disk, which those
-    /// policies accept for acknowledged readings. A message redelivered because its
-    /// acknowledgement was lost at that very moment is then a duplicate (with `always`,
-    /// every record counted here is on disk). One set of windows per series, kept by ingress
-    /// alone: a second set in the aggregator, as of the journal position it applied, cost
-    /// a hash and an admit per reading with a seq, and a window per series.
+    /// Those records must survive what the stored windows survive: with `always` every
+    /// record is synced as it is appended, and with `interval` the flush syncs the journal
+    /// before it commits the windows (``JournalSyncer/startSync(shards:)``). With `never`, a
+    /// power loss can take records whose seqs a stored window counts, and without a
+    /// journal a crash can, as those modes warn: a message redelivered because its
+    /// acknowledgement was lost at that very moment is then a duplicate. One set of
+    /// windows per series, kept by ingress alone: a second set in the aggregator, as of
+    /// the journal position it applied, cost a hash and an admit per reading with a seq,
+    /// and a window per series.
     func takeChangedWindows() -> EncodedSeqWindows {
         withLock {
             var changed = EncodedSeqWindows()

@@ -10,8 +10,9 @@ public struct JournalConfiguration: Sendable {
     /// power or the kernel crashes:
     /// - `never`: the kernel writes back when it likes (typically within 30 s); that much
     ///   acknowledged data can be lost on power loss.
-    /// - `interval`: a background thread syncs every interval; at most about one interval
-    ///   of acknowledged data can be lost on power loss. The default (1 s).
+    /// - `interval`: a background thread syncs every interval, and a flush syncs before
+    ///   it stores seq windows; at most about one interval of acknowledged data can be
+    ///   lost on power loss. The default (1 s).
     /// - `always`: every append is synced before it is acknowledged; nothing acknowledged
     ///   is lost even on power loss, at the price of one disk flush per batch.
     public enum SyncPolicy: Sendable, Equatable {

@@ -1,11 +1,13 @@
 internal import Glibc
+internal import NIOConcurrencyHelpers
 internal import Foundation
 internal import Synchronization
 
 /// The `interval` fsync policy: a plain thread (fsync must not block the cooperative
 /// pool) that syncs every shard's open segment once per interval, and once more when
-/// stopped. A failed sync is fatal (``JournalError/isFatal``): `onFailure` stops the
-/// journal, and the syncer stops syncing.
+/// stopped; and a sync on demand before a flush commits seq windows (``startSync(shards:)``).
+/// A failed sync is fatal (``JournalError/isFatal``): `onFailure` stops the journal, and
+/// the syncer stops syncing.
 final class JournalSyncer: Sendable {
     private let ingresses: [ShardIngress]
     private let interval: Duration
@@ -47,9 +49,32 @@ final class JournalSyncer: Sendable {
         await stopped.wait()
     }
 
+    /// Starts a sync of the open segments of `shards` on a thread outside the cooperative
+    /// pool; the flush's store waits for it before it commits (``FlushBatch/seqWindowsDurable``).
+    ///
+    /// A flush needs it when it stores seq windows: they are taken after the flush's drain
+    /// and may count records appended since, which would otherwise reach the disk only
+    /// with the next interval. Synced before the commit, every seq a stored window counts
+    /// is in a record a power loss cannot take, so a message sent again after one is never
+    /// taken for a duplicate of a reading that is gone. (Segments closed before are
+    /// synced as they close.)
+    func startSync(shards: [Int]) -> StartedSync {
+        let started = StartedSync()
+        DispatchQueue.global().async { [self] in
+            syncAll(shards)
+            started.finish()
+        }
+        return started
+    }
+
     private func syncAll() {
+        syncAll(ingresses.indices)
+    }
+
+    private func syncAll(_ shards: some Sequence<Int>) {
         guard !failed.load(ordering: .relaxed) else { return }
-        for (shard, ingress) in ingresses.enumerated() {
+        for shard in shards {
+            let ingress = ingresses[shard]
             guard let descriptor = ingress.journalDescriptor() else { continue }
             defer { close(descriptor) }
             if fdatasync(descriptor) != 0 {
@@ -58,5 +83,21 @@ final class JournalSyncer: Sendable {
                 return
             }
         }
+    }
+}
+
+/// A sync ``JournalSyncer/startSync(shards:)`` started: ``wait()`` blocks until it is
+/// over (failed or not: a failure has stopped the journal already).
+final class StartedSync: Sendable {
+    private let done = ConditionLock(value: false)
+
+    fileprivate func finish() {
+        done.lock()
+        done.unlock(withValue: true)
+    }
+
+    func wait() {
+        done.lock(whenValue: true)
+        done.unlock()
     }
 }

@@ -70,6 +70,7 @@ struct BatchWriter {
         if !batch.batchMarks.isEmpty {
             try writeBatchMarks(batch.batchMarks)
         }
+        if !batch.seqWindows.isEmpty { batch.seqWindowsDurable?() }
     }
 
     /// Adds the parts taken to each batch's `batch_ledger` row.

@@ -15,6 +15,11 @@ public struct FlushBatch: Sendable {
     public var checkpoints: [Int: Int64]
     /// De-duplication state of series that send seq numbers, as of the checkpoints.
     public var seqWindows: EncodedSeqWindows
+    /// Waits, blocking its thread, until every record ``seqWindows`` count is durable in
+    /// the journal; nil when they already are. A store that writes the windows calls it
+    /// after the rest of the transaction and before the commit, so the wait (a journal
+    /// sync) overlaps the writing.
+    public var seqWindowsDurable: (@Sendable () -> Void)?
     /// Parts of identified batches these buckets hold, remembered in `batch_ledger` so a
     /// batch sent again after a restart is not counted twice.
     public var batchMarks: [BatchMark]
