@@ -7,17 +7,21 @@ extension SQLiteStore {
     /// `batchesSince`, µs) of the last committed flush.
     /// - Throws: ``StoreError/database(operation:reason:)``, also for a seq window that
     ///   does not decode (a damaged file or one written by a newer build).
+    ///
+    /// A read-write store also learns every series id here (``SeriesIDs``).
     public func recoveryState(batchesSince: Int64) async throws(StoreError) -> RecoveryState {
         do {
-            return try await pool.read { db in
+            let (state, ids) = try await pool.read { db in
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
+                var ids: [SeriesKey: Int64] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT shard, position FROM journal_checkpoints") {
                     state.checkpoints[row[0]] = row[1]
                 }
-                let rows = try Row.fetchCursor(db, sql: "SELECT device, metric, seq_window, last_seen_us FROM series")
+                let rows = try Row.fetchCursor(db, sql: "SELECT device, metric, seq_window, last_seen_us, id FROM series")
                 while let row = try rows.next() {
                     let series = SeriesKey(device: row[0], metric: row[1])
                     state.series.append(series)
+                    ids[series] = row[4]
                     guard let bytes = row[2] as Data? else { continue }
                     // Windows written before v2 of their encoding lack the latest event
                     // time; the series' last-seen time stands in for it.
@@ -36,8 +40,11 @@ extension SQLiteStore {
                     }
                     for part in parts { state.takenBatches.append((BatchMark(identity: identity, part: part), row[3])) }
                 }
-                return state
+                return (state, ids)
             }
+            // Sound only for the file's one writer (see ``SeriesIDs``).
+            if writerLock != nil { seriesIDs.withLock { $0.addEveryRow(ids) } }
+            return state
         } catch {
             throw StoreError.wrapping(error, operation: "recover")
         }

@@ -31,27 +31,29 @@ extension SQLiteStore {
         guard batch.sequenced.isEmpty else {
             throw .invalidBatch("\(batch.sequenced.count) readings with a seq left to the store; SQLite takes them judged at ingest")
         }
-        let committed: (ids: [SeriesKey: Int64], outcome: WriteOutcome)
+        let outcome: WriteOutcome
         do {
-            committed = try await pool.write { db in
+            outcome = try await pool.writeWithoutTransaction { db in
                 var writer = BatchWriter(db: db, store: self, report: report)
-                try writer.write(batch)
-                return (writer.createdIDs, WriteOutcome(written: writer.written, setAside: writer.setAside))
+                try db.inTransaction {
+                    try writer.write(batch)
+                    return .commit
+                }
+                // Only after the commit may the ids learn the new series, and before the
+                // next write on this connection: it takes a series they lack for new.
+                if !writer.createdIDs.isEmpty { self.seriesIDs.withLock { $0.add(writer.createdIDs) } }
+                return WriteOutcome(written: writer.written, setAside: writer.setAside)
             }
         } catch {
             // The chunk cache holds chunks as the failed transaction wrote them.
             chunkCache.withLock { $0.removeAll() }
             throw StoreError.wrapping(error, operation: "write")
         }
-        // Only now, after the commit, may the id cache learn the new series.
-        if !committed.ids.isEmpty {
-            seriesIDs.withLock { $0.merge(committed.ids) { _, new in new } }
-        }
         chunkCache.withLock { $0.keepWithinBudget() }
-        if !committed.outcome.setAside.isEmpty {
-            setAsideCount.add(committed.outcome.setAside.count, ordering: .relaxed)
+        if !outcome.setAside.isEmpty {
+            setAsideCount.add(outcome.setAside.count, ordering: .relaxed)
         }
-        return committed.outcome
+        return outcome
     }
 
     /// Never: the daemon that holds the file's writer lock is its only writer, and judges

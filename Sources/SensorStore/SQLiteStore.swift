@@ -34,9 +34,9 @@ public final class SQLiteStore: SensorStore {
 
     let pool: DatabasePool
     let logger: Logger
-    /// Series ids known to be committed, so a flush resolves (device, metric) without SQL.
-    /// Only ``write(_:)`` fills it, after its transaction committed.
-    let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
+    /// Series ids known to be committed (``SeriesIDs``): ``write(_:)`` adds those it
+    /// inserted, after its transaction committed, and recovery every row.
+    let seriesIDs = Mutex(SeriesIDs())
     /// Newest stored chunk per series and resolution, so flushing into an open chunk
     /// again needs no read, within ``chunkCacheBudget`` bytes. Only ``write(_:)`` fills
     /// it, as its transaction writes chunks; it empties it when that transaction fails.

@@ -132,4 +132,32 @@ import Testing
         #expect(try await store.recoveryState(batchesSince: 0).seqWindows == [series: SeqWindow(first: 1, at: t0)])
         #expect(try await store.aggregates(AggregateQuery(window: res("10s"))).map(\.stats.count) == [1])
     }
+
+    /// After recovery the store holds every series id and takes a series it lacks for
+    /// new, without asking the table: a restarted store must then find the series an
+    /// earlier one wrote (an insert would break the table's unique names), and insert
+    /// the new ones.
+    @Test func aRecoveredStoreKnowsEverySeriesOfTheFile() async throws {
+        let dir = try TempDirectory()
+        let early = SeriesKey(device: "a", metric: "m"), late = SeriesKey(device: "b", metric: "m")
+        func bucket(_ value: Double, of series: SeriesKey) -> Bucket {
+            var bucket = self.bucket(t0, value)
+            bucket.series = series
+            return bucket
+        }
+        let first = try await makeStore(dir, resolutions: [res("10s")])
+        try await first.write(FlushBatch(buckets: [bucket(1, of: early)], series: [SeriesDelta(series: early, readings: 1, lastSeen: t0)]))
+        try await first.close()
+
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        #expect(try await store.recoveryState(batchesSince: 0).series == [early])
+        try await store.write(FlushBatch(buckets: [bucket(2, of: early), bucket(3, of: late)], series: [
+            SeriesDelta(series: early, readings: 1, lastSeen: t0), SeriesDelta(series: late, readings: 1, lastSeen: t0),
+        ]))
+        try await store.write(FlushBatch(series: [SeriesDelta(series: late, readings: 1, lastSeen: t0 + second)]))
+        #expect(try await store.devices().map(\.readings) == [2, 2])
+        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
+        #expect(rows.map(\.series.device) == ["a", "b"])
+        #expect(rows.map(\.stats.count) == [2, 1])
+    }
 }

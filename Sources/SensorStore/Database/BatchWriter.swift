@@ -246,7 +246,12 @@ struct BatchWriter {
 
     /// The id of `series` if its row exists: from the caches, else one indexed lookup.
     private mutating func existingID(_ series: SeriesKey) throws -> Int64? {
-        if let id = createdIDs[series] ?? store.seriesIDs.withLock({ $0[series] }) { return id }
+        if let id = createdIDs[series] { return id }
+        switch store.seriesIDs.withLock({ $0.lookUp(series) }) {
+        case .known(let id): return id
+        case .new: return nil
+        case .unknown: break
+        }
         let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
         guard let id = try Int64.fetchOne(select, arguments: [series.device, series.metric]) else { return nil }
         createdIDs[series] = id
