@@ -92,4 +92,13 @@ import SensorStore
             #expect(pipeline.degradation?.contains("cannot sync the journal of shard 0") == true, "\(String(describing: pipeline.degradation))")
         }
     }
+
+    /// A write that failed is retried with the same batch, so the same sync is waited for
+    /// again: it must return at once, not block or trap.
+    @Test func aSyncIsWaitedForAgainByARetriedWrite() {
+        let syncer = JournalSyncer(ingresses: [], interval: .seconds(3_600)) { _ in }
+        let sync = syncer.startSync(shards: [])
+        sync.wait()
+        sync.wait()
+    }
 }

@@ -1,5 +1,4 @@
 internal import Glibc
-internal import NIOConcurrencyHelpers
 internal import Foundation
 internal import Synchronization
 
@@ -33,10 +32,10 @@ final class JournalSyncer: Sendable {
                 slept += min(0.05, pause)
                 if slept >= pause {
                     slept = 0
-                    syncAll()
+                    syncAll(ingresses.indices)
                 }
             }
-            syncAll()
+            syncAll(ingresses.indices)
             stopped.signal()
         }
         thread.name = "sensorhub-journal-sync"
@@ -50,7 +49,8 @@ final class JournalSyncer: Sendable {
     }
 
     /// Starts a sync of the open segments of `shards` on a thread outside the cooperative
-    /// pool; the flush's store waits for it before it commits (``FlushBatch/seqWindowsDurable``).
+    /// pool; the flush's store waits for it (`wait()`) before it commits
+    /// (``FlushBatch/seqWindowsDurable``). A failed sync has stopped the journal by then.
     ///
     /// A flush needs it when it stores seq windows: they are taken after the flush's drain
     /// and may count records appended since, which would otherwise reach the disk only
@@ -58,17 +58,13 @@ final class JournalSyncer: Sendable {
     /// is in a record a power loss cannot take, so a message sent again after one is never
     /// taken for a duplicate of a reading that is gone. (Segments closed before are
     /// synced as they close.)
-    func startSync(shards: [Int]) -> StartedSync {
-        let started = StartedSync()
-        DispatchQueue.global().async { [self] in
-            syncAll(shards)
-            started.finish()
-        }
-        return started
-    }
-
-    private func syncAll() {
-        syncAll(ingresses.indices)
+    ///
+    /// A group, not a work item: a retried write waits again, and a work item may be
+    /// waited on only once.
+    func startSync(shards: [Int]) -> DispatchGroup {
+        let sync = DispatchGroup()
+        DispatchQueue.global().async(group: sync) { [self] in syncAll(shards) }
+        return sync
     }
 
     private func syncAll(_ shards: some Sequence<Int>) {
@@ -86,18 +82,3 @@ final class JournalSyncer: Sendable {
     }
 }
 
-/// A sync ``JournalSyncer/startSync(shards:)`` started: ``wait()`` blocks until it is
-/// over (failed or not: a failure has stopped the journal already).
-final class StartedSync: Sendable {
-    private let done = ConditionLock(value: false)
-
-    fileprivate func finish() {
-        done.lock()
-        done.unlock(withValue: true)
-    }
-
-    func wait() {
-        done.lock(whenValue: true)
-        done.unlock()
-    }
-}

@@ -134,7 +134,8 @@ public struct FlushBatch: Sendable {
     }
 
     /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
-    /// position, seq windows the later state.
+    /// position, seq windows the later state, and the commit waits for both batches'
+    /// windows to be durable.
     public mutating func append(_ later: FlushBatch) {
         groups += later.groups
         groupSources += later.groupSources
@@ -144,6 +145,13 @@ public struct FlushBatch: Sendable {
         batchMarks += later.batchMarks
         sequenced += later.sequenced
         if resolutions.isEmpty { resolutions = later.resolutions }
+        if let laterDurable = later.seqWindowsDurable {
+            let earlierDurable = seqWindowsDurable
+            seqWindowsDurable = {
+                earlierDurable?()
+                laterDurable()
+            }
+        }
     }
 }
 
