@@ -170,7 +170,8 @@ public struct QuantileSketch: Sendable, Equatable {
 /// A store never goes back from dense to sparse. Both forms answer, merge and encode alike:
 /// the form is a memory layout, never visible in a result.
 struct BinStore: Sendable {
-    /// Most non-zero bins kept sparse (16 bytes each, as much as two dense bins).
+    /// Most non-zero bins kept sparse (8 bytes each on the heap, as a dense bin; 16 past a
+    /// count of `UInt32.max`, see ``SparseBins``).
     static let sparseLimit = 32
 
     struct SparseBin: Sendable, Equatable {
@@ -216,7 +217,8 @@ struct BinStore: Sendable {
 
     var isDense: Bool { !denseCounts.isEmpty }
 
-    /// 8-byte words held on the heap (a sparse bin takes two; the first two take none).
+    /// 8-byte words held on the heap (a sparse bin takes one, two once a count passes
+    /// `UInt32.max`; the first two take none).
     var storedWords: Int { denseCounts.count + sparse.heapWords }
 
     /// The lowest key held (the dense range's start; the first sparse bin's key).
