@@ -26,7 +26,8 @@ extension QuantileSketch {
     /// sketches reuses one buffer.
     public func encode(into bytes: inout [UInt8]) {
         bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(8 + negative.storedWords + positive.storedWords)
+        // About two bytes a bin, the varints of a key step and a count.
+        bytes.reserveCapacity(8 + 2 * (negative.storedWords + positive.storedWords))
         bytes.append(Self.encodingVersion)
         Varint.append(zeroCount, to: &bytes)
         negative.encode(into: &bytes)

@@ -350,8 +350,9 @@ struct BinStore: Sendable {
     }
 
     /// Room for `extra` more sparse bins in storage of its own, at least doubling the
-    /// capacity when it grows: a merge's inserts then allocate at most once, where each of
-    /// them could have (a rollup of a minute merges six buckets into one, over and over).
+    /// capacity when it grows: a merge's inserts then allocate at most once (twice when a
+    /// count passes `UInt32.max` and the bins widen, ``SparseBins``), where each of them
+    /// could have (a rollup of a minute merges six buckets into one, over and over).
     /// Shared storage (a bucket merged into an empty one takes its arrays) is copied here
     /// with that room, not by the first insert with room for one more.
     private mutating func reserveSparse(adding extra: Int) {

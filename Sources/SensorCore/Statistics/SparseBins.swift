@@ -1,5 +1,6 @@
 /// The non-zero bins of a sparse ``BinStore``, ascending by key: the first two in place
-/// (counts up to `UInt32.max`), on the heap only from the third, in one 8-byte word each.
+/// (counts up to `UInt32.max`); from the third, all of them on the heap, one 8-byte word
+/// each (two once a count passes `UInt32.max`).
 ///
 /// Most buckets are small: at a fleet's usual rates a 10 s bucket holds one or two
 /// readings, so its sketch holds one or two bins. Kept in an array, each such bucket cost
@@ -47,7 +48,8 @@ struct SparseBins: Sendable {
     /// 8-byte words the bins take on the heap (none while in place).
     var heapWords: Int { words.count }
 
-    /// How many bins fit without another allocation.
+    /// How many bins fit without another allocation, while no count passes `UInt32.max`
+    /// (which moves packed bins to two words each).
     var capacity: Int {
         switch form {
         case .inline: Self.inlineCapacity
@@ -87,14 +89,18 @@ struct SparseBins: Sendable {
 
     /// Moves the bins in place to the heap, with room for `capacity` of them.
     private mutating func spill(capacity: Int, wide: Bool) {
-        let inPlace = Int(inlineCount)
-        let first = BinStore.SparseBin(key: keys.0, count: UInt64(counts.0))
-        let second = BinStore.SparseBin(key: keys.1, count: UInt64(counts.1))
         words.reserveCapacity(wide ? 2 * capacity : capacity)
+        for index in 0..<Int(inlineCount) {
+            let bin = self[index]
+            if wide {
+                words.append(UInt64(UInt32(bitPattern: bin.key)))
+                words.append(bin.count)
+            } else {
+                words.append(Self.packed(bin))
+            }
+        }
         form = wide ? .wide : .packed
         inlineCount = 0
-        if inPlace > 0 { append(first) }
-        if inPlace > 1 { append(second) }
     }
 
     /// Moves packed bins to two words each, before a count that needs more than 32 bits.
