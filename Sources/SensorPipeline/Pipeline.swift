@@ -80,7 +80,7 @@ public final class Pipeline: Service, Sendable {
     }
     /// Flush triggers: the interval timer and shards over their pending-bucket limit.
     /// Coalesced: a trigger arriving during a flush causes one more flush, not many.
-    /// Each says whether ingest is quiet (``FlushCadence/lastFlushIsQuiet``, nothing queued).
+    /// Each says whether ingest is quiet (``FlushCadence/lastFlushIsQuiet``).
     private let flushTriggers: AsyncStream<Bool>
     private let triggerFlush: AsyncStream<Bool>.Continuation
 
@@ -265,11 +265,7 @@ public final class Pipeline: Service, Sendable {
             } catch {
                 return
             }
-            if cadence.shouldFlush(at: clock.now, applied: appliedReadings) {
-                // Quiet only with nothing queued: workers held at their pending limit stop
-                // applying readings too, while their queues fill and senders wait.
-                triggerFlush.yield(cadence.lastFlushIsQuiet && queuedReadings == 0)
-            }
+            if cadence.shouldFlush(at: clock.now, applied: appliedReadings) { triggerFlush.yield(cadence.lastFlushIsQuiet) }
         }
     }
 

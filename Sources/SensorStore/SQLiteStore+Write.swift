@@ -14,8 +14,7 @@ extension SQLiteStore {
     ///
     /// Cost: one UPSERT per chunk touched (``ChunkLayout``: a series' 32 windows of one
     /// resolution), whatever the number of its buckets the flush changed; a SELECT before
-    /// it only for a chunk this store did not write last (late readings, after a restart),
-    /// or one the batch came back to after a preparing thread merged it (``BatchWriter``).
+    /// it only for a chunk this store did not write last (late readings, after a restart).
     ///
     /// - Parameter report: which written buckets to return as now stored (for live
     ///   subscribers); nil returns none and collects nothing.

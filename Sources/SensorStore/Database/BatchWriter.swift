@@ -12,13 +12,11 @@ import SensorCore
 /// (``ChunkCache``) or, for an older chunk (late readings, the first flush after a
 /// restart), from the row read back.
 ///
-/// After a burst (``FlushBatch/ingestIsQuiet``), a batch of several sources whose groups
-/// hold several buckets each shares the groups' work between threads: ``ChunkPreparer``s on
-/// threads of their own build the groups (``BucketGroupSource``) and merge the chunks whose
-/// stored bytes need no read, while this one, the writer's, runs the SQL as they come
-/// (``ThreadHandoff``), reading back a chunk whose merge is no longer current
-/// (``MergeBasis``). Building and merging were most of such a flush, on one core while the
-/// other was idle. Other batches are prepared and written group by group on this thread.
+/// Threads share the groups' work when they hold several buckets each: ``ChunkPreparer``s
+/// on threads of their own build the groups (``BucketGroupSource``) and merge the chunks
+/// whose stored bytes need no read, while this one, the writer's, runs the SQL as they come
+/// (``ThreadHandoff``). After a burst, building and merging were most of the flush, on one
+/// core while the other was idle.
 ///
 /// A bucket that cannot be stored (stats that are not finite, alone or merged with the
 /// stored ones, or a stored chunk that does not decode) is set aside: written whole to

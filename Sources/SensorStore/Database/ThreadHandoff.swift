@@ -17,8 +17,8 @@ final class ThreadHandoff<Item: Sendable>: @unchecked Sendable {
     private var producing: Int
     private var cancelled = false
     private var failure: (any Error)?
-    /// Producers waiting for room (for tests).
-    private var waitingProducers = 0
+    /// A producer waits for room (for tests).
+    private var producerWaits = false
     private let capacity: Int
 
     init(capacity: Int, producers: Int = 1) {
@@ -34,10 +34,10 @@ final class ThreadHandoff<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while batches.count >= capacity && !cancelled {
-            waitingProducers += 1
+            producerWaits = true
             condition.wait()
-            waitingProducers -= 1
         }
+        producerWaits = false
         guard !cancelled else { return false }
         batches.append(batch)
         condition.broadcast()
@@ -83,7 +83,7 @@ final class ThreadHandoff<Item: Sendable>: @unchecked Sendable {
     var producerIsWaiting: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return waitingProducers > 0
+        return producerWaits
     }
 
     /// Waits until every producer called ``finish(failure:)``.

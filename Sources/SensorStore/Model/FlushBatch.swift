@@ -30,11 +30,9 @@ public struct FlushBatch: Sendable {
     public var sequenced: [Reading]
     /// The resolutions ``sequenced`` readings are bucketed at.
     public var resolutions: [Resolution]
-    /// Whether ingest went quiet before this flush (a burst ended: no reading applied for a
-    /// while, none queued), so the other cores are idle: a store may then build and merge
-    /// the groups on threads of their own. Under steady load they would only compete with
-    /// ingest for the cores, and hold more memory. False for recovery's and shutdown's
-    /// flushes, and for one a shard over its pending limit asked for.
+    /// Whether ingest went quiet before this flush (a burst ended), so the other cores are
+    /// idle: a store may then build and merge the groups on threads of their own. Under
+    /// steady load they would only compete with ingest for the cores, and hold more memory.
     public var ingestIsQuiet = false
     /// Names this batch across attempts to write it: a store that cannot always tell
     /// whether a commit whose answer was lost went through (PostgreSQL, over a network)
