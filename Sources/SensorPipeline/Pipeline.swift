@@ -80,9 +80,8 @@ public final class Pipeline: Service, Sendable {
     }
     /// Flush triggers: the interval timer and shards over their pending-bucket limit.
     /// Coalesced: a trigger arriving during a flush causes one more flush, not many.
-    /// Each says whether ingest is quiet (``FlushCadence/lastFlushIsQuiet``).
-    private let flushTriggers: AsyncStream<Bool>
-    private let triggerFlush: AsyncStream<Bool>.Continuation
+    private let flushTriggers: AsyncStream<Void>
+    private let triggerFlush: AsyncStream<Void>.Continuation
 
     public init(configuration: PipelineConfiguration, journal: JournalConfiguration, store: any FlushStore, logger: Logger) {
         // A batch part names its shard in 16 bits (``BatchPart``); settings allow 1…1024.
@@ -101,7 +100,7 @@ public final class Pipeline: Service, Sendable {
                 ingress: ShardIngress(queue: IngestQueue(capacity: configuration.queueCapacity)),
                 aggregator: ShardAggregator(resolutions: configuration.resolutions, limit: share, holdsSequenced: store.deduplicatesAtFlush))
         }
-        (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(1))
+        (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards
         self.live = LiveFeed(capacity: configuration.liveBufferCapacity, maxSubscribers: configuration.maxLiveSubscribers)
         self.flusher = Flusher(shards: shards, store: store, live: live, delay: configuration.flushDelay, logger: logger)
@@ -171,7 +170,7 @@ public final class Pipeline: Service, Sendable {
                 running.addTask { await self.enforceRetention() }
                 await withDiscardingTaskGroup { workers in
                     for shard in shards {
-                        workers.addTask { await shard.work { self.triggerFlush.yield(false) } }
+                        workers.addTask { await shard.work { self.triggerFlush.yield() } }
                     }
                 }
                 running.cancelAll()
@@ -265,7 +264,7 @@ public final class Pipeline: Service, Sendable {
             } catch {
                 return
             }
-            if cadence.shouldFlush(at: clock.now, applied: appliedReadings) { triggerFlush.yield(cadence.lastFlushIsQuiet) }
+            if cadence.shouldFlush(at: clock.now, applied: appliedReadings) { triggerFlush.yield() }
         }
     }
 
@@ -274,9 +273,9 @@ public final class Pipeline: Service, Sendable {
 
     /// Flushes once per (coalesced) trigger until the trigger stream is finished.
     private func flushOnTriggers() async {
-        for await ingestIsQuiet in flushTriggers {
+        for await _ in flushTriggers {
             for (shard, gauge) in zip(shards, depthGauges) { gauge.record(shard.queue.depth) }
-            await flusher.flush(ingestIsQuiet: ingestIsQuiet)
+            await flusher.flush()
         }
     }
 }

@@ -21,20 +21,6 @@ import Testing
         }
     }
 
-    /// A flush once a burst went quiet says so (the store may then use the idle cores);
-    /// one at the interval's end does not.
-    @Test func aQuietFlushIsToldApartFromOneAtTheInterval() {
-        var cadence = FlushCadence(interval: .seconds(1), start: start)
-        var quiet: [Int: Bool] = [:]
-        var now = at(0)
-        while now < at(2_000) {
-            now = cadence.nextLook(after: now)
-            let ms = Int((now - start) / .milliseconds(1))
-            if cadence.shouldFlush(at: now, applied: min(ms, 320) * 1_000) { quiet[ms] = cadence.lastFlushIsQuiet }
-        }
-        #expect(quiet == [400: true, 1_400: false])
-    }
-
     @Test func withoutReadingsItFlushesOncePerInterval() {
         var cadence = FlushCadence(interval: .seconds(1), start: start)
         #expect(flushes(&cadence, to: 3_500) { _ in 0 } == [1_000, 2_000, 3_000])

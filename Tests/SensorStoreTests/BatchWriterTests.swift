@@ -52,74 +52,6 @@ import Testing
         #expect(rows.map(\.stats.sum) == [1, 4, 3, 5])
     }
 
-    /// An SQL error while the preparing thread is still at work, and waits for room: the
-    /// write fails whole and returns, and the store works once the cause is gone.
-    @Test(.timeLimit(.minutes(2))) func aFailureWhileGroupsArePreparedEndsTheWriteWhole() async throws {
-        let dir = try TempDirectory()
-        let path = dir.file("sensorhub.db")
-        let store = try await makeStore(dir)
-        try RawSQLite.execute(path: path, sql: """
-            CREATE TRIGGER refuse BEFORE INSERT ON chunks WHEN (SELECT count(*) FROM chunks) >= 10
-            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
-            """)
-        // About 13 buckets a group, in two sources: prepared on threads of their own (on a
-        // machine of two cores or more), 1,200 chunks, far more than the hand-off holds.
-        let readings = makeReadings(devices: (0..<400).map { "d\($0)" }, metrics: ["m"], start: t0, span: 10 * minute, perSeries: 30)
-        await #expect(throws: StoreError.self) { try await store.write(sourced(makeBatch(readings), parts: 2)) }
-        #expect(try await store.devices().isEmpty, "a failed batch left rows behind")
-        #expect(try RawSQLite.integer(path: path, sql: "SELECT count(*) FROM chunks") == 0)
-
-        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
-        try await store.write(makeBatch(readings))
-        expectRows(try await store.aggregates(AggregateQuery(window: res("1m"))), equal: expectedWindows(readings, window: minute))
-    }
-
-    /// Groups prepared on threads of their own store what one thread would: here each
-    /// source holds every other window of every group, so the threads come back to each
-    /// other's chunks, and the writer must merge each into what the other wrote.
-    @Test func groupsPreparedApartStoreEveryBucketExactly() async throws {
-        let dir = try TempDirectory()
-        let store = try await makeStore(dir)
-        let first = makeReadings(devices: (0..<50).map { "d\($0)" }, metrics: ["m", "n"], start: t0, span: 10 * minute, perSeries: 40)
-        try await store.write(sourced(makeBatch(first), parts: 2))
-        // Into stored (and cached) chunks this time, with a third source.
-        let later = makeReadings(devices: (0..<50).map { "d\($0)" }, metrics: ["m", "n"], start: t0, span: 10 * minute, perSeries: 40, seed: 7)
-        try await store.write(sourced(makeBatch(later), parts: 3))
-        for (resolution, width) in [("10s", 10 * second), ("1m", minute), ("1h", 60 * minute)] {
-            expectRows(try await store.aggregates(AggregateQuery(window: res(resolution))), equal: expectedWindows(first + later, window: width))
-        }
-    }
-
-    /// Two preparing threads merge into the same chunk before the writer writes either:
-    /// the writer must merge the second into what the first wrote, not write it over
-    /// (``MergeBasis``). The sources wait for each other, so both are prepared first.
-    @Test(.timeLimit(.minutes(1))) func aChunkBothThreadsPreparedKeepsBothThreadsDeltas() async throws {
-        let dir = try TempDirectory()
-        let store = try await makeStore(dir, resolutions: [res("10s")])
-        let chunk = ChunkLayout.chunkStart(of: t0, res("10s"))
-        func batch(windows: Range<Int64>, value: Double) -> FlushBatch {
-            let groups = [windows.lowerBound..<windows.lowerBound + 4, windows.lowerBound + 4..<windows.upperBound].map { part in
-                BucketGroup(series: Self.series, resolution: res("10s"), windowStarts: part.map { chunk + $0 * 10 * second },
-                            stats: part.map { bucket(chunk + $0 * 10 * second, value).stats })
-            }
-            let bothPrepared = DispatchSemaphore(value: 0)
-            var batch = FlushBatch(
-                groups: [], series: [SeriesDelta(series: Self.series, readings: 8, lastSeen: chunk + windows.upperBound * 10 * second)],
-                groupSources: [
-                    WaitingGroups(groups: [groups[0]], afterWalk: { _ = bothPrepared.wait(timeout: .now() + 10) }),
-                    WaitingGroups(groups: [groups[1]], afterWalk: { bothPrepared.signal() }),
-                ])
-            batch.ingestIsQuiet = true
-            return batch
-        }
-        // A new series (no row to merge into), then the chunk both threads found cached.
-        try await store.write(batch(windows: 0..<8, value: 1))
-        try await store.write(batch(windows: 8..<16, value: 2))
-        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
-        #expect(rows.map(\.windowStart) == (0..<16).map { chunk + $0 * 10 * second })
-        #expect(rows.map(\.stats.sum) == Array(repeating: 1, count: 8) + Array(repeating: 2, count: 8))
-    }
-
     /// Windows out of order and repeated within one group are merged per window.
     @Test func unorderedAndRepeatedWindowsAreMerged() async throws {
         let dir = try TempDirectory()
@@ -244,17 +176,5 @@ import Testing
         combined.seqWindowsDurable?()
         let waited = waits.load(ordering: .relaxed)
         #expect(waited == 11)
-    }
-}
-
-/// Groups that run `afterWalk` once they were all handed out.
-private struct WaitingGroups: BucketGroupSource {
-    let groups: [BucketGroup]
-    let afterWalk: @Sendable () -> Void
-    var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
-    var groupCount: Int { groups.count }
-    func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
-        for group in groups { try body(group) }
-        afterWalk()
     }
 }

@@ -198,32 +198,3 @@ func makeStore(_ dir: TempDirectory, name: String = "sensorhub.db", resolutions:
     try await store.registerResolutions(resolutions)
     return store
 }
-
-/// Groups walked as a ``BucketGroupSource`` (as the pipeline hands over its pending buckets).
-struct FixedGroups: BucketGroupSource {
-    let groups: [BucketGroup]
-    var bucketCount: Int { groups.reduce(0) { $0 + $1.stats.count } }
-    var groupCount: Int { groups.count }
-    func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
-        for group in groups { try body(group) }
-    }
-}
-
-/// `batch` with its buckets dealt to `parts` sources, window by window in turn: every
-/// source then holds part of every group, and the sources come back to each other's chunks.
-/// Flushed as after a burst, so a store may prepare the sources on threads of their own.
-func sourced(_ batch: FlushBatch, parts: Int) -> FlushBatch {
-    var sources = Array(repeating: [BucketGroup](), count: parts)
-    for group in batch.allGroups {
-        for part in 0..<parts {
-            let positions = Array(stride(from: part, to: group.stats.count, by: parts))
-            guard !positions.isEmpty else { continue }
-            sources[part].append(BucketGroup(
-                series: group.series, resolution: group.resolution,
-                windowStarts: positions.map { group.windowStarts[$0] }, stats: positions.map { group.stats[$0] }))
-        }
-    }
-    var split = FlushBatch(groups: [], series: batch.series, checkpoints: batch.checkpoints, groupSources: sources.map(FixedGroups.init))
-    split.ingestIsQuiet = true
-    return split
-}

@@ -30,10 +30,6 @@ struct FlushCadence {
     /// flush makes the readings after it a tail: a tail's own flush does not, so a trickle
     /// after a burst goes back to the interval's cadence.
     private var lastFlushTookBurst = false
-    /// Whether the flush ``shouldFlush(at:applied:)`` last asked for came once a burst
-    /// went quiet (not at the interval's end): the other cores are then idle, and the
-    /// store may use them (``FlushBatch/ingestIsQuiet``).
-    private(set) var lastFlushIsQuiet = false
 
     init(interval: Duration, start: Instant, applied: Int = 0) {
         self.interval = interval
@@ -57,7 +53,6 @@ struct FlushCadence {
         let inBurst = sinceFlush >= Self.burst || (lastFlushTookBurst && sinceFlush > 0)
         let quietAfterBurst = applied == appliedAtLastLook && inBurst && now >= lastFlush + spacing
         guard due || quietAfterBurst else { return false }
-        lastFlushIsQuiet = quietAfterBurst
         lastFlush = now
         appliedAtLastFlush = applied
         lastFlushTookBurst = sinceFlush >= Self.burst

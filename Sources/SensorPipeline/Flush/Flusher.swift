@@ -55,7 +55,7 @@ actor Flusher {
     /// plus `extraCheckpoints` (journal shards replayed at start-up). Returns false when a
     /// write failed (its batch stays carried).
     @discardableResult
-    func flush(extraCheckpoints: [Int: Int64] = [:], ingestIsQuiet: Bool = false) async -> Bool {
+    func flush(extraCheckpoints: [Int: Int64] = [:]) async -> Bool {
         // Whatever happens below, the journal gauges say what is on disk after this flush.
         defer { recordJournalBytes() }
         if let (batch, oldestAccepted) = carried {
@@ -83,7 +83,6 @@ actor Flusher {
             batch.append(part)
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
-        batch.ingestIsQuiet = ingestIsQuiet
         batch.id = UUID()
         if !batch.isEmpty {
             // A failed sync stops the journal for good, as a failed periodic one does.

@@ -9,7 +9,7 @@ package enum ChunkUpdate {
     /// are in the array handed to ``apply(_:stats:to:chunkStart:resolution:output:sketchBytes:)``
     /// (by position: a bucket copied into each delta retained its sketch's storage, and a
     /// flush of a many-series burst has hundreds of thousands).
-    package struct Delta: Sendable {
+    package struct Delta {
         package var index: Int
         package var windowStart: Int64
         package var position: Int
@@ -22,7 +22,7 @@ package enum ChunkUpdate {
     }
 
     /// What became of one delta.
-    package enum Result: Sendable {
+    package enum Result {
         /// Stored as it is: its window had no stored bucket.
         case added
         /// Merged into its window's stored bucket; the bucket as it now is.

@@ -12,12 +12,6 @@ import SensorCore
 /// (``ChunkCache``) or, for an older chunk (late readings, the first flush after a
 /// restart), from the row read back.
 ///
-/// Threads share the groups' work when they hold several buckets each: ``ChunkPreparer``s
-/// on threads of their own build the groups (``BucketGroupSource``) and merge the chunks
-/// whose stored bytes need no read, while this one, the writer's, runs the SQL as they come
-/// (``ThreadHandoff``). After a burst, building and merging were most of the flush, on one
-/// core while the other was idle.
-///
 /// A bucket that cannot be stored (stats that are not finite, alone or merged with the
 /// stored ones, or a stored chunk that does not decode) is set aside: written whole to
 /// `set_aside_buckets` and left out, while the rest of the flush is stored. Errors of the
@@ -38,25 +32,15 @@ struct BatchWriter {
     private(set) var setAside: [SetAsideBucket] = []
     /// Series this transaction inserted: no chunk of theirs is stored but those it wrote.
     private var insertedSeries: Set<Int64> = []
-    /// Merges the chunks this thread prepares: those read back, and those of groups
-    /// written here whole.
-    private var preparer: ChunkPreparer
+    /// Scratch buffers reused for every chunk.
+    private var chunkBytes: [UInt8] = []
+    private var sketchBytes: [UInt8] = []
     let report: (@Sendable (SeriesKey, Resolution) -> Bool)?
-
-    /// Writes a preparing thread hands over at a time, and how many such hand-offs may wait
-    /// per thread.
-    private static let handoffSize = 256
-    private static let handoffCapacity = 4
-    /// Buckets per group from which groups are prepared on threads of their own
-    /// (``writeGroups(_:_:)``). A burst of 1,000 devices × 4 metrics over 10 minutes holds
-    /// about 24; 100,000 series of 4 readings, about 1.3.
-    private static let bucketsPerGroupToPrepareApart = 4
 
     init(db: Database, store: SQLiteStore, report: (@Sendable (SeriesKey, Resolution) -> Bool)?) {
         self.db = db
         self.store = store
         self.report = report
-        self.preparer = ChunkPreparer(store: store)
     }
 
     mutating func write(_ batch: FlushBatch) throws {
@@ -72,7 +56,7 @@ struct BatchWriter {
                 INSERT INTO chunks (series_id, resolution_s, chunk_start_us, data) VALUES (?, ?, ?, ?)
                 ON CONFLICT (series_id, resolution_s, chunk_start_us) DO UPDATE SET data = excluded.data
                 """), in: db))
-        try writeGroups(batch, statements)
+        try batch.forEachGroup { group in try write(group, statements) }
 
         if !batch.checkpoints.isEmpty {
             let upsert = try db.cachedStatement(sql: """
@@ -117,73 +101,7 @@ struct BatchWriter {
         return select.withBlob(0) { [UInt8]($0) }
     }
 
-    /// Writes every group, each made ready by a ``ChunkPreparer`` first. After a burst
-    /// (``FlushBatch/ingestIsQuiet``), when the groups hold several buckets each, building
-    /// and merging them outweighs their SQL: they are prepared on threads of their own, one
-    /// per core, each walking its share of the batch's sources, and written here as they
-    /// come. With a bucket or two a group (many sparse series) the SQL sets the pace, and
-    /// under steady load the threads would only compete with ingest and hold more memory
-    /// (4,000,000 readings at 1.4M a second: 5% more CPU, peak RSS 165-173 -> 180-192 MiB):
-    /// then each group is prepared and written here.
-    private mutating func writeGroups(_ batch: FlushBatch, _ statements: ChunkStatements) throws {
-        let parts = min(ProcessInfo.processInfo.activeProcessorCount, batch.groupSources.count)
-        guard batch.ingestIsQuiet, parts > 1, batch.bucketCount >= Self.bucketsPerGroupToPrepareApart * batch.groupCount else {
-            try batch.forEachGroup { group in try write(group, statements) }
-            return
-        }
-        // Every series of the batch has its id now (``writeSeries(_:)``), known or inserted.
-        let (created, inserted, known) = (createdIDs, insertedSeries, store.seriesIDs.withLock { $0 })
-        @Sendable func id(of series: SeriesKey) -> (id: Int64, inserted: Bool)? {
-            if let id = created[series] { return (id, inserted.contains(id)) }
-            if case .known(let id) = known.lookUp(series) { return (id, false) }
-            return nil
-        }
-        let handoff = ThreadHandoff<PreparedWrite>(capacity: Self.handoffCapacity * parts, producers: parts)
-        for part in 0..<parts {
-            let preparing = Thread { [store] in
-                var preparer = ChunkPreparer(store: store)
-                var writes: [PreparedWrite] = []
-                do {
-                    try batch.forEachGroup(inPart: part, of: parts) { group in
-                        preparer.prepare(group, id: id(of:), into: &writes)
-                        if writes.count >= Self.handoffSize {
-                            guard handoff.put(writes) else { throw CancellationError() }
-                            writes = []
-                        }
-                    }
-                    if !writes.isEmpty { _ = handoff.put(writes) }
-                    handoff.finish()
-                } catch {
-                    handoff.finish(failure: error)
-                }
-            }
-            preparing.name = "sensorhub-flush-prepare"
-            preparing.start()
-        }
-        do {
-            while let writes = try handoff.take() { try write(writes, statements) }
-        } catch {
-            // Whatever ends the writing early (an SQL error, a group that does not validate)
-            // stops the preparing threads; the write returns once they have ended.
-            handoff.cancel()
-            handoff.waitUntilFinished()
-            throw error
-        }
-    }
-
-    /// Runs prepared writes, in order.
-    private mutating func write(_ writes: [PreparedWrite], _ statements: ChunkStatements) throws {
-        for prepared in writes {
-            switch prepared {
-            case .setAside(let bucket, let reason): try setAside(bucket, because: reason)
-            case .group(let group): try write(group, statements)
-            case .chunk(let chunk): try write(chunk, statements)
-            }
-        }
-    }
-
-    /// Writes one group's deltas, chunk by chunk, all of it here: when groups are not
-    /// prepared apart, or for a group whose series a preparing thread could not find.
+    /// Writes one group's deltas, chunk by chunk.
     private mutating func write(_ group: BucketGroup, _ statements: ChunkStatements) throws {
         // Unstorable on its own: set aside before it could create its series.
         let storable = try ChunkRuns.storable(group) { position, problem in
@@ -193,69 +111,70 @@ struct BatchWriter {
         let id = try seriesID(group.series, lastSeen: group.stats[first].lastTimestamp)
         let (stats, runs) = ChunkRuns.split(group, positions: storable)
         for run in runs {
-            let key = ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart)
-            // Prepared here, so what it was merged into is current.
-            let chunk = preparer.prepare(key, of: group.series, run.deltas, stats, seriesInserted: insertedSeries.contains(id))
-            try write(chunk, merged: chunk.merged?.result, statements)
+            try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart), of: group.series, run.deltas, stats, statements)
         }
     }
 
-    /// Writes one chunk: merged here, from its row read back, when its stored bytes had to
-    /// be read or this transaction wrote the chunk since it was merged (``MergeBasis``).
-    private mutating func write(_ chunk: PreparedChunk, _ statements: ChunkStatements) throws {
-        let prepared = chunk.merged.flatMap { merged in
-            store.chunkCache.withLock { merged.basis.isCurrent(for: chunk.key, in: $0) } ? merged.result : nil
-        }
-        try write(chunk, merged: prepared, statements)
+    private struct ChunkKey: Hashable {
+        var seriesID: Int64
+        var resolution: Resolution
+        var chunkStart: Int64
     }
 
-    /// Writes one chunk, `prepared` (merged into bytes still current) or else merged here
-    /// from its row read back.
-    private mutating func write(_ chunk: PreparedChunk, merged prepared: Result<MergedChunk, ChunkCodec.Damage>?, _ statements: ChunkStatements) throws {
-        let merged: Result<MergedChunk, ChunkCodec.Damage>
-        if let prepared {
-            merged = prepared
+    /// Merges the deltas of one chunk (ascending, one per window, their stats in `stats`)
+    /// into its stored bytes and writes them back.
+    private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ stats: [BucketStats], _ statements: ChunkStatements) throws {
+        let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
+        let stored: [UInt8]?
+        if insertedSeries.contains(key.seriesID) {
+            // A series this transaction inserted has no stored chunk but those it wrote, and
+            // the cache holds the newest of those per resolution (with many sparse series:
+            // three reads saved per new series). An older one it wrote is read back.
+            let (cached, slotWritten) = store.chunkCache.withLock { ($0.stored(slot, chunkStart: key.chunkStart), $0.holds(slot)) }
+            stored = try cached ?? (slotWritten ? readBack(key, statements.select) : nil)
         } else {
-            let stored = try readBack(chunk.key, statements.select)
-            merged = preparer.merge(chunk, into: stored)
+            stored = try store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) } ?? readBack(key, statements.select)
         }
-        switch merged {
-        case .failure(let damage):
-            for delta in chunk.deltas { try setAside(chunk.bucket(delta), because: "the stored chunk of its window is damaged (\(damage))") }
-        case .success(let merged):
-            try writeMerged(chunk, merged, statements)
+        func bucket(_ delta: ChunkUpdate.Delta) -> Bucket {
+            Bucket(series: series, resolution: key.resolution, windowStart: delta.windowStart, stats: stats[delta.position])
         }
-    }
-
-    /// Reports and sets aside what the merge says of each delta, and writes the chunk's
-    /// new bytes back when a delta changed them.
-    private mutating func writeMerged(_ chunk: PreparedChunk, _ merged: MergedChunk, _ statements: ChunkStatements) throws {
+        let results: [ChunkUpdate.Result]
+        do {
+            results = try stored.withUnsafeOptionalBytes { bytes throws(ChunkCodec.Damage) in
+                try ChunkUpdate.apply(deltas, stats: stats, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+            }
+        } catch {
+            for delta in deltas { try setAside(bucket(delta), because: "the stored chunk of its window is damaged (\(error))") }
+            return
+        }
         var changed = false
-        let reporting = report?(chunk.series, chunk.key.resolution) ?? false
+        let reporting = report?(series, key.resolution) ?? false
         // By index, not by zip: zip hands out a copy of each result, and a merged one holds
         // a bucket.
-        for index in merged.results.indices {
-            switch merged.results[index] {
+        for index in results.indices {
+            switch results[index] {
             case .added:
                 changed = true
-                if reporting { written.append(chunk.bucket(chunk.deltas[index])) }
-            case .merged(let stats):
+                if reporting { written.append(bucket(deltas[index])) }
+            case .merged(let merged):
                 changed = true
                 if reporting {
-                    written.append(Bucket(series: chunk.series, resolution: chunk.key.resolution, windowStart: chunk.deltas[index].windowStart, stats: stats))
+                    written.append(Bucket(series: series, resolution: key.resolution, windowStart: deltas[index].windowStart, stats: merged))
                 }
             case .setAside(let reason):
-                try setAside(chunk.bucket(chunk.deltas[index]), because: reason)
+                try setAside(bucket(deltas[index]), because: reason)
             }
         }
         guard changed else { return }
         let upsert = statements.upsert
-        upsert.bind(1, chunk.key.seriesID)
-        upsert.bind(2, chunk.key.resolution.seconds)
-        upsert.bind(3, chunk.key.chunkStart)
-        upsert.bind(4, merged.bytes)
+        upsert.bind(1, key.seriesID)
+        upsert.bind(2, key.resolution.seconds)
+        upsert.bind(3, key.chunkStart)
+        upsert.bind(4, chunkBytes)
         try upsert.run()
-        store.chunkCache.withLock { $0.record(chunk.key.cacheSlot, chunkStart: chunk.key.chunkStart, bytes: merged.bytes) }
+        // The cache then holds what its budget counts.
+        let written = chunkBytes.rightSizedCopy
+        store.chunkCache.withLock { $0.record(slot, chunkStart: key.chunkStart, bytes: written) }
     }
 
     /// Keeps a delta that cannot be stored in `set_aside_buckets`, whole.

@@ -30,10 +30,6 @@ public struct FlushBatch: Sendable {
     public var sequenced: [Reading]
     /// The resolutions ``sequenced`` readings are bucketed at.
     public var resolutions: [Resolution]
-    /// Whether ingest went quiet before this flush (a burst ended), so the other cores are
-    /// idle: a store may then build and merge the groups on threads of their own. Under
-    /// steady load they would only compete with ingest for the cores, and hold more memory.
-    public var ingestIsQuiet = false
     /// Names this batch across attempts to write it: a store that cannot always tell
     /// whether a commit whose answer was lost went through (PostgreSQL, over a network)
     /// records it, and takes a batch it already committed as written.
@@ -105,20 +101,12 @@ public struct FlushBatch: Sendable {
     /// - Throws: ``StoreError/invalidBatch(_:)`` for a window start not aligned to its
     ///   resolution, before `body` sees that group; whatever `body` throws.
     public func forEachGroup(_ body: (BucketGroup) throws -> Void) throws {
-        try forEachGroup(inPart: 0, of: 1, body)
-    }
-
-    /// ``forEachGroup(_:)`` for one of `parts` walks that share the groups, on threads of
-    /// their own: ``groups`` go to the first, the sources are dealt out in turn.
-    package func forEachGroup(inPart part: Int, of parts: Int, _ body: (BucketGroup) throws -> Void) throws {
         func visit(_ group: BucketGroup) throws {
             try Self.validate(group)
             try body(group)
         }
-        if part == 0 {
-            for group in groups { try visit(group) }
-        }
-        for index in stride(from: part, to: groupSources.count, by: parts) { try groupSources[index].forEachGroup(visit) }
+        for group in groups { try visit(group) }
+        for source in groupSources { try source.forEachGroup(visit) }
     }
 
     public var isEmpty: Bool {
