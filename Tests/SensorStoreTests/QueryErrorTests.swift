@@ -157,6 +157,21 @@ import Testing
 }
 
 @Suite struct ChunkCacheTests {
+    /// A slot's entry only moves to newer chunks: a chunk newer than the entry's was not
+    /// recorded, one at or before it may have been.
+    @Test func aSlotTellsWhichChunksMayHaveBeenRecorded() {
+        var cache = ChunkCache()
+        let slot = ChunkCache.Slot(seriesID: 7, resolution: 10), chunk: Int64 = 3_200_000_000, next = chunk + 320_000_000
+        #expect(!cache.holdsChunk(atOrAfter: chunk, in: slot))
+        cache.record(ChunkCache.Slot(seriesID: 8, resolution: 10), chunkStart: next, bytes: [1])
+        #expect(!cache.holdsChunk(atOrAfter: chunk, in: slot), "another series' chunk says nothing of this one")
+        cache.record(slot, chunkStart: chunk, bytes: [1])
+        #expect(cache.holdsChunk(atOrAfter: chunk, in: slot) && !cache.holdsChunk(atOrAfter: next, in: slot))
+        cache.record(slot, chunkStart: next, bytes: [2])
+        cache.record(slot, chunkStart: chunk, bytes: [3])
+        #expect(cache.holdsChunk(atOrAfter: chunk, in: slot) && cache.stored(slot, chunkStart: next) == [2], "an older chunk leaves the entry")
+    }
+
     /// Chunks of wide sketches fill the cache's byte budget; the oldest chunks go first.
     @Test func theCacheStaysWithinItsByteBudget() {
         // Every bin of both stores (each a step of γ ≈ 1.0202 apart): the widest sketch.

@@ -40,9 +40,12 @@ struct ChunkCache: Sendable {
         return entry.bytes
     }
 
-    /// Whether an entry holds some chunk of `slot`.
-    func holds(_ slot: Slot) -> Bool {
-        entries[slot] != nil
+    /// Whether the entry of `slot` holds chunk `chunkStart` or a newer one. While a write
+    /// records, a slot's entry only moves to newer chunks (``record(_:chunkStart:bytes:)``;
+    /// the rest changes the cache between writes): so when this is false, no chunk from
+    /// `chunkStart` on was recorded in the slot since the write began.
+    func holdsChunk(atOrAfter chunkStart: Int64, in slot: Slot) -> Bool {
+        entries[slot].map { $0.chunkStart >= chunkStart } ?? false
     }
 
     /// Records stored bytes; an older chunk than the cached one (a late reading) is not kept.

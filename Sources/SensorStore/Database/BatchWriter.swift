@@ -129,9 +129,13 @@ struct BatchWriter {
         if insertedSeries.contains(key.seriesID) {
             // A series this transaction inserted has no stored chunk but those it wrote, and
             // the cache holds the newest of those per resolution (with many sparse series:
-            // three reads saved per new series). An older one it wrote is read back.
-            let (cached, slotWritten) = store.chunkCache.withLock { ($0.stored(slot, chunkStart: key.chunkStart), $0.holds(slot)) }
-            stored = try cached ?? (slotWritten ? readBack(key, statements.select) : nil)
+            // three reads saved per new series). A chunk it may have written (the cached one
+            // is this one or newer) is read back; a later chunk than the cached one is new:
+            // the second 320 s chunk of every new series of a 10-minute burst was read back.
+            let (cached, mayBeWritten) = store.chunkCache.withLock {
+                ($0.stored(slot, chunkStart: key.chunkStart), $0.holdsChunk(atOrAfter: key.chunkStart, in: slot))
+            }
+            stored = try cached ?? (mayBeWritten ? readBack(key, statements.select) : nil)
         } else {
             stored = try store.chunkCache.withLock { $0.stored(slot, chunkStart: key.chunkStart) } ?? readBack(key, statements.select)
         }
