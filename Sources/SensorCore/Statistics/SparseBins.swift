@@ -65,9 +65,8 @@ struct SparseBins: Sendable {
     /// Inserts `bin` before the bin at `index` (the caller keeps the keys ascending).
     mutating func insert(_ bin: BinStore.SparseBin, at index: Int) {
         precondition(index >= 0 && index <= count, "SparseBins index out of range")
-        let isLarge = bin.count > UInt32.max
-        if form == .inline && (count == Self.inlineCapacity || isLarge) { spill(capacity: 2 * Self.inlineCapacity, wide: isLarge) }
-        if form == .packed && isLarge { widen() }
+        if form == .inline && count == Self.inlineCapacity { spill(capacity: 2 * Self.inlineCapacity, wide: false) }
+        makeRoom(forCount: bin.count)
         switch form {
         case .inline:
             if index == 0 && inlineCount == 1 {
@@ -79,7 +78,19 @@ struct SparseBins: Sendable {
             words.insert(Self.packed(bin), at: index)
         case .wide:
             words.insert(bin.count, at: 2 * index)
-            words.insert(UInt64(UInt32(bitPattern: bin.key)), at: 2 * index)
+            words.insert(Self.keyWord(bin.key), at: 2 * index)
+        }
+    }
+
+    /// Leaves the forms that cannot hold `count`: in place and packed, counts up to
+    /// `UInt32.max`.
+    @inline(__always)
+    private mutating func makeRoom(forCount count: UInt64) {
+        guard count > UInt32.max else { return }
+        switch form {
+        case .inline: spill(capacity: 2 * Self.inlineCapacity, wide: true)
+        case .packed: widen()
+        case .wide: break
         }
     }
 
@@ -93,7 +104,7 @@ struct SparseBins: Sendable {
         for index in 0..<Int(inlineCount) {
             let bin = self[index]
             if wide {
-                words.append(UInt64(UInt32(bitPattern: bin.key)))
+                words.append(Self.keyWord(bin.key))
                 words.append(bin.count)
             } else {
                 words.append(Self.packed(bin))
@@ -115,7 +126,13 @@ struct SparseBins: Sendable {
 
     @inline(__always)
     private static func packed(_ bin: BinStore.SparseBin) -> UInt64 {
-        UInt64(UInt32(bitPattern: bin.key)) << 32 | bin.count
+        keyWord(bin.key) << 32 | bin.count
+    }
+
+    /// A key's 32 bits in the low half of a word (the high half of a packed one).
+    @inline(__always)
+    private static func keyWord(_ key: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: key))
     }
 }
 
@@ -145,15 +162,13 @@ extension SparseBins: RandomAccessCollection, MutableCollection {
             }
         }
         set {
-            let isLarge = newValue.count > UInt32.max
-            if form == .inline && isLarge { spill(capacity: 2 * Self.inlineCapacity, wide: true) }
-            if form == .packed && isLarge { widen() }
+            makeRoom(forCount: newValue.count)
             switch form {
             case .packed:
                 words[index] = Self.packed(newValue)
             case .wide:
                 precondition(index >= 0 && index < count, "SparseBins index out of range")
-                words[2 * index] = UInt64(UInt32(bitPattern: newValue.key))
+                words[2 * index] = Self.keyWord(newValue.key)
                 words[2 * index + 1] = newValue.count
             case .inline:
                 precondition(index >= 0 && index < Int(inlineCount), "SparseBins index out of range")
