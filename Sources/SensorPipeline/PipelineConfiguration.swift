@@ -12,6 +12,8 @@ public struct PipelineConfiguration: Sendable {
     public var flushInterval: Duration
     /// Pending buckets (all shards) that trigger a flush before the interval is up, so a
     /// burst of backlog readings spread over many windows cannot grow memory unboundedly.
+    /// Not lower than it needs to be: each early flush rewrites the chunks it touches
+    /// (`maxPendingBytes` is the memory bound).
     public var maxPendingBuckets: Int
     /// Bytes those pending buckets may hold (all shards) before a flush comes early: the
     /// memory bound whatever the sketches hold.
@@ -30,7 +32,7 @@ public struct PipelineConfiguration: Sendable {
     /// What one client may make the daemon hold.
     public var limits: IngestLimits
 
-    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 400_000, maxPendingBytes: Int = 256 << 20, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
+    public init(shards: Int, queueCapacity: Int, resolutions: [Resolution], flushInterval: Duration, maxPendingBuckets: Int = 1_000_000, maxPendingBytes: Int = 256 << 20, flushDelay: Duration = .zero, timeRules: TimeRules? = nil, retentionInterval: Duration = .seconds(60), liveBufferCapacity: Int = 4_096, maxLiveSubscribers: Int = 64, limits: IngestLimits = IngestLimits()) {
         self.limits = limits
         self.flushDelay = flushDelay
         self.retentionInterval = retentionInterval
