@@ -360,6 +360,50 @@ private func expectSameIsNew(
         #expect(!r15, "the absurd reading redelivered is still a duplicate")
     }
 
+    /// A device counting up in order (the usual case) stores its window as a run: 29
+    /// bytes, not the 155 of a bitmap, and it decodes to the same window.
+    @Test func anInOrderWindowEncodesAsARun() throws {
+        var window = SeqWindow(first: 1, at: 1)
+        #expect(window.encoded.count == 29, "a first seq alone")
+        for seq in UInt64(2)...3_000 {
+            window.admit(seq, at: Int64(seq))
+            if seq == 10 || seq == 1_025 || seq == 3_000 {
+                let decoded = try #require(SeqWindow(encoded: window.encoded))
+                #expect(window.encoded.count == 29 && decoded == window && decoded.encoded == window.encoded, "after \(seq)")
+                for probe in around(seq, below: UInt64(SeqWindow.width) + 4) {
+                    #expect(decoded.isNew(probe, at: 0) == window.isNew(probe, at: 0), "seq \(probe) after \(seq)")
+                }
+            }
+        }
+        // A seq out of order leaves a gap: the bitmap, and it decodes alike.
+        window.admit(3_005, at: 3_005)
+        let gapped = try #require(SeqWindow(encoded: window.encoded))
+        #expect(window.encoded.count == 155 && gapped == window)
+        #expect(gapped.isNew(3_002, at: 0) && !gapped.isNew(3_000, at: 0) && !gapped.isNew(2_000, at: 0))
+    }
+
+    /// Version 2 windows (every word written: databases of daemons before version 3)
+    /// decode as the same window.
+    @Test func versionTwoWindowsStillDecode() throws {
+        // Seqs 1...10 stamped 1...10, then 15 stamped 15: 10 down to 1 are bits 4...13
+        // below the highest (bit i is seq 15 - 1 - i).
+        var bytes: [UInt8] = [2]
+        let words = [UInt64((1 << 10) - 1) << 4] + Array(repeating: UInt64(0), count: SeqWindow.width / 64 - 1)
+        for word in [UInt64(15), 1, 15] + words {
+            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(0)
+        var window = SeqWindow(first: 1, at: 1)
+        for seq in UInt64(2)...10 { window.admit(seq, at: Int64(seq)) }
+        window.admit(15, at: 15)
+        let decoded = try #require(SeqWindow(encoded: bytes))
+        #expect(decoded == window)
+        for probe in around(15, below: UInt64(SeqWindow.width) + 4) {
+            #expect(decoded.isNew(probe, at: 0) == window.isNew(probe, at: 0), "seq \(probe)")
+        }
+        #expect(decoded.encoded.first == 3, "re-encoded as version 3")
+    }
+
     /// Version 1 windows (schema v2 databases) decode with the time they are given.
     @Test func versionOneWindowsDecodeWithTheGivenTime() {
         var bytes: [UInt8] = [1]
@@ -374,7 +418,7 @@ private func expectSameIsNew(
         #expect(window?.isNew(5_000, at: 43) == false)
         #expect(window?.isNew(4_999, at: 43) == false && window?.isNew(4_997, at: 43) == false)
         #expect(window?.isNew(4_998, at: 43) == true)
-        #expect(window.map { SeqWindow(encoded: $0.encoded) } == window, "re-encoded as version 2")
+        #expect(window.map { SeqWindow(encoded: $0.encoded) } == window, "re-encoded as version 3")
     }
 
     /// Repeats inside one batch, as ShardIngress feeds them: the first occurrence counts.
@@ -451,8 +495,9 @@ private func expectSameIsNew(
                 window.admit(seq, at: Int64.random(in: -5...1_000, using: &generator))
             }
             let bytes = window.encoded
-            #expect(bytes.count == 154 || bytes.count == 306, "trial \(trial): encoded size \(bytes.count)")
-            #expect(bytes.first == 2, "trial \(trial): version byte \(String(describing: bytes.first))")
+            // Version, a sequence of 27 (a run) or 153 (a bitmap) bytes, a flag, perhaps a previous one.
+            #expect([29, 155, 56, 182, 308].contains(bytes.count), "trial \(trial): encoded size \(bytes.count)")
+            #expect(bytes.first == 3, "trial \(trial): version byte \(String(describing: bytes.first))")
             // The highest is little-endian right after the version byte.
             let highest = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[1 + $1]) << (8 * UInt64($1)) }
             #expect(highest == window.highest, "trial \(trial): encoded highest \(highest) vs \(window.highest)")
@@ -473,7 +518,7 @@ private func expectSameIsNew(
     @Test func decodingRefusesOtherVersionsLengthsAndGarbage() {
         let valid = SeqWindow(first: 42, at: 0).encoded
         #expect(SeqWindow(encoded: valid) == SeqWindow(first: 42, at: 0))
-        for version: UInt8 in [0, 1, 3, 255] {
+        for version: UInt8 in [0, 1, 2, 4, 255] {
             var other = valid
             other[0] = version
             #expect(SeqWindow(encoded: other) == nil, "version \(version) must not decode")

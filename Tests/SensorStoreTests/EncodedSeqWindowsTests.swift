@@ -19,7 +19,7 @@ import Testing
         let b = SeriesKey(device: "b", metric: "m")
         let c = SeriesKey(device: "c", metric: "m")
         var first: EncodedSeqWindows = [a: window([1, 2, 3]), b: window([7])]
-        // A restarted sequence encodes a previous one too (306 bytes, not 154).
+        // A restarted sequence encodes a previous one too (56 bytes, not 29).
         let restarted = window([5_000, 1])
         var second = EncodedSeqWindows()
         second.append(restarted, of: c)

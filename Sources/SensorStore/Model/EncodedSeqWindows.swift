@@ -7,7 +7,8 @@ public import SensorCore
 /// Why not a dictionary of windows: with 100,000 series that send seqs, a flush carried
 /// 100,000 windows of ~310 bytes, and merging the shards' dictionaries held them twice
 /// while the storage grew: 180 MB at the peak of that run in heaptrack. Encoded, they are
-/// 154 bytes each in one buffer, which is what the store writes anyway.
+/// 29 bytes each in one buffer for devices counting up in order (155 with seqs out of
+/// order), which is what the store writes anyway.
 public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
     /// The series, in the order their windows were added.
     public private(set) var series: [SeriesKey] = []
