@@ -43,7 +43,7 @@ public final class SQLiteStore: SensorStore {
     let chunkCache = Mutex(ChunkCache(budget: SQLiteStore.chunkCacheBudget))
 
     /// Memory the chunk cache may take: 64 MiB, the open chunks of some 40,000 series at
-    /// three resolutions.
+    /// three resolutions with many readings each, or of some 200,000 with a few.
     static let chunkCacheBudget = 64 << 20
     /// Held by read-write stores: the caches above are only sound for the single writer.
     let writerLock: WriterLock?

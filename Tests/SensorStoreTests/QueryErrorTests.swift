@@ -195,4 +195,18 @@ import Testing
         #expect(cache.stored(ChunkCache.Slot(seriesID: 199, resolution: 10), chunkStart: 199 * 320_000_000) != nil, "the newest is kept")
         #expect(cache.stored(ChunkCache.Slot(seriesID: 0, resolution: 10), chunkStart: 0) == nil, "the oldest went")
     }
+
+    /// Chunks of a reading or two are mostly overhead (the array, the table): the budget
+    /// counts it, so many tiny chunks cannot hold several times the budget.
+    @Test func tinyChunksCountWhatTheyHold() {
+        var cache = ChunkCache(budget: 1 << 20)
+        for series in 0..<100_000 {
+            cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series), bytes: Array(repeating: 7, count: 16))
+        }
+        #expect(cache.bytes == 100_000 * (16 + ChunkCache.entryOverhead))
+        #expect(ChunkCache.entryOverhead >= 80, "an array header and a table entry")
+        cache.keepWithinBudget()
+        #expect(cache.bytes <= 1 << 20)
+        #expect(cache.entries.count <= (1 << 20) / (16 + 80), "\(cache.entries.count) tiny chunks kept in 1 MiB")
+    }
 }
