@@ -15,7 +15,7 @@ runs=${2:-10000000}
 runs=$(python3 -c "print(int(float('$runs')))")
 out=.build-fuzz
 mkdir -p "$out"
-flags=(-parse-as-library -sanitize=fuzzer,address -O -g -swift-version 6
+flags=(-parse-as-library -sanitize=fuzzer,address -O -g -swift-version 6 -package-name sensorhub
        -enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault)
 
 if [ ! -f "$out/libSensorCore.a" ] || [ -n "$(find Sources/SensorCore -newer "$out/libSensorCore.a" -name '*.swift')" ]; then
@@ -37,6 +37,11 @@ for target in "${targets[@]}"; do
     extra=()
     if [ "$target" = JournalRecordDecode ]; then
         sources+=(Sources/SensorPipeline/Journal/JournalRecord.swift Sources/SensorPipeline/Journal/CRC32C.swift)
+        # The checksum's C target, with the module map SwiftPM would generate for it.
+        mkdir -p "$out/CCRC32C"
+        printf 'module CCRC32C {\n    header "%s/Sources/CCRC32C/include/CCRC32C.h"\n    export *\n}\n' "$PWD" > "$out/CCRC32C/module.modulemap"
+        clang -c -O2 -g -fsanitize=address -I Sources/CCRC32C/include Sources/CCRC32C/crc32c.c -o "$out/CCRC32C/crc32c.o"
+        extra=(-I "$out/CCRC32C" "$out/CCRC32C/crc32c.o")
     fi
     if [ "$target" = ImportFraming ]; then
         # The import readers, with zlib for their gzip input.
