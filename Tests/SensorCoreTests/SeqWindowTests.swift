@@ -382,6 +382,29 @@ private func expectSameIsNew(
         #expect(gapped.isNew(3_002, at: 0) && !gapped.isNew(3_000, at: 0) && !gapped.isNew(2_000, at: 0))
     }
 
+    /// A window is a value: a copy kept for a roll-back (as ingress keeps one per staged
+    /// reading) does not see seqs the window counts after it, in or out of order, and
+    /// neither sees the copy's. Ingress holds one window per series: 48 bytes.
+    @Test func aCopyKeepsItsSeqsWhateverTheOtherCounts() {
+        #expect(MemoryLayout<SeqWindow>.size <= 48)
+        var window = SeqWindow(first: 100, at: 1)
+        window.admit(98, at: 2)  // out of order: a bitmap
+        let kept = window
+        window.admit(97, at: 3)
+        window.admit(101, at: 4)
+        window.admit(105, at: 5)
+        #expect(!window.isNew(97, at: 0) && !window.isNew(105, at: 0) && window.isNew(99, at: 0))
+        #expect(kept.isNew(97, at: 0) && kept.isNew(105, at: 0) && !kept.isNew(98, at: 0) && kept.highest == 100)
+        var copy = kept
+        copy.admit(96, at: 6)
+        #expect(!copy.isNew(96, at: 0) && kept.isNew(96, at: 0) && window.isNew(96, at: 0))
+        // 1,024 seqs in order after the gap: the run spans the window and drops the bitmap,
+        // and the window answers as before.
+        for seq in UInt64(106)...1_200 { window.admit(seq, at: Int64(seq)) }
+        #expect(!window.isNew(1_199, at: 0) && !window.isNew(1_200 - 1_024, at: 0) && window.isNew(1_200 - 1_026, at: 0) == false)
+        #expect(SeqWindow(encoded: window.encoded) == window && window.encoded.count == 29)
+    }
+
     /// Version 2 windows (every word written: databases of daemons before version 3)
     /// decode as the same window.
     @Test func versionTwoWindowsStillDecode() throws {

@@ -107,18 +107,39 @@ extension SeqWindow {
         /// windows' cost, paid in ingress and again in the aggregator. Folded into `words`
         /// (``normalize()``) when a seq comes out of order, and before comparing or encoding.
         var run: UInt64 = 0
-        /// Bit `i` (word `i / 64`, bit `i % 64`) set: seq `highest - run - 1 - i` was
-        /// counted; bits of seqs more than ``SeqWindow/width`` below the highest mean
-        /// nothing. The highest itself is always counted, so it needs no bit. Inline, not an
-        /// array: a window is copied and changed once per reading with a seq (staged before
-        /// its journal record is written), and copying 128 bytes costs far less than the
-        /// allocation an array's copy-on-write makes each time.
-        var words: InlineArray<16, UInt64>
+        /// Bit `i` of the bitmap (word `i / 64`, bit `i % 64`) set: seq
+        /// `highest - run - 1 - i` was counted; bits of seqs more than ``SeqWindow/width``
+        /// below the highest mean nothing. The highest itself is always counted, so it needs
+        /// no bit. Nil while every bit is 0: a device counting up in order only adds to
+        /// `run`, and its window (one per series in ingress) then takes 48 bytes, not 176.
+        /// A seq out of order (or a gap) makes one; a run that spans the window drops it.
+        private var bitmap: Bitmap?
+
+        /// The bitmap's words, all 0 without one. Changing them makes the bitmap, or a copy
+        /// of a shared one: a staged reading keeps the window as it was, for a roll-back,
+        /// so a change allocates once per reading out of order, never for one in order.
+        var words: InlineArray<16, UInt64> {
+            get { bitmap?.words ?? InlineArray(repeating: 0) }
+            _modify {
+                if bitmap == nil {
+                    bitmap = Bitmap(InlineArray(repeating: 0))
+                } else if !isKnownUniquelyReferenced(&bitmap) {
+                    bitmap = Bitmap(bitmap!.words)
+                }
+                yield &bitmap!.words
+            }
+        }
+
+        /// Word `index` of the bitmap, without copying the others.
+        @inline(__always)
+        func word(at index: Int) -> UInt64 {
+            bitmap?.words[index] ?? 0
+        }
 
         static func == (lhs: Sequence, rhs: Sequence) -> Bool {
             guard lhs.highest == rhs.highest, lhs.start == rhs.start, lhs.latest == rhs.latest else { return false }
             let (left, right) = (lhs.normalized, rhs.normalized)
-            for index in left.words.indices where left.words[index] != right.words[index] { return false }
+            for index in 0..<wordCount where left.word(at: index) != right.word(at: index) { return false }
             return true
         }
 
@@ -126,7 +147,6 @@ extension SeqWindow {
             highest = seq
             start = timestamp
             latest = timestamp
-            words = InlineArray(repeating: 0)
         }
 
         /// The same sequence with its run folded into `words` (`run` 0).
@@ -143,7 +163,7 @@ extension SeqWindow {
             shift(by: run)
             let full = Int(run / 64)
             for index in 0..<full { words[index] = .max }
-            if full < words.count, run % 64 > 0 { words[full] |= (1 << (run % 64)) - 1 }
+            if full < Self.wordCount, run % 64 > 0 { words[full] |= (1 << (run % 64)) - 1 }
             run = 0
         }
 
@@ -172,7 +192,7 @@ extension SeqWindow {
             case .above: true
             case .highest: false
             case .remembered(let offset):
-                offset >= run && words[Int((offset - run) / 64)] & (1 << ((offset - run) % 64)) == 0
+                offset >= run && word(at: Int((offset - run) / 64)) & (1 << ((offset - run) % 64)) == 0
             case .forgotten: timestamp > latest
             }
         }
@@ -186,6 +206,7 @@ extension SeqWindow {
                     // The old highest joins the run. A run that spans the window leaves no
                     // bit of `words` within it, and grows no further.
                     run = Swift.min(run + 1, UInt64(SeqWindow.width))
+                    if run == UInt64(SeqWindow.width) { bitmap = nil }
                     highest = seq
                     break
                 }
@@ -207,19 +228,20 @@ extension SeqWindow {
 
         /// Moves every remembered seq `distance` places further from the highest.
         private mutating func shift(by distance: UInt64) {
+            guard bitmap != nil else { return }
             guard distance < UInt64(SeqWindow.width) else {
-                for index in words.indices { words[index] = 0 }
+                bitmap = nil
                 return
             }
             let wordShift = Int(distance / 64)
             let bitShift = distance % 64
-            for index in stride(from: words.count - 1, through: 0, by: -1) {
+            for index in stride(from: Self.wordCount - 1, through: 0, by: -1) {
                 let source = index - wordShift
-                var word: UInt64 = source >= 0 ? words[source] << bitShift : 0
+                var shifted: UInt64 = source >= 0 ? word(at: source) << bitShift : 0
                 if bitShift > 0, source - 1 >= 0 {
-                    word |= words[source - 1] >> (64 - bitShift)
+                    shifted |= word(at: source - 1) >> (64 - bitShift)
                 }
-                words[index] = word
+                words[index] = shifted
             }
         }
 
@@ -232,8 +254,9 @@ extension SeqWindow {
             for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] {
                 withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
             }
-            let words = normalized.words
-            if let run = Self.run(in: words) {
+            // Without a bitmap, the seqs below the highest are the run alone.
+            let words = bitmap == nil ? InlineArray(repeating: 0) : normalized.words
+            if let run = bitmap == nil ? Int(run) : Self.run(in: words) {
                 bytes.append(0)
                 withUnsafeBytes(of: UInt16(run).littleEndian) { bytes.append(contentsOf: $0) }
                 return
@@ -277,9 +300,9 @@ extension SeqWindow {
                 guard let run = word(2), run <= UInt64(SeqWindow.width) else { return nil }
                 self.run = run
             case 1:
-                for index in words.indices {
+                for index in 0..<Self.wordCount {
                     guard let value = word(8) else { return nil }
-                    words[index] = value
+                    if value != 0 { words[index] = value }
                 }
             default:
                 return nil
@@ -296,8 +319,7 @@ extension SeqWindow {
             highest = word(0)
             start = Int64(bitPattern: word(1))
             latest = Int64(bitPattern: word(2))
-            words = InlineArray(repeating: 0)
-            for index in words.indices { words[index] = word(index + 3) }
+            for index in 0..<Self.wordCount where word(index + 3) != 0 { words[index] = word(index + 3) }
         }
     }
 }
@@ -357,6 +379,19 @@ extension SeqWindow {
             previous = PreviousSequence(Sequence(decodingFixed: bytes[(2 + length)...]))
         default:
             return nil
+        }
+    }
+}
+
+extension SeqWindow.Sequence {
+    /// A sequence's bitmap on the heap. Changed only through ``SeqWindow/Sequence/words``,
+    /// which copies it first unless this sequence holds the only reference: a value type's
+    /// copy on write, so sharing it across threads is as safe as sharing an array.
+    fileprivate final class Bitmap: @unchecked Sendable {
+        var words: InlineArray<16, UInt64>
+
+        init(_ words: InlineArray<16, UInt64>) {
+            self.words = words
         }
     }
 }
