@@ -254,17 +254,20 @@ extension SeqWindow {
             for word in [highest, UInt64(bitPattern: start), UInt64(bitPattern: latest)] {
                 withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
             }
-            // Without a bitmap, the seqs below the highest are the run alone.
-            let words = bitmap == nil ? InlineArray(repeating: 0) : normalized.words
-            if let run = bitmap == nil ? Int(run) : Self.run(in: words) {
-                bytes.append(0)
-                withUnsafeBytes(of: UInt16(run).littleEndian) { bytes.append(contentsOf: $0) }
-                return
-            }
+            // Without a bitmap, the seqs counted below the highest are the run alone.
+            guard bitmap != nil else { return Self.append(run: Int(run), to: &bytes) }
+            let words = normalized.words
+            if let run = Self.run(in: words) { return Self.append(run: run, to: &bytes) }
             bytes.append(1)
             for index in words.indices {
                 withUnsafeBytes(of: words[index].littleEndian) { bytes.append(contentsOf: $0) }
             }
+        }
+
+        /// Kind 0: the seqs counted below the highest are the `run` right below it.
+        private static func append(run: Int, to bytes: inout [UInt8]) {
+            bytes.append(0)
+            withUnsafeBytes(of: UInt16(run).littleEndian) { bytes.append(contentsOf: $0) }
         }
 
         /// `n` when exactly bits `0..<n` of `words` are set (0 when none is), else nil.
