@@ -38,7 +38,7 @@ public final class SQLiteStore: SensorStore {
     /// inserted, after its transaction committed, and recovery every row.
     let seriesIDs = Mutex(SeriesIDs())
     /// Newest stored chunk per series and resolution, so flushing into an open chunk
-    /// again needs no read, within ``chunkCacheBudget`` bytes. Only ``write(_:)`` fills
+    /// again needs no read, within ``chunkCacheBudget`` of memory. Only ``write(_:)`` fills
     /// it, as its transaction writes chunks; it empties it when that transaction fails.
     let chunkCache = Mutex(ChunkCache(budget: SQLiteStore.chunkCacheBudget))
 

@@ -190,7 +190,7 @@ import Testing
         for series in 0..<200 {
             cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
             cache.keepWithinBudget()
-            #expect(cache.bytes <= 1 << 20)
+            #expect(cache.memory <= 1 << 20)
         }
         #expect(cache.stored(ChunkCache.Slot(seriesID: 199, resolution: 10), chunkStart: 199 * 320_000_000) != nil, "the newest is kept")
         #expect(cache.stored(ChunkCache.Slot(seriesID: 0, resolution: 10), chunkStart: 0) == nil, "the oldest went")
@@ -203,10 +203,10 @@ import Testing
         for series in 0..<100_000 {
             cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series), bytes: Array(repeating: 7, count: 16))
         }
-        #expect(cache.bytes == 100_000 * (16 + ChunkCache.entryOverhead))
+        #expect(cache.memory == 100_000 * (16 + ChunkCache.entryOverhead))
         #expect(ChunkCache.entryOverhead >= 80, "an array header and a table entry")
         cache.keepWithinBudget()
-        #expect(cache.bytes <= 1 << 20)
+        #expect(cache.memory <= 1 << 20)
         #expect(cache.entries.count <= (1 << 20) / (16 + 80), "\(cache.entries.count) tiny chunks kept in 1 MiB")
     }
 }

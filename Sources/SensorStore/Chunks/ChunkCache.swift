@@ -21,8 +21,8 @@ struct ChunkCache: Sendable {
     }
 
     private(set) var entries: [Slot: Entry] = [:]
-    /// Memory of the entries: their bytes, and ``entryOverhead`` each.
-    private(set) var bytes = 0
+    /// Memory the entries take: their chunks' bytes, and ``entryOverhead`` each.
+    private(set) var memory = 0
     let budget: Int
 
     /// What an entry takes besides its chunk's bytes: the array's header with malloc's
@@ -63,31 +63,31 @@ struct ChunkCache: Sendable {
     mutating func record(_ slot: Slot, chunkStart: Int64, bytes stored: [UInt8]) {
         if let entry = entries[slot] {
             if entry.chunkStart > chunkStart { return }
-            bytes -= Self.footprint(entry.bytes)
+            memory -= Self.footprint(entry.bytes)
         }
         entries[slot] = Entry(chunkStart: chunkStart, bytes: stored)
-        bytes += Self.footprint(stored)
+        memory += Self.footprint(stored)
     }
 
     /// Drops entries of `resolution` whose chunk starts before `cutoff` (deleted by retention).
     mutating func forget(resolution: Int64, before cutoff: Int64) {
         entries = entries.filter { $0.key.resolution != resolution || $0.value.chunkStart >= cutoff }
-        bytes = entries.values.reduce(0) { $0 + Self.footprint($1.bytes) }
+        memory = entries.values.reduce(0) { $0 + Self.footprint($1.bytes) }
     }
 
     /// Forgets every entry (the transaction that recorded some of them failed).
     mutating func removeAll() {
         entries = [:]
-        bytes = 0
+        memory = 0
     }
 
     /// Drops the entries of the oldest chunks while past the budget.
     mutating func keepWithinBudget() {
-        guard bytes > budget else { return }
+        guard memory > budget else { return }
         // Down to three quarters, so the sort is not paid at every flush.
-        for (slot, entry) in entries.sorted(by: { $0.value.chunkStart < $1.value.chunkStart }) where bytes > budget / 4 * 3 {
+        for (slot, entry) in entries.sorted(by: { $0.value.chunkStart < $1.value.chunkStart }) where memory > budget / 4 * 3 {
             entries[slot] = nil
-            bytes -= Self.footprint(entry.bytes)
+            memory -= Self.footprint(entry.bytes)
         }
     }
 }
