@@ -92,48 +92,43 @@ extension SeqWindow {
     /// One sequence: its highest seq, a bitmap of the ``SeqWindow/width`` seqs below it,
     /// and the event times of its first and latest counted readings.
     fileprivate struct Sequence: Sendable, Equatable {
-        /// `SeqWindow.width / 64`: the size of `words`.
+        /// `SeqWindow.width / 64`: the size of a bitmap.
         static let wordCount = 16
-        /// Bytes of a sequence in versions 1 and 2: the times and every word.
-        static let fixedLength = 8 * (3 + wordCount)
+        /// Bytes of the longest encoded sequence: the times, the kind and every word.
+        static let largestLength = 8 * (3 + wordCount) + 1
 
         var highest: UInt64
         /// Event time the sequence began at: readings stamped earlier belong to an older one.
         var start: Int64
         var latest: Int64
-        /// Seqs `highest - 1` down to `highest - run` were counted, and are not in `words`
-        /// yet (at most ``SeqWindow/width``). A device counting up one by one only adds to
+        /// Seqs `highest - 1` down to `highest - run` were counted, and are not in the
+        /// bitmap yet (at most ``SeqWindow/width``). A device counting up one by one only adds to
         /// it, where shifting the whole bitmap for each of its readings was most of the
-        /// windows' cost, paid in ingress and again in the aggregator. Folded into `words`
-        /// (``normalize()``) when a seq comes out of order, and before comparing or encoding.
+        /// windows' cost, paid in ingress and again in the aggregator. Folded into the
+        /// bitmap (``normalize()``) when a seq comes out of order, and before comparing or
+        /// encoding a window that has one.
         var run: UInt64 = 0
         /// Bit `i` of the bitmap (word `i / 64`, bit `i % 64`) set: seq
         /// `highest - run - 1 - i` was counted; bits of seqs more than ``SeqWindow/width``
         /// below the highest mean nothing. The highest itself is always counted, so it needs
-        /// no bit. Nil while every bit is 0: a device counting up in order only adds to
-        /// `run`, and its window (one per series in ingress) then takes 48 bytes, not 176.
-        /// A seq out of order (or a gap) makes one; a run that spans the window drops it.
-        private var bitmap: Bitmap?
+        /// no bit. ``wordCount`` words, or none while every bit is 0: a device counting up
+        /// in order only adds to `run`, and its window (one per series in ingress) then
+        /// takes 48 bytes, not 176. A seq out of order (or a gap) makes the words; a run
+        /// that spans the window drops them. An array, so a copy shares them until one of
+        /// the two changes: a staged reading keeps the window as it was, for a roll-back,
+        /// and a change then allocates once per reading out of order, never for one in order.
+        private var bitmap: [UInt64] = []
 
-        /// The bitmap's words, all 0 without one. Changing them makes the bitmap, or a copy
-        /// of a shared one: a staged reading keeps the window as it was, for a roll-back,
-        /// so a change allocates once per reading out of order, never for one in order.
-        var words: InlineArray<16, UInt64> {
-            get { bitmap?.words ?? InlineArray(repeating: 0) }
-            _modify {
-                if bitmap == nil {
-                    bitmap = Bitmap(InlineArray(repeating: 0))
-                } else if !isKnownUniquelyReferenced(&bitmap) {
-                    bitmap = Bitmap(bitmap!.words)
-                }
-                yield &bitmap!.words
-            }
-        }
-
-        /// Word `index` of the bitmap, without copying the others.
+        /// Word `index` of the bitmap.
         @inline(__always)
         func word(at index: Int) -> UInt64 {
-            bitmap?.words[index] ?? 0
+            bitmap.isEmpty ? 0 : bitmap[index]
+        }
+
+        /// Sets the bits of `mask` in word `index`, making the bitmap first if there is none.
+        private mutating func setBits(_ mask: UInt64, inWord index: Int) {
+            if bitmap.isEmpty { bitmap = Array(repeating: 0, count: Self.wordCount) }
+            bitmap[index] |= mask
         }
 
         static func == (lhs: Sequence, rhs: Sequence) -> Bool {
@@ -149,21 +144,21 @@ extension SeqWindow {
             latest = timestamp
         }
 
-        /// The same sequence with its run folded into `words` (`run` 0).
+        /// The same sequence with its run folded into the bitmap (`run` 0).
         var normalized: Sequence {
             var copy = self
             copy.normalize()
             return copy
         }
 
-        /// Folds `run` into `words`: every bit moves `run` places further from the highest,
-        /// and the run's seqs take the bits below.
+        /// Folds `run` into the bitmap: every bit moves `run` places further from the
+        /// highest, and the run's seqs take the bits below.
         mutating func normalize() {
             guard run > 0 else { return }
             shift(by: run)
             let full = Int(run / 64)
-            for index in 0..<full { words[index] = .max }
-            if full < Self.wordCount, run % 64 > 0 { words[full] |= (1 << (run % 64)) - 1 }
+            for index in 0..<full { setBits(.max, inWord: index) }
+            if full < Self.wordCount, run % 64 > 0 { setBits((1 << (run % 64)) - 1, inWord: full) }
             run = 0
         }
 
@@ -204,9 +199,9 @@ extension SeqWindow {
                 let distance = seq - highest
                 if distance == 1 {
                     // The old highest joins the run. A run that spans the window leaves no
-                    // bit of `words` within it, and grows no further.
+                    // bit of the bitmap within it, and grows no further.
                     run = Swift.min(run + 1, UInt64(SeqWindow.width))
-                    if run == UInt64(SeqWindow.width) { bitmap = nil }
+                    if run == UInt64(SeqWindow.width) { bitmap = [] }
                     highest = seq
                     break
                 }
@@ -214,12 +209,12 @@ extension SeqWindow {
                 shift(by: distance)
                 // The old highest is now `distance` below: bit `distance - 1`, if still remembered.
                 if distance <= UInt64(SeqWindow.width) {
-                    words[Int((distance - 1) / 64)] |= 1 << ((distance - 1) % 64)
+                    setBits(1 << ((distance - 1) % 64), inWord: Int((distance - 1) / 64))
                 }
                 highest = seq
             case .remembered(let offset):
                 // New, so not in the run (`isNew`).
-                words[Int((offset - run) / 64)] |= 1 << ((offset - run) % 64)
+                setBits(1 << ((offset - run) % 64), inWord: Int((offset - run) / 64))
             case .highest, .forgotten:
                 return
             }
@@ -228,9 +223,9 @@ extension SeqWindow {
 
         /// Moves every remembered seq `distance` places further from the highest.
         private mutating func shift(by distance: UInt64) {
-            guard bitmap != nil else { return }
+            guard !bitmap.isEmpty else { return }
             guard distance < UInt64(SeqWindow.width) else {
-                bitmap = nil
+                bitmap = []
                 return
             }
             let wordShift = Int(distance / 64)
@@ -241,7 +236,7 @@ extension SeqWindow {
                 if bitShift > 0, source - 1 >= 0 {
                     shifted |= word(at: source - 1) >> (64 - bitShift)
                 }
-                words[index] = shifted
+                bitmap[index] = shifted
             }
         }
 
@@ -255,12 +250,12 @@ extension SeqWindow {
                 withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
             }
             // Without a bitmap, the seqs counted below the highest are the run alone.
-            guard bitmap != nil else { return Self.append(run: Int(run), to: &bytes) }
-            let words = normalized.words
+            guard !bitmap.isEmpty else { return Self.append(run: Int(run), to: &bytes) }
+            let words = normalized.bitmap
             if let run = Self.run(in: words) { return Self.append(run: run, to: &bytes) }
             bytes.append(1)
-            for index in words.indices {
-                withUnsafeBytes(of: words[index].littleEndian) { bytes.append(contentsOf: $0) }
+            for word in words {
+                withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
             }
         }
 
@@ -271,7 +266,7 @@ extension SeqWindow {
         }
 
         /// `n` when exactly bits `0..<n` of `words` are set (0 when none is), else nil.
-        private static func run(in words: InlineArray<16, UInt64>) -> Int? {
+        private static func run(in words: [UInt64]) -> Int? {
             var index = 0
             while index < words.count, words[index] == .max { index += 1 }
             var run = 64 * index
@@ -284,45 +279,40 @@ extension SeqWindow {
             return run
         }
 
-        /// Decodes a sequence as ``encode(into:)`` writes it from the front of `bytes`,
-        /// and drops those bytes; nil (leaving `bytes` in any state) when they are not one.
-        init?(taking bytes: inout ArraySlice<UInt8>) {
-            func word(_ count: Int) -> UInt64? {
-                guard bytes.count >= count else { return nil }
-                var value: UInt64 = 0
-                for byte in bytes.prefix(count).reversed() { value = value << 8 | UInt64(byte) }
-                bytes.removeFirst(count)
-                return value
-            }
-            guard let highest = word(8), let start = word(8), let latest = word(8), let kind = word(1) else { return nil }
+        /// Reads a sequence as ``encode(into:)`` writes it (`compact`: version 3), or as
+        /// versions 1 and 2 did (no kind, every word); nil when the fields run out or the
+        /// kind or run is not one.
+        init?(reading fields: inout FieldReader, compact: Bool) {
+            guard let highest = fields.next(8), let start = fields.next(8), let latest = fields.next(8) else { return nil }
             self.init(first: highest, at: Int64(bitPattern: start))
             self.latest = Int64(bitPattern: latest)
-            switch kind {
+            switch compact ? fields.next(1) : 1 {
             case 0:
                 // The run form a device counting up keeps in memory too.
-                guard let run = word(2), run <= UInt64(SeqWindow.width) else { return nil }
+                guard let run = fields.next(2), run <= UInt64(SeqWindow.width) else { return nil }
                 self.run = run
             case 1:
                 for index in 0..<Self.wordCount {
-                    guard let value = word(8) else { return nil }
-                    if value != 0 { words[index] = value }
+                    guard let value = fields.next(8) else { return nil }
+                    if value != 0 { setBits(value, inWord: index) }
                 }
             default:
                 return nil
             }
         }
+    }
 
-        /// Decodes a sequence of versions 1 and 2 (every word; ``fixedLength`` bytes).
-        init(decodingFixed bytes: ArraySlice<UInt8>) {
-            func word(_ index: Int) -> UInt64 {
-                var value: UInt64 = 0
-                for byte in (0..<8).reversed() { value = value << 8 | UInt64(bytes[bytes.startIndex + index * 8 + byte]) }
-                return value
-            }
-            highest = word(0)
-            start = Int64(bitPattern: word(1))
-            latest = Int64(bitPattern: word(2))
-            for index in 0..<Self.wordCount where word(index + 3) != 0 { words[index] = word(index + 3) }
+    /// Little-endian fields taken from the front of an encoded window.
+    fileprivate struct FieldReader {
+        var bytes: ArraySlice<UInt8>
+
+        /// The next `byteCount`-byte field; nil past the end.
+        mutating func next(_ byteCount: Int) -> UInt64? {
+            guard bytes.count >= byteCount else { return nil }
+            var value: UInt64 = 0
+            for byte in bytes.prefix(byteCount).reversed() { value = value << 8 | UInt64(byte) }
+            bytes.removeFirst(byteCount)
+            return value
         }
     }
 }
@@ -338,7 +328,7 @@ extension SeqWindow {
     /// sequence follows) and the previous sequence.
     public var encoded: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 + 2 * (Sequence.fixedLength + 1))
+        bytes.reserveCapacity(2 + 2 * Sequence.largestLength)
         encode(into: &bytes)
         return bytes
     }
@@ -355,46 +345,30 @@ extension SeqWindow {
     /// `latestTimestamp` (the series' last-seen time is the right one) as the latest and as
     /// the start. Nil for bytes of another version or length.
     public init?(encoded bytes: [UInt8], latestTimestamp: Int64 = .max) {
-        let length = Sequence.fixedLength
         switch (bytes.first, bytes.count) {
-        case (Self.encodingVersion, _):
-            var rest = bytes[1...]
-            guard let current = Sequence(taking: &rest), let flag = rest.popFirst() else { return nil }
+        case (1, Self.versionOneLength):
+            // highest, then the words: put the missing times in between, then set them.
+            var fields = FieldReader(bytes: (Array(bytes[1..<9]) + [UInt8](repeating: 0, count: 16) + bytes[9...])[...])
+            guard let current = Sequence(reading: &fields, compact: false) else { return nil }
             self.current = current
-            switch flag {
+            self.current.start = latestTimestamp
+            self.current.latest = latestTimestamp
+        case (2, _), (Self.encodingVersion, _):
+            var fields = FieldReader(bytes: bytes[1...])
+            let compact = bytes[0] == Self.encodingVersion
+            guard let current = Sequence(reading: &fields, compact: compact) else { return nil }
+            self.current = current
+            switch fields.next(1) {
             case 0:
-                guard rest.isEmpty else { return nil }
+                guard fields.bytes.isEmpty else { return nil }
             case 1:
-                guard let previous = Sequence(taking: &rest), rest.isEmpty else { return nil }
+                guard let previous = Sequence(reading: &fields, compact: compact), fields.bytes.isEmpty else { return nil }
                 self.previous = PreviousSequence(previous)
             default:
                 return nil
             }
-        case (1, Self.versionOneLength):
-            // highest, then the words: put the missing times in between, then set them.
-            current = Sequence(decodingFixed: (Array(bytes[1..<9]) + [UInt8](repeating: 0, count: 16) + bytes[9...])[...])
-            current.start = latestTimestamp
-            current.latest = latestTimestamp
-        case (2, 2 + length) where bytes[1 + length] == 0:
-            current = Sequence(decodingFixed: bytes[1..<(1 + length)])
-        case (2, 2 + 2 * length) where bytes[1 + length] == 1:
-            current = Sequence(decodingFixed: bytes[1..<(1 + length)])
-            previous = PreviousSequence(Sequence(decodingFixed: bytes[(2 + length)...]))
         default:
             return nil
-        }
-    }
-}
-
-extension SeqWindow.Sequence {
-    /// A sequence's bitmap on the heap. Changed only through ``SeqWindow/Sequence/words``,
-    /// which copies it first unless this sequence holds the only reference: a value type's
-    /// copy on write, so sharing it across threads is as safe as sharing an array.
-    fileprivate final class Bitmap: @unchecked Sendable {
-        var words: InlineArray<16, UInt64>
-
-        init(_ words: InlineArray<16, UInt64>) {
-            self.words = words
         }
     }
 }
