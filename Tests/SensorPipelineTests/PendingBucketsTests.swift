@@ -56,6 +56,48 @@ import SensorCore
         #expect(wrong == 0, "buckets differ")
     }
 
+    /// Thousands of series of one to six readings (``FirstReadings`` keeps up to four, and
+    /// none past two in one window of a resolution readings are added to): in time order
+    /// or not, in one window or several, every bucket is exactly the bucket adding its
+    /// readings as they came gives (built ones to rounding in the moments), and the
+    /// bucket count is exact, whether a series kept its readings or moved to windows.
+    @Test func seriesOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
+        let resolutions = try ["1h", "10s", "7s", "1m"].map { try Resolution(parsing: $0) }
+        var generator = SeededGenerator(seed: 23)
+        var pending = PendingBuckets(resolutions: resolutions)
+        var expected: [Resolution: [String: [Int64: BucketStats]]] = [:]
+        for series in 0..<3_000 {
+            let readings = Int.random(in: 1...6, using: &generator)
+            // Close together (several in one 7 s or 10 s window) or spread over hours.
+            let spread: Int64 = Bool.random(using: &generator) ? 12_000_000 : 4 * 3_600_000_000
+            for _ in 0..<readings {
+                let timestamp = 86_400_000_000 + Int64.random(in: 0..<spread, using: &generator)
+                let value = Double.random(in: -50...150, using: &generator)
+                pending.add(Reading(device: "d\(series)", metric: "m", value: value, timestamp: timestamp))
+                for resolution in resolutions {
+                    expected[resolution, default: [:]]["d\(series)", default: [:]][resolution.windowStart(containing: timestamp), default: BucketStats()]
+                        .add(value, at: timestamp)
+                }
+            }
+        }
+        let buckets = pending.flushBatch().buckets
+        let expectedCount = expected.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+        #expect(buckets.count == expectedCount)
+        #expect(pending.bucketCount == expectedCount)
+        var wrong = 0
+        for bucket in buckets {
+            let truth = try #require(expected[bucket.resolution]?[bucket.series.device]?[bucket.windowStart])
+            let got = bucket.stats
+            if ["10s", "7s"].contains(bucket.resolution.description) {
+                if got != truth { wrong += 1 }
+            } else if got.count != truth.count || got.min != truth.min || got.max != truth.max || got.sketch != truth.sketch
+                || got.first != truth.first || got.last != truth.last || abs(got.m2 - truth.m2) > 1e-9 * max(1, abs(truth.m2)) {
+                wrong += 1
+            }
+        }
+        #expect(wrong == 0, "\(wrong) buckets differ")
+    }
+
     /// Buckets built at flush from finer ones (each from the coarsest finer resolution
     /// that divides it: 1 m from 10 s, 90 s from 45 s, 1 h from 90 s, 1 d from 1 h) equal
     /// buckets every reading was added to: counts, extremes, first/last and the sketch

@@ -8,7 +8,8 @@ internal import SensorStore
 /// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
 /// the series found by its number (``SeriesSlot``), then a short backwards scan per
 /// resolution the reading is added to, because readings of a series mostly arrive in time
-/// order. A window of one or two readings keeps them, not stats (``PendingWindow``).
+/// order. A window of one or two readings keeps them, not stats (``PendingWindow``), and a
+/// series of a few readings keeps them without windows (``FirstReadings``).
 /// Resolutions a finer one divides only note which windows they will have; their buckets
 /// are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
@@ -50,7 +51,7 @@ struct PendingBuckets: Sendable {
         if slot < 0 {
             slot = series.count
             places[index] = Int32(slot + 1)
-            series.append(SeriesAccumulator(key: reading.series, resolutionCount: plan.resolutions.count))
+            series.append(SeriesAccumulator(key: reading.series))
         }
         let (opened, grownBins) = series[slot].add(reading, plan: plan)
         bucketCount += opened
@@ -86,7 +87,7 @@ private struct PendingGroups: BucketGroupSource {
     let bucketCount: Int
 
     var groupCount: Int {
-        series.reduce(0) { count, accumulator in count + accumulator.windows.count { !$0.starts.isEmpty } }
+        series.reduce(0) { count, accumulator in count + accumulator.groupCount(plan: plan) }
     }
 
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
@@ -101,16 +102,23 @@ private struct PendingGroups: BucketGroupSource {
     }
 }
 
-/// One series' pending windows, one list per resolution.
+/// One series' pending windows, one list per resolution; or, while the series has few
+/// readings, just those (``FirstReadings``).
 private struct SeriesAccumulator: Sendable {
     let key: SeriesKey
     var readings: Int64 = 0
     var lastSeen: Int64 = .min
-    var windows: [WindowList]
+    var first = FirstReadings()
+    /// Empty while the readings fit in `first`.
+    var windows: [WindowList] = []
 
-    init(key: SeriesKey, resolutionCount: Int) {
+    init(key: SeriesKey) {
         self.key = key
-        self.windows = Array(repeating: WindowList(), count: resolutionCount)
+    }
+
+    /// Resolutions with a window (every one, since each reading touches them all).
+    func groupCount(plan: RollupPlan) -> Int {
+        windows.isEmpty ? plan.resolutions.count : windows.count { !$0.starts.isEmpty }
     }
 
     /// Adds the reading to its window at every direct resolution, and notes the windows
@@ -121,6 +129,11 @@ private struct SeriesAccumulator: Sendable {
     mutating func add(_ reading: Reading, plan: RollupPlan) -> (opened: Int, grownBins: Int) {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
+        if windows.isEmpty {
+            // Kept readings hold no sketch bins, as windows of one or two readings.
+            if let opened = first.add(reading.value, at: reading.timestamp, plan: plan) { return (opened, 0) }
+            makeWindows(plan: plan)
+        }
         var opened = 0
         var grownBins = 0
         // Taken once for all resolutions, and only by one whose window has stats.
@@ -132,6 +145,23 @@ private struct SeriesAccumulator: Sendable {
             grownBins += grown * plan.reach[index]
         }
         return (opened, grownBins)
+    }
+
+    /// Gives the series its window lists and adds the kept readings to them, in the order
+    /// they came. They were counted when they were kept, so what adding them returns is
+    /// not counted again.
+    private mutating func makeWindows(plan: RollupPlan) {
+        windows = Array(repeating: WindowList(), count: plan.resolutions.count)
+        first.forEach { value, timestamp in
+            var bin: QuantileSketch.Bin?
+            for index in plan.direct {
+                let start = plan.resolutions[index].windowStart(containing: timestamp)
+                if windows[index].add(value, at: timestamp, bin: &bin, windowStart: start).isNew {
+                    _ = openBuilt(from: index, windowStart: start, plan: plan)
+                }
+            }
+        }
+        first = FirstReadings()
     }
 
     /// Notes, for each resolution built from `index`, the window holding `windowStart`;
@@ -150,6 +180,7 @@ private struct SeriesAccumulator: Sendable {
     /// Gives every window its stats: those of readings from them, those of built
     /// resolutions by merging their source's buckets.
     mutating func build(plan: RollupPlan) {
+        if windows.isEmpty { makeWindows(plan: plan) }
         for index in plan.direct { windows[index].buildFromReadings() }
         for (target, source) in plan.rollups {
             let width = plan.resolutions[target]
