@@ -45,8 +45,7 @@ extension PostgresStore {
                         progress.mark()
                     }
                 }
-                let last = assembler.finish()
-                if !last.isEmpty { try await sink.accept(last) }
+                while let page = assembler.nextFinalPage() { try await sink.accept(page) }
             }
         } catch {
             throw StoreError.postgres(error, operation: "query")

@@ -1,7 +1,7 @@
 internal import GRDB
 import SensorCore
 
-extension SQLiteStore {
+extension SQLiteStore: UnflushedAggregateReader {
     /// Series matching the globs joined with their chunks of one resolution in a start
     /// range. The CROSS JOIN keeps `series` as the outer loop, scanned in (device, metric)
     /// order through its unique index, and reads each series' chunks through the primary
@@ -45,11 +45,20 @@ extension SQLiteStore {
     /// Pages go to `sink` through ``AggregatePageSink/acceptBlocking(_:)``, from the reading thread and
     /// inside the read transaction.
     public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
+        try await aggregates(query, rowLimit: rowLimit, unflushed: [], into: sink)
+    }
+
+    /// The rows of `query` as ``aggregates(_:rowLimit:into:)`` answers them, with the
+    /// buckets of `unflushed` this snapshot does not hold yet merged in (those past the
+    /// journal checkpoints it read: ``UnflushedPart``). The parts of one shard come older
+    /// first.
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int, unflushed parts: [any UnflushedPart], into sink: any AggregatePageSink) async throws(StoreError) {
         do {
             try await pool.read { db in
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
                 guard !plan.isEmpty else { return }
-                let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit)
+                let unflushed = UnflushedGroups(parts: parts, checkpoints: parts.isEmpty ? [:] : try Self.fetchCheckpoints(db), plan: plan)
+                let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit) + unflushed.possibleRows(plan)
                 guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
                 let resolution = plan.resolution
                 let statement = BoundStatement(try db.cachedStatement(sql: Self.aggregateSQL), in: db)
@@ -59,7 +68,7 @@ extension SQLiteStore {
                 statement.bind(4, ChunkLayout.chunkStart(of: plan.bucketLow, resolution))
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
-                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows)
+                var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows, unflushed: unflushed)
                 while try statement.step() {
                     let chunkStart = statement.int64(3)
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
@@ -69,8 +78,7 @@ extension SQLiteStore {
                     }
                     if assembler.hasFullPage { try sink.acceptBlocking(assembler.takePage()) }
                 }
-                let last = assembler.finish()
-                if !last.isEmpty { try sink.acceptBlocking(last) }
+                while let page = assembler.nextFinalPage() { try sink.acceptBlocking(page) }
             }
         } catch {
             throw StoreError.wrapping(error, operation: "query")
@@ -157,17 +165,46 @@ extension SQLiteStore {
     /// Every device with its sorted metrics, latest event time and counted readings,
     /// ordered by device.
     public func devices() async throws(StoreError) -> [DeviceSummary] {
+        try await devices(unflushed: [])
+    }
+
+    /// The devices as ``devices()`` lists them, with the readings of the parts of
+    /// `unflushed` this snapshot does not hold yet counted in (``UnflushedPart``).
+    public func devices(unflushed parts: [any UnflushedPart]) async throws(StoreError) -> [DeviceSummary] {
         do {
             return try await pool.read { db in
+                var unflushed: [SeriesKey: (readings: Int64, lastSeen: Int64)] = [:]
+                if !parts.isEmpty {
+                    let checkpoints = try Self.fetchCheckpoints(db)
+                    for part in parts where !part.isStored(by: checkpoints) {
+                        for (index, series) in part.series.enumerated() {
+                            let totals = part.totals(ofSeriesAt: index)
+                            let earlier = unflushed[series] ?? (0, .min)
+                            unflushed[series] = (earlier.readings + totals.readings, max(earlier.lastSeen, totals.lastSeen))
+                        }
+                    }
+                }
+                var rows: [(series: SeriesKey, readings: Int64, lastSeen: Int64)] = []
                 let cursor = try Row.fetchCursor(
                     db, sql: "SELECT device, metric, readings, last_seen_us FROM series ORDER BY device, metric")
-                var summaries: [DeviceSummary] = []
                 while let row = try cursor.next() {
-                    let device = try row.decode(String.self, atIndex: 0)
-                    let metric = try row.decode(String.self, atIndex: 1)
-                    let readings = try row.decode(Int64.self, atIndex: 2)
-                    let lastSeen = try row.decode(Int64.self, atIndex: 3)
-                    summaries.add(device: device, metric: metric, readings: readings, lastSeen: lastSeen)
+                    let series = SeriesKey(device: try row.decode(String.self, atIndex: 0), metric: try row.decode(String.self, atIndex: 1))
+                    var readings = try row.decode(Int64.self, atIndex: 2)
+                    var lastSeen = try row.decode(Int64.self, atIndex: 3)
+                    if let totals = unflushed.removeValue(forKey: series) {
+                        readings += totals.readings
+                        lastSeen = max(lastSeen, totals.lastSeen)
+                    }
+                    rows.append((series, readings, lastSeen))
+                }
+                if !unflushed.isEmpty {
+                    // Series no flush stored yet, in their places.
+                    rows += unflushed.map { ($0.key, $0.value.readings, $0.value.lastSeen) }
+                    rows.sort { UnflushedGroups.precedes($0.series, $1.series) }
+                }
+                var summaries: [DeviceSummary] = []
+                for row in rows {
+                    summaries.add(device: row.series.device, metric: row.series.metric, readings: row.readings, lastSeen: row.lastSeen)
                 }
                 return summaries
             }

@@ -14,9 +14,7 @@ extension SQLiteStore {
             let (state, ids) = try await pool.read { db in
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
                 var ids: [SeriesKey: Int64] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT shard, position FROM journal_checkpoints") {
-                    state.checkpoints[row[0]] = row[1]
-                }
+                state.checkpoints = try Self.fetchCheckpoints(db)
                 let rows = try Row.fetchCursor(db, sql: "SELECT device, metric, seq_window, last_seen_us, id FROM series")
                 while let row = try rows.next() {
                     let series = SeriesKey(device: row[0], metric: row[1])
@@ -48,5 +46,14 @@ extension SQLiteStore {
         } catch {
             throw StoreError.wrapping(error, operation: "recover")
         }
+    }
+
+    /// The journal position each shard's committed buckets cover.
+    static func fetchCheckpoints(_ db: Database) throws -> [Int: Int64] {
+        var checkpoints: [Int: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT shard, position FROM journal_checkpoints") {
+            checkpoints[row[0]] = row[1]
+        }
+        return checkpoints
     }
 }

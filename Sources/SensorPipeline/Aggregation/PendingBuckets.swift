@@ -67,6 +67,45 @@ struct PendingBuckets: Sendable {
         readingCount += 1
     }
 
+    /// The pending buckets of the series `isSelected` picks: what a query merges into its
+    /// stored answer (``PendingPart``). The windows are shared, not copied, until either
+    /// side changes them.
+    func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingBuckets {
+        var selected = PendingBuckets(plan: plan)
+        selected.series = series.filter { isSelected($0.key) }
+        selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
+        return selected
+    }
+
+    /// Every series' key, in the order of the series (as ``bucketCount(ofSeriesAt:resolution:)``
+    /// and ``group(ofSeriesAt:resolution:startingIn:)`` take them).
+    var seriesKeys: [SeriesKey] { series.map(\.key) }
+
+    /// The readings of the series at `index`, and their latest event time.
+    func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
+        (series[index].readings, series[index].lastSeen)
+    }
+
+    /// At most how many buckets of `resolution` the series at `index` has.
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int {
+        guard let position = plan.resolutions.firstIndex(of: resolution) else { return 0 }
+        return series[index].windowCount(at: position)
+    }
+
+    /// The buckets of `resolution` starting in `starts` of the series at `index`, built as
+    /// a flush builds them; nil when there are none.
+    func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
+        guard let position = plan.resolutions.firstIndex(of: resolution) else { return nil }
+        var accumulator = series[index]
+        accumulator.build(plan: plan)
+        let (windowStarts, stats) = accumulator.windows[position].ascending()
+        let low = windowStarts.firstIndex { $0 >= starts.lowerBound } ?? windowStarts.count
+        let high = windowStarts[low...].firstIndex { $0 >= starts.upperBound } ?? windowStarts.count
+        guard low < high else { return nil }
+        return BucketGroup(series: accumulator.key, resolution: resolution,
+                           windowStarts: Array(windowStarts[low..<high]), stats: Array(stats[low..<high]))
+    }
+
     /// The deltas in the store's terms: one group per series and resolution, windows in
     /// ascending order, built as the store walks them (``PendingGroups``), and the held
     /// readings.
@@ -114,6 +153,12 @@ private struct SeriesAccumulator: Sendable {
 
     init(key: SeriesKey) {
         self.key = key
+    }
+
+    /// How many windows the series has at the resolution at `index` (at most, while its
+    /// readings are kept in `first`).
+    func windowCount(at index: Int) -> Int {
+        windows.isEmpty ? first.count : windows[index].starts.count
     }
 
     /// Resolutions with a window (every one, since each reading touches them all).

@@ -93,6 +93,12 @@ final class ShardAggregator: Sendable {
         }
     }
 
+    /// The pending buckets of the series `isSelected` picks, and the journal position they
+    /// reach, for a query (``PendingPart``); nothing is taken.
+    func unflushed(_ isSelected: (SeriesKey) -> Bool) -> (pending: PendingBuckets, position: Int64) {
+        state.withLock { state in (state.pending.selecting(isSelected), state.position) }
+    }
+
     /// Takes the pending buckets, leaving an empty set for the worker to go on with.
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in

@@ -24,6 +24,9 @@ actor Flusher {
     private let logger: Logger
     /// The batch the store last refused, retried before anything new is taken.
     private var carried: (batch: FlushBatch, oldestAccepted: ContinuousClock.Instant?)?
+    /// The pending buckets of the batch being written or carried, per shard: queries
+    /// answer them until the store has them (``unflushed(_:)``).
+    private var inFlight: [PendingPart] = []
     private let metrics: FlushMetrics
     let health = StoreHealth()
 
@@ -61,14 +64,21 @@ actor Flusher {
         if let (batch, oldestAccepted) = carried {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
             carried = nil
+            inFlight = []
         }
         var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?
         var shardsWithWindows: [Int] = []
         // Before the buckets are taken: a reading applied after that is not in this flush.
         let completeBefore = completeBefore(WallClock.microseconds())
+        // No suspension from the first drain until `inFlight` holds what was drained, so
+        // that ``unflushed(_:)`` sees every reading either in a shard or in flight.
+        inFlight = []
         for shard in shards {
             let drained = shard.aggregator.drain()
+            if !drained.pending.isEmpty {
+                inFlight.append(PendingPart(shard: shard.index, position: drained.position, pending: drained.pending))
+            }
             // After the drain, so the windows are at or past its checkpoint. A store that
             // judges seqs itself keeps its own windows: nothing to hand it.
             let windows = shard.aggregator.holdsSequenced ? EncodedSeqWindows() : shard.ingress.takeChangedWindows()
@@ -93,11 +103,25 @@ actor Flusher {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
             // The written buckets are freed first, so that their pages can go back too.
             batch = FlushBatch()
+            inFlight = []
             FreedMemory.returnToSystem()
         }
         // Also after an empty flush: windows close as time passes, and silences grow.
         await observer?.flushCommitted(completeBefore: completeBefore)
         return true
+    }
+
+    /// The pending buckets of the series `isSelected` picks that the store may not have
+    /// yet: those in flight, then each shard's, older first per shard. Between two
+    /// suspensions of this actor, so no drain falls between the two (``UnflushedPart``
+    /// tells the query which ones its snapshot holds).
+    func unflushed(_ isSelected: @Sendable (SeriesKey) -> Bool) -> [any UnflushedPart] {
+        var parts: [any UnflushedPart] = inFlight.map { $0.selecting(isSelected) }
+        for shard in shards {
+            let (pending, position) = shard.aggregator.unflushed(isSelected)
+            if !pending.isEmpty { parts.append(PendingPart(shard: shard.index, position: position, pending: pending)) }
+        }
+        return parts
     }
 
     /// One store write; on failure the batch is carried.
@@ -112,6 +136,7 @@ actor Flusher {
             if case .invalidBatch(let problem) = error {
                 // Only a bug in the pipeline can build one; retrying would block every flush after it.
                 logger.critical("dropped a flush batch the store refused (a bug, please report it)", metadata: ["error": "\(problem)"])
+                inFlight = []
                 return false
             }
             if health.failed(error.description) {

@@ -7,6 +7,10 @@ package import SensorCore
 ///
 /// Rows are handed on in pages (``takePage()``) as they are emitted, so a store never
 /// holds a large answer whole.
+///
+/// Buckets the pipeline has not flushed yet (``UnflushedGroups``) are merged in as the
+/// chunks go by: into the stored bucket of their window, or as windows of their own, and
+/// a series only they hold is answered in its place in the store's order.
 package struct AggregateAssembler {
     private let plan: WindowPlan
     private var merger: WindowMerger
@@ -15,14 +19,21 @@ package struct AggregateAssembler {
     private var currentID: Int64?
     private var currentSeries = SeriesKey(device: "", metric: "")
 
+    private let unflushed: UnflushedGroups
+    /// The next series of `unflushed` not reached yet.
+    private var nextUnflushed = 0
+    /// The current series' unflushed buckets, and the next one to add.
+    private var currentUnflushed: (group: BucketGroup, next: Int)?
+
     /// Rows per page.
     private let pageRows: Int
 
     /// `expectedRows` (an upper bound of the answer) sizes the first page (up to 65,536
     /// rows: the bound can be far above the answer).
-    package init(plan: WindowPlan, expectedRows: Int, pageRows: Int) {
+    package init(plan: WindowPlan, expectedRows: Int, pageRows: Int, unflushed: UnflushedGroups? = nil) {
         self.plan = plan
         self.pageRows = pageRows
+        self.unflushed = unflushed ?? UnflushedGroups(parts: [], checkpoints: [:], plan: plan)
         merger = WindowMerger(plan: plan)
         singleBuckets = merger.windowsAreSingleBuckets
         rows.reserveCapacity(min(expectedRows, pageRows, 1 << 16))
@@ -46,16 +57,31 @@ package struct AggregateAssembler {
         chunk bytes: UnsafeRawBufferPointer, chunkStart: Int64, seriesID: Int64, series: () -> SeriesKey
     ) throws(ChunkCodec.Damage) {
         if seriesID != currentID {
-            if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
+            if currentID != nil { finishCurrentSeries() }
             currentID = seriesID
             currentSeries = series()
+            addUnflushedSeries(before: currentSeries)
+            if nextUnflushed < unflushed.count, UnflushedGroups.same(unflushed.key(nextUnflushed), currentSeries) {
+                currentUnflushed = unflushed.group(nextUnflushed).map { ($0, 0) }
+                nextUnflushed += 1
+            }
         }
         var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: plan.resolution)
         while let bucket = try reader.next() {
             // Records are in ascending window order: past the range, the rest is too.
             guard bucket.windowStart < plan.bucketHigh else { break }
             guard bucket.windowStart >= plan.bucketLow else { continue }
-            if singleBuckets {
+            if currentUnflushed != nil {
+                // Rows of single buckets are emitted at once, those of merged ones a window
+                // later: a series with unflushed buckets goes through the merge alone.
+                addUnflushed(before: bucket.windowStart)
+                var stats = bucket.decoded
+                if let (group, next) = currentUnflushed, next < group.windowStarts.count, group.windowStarts[next] == bucket.windowStart {
+                    stats.merge(group.stats[next])
+                    currentUnflushed?.next += 1
+                }
+                merger.add(bucketStart: bucket.windowStart, stats: stats, of: currentSeries, into: &rows)
+            } else if singleBuckets {
                 let (stats, percentiles) = bucket.statsAndPercentiles
                 merger.addSingleBucket(start: bucket.windowStart, stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
             } else {
@@ -64,12 +90,51 @@ package struct AggregateAssembler {
         }
     }
 
-    /// The last rows (those not taken as pages yet), ordered by series (as fed) and
-    /// window start.
-    package mutating func finish() -> [AggregateRow] {
-        if currentID != nil { merger.finish(series: currentSeries, into: &rows) }
+    /// Once every chunk is added, the rows left, a page at a time (the last stored series'
+    /// windows, then the series only unflushed buckets hold); nil when none are left.
+    package mutating func nextFinalPage() -> [AggregateRow]? {
+        if currentID != nil { finishCurrentSeries() }
         currentID = nil
+        while rows.count < pageRows, nextUnflushed < unflushed.count {
+            addUnflushedSeries(limit: 1)
+        }
+        guard !rows.isEmpty else { return nil }
         defer { rows = [] }
         return rows
+    }
+
+    /// Emits the current series' last windows, its unflushed buckets past its stored ones
+    /// included.
+    private mutating func finishCurrentSeries() {
+        addUnflushed(before: .max)
+        currentUnflushed = nil
+        merger.finish(series: currentSeries, into: &rows)
+    }
+
+    /// Adds the current series' unflushed buckets that start before `windowStart`.
+    private mutating func addUnflushed(before windowStart: Int64) {
+        guard let (group, next) = currentUnflushed else { return }
+        var position = next
+        while position < group.windowStarts.count, group.windowStarts[position] < windowStart {
+            merger.add(bucketStart: group.windowStarts[position], stats: group.stats[position], of: currentSeries, into: &rows)
+            position += 1
+        }
+        currentUnflushed?.next = position
+    }
+
+    /// Answers the series only unflushed buckets hold that come before `series` in the
+    /// store's order (any, for nil), at most `limit` of them.
+    private mutating func addUnflushedSeries(before series: SeriesKey? = nil, limit: Int = .max) {
+        var added = 0
+        while added < limit, nextUnflushed < unflushed.count, series.map({ UnflushedGroups.precedes(unflushed.key(nextUnflushed), $0) }) ?? true {
+            added += 1
+            let group = unflushed.group(nextUnflushed)
+            nextUnflushed += 1
+            guard let group else { continue }
+            for position in group.windowStarts.indices {
+                merger.add(bucketStart: group.windowStarts[position], stats: group.stats[position], of: group.series, into: &rows)
+            }
+            merger.finish(series: group.series, into: &rows)
+        }
     }
 }

@@ -104,13 +104,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let hangUp = certificate.map { HTTPSetup.reloadOnHangUp($0, logger: logger) }
         defer { hangUp?.cancel() }
+        // Queries over HTTP also answer what is aggregated and not flushed yet, where the
+        // store can merge it (SQLite); PostgreSQL answers as of the last flush.
+        let reader: any AggregateReader = (store as? any UnflushedAggregateReader).map { FreshAggregateReader(store: $0, pipeline: pipeline) } ?? store
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
                 host: settings.http.host, port: settings.http.port, access: access, certificate: certificate,
                 maxBodyBytes: settings.http.maxBodyBytes, queueWait: settings.http.queueWait,
                 maxConnections: settings.http.maxConnections, idleTimeout: settings.http.idleTimeout,
                 queryRowLimit: settings.limits.maxQueryRows),
-            pipeline: pipeline, store: store, registry: registry, logger: logger,
+            pipeline: pipeline, store: reader, registry: registry, logger: logger,
             mqttState: { [mqtt] in mqtt?.connectionState.description },
             onListening: { [scheme = certificate == nil ? "http" : "https"] host, port in logger.info("listening \(scheme)=\(host):\(port)") })
 

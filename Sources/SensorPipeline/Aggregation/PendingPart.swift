@@ -1,0 +1,29 @@
+internal import SensorCore
+internal import SensorStore
+
+/// Pending buckets of one shard that a query merges into its stored answer: those of a
+/// batch being written (or carried after a failed write), or those still accumulating.
+struct PendingPart: UnflushedPart {
+    let shard: Int
+    let position: Int64
+    let pending: PendingBuckets
+
+    var series: [SeriesKey] { pending.seriesKeys }
+
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int {
+        pending.bucketCount(ofSeriesAt: index, resolution: resolution)
+    }
+
+    func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
+        pending.group(ofSeriesAt: index, resolution: resolution, startingIn: starts)
+    }
+
+    func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
+        pending.totals(ofSeriesAt: index)
+    }
+
+    /// The part with only the series `isSelected` picks.
+    func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingPart {
+        PendingPart(shard: shard, position: position, pending: pending.selecting(isSelected))
+    }
+}

@@ -1,0 +1,35 @@
+public import SensorCore
+public import SensorStore
+
+/// The daemon's query surfaces: a store's answers with the buckets the pipeline holds and
+/// has not flushed merged in, so that a reading is answered as soon as it is aggregated
+/// rather than after the next flush (up to `flush_interval` later); the devices' reading
+/// counts and latest event times likewise. Alerts are the store's, as of its last flush.
+public struct FreshAggregateReader: AggregateReader {
+    let store: any UnflushedAggregateReader
+    let pipeline: Pipeline
+
+    public init(store: any UnflushedAggregateReader, pipeline: Pipeline) {
+        self.store = store
+        self.pipeline = pipeline
+    }
+
+    public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
+        let device = NameGlob(query.deviceGlob), metric = NameGlob(query.metricGlob)
+        let parts = await pipeline.flusher.unflushed { device.matches($0.device) && metric.matches($0.metric) }
+        try await store.aggregates(query, rowLimit: rowLimit, unflushed: parts, into: sink)
+    }
+
+    public func devices() async throws(StoreError) -> [DeviceSummary] {
+        let parts = await pipeline.flusher.unflushed { _ in true }
+        return try await store.devices(unflushed: parts)
+    }
+
+    public func alerts() async throws(StoreError) -> [AlertRecord] {
+        try await store.alerts()
+    }
+
+    public func close() async throws(StoreError) {
+        try await store.close()
+    }
+}

@@ -1,0 +1,83 @@
+package import SensorCore
+
+/// The unflushed buckets a query merges into its stored answer: those of the parts the
+/// store does not have yet (``UnflushedPart``), series by series in the store's order
+/// (``precedes(_:_:)``). A series' buckets are built when asked for (``group(_:)``), its
+/// parts' buckets of one window merged in the order the parts came (older first, as the
+/// flushes would merge them).
+package struct UnflushedGroups: Sendable {
+    private let parts: [any UnflushedPart]
+    /// Each series, and where each part holds it.
+    private let series: [(key: SeriesKey, places: [(part: Int, index: Int)])]
+    private let resolution: Resolution
+    private let starts: Range<Int64>
+
+    /// The parts not stored yet by `checkpoints` (shard → stored position), at `plan`'s
+    /// resolution and in its bucket range.
+    package init(parts: [any UnflushedPart], checkpoints: [Int: Int64], plan: WindowPlan) {
+        self.parts = parts.filter { !$0.isStored(by: checkpoints) }
+        var places: [SeriesKey: [(part: Int, index: Int)]] = [:]
+        for (part, unflushed) in self.parts.enumerated() {
+            for (index, key) in unflushed.series.enumerated() { places[key, default: []].append((part, index)) }
+        }
+        series = places.map { (key: $0.key, places: $0.value) }.sorted { Self.precedes($0.key, $1.key) }
+        resolution = plan.resolution
+        starts = plan.bucketLow..<plan.bucketHigh
+    }
+
+    /// Series with unflushed buckets (some may have none in the range).
+    package var count: Int { series.count }
+
+    package func key(_ position: Int) -> SeriesKey { series[position].key }
+
+    /// The unflushed buckets of the series at `position`, built now; nil when none lie in
+    /// the range.
+    package func group(_ position: Int) -> BucketGroup? {
+        var merged: BucketGroup?
+        for (part, index) in series[position].places {
+            guard let group = parts[part].group(ofSeriesAt: index, resolution: resolution, startingIn: starts) else { continue }
+            merged = merged.map { Self.merging($0, group) } ?? group
+        }
+        return merged
+    }
+
+    /// At most how many rows the unflushed buckets add to an answer: each bucket lies in
+    /// at most ⌈window / step⌉ windows.
+    package func possibleRows(_ plan: WindowPlan) -> Int64 {
+        let perBucket = (plan.window + plan.step - 1) / plan.step
+        return series.reduce(0) { total, series in
+            let buckets = series.places.reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution) }
+            return total + min(Int64(buckets) * perBucket, plan.returnableWindows)
+        }
+    }
+
+    /// The store's order of series: device, then metric, byte by byte (SQLite's `BINARY`
+    /// collation of `ORDER BY device, metric`).
+    package static func precedes(_ a: SeriesKey, _ b: SeriesKey) -> Bool {
+        if !a.device.utf8.elementsEqual(b.device.utf8) { return a.device.utf8.lexicographicallyPrecedes(b.device.utf8) }
+        return a.metric.utf8.lexicographicallyPrecedes(b.metric.utf8)
+    }
+
+    /// Whether `a` and `b` are the same series in the store's terms (byte for byte).
+    package static func same(_ a: SeriesKey, _ b: SeriesKey) -> Bool {
+        a.device.utf8.elementsEqual(b.device.utf8) && a.metric.utf8.elementsEqual(b.metric.utf8)
+    }
+
+    /// `earlier` with `later`'s buckets merged in, windows kept ascending.
+    private static func merging(_ earlier: BucketGroup, _ later: BucketGroup) -> BucketGroup {
+        var starts: [Int64] = [], stats: [BucketStats] = []
+        starts.reserveCapacity(earlier.windowStarts.count + later.windowStarts.count)
+        stats.reserveCapacity(starts.capacity)
+        var (i, j) = (0, 0)
+        while i < earlier.windowStarts.count || j < later.windowStarts.count {
+            if j == later.windowStarts.count || (i < earlier.windowStarts.count && earlier.windowStarts[i] < later.windowStarts[j]) {
+                starts.append(earlier.windowStarts[i]); stats.append(earlier.stats[i]); i += 1
+            } else if i == earlier.windowStarts.count || later.windowStarts[j] < earlier.windowStarts[i] {
+                starts.append(later.windowStarts[j]); stats.append(later.stats[j]); j += 1
+            } else {
+                starts.append(earlier.windowStarts[i]); stats.append(earlier.stats[i].merging(later.stats[j])); i += 1; j += 1
+            }
+        }
+        return BucketGroup(series: earlier.series, resolution: earlier.resolution, windowStarts: starts, stats: stats)
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import SensorCore
+import SensorStore
+@testable import SensorPipeline
+
+/// Queries through ``FreshAggregateReader`` answer readings as soon as they are aggregated:
+/// the same rows the store gives once they are flushed, never counted twice while a flush
+/// commits.
+@Suite struct FreshAggregateReaderTests {
+    let resolutions = [try! Resolution(parsing: "10s"), try! Resolution(parsing: "1m")]
+    /// The start of the hour before this one: recent, so retention keeps it.
+    let base = (WallClock.microseconds() / 3_600_000_000 - 1) * 3_600_000_000
+
+    private func start(flushDelay: Duration = .zero) async throws -> (Pipeline, SQLiteStore, Task<Void, any Error>, URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fresh-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+        try await store.registerResolutions(resolutions)
+        // No flush unless the test asks for one.
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(shards: 3, queueCapacity: 10_000, resolutions: resolutions,
+                                                 flushInterval: .seconds(3600), flushDelay: flushDelay),
+            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
+            store: store, logger: Logger(label: "test"))
+        let runner = Task { try await pipeline.run() }
+        await pipeline.recovered.wait()
+        return (pipeline, store, runner, directory)
+    }
+
+    private func total(_ rows: [AggregateRow]) -> Int64 { rows.reduce(0) { $0 + $1.stats.count } }
+
+    /// Waits (generously) until the fresh answer counts `count` readings: the workers
+    /// aggregate what was accepted in their own time.
+    private func waitForCount(_ count: Int64, _ reader: FreshAggregateReader, _ query: AggregateQuery) async throws -> [AggregateRow] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let rows = try await reader.aggregates(query)
+            if total(rows) >= count || ContinuousClock.now > deadline { return rows }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Every field of every row alike, the moments to rounding (the same buckets merged
+    /// in another order).
+    private func expectSameRows(_ got: [AggregateRow], _ expected: [AggregateRow], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(got.map(\.series) == expected.map(\.series), sourceLocation: sourceLocation)
+        #expect(got.map(\.windowStart) == expected.map(\.windowStart), sourceLocation: sourceLocation)
+        for (a, b) in zip(got, expected) {
+            let same = a.stats.count == b.stats.count && a.stats.min == b.stats.min && a.stats.max == b.stats.max
+                && a.stats.first == b.stats.first && a.stats.last == b.stats.last
+                && abs(a.stats.sum - b.stats.sum) <= 1e-9 * max(1, abs(b.stats.sum))
+                && abs(a.stats.m2 - b.stats.m2) <= 1e-9 * max(1, abs(b.stats.m2))
+                && a.percentiles == b.percentiles
+            #expect(same, "\(a.series) at \(a.windowStart): \(a.stats) vs \(b.stats)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Rows computed from the readings themselves, tumbling windows of `window` µs.
+    private func expectedRows(_ readings: [Reading], window: Int64) -> [AggregateRow] {
+        var buckets: [SeriesKey: [Int64: BucketStats]] = [:]
+        for reading in readings {
+            buckets[reading.series, default: [:]][reading.timestamp / window * window, default: BucketStats()].add(reading.value, at: reading.timestamp)
+        }
+        return buckets.sorted { UnflushedGroups.precedes($0.key, $1.key) }.flatMap { series, windows in
+            windows.sorted { $0.key < $1.key }.map {
+                AggregateRow(series: series, windowStart: $0.key, windowEnd: $0.key + window, stats: $0.value.withoutSketch, percentiles: $0.value.percentiles)
+            }
+        }
+    }
+
+    @Test func readingsAreAnsweredBeforeTheirFlushAndOnceAfterIt() async throws {
+        let (pipeline, store, runner, directory) = try await start()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reader = FreshAggregateReader(store: store, pipeline: pipeline)
+        let minutes = AggregateQuery(window: resolutions[1])
+        var readings: [Reading] = []
+        for series in 0..<20 {
+            for second in 0..<120 {
+                readings.append(Reading(device: "dev-\(series)", metric: "temp", value: Double(second * series) * 0.5,
+                                        timestamp: base + Int64(second) * 1_000_000))
+            }
+        }
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(5)) == .accepted(accepted: 2_400, duplicates: 0))
+        var fresh = try await waitForCount(2_400, reader, minutes)
+        #expect(try await store.aggregates(minutes).isEmpty, "nothing flushed yet")
+        expectSameRows(fresh, expectedRows(readings, window: 60_000_000))
+        let devices = try await reader.devices()
+        #expect(devices.map(\.device) == (0..<20).map { "dev-\($0)" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        #expect(devices.allSatisfy { $0.readings == 120 && $0.metrics == ["temp"] && $0.lastSeen == base + 119_000_000 })
+
+        await pipeline.flusher.flush()
+        expectSameRows(try await store.aggregates(minutes), expectedRows(readings, window: 60_000_000))
+        expectSameRows(try await reader.aggregates(minutes), expectedRows(readings, window: 60_000_000))
+
+        // Late readings into stored windows, a later window, and series that sort before,
+        // between and after the stored ones (byte order: "dev-1" < "dev-10" < "dev-1a").
+        var more: [Reading] = []
+        for (index, device) in ["aaa", "dev-1a", "dev-7", "dev-10", "zzz"].enumerated() {
+            for second in stride(from: 0, to: 240, by: 7) {
+                more.append(Reading(device: device, metric: "temp", value: Double(index * 100 + second), timestamp: base + Int64(second) * 1_000_000))
+            }
+        }
+        #expect(await pipeline.submit(more, waitingUpTo: .seconds(5)) == .accepted(accepted: more.count, duplicates: 0))
+        fresh = try await waitForCount(Int64(2_400 + more.count), reader, minutes)
+        expectSameRows(fresh, expectedRows(readings + more, window: 60_000_000))
+        // Sliding windows and globs go through the same merge.
+        let sliding = AggregateQuery(deviceGlob: "dev-1*", window: try Resolution(parsing: "30s"), step: resolutions[0])
+        let freshSliding = try await reader.aggregates(sliding)
+        #expect(!freshSliding.isEmpty && Set(freshSliding.map(\.series.device)) == ["dev-1", "dev-10", "dev-11", "dev-12", "dev-13", "dev-14", "dev-15", "dev-16", "dev-17", "dev-18", "dev-19", "dev-1a"])
+
+        let devicesBefore = try await reader.devices()
+        #expect(devicesBefore.first?.device == "aaa" && devicesBefore.last?.device == "zzz" && devicesBefore.count == 23)
+        let seventh = devicesBefore.first { $0.device == "dev-7" }
+        #expect(seventh?.readings == Int64(120 + more.count / 5))
+        await pipeline.flusher.flush()
+        #expect(try await reader.devices() == devicesBefore)
+        #expect(try await store.devices() == devicesBefore)
+        expectSameRows(try await store.aggregates(minutes), expectedRows(readings + more, window: 60_000_000))
+        expectSameRows(try await reader.aggregates(minutes), expectedRows(readings + more, window: 60_000_000))
+        expectSameRows(try await reader.aggregates(sliding), freshSliding)
+        pipeline.stopAccepting()
+        try await runner.value
+    }
+
+    /// While a flush's write is in flight (held back for a while), and as it commits, every
+    /// answer counts every reading exactly once.
+    @Test func aQueryDuringAFlushCountsEveryReadingOnce() async throws {
+        let (pipeline, store, runner, directory) = try await start(flushDelay: .milliseconds(300))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reader = FreshAggregateReader(store: store, pipeline: pipeline)
+        let query = AggregateQuery(window: resolutions[0])
+        var submitted: Int64 = 0
+        for round in 0..<3 {
+            let readings = (0..<3_000).map { index in
+                Reading(device: "d\(index % 50)", metric: "m", value: Double(index), timestamp: base + Int64(round * 3_000 + index) * 100_000)
+            }
+            #expect(await pipeline.submit(readings, waitingUpTo: .seconds(5)) == .accepted(accepted: 3_000, duplicates: 0))
+            submitted += 3_000
+            #expect(total(try await waitForCount(submitted, reader, query)) == submitted)
+            let done = Flag()
+            let flush = Task {
+                await pipeline.flusher.flush()
+                done.value.store(true, ordering: .releasing)
+            }
+            var answers = 0
+            while answers < 5 || !done.value.load(ordering: .acquiring) {
+                #expect(total(try await reader.aggregates(query)) == submitted)
+                #expect(try await reader.devices().reduce(0) { $0 + $1.readings } == submitted)
+                answers += 1
+            }
+            await flush.value
+            #expect(total(try await store.aggregates(query)) == submitted)
+        }
+        pipeline.stopAccepting()
+        try await runner.value
+    }
+}
+
+private final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
+}
