@@ -178,6 +178,9 @@ private func waitForSubscribers(_ daemon: Daemon, _ expected: Int) async throws 
         try await postSpreadReadings(daemon, requests: 100, devices: 500)
         let stored = try await waitForTotal(daemon, 100_000)
         #expect(stored.values.reduce(0) { $0 + $1.count } == 100_000)
+        // The daemon answers readings before it flushes them: wait for the flushes, whose
+        // published buckets are what the subscriber loses.
+        #expect(try await waitForFlushedTotal(daemon, 100_000) == 100_000)
 
         // Reading again: the lagged notices (one each time the server took from an
         // overflowed buffer, the first ones while the socket still had room) account for

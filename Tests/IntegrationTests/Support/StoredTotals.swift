@@ -31,3 +31,15 @@ func waitForTotal(_ daemon: Daemon, _ expected: Int, timeout: Duration = generou
         try await Task.sleep(for: .milliseconds(100))
     }
 }
+
+/// Waits until the readings in `daemon`'s database file add up to `expected` (or
+/// `timeout` passes): what its flushes committed, where its own answers also count what
+/// it has not flushed yet.
+func waitForFlushedTotal(_ daemon: Daemon, _ expected: Int, timeout: Duration = generousDeadline) async throws -> Int {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        let flushed = try await storedTotals(["--db", daemon.databasePath]).values.reduce(0) { $0 + $1.count }
+        if flushed >= expected || ContinuousClock.now > deadline { return flushed }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
