@@ -97,7 +97,7 @@ struct PendingBuckets: Sendable {
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return nil }
         var accumulator = series[index]
-        accumulator.build(plan: plan)
+        accumulator.build(plan: plan, only: position)
         let (windowStarts, stats) = accumulator.windows[position].ascending()
         let low = windowStarts.firstIndex { $0 >= starts.lowerBound } ?? windowStarts.count
         let high = windowStarts[low...].firstIndex { $0 >= starts.upperBound } ?? windowStarts.count
@@ -224,10 +224,14 @@ private struct SeriesAccumulator: Sendable {
 
     /// Gives every window its stats: those of readings from them, those of built
     /// resolutions by merging their source's buckets.
-    mutating func build(plan: RollupPlan) {
+    ///
+    /// With `only`, just the resolution at that index and those it is built from (a query
+    /// reads one resolution).
+    mutating func build(plan: RollupPlan, only: Int? = nil) {
         if windows.isEmpty { makeWindows(plan: plan) }
-        for index in plan.direct { windows[index].buildFromReadings() }
-        for (target, source) in plan.rollups {
+        let needed = only.map { plan.sources(of: $0) } ?? Set(plan.resolutions.indices)
+        for index in plan.direct where needed.contains(index) { windows[index].buildFromReadings() }
+        for (target, source) in plan.rollups where needed.contains(target) {
             let width = plan.resolutions[target]
             windows[target].prepareForBuilding()
             // Read through a copy of the list (two array references), so each bucket is

@@ -50,4 +50,15 @@ struct RollupPlan: Sendable {
         }
         self.reach = reach
     }
+
+    /// The resolution at `index` and every one it is built from, in turn.
+    func sources(of index: Int) -> Set<Int> {
+        var sources: Set<Int> = [index]
+        var current = index
+        while let source = rollups.first(where: { $0.target == current })?.source {
+            sources.insert(source)
+            current = source
+        }
+        return sources
+    }
 }
