@@ -169,8 +169,8 @@ extension SQLiteStore: UnflushedAggregateReader {
     }
 
     /// The devices as ``devices()`` lists them, with the readings of the parts of
-    /// `unflushed` this snapshot does not hold yet counted in (``UnflushedPart``).
-    public func devices(unflushed parts: [any UnflushedPart]) async throws(StoreError) -> [DeviceSummary] {
+    /// `unflushed` this snapshot does not hold yet counted in (``UnflushedTotals``).
+    public func devices(unflushed parts: [any UnflushedTotals]) async throws(StoreError) -> [DeviceSummary] {
         do {
             return try await pool.read { db in
                 var unflushed: [SeriesKey: (readings: Int64, lastSeen: Int64)] = [:]

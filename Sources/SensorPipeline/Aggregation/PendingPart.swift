@@ -27,3 +27,23 @@ struct PendingPart: UnflushedPart {
         PendingPart(shard: shard, position: position, pending: pending.selecting(isSelected))
     }
 }
+
+/// Pending reading counts and latest event times of one shard's series, for a device
+/// listing (``UnflushedTotals``): copied out, so the worker's windows stay unshared.
+struct PendingTotals: UnflushedTotals {
+    let shard: Int
+    let position: Int64
+    let series: [SeriesKey]
+    private let totals: [(readings: Int64, lastSeen: Int64)]
+
+    init(shard: Int, position: Int64, pending: PendingBuckets) {
+        self.shard = shard
+        self.position = position
+        self.series = pending.seriesKeys
+        self.totals = series.indices.map { pending.totals(ofSeriesAt: $0) }
+    }
+
+    func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
+        totals[index]
+    }
+}

@@ -99,6 +99,12 @@ final class ShardAggregator: Sendable {
         state.withLock { state in (state.pending.selecting(isSelected), state.position) }
     }
 
+    /// The pending reading counts and latest event times per series, and the journal
+    /// position they reach; nothing is taken, and no window is shared with the worker.
+    func unflushedTotals(shard: Int) -> PendingTotals {
+        state.withLock { state in PendingTotals(shard: shard, position: state.position, pending: state.pending) }
+    }
+
     /// Takes the pending buckets, leaving an empty set for the worker to go on with.
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in

@@ -124,6 +124,17 @@ actor Flusher {
         return parts
     }
 
+    /// Each series' reading count and latest event time that the store may not have yet,
+    /// taken as ``unflushed(_:)`` takes the buckets, but without them.
+    func unflushedTotals() -> [any UnflushedTotals] {
+        var parts: [any UnflushedTotals] = inFlight.map { PendingTotals(shard: $0.shard, position: $0.position, pending: $0.pending) }
+        for shard in shards {
+            let part = shard.aggregator.unflushedTotals(shard: shard.index)
+            if !part.series.isEmpty { parts.append(part) }
+        }
+        return parts
+    }
+
     /// One store write; on failure the batch is carried.
     private func write(_ batch: FlushBatch, oldestAccepted: ContinuousClock.Instant?) async -> Bool {
         if delay > .zero { try? await Task.sleep(for: delay) }

@@ -21,8 +21,7 @@ public struct FreshAggregateReader: AggregateReader {
     }
 
     public func devices() async throws(StoreError) -> [DeviceSummary] {
-        let parts = await pipeline.flusher.unflushed { _ in true }
-        return try await store.devices(unflushed: parts)
+        try await store.devices(unflushed: await pipeline.flusher.unflushedTotals())
     }
 
     public func alerts() async throws(StoreError) -> [AlertRecord] {

@@ -13,24 +13,30 @@ public import SensorCore
 ///
 /// A part builds a series' buckets only when the query reaches that series, so a query
 /// over a whole fleet never holds all of them at once.
-public protocol UnflushedPart: Sendable {
-    /// The pipeline shard the part comes from.
-    var shard: Int { get }
-    /// The journal position of the last reading the part holds.
-    var position: Int64 { get }
-    /// The series the part holds buckets of.
-    var series: [SeriesKey] { get }
+public protocol UnflushedPart: UnflushedTotals {
     /// At most how many buckets of `resolution` the series at `index` of ``series`` has.
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int
     /// The buckets of `resolution` starting in `starts` of the series at `index` of
     /// ``series``, windows ascending; nil when there are none.
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup?
+}
+
+/// Of a part the store may not have yet (``UnflushedPart``), what a device listing needs:
+/// each series' reading count and latest event time. Taken without the buckets, so
+/// listing devices never makes the workers copy their pending windows.
+public protocol UnflushedTotals: Sendable {
+    /// The pipeline shard the part comes from.
+    var shard: Int { get }
+    /// The journal position of the last reading the part holds.
+    var position: Int64 { get }
+    /// The series the part holds readings of.
+    var series: [SeriesKey] { get }
     /// The readings the part counts of the series at `index` of ``series``, and their
     /// latest event time (µs).
     func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64)
 }
 
-extension UnflushedPart {
+extension UnflushedTotals {
     /// Whether a snapshot whose journal checkpoints (shard → position) are `checkpoints`
     /// holds this part.
     package func isStored(by checkpoints: [Int: Int64]) -> Bool {

@@ -11,5 +11,5 @@ public protocol UnflushedAggregateReader: AggregateReader {
 
     /// Every device as ``AggregateReader/devices()`` lists them, with the readings of the
     /// parts its snapshot does not hold yet counted in.
-    func devices(unflushed: [any UnflushedPart]) async throws(StoreError) -> [DeviceSummary]
+    func devices(unflushed: [any UnflushedTotals]) async throws(StoreError) -> [DeviceSummary]
 }
