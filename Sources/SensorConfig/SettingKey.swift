@@ -25,6 +25,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case httpMaxStreams = "http.max_streams"
     case httpMaxConnections = "http.max_connections"
     case httpIdleTimeout = "http.idle_timeout"
+    case httpAnswerUnflushed = "http.answer_unflushed"
     case httpTLSCert = "http.tls.cert"
     case httpTLSKey = "http.tls.key"
     case mqttURL = "mqtt.url"

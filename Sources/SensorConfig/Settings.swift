@@ -66,6 +66,10 @@ public struct Settings: Sendable, Equatable {
         /// closed, also one stalled halfway through sending a request. Live streams keep
         /// theirs open with heartbeats. At least 1 s. Default 60s.
         public var idleTimeout: Duration
+        /// `http.answer_unflushed`: whether the daemon's answers (`/v1/aggregates`,
+        /// `/v1/devices`) include readings it aggregated and has not flushed yet. Default
+        /// true; false answers as of the last flush, as `query --db` reads the file.
+        public var answerUnflushed: Bool
         /// `http.tls.cert` and `http.tls.key` (flags `--tls-cert`, `--tls-key`): PEM files
         /// that make the HTTP port speak TLS only (1.2 and later), re-read on SIGHUP. Both or
         /// neither; nil (the default) serves plain HTTP.
@@ -270,7 +274,7 @@ public struct Settings: Sendable, Equatable {
             store: Store(path: "./sensorhub.db", url: nil, flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
             http: HTTP(
                 host: "127.0.0.1", port: 8080, token: nil, maxBodyBytes: 8 << 20, queueWait: .milliseconds(250), streamBuffer: 4_096,
-                maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60), tls: nil, tokens: []),
+                maxStreams: 64, maxConnections: 1_024, idleTimeout: .seconds(60), answerUnflushed: true, tls: nil, tokens: []),
             mqtt: MQTT(
                 url: MQTTURL(host: "127.0.0.1", port: 1883),
                 enabled: true,
@@ -327,6 +331,7 @@ public struct Settings: Sendable, Equatable {
         case .httpMaxStreams: String(http.maxStreams)
         case .httpMaxConnections: String(http.maxConnections)
         case .httpIdleTimeout: DurationText.format(http.idleTimeout)
+        case .httpAnswerUnflushed: String(http.answerUnflushed)
         case .httpTLSCert: http.tls?.certificate
         case .httpTLSKey: http.tls?.privateKey
         case .mqttURL: mqtt.url.description

@@ -48,7 +48,7 @@ import Testing
             "SENSORHUB_STORE_PATH", "SENSORHUB_STORE_URL", "SENSORHUB_STORE_FLUSH_INTERVAL", "SENSORHUB_STORE_RESOLUTIONS", "SENSORHUB_STORE_RETENTION", "SENSORHUB_STORE_RETENTION_INTERVAL",
             "SENSORHUB_HTTP_HOST", "SENSORHUB_HTTP_PORT", "SENSORHUB_HTTP_TOKEN", "SENSORHUB_HTTP_MAX_BODY",
             "SENSORHUB_HTTP_QUEUE_WAIT", "SENSORHUB_HTTP_STREAM_BUFFER", "SENSORHUB_HTTP_MAX_STREAMS", "SENSORHUB_HTTP_MAX_CONNECTIONS",
-            "SENSORHUB_HTTP_IDLE_TIMEOUT", "SENSORHUB_HTTP_TLS_CERT", "SENSORHUB_HTTP_TLS_KEY", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
+            "SENSORHUB_HTTP_IDLE_TIMEOUT", "SENSORHUB_HTTP_ANSWER_UNFLUSHED", "SENSORHUB_HTTP_TLS_CERT", "SENSORHUB_HTTP_TLS_KEY", "SENSORHUB_MQTT_URL", "SENSORHUB_MQTT_ENABLED", "SENSORHUB_MQTT_TOPICS",
             "SENSORHUB_MQTT_QOS", "SENSORHUB_MQTT_CLIENT_ID", "SENSORHUB_MQTT_SHARED_GROUP", "SENSORHUB_MQTT_PROTOCOL", "SENSORHUB_MQTT_KEEPALIVE",
             "SENSORHUB_MQTT_RECONNECT_MIN", "SENSORHUB_MQTT_RECONNECT_MAX", "SENSORHUB_MQTT_RECEIVE_MAXIMUM",
             "SENSORHUB_MQTT_SESSION_EXPIRY", "SENSORHUB_MQTT_MAX_PAYLOAD", "SENSORHUB_MQTT_USERNAME", "SENSORHUB_MQTT_PASSWORD_FILE",
@@ -108,7 +108,7 @@ import Testing
         #expect(!line.contains("\n"))
         #expect(line == "store.path=./sensorhub.db store.url=<none> store.flush_interval=1s store.resolutions=10s,1m,1h store.retention=\"10s=7d,1m=90d,1h=1825d\" store.retention_interval=1m "
             + "http.host=127.0.0.1 http.port=8080 http.token=<none> http.max_body=8MiB http.queue_wait=250ms http.stream_buffer=4096 http.max_streams=64 "
-            + "http.max_connections=1024 http.idle_timeout=1m http.tls.cert=<none> http.tls.key=<none> "
+            + "http.max_connections=1024 http.idle_timeout=1m http.answer_unflushed=true http.tls.cert=<none> http.tls.key=<none> "
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box mqtt.shared_group=<none> "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
             + "mqtt.session_expiry=1d mqtt.max_payload=1MiB mqtt.username=<none> mqtt.password_file=<none> mqtt.tls.ca=<none> mqtt.tls.cert=<none> "

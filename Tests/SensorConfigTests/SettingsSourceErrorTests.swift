@@ -57,7 +57,7 @@ import Testing
         let (error, path) = try fileError("http:\n  port: 8080\n  prot: 8081\n")
         #expect(error?.key == nil)
         #expect(error?.description
-            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, tls.cert, tls.key, tokens")
+            == "\(path): unknown key \"http.prot\" (line 3); keys of section http are host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, answer_unflushed, tls.cert, tls.key, tokens")
     }
 
     @Test func unknownSectionIsNamed() throws {
@@ -79,7 +79,7 @@ import Testing
     @Test func sectionGivenAsValueIsRejected() throws {
         let (error, path) = try fileError("http: 8080\n")
         #expect(error?.description
-            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, tls.cert, tls.key, tokens), not a value (line 1)")
+            == "\(path): \"http\" must be a section of keys (host, port, token, max_body, queue_wait, stream_buffer, max_streams, max_connections, idle_timeout, answer_unflushed, tls.cert, tls.key, tokens), not a value (line 1)")
     }
 
     @Test func listWhereOneValueIsExpectedIsRejected() throws {

@@ -211,7 +211,7 @@ import Testing
             .storePath: "/tmp/e.db", .storeFlushInterval: "3s", .storeResolutions: "5m",
             .httpHost: "10.0.0.1", .httpPort: "1234", .httpToken: "t", .httpMaxBody: "1MiB",
             .httpQueueWait: "0ms", .httpStreamBuffer: "17", .httpMaxStreams: "3", .httpMaxConnections: "5",
-            .httpIdleTimeout: "90s", .mqttMaxPayload: "64KiB", .limitsMaxSeries: "10", .limitsMaxMetricsPerDevice: "3",
+            .httpIdleTimeout: "90s", .httpAnswerUnflushed: "false", .mqttMaxPayload: "64KiB", .limitsMaxSeries: "10", .limitsMaxMetricsPerDevice: "3",
             .limitsMaxReadingsPerPayload: "2", .limitsMaxQueryRows: "50", .mqttURL: "mqtt://h:1", .mqttEnabled: "false", .mqttTopics: "a/+/b,c/#",
             .mqttQoS: "2", .mqttClientID: String(repeating: "x", count: 128), .mqttProtocol: "3.1.1",
             .mqttKeepalive: "90s", .mqttReconnectMin: "10ms", .mqttReconnectMax: "1m", .mqttReceiveMaximum: "65535",
@@ -279,6 +279,7 @@ import Testing
         case .httpMaxStreams: "10000"
         case .httpMaxConnections: "1"
         case .httpIdleTimeout: "1s"
+        case .httpAnswerUnflushed: "false"
         case .mqttURL: "mqtt://b:2"
         case .mqttEnabled: "false"
         case .mqttTopics: "x"

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 import SensorCore
 import SensorStore
@@ -8,21 +7,23 @@ import SensorStore
 
 /// Queries through ``FreshAggregateReader`` answer readings as soon as they are aggregated:
 /// the same rows the store gives once they are flushed, never counted twice while a flush
-/// commits.
+/// commits. The pipeline flushes on its own (a burst of 1,000 readings or more, once quiet;
+/// its write held back by `flushDelay`): flushes must not overlap, so the tests never
+/// start one themselves while it runs.
 @Suite struct FreshAggregateReaderTests {
     let resolutions = [try! Resolution(parsing: "10s"), try! Resolution(parsing: "1m")]
     /// The start of the hour before this one: recent, so retention keeps it.
     let base = (WallClock.microseconds() / 3_600_000_000 - 1) * 3_600_000_000
 
-    private func start(flushDelay: Duration = .zero) async throws -> (Pipeline, SQLiteStore, Task<Void, any Error>, URL) {
+    private func start(flushDelay: Duration) async throws -> (Pipeline, SQLiteStore, Task<Void, any Error>, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fresh-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
         try await store.registerResolutions(resolutions)
-        // No flush unless the test asks for one.
+        // Flushes every 10 s, and after a burst once quiet, at least 1 s after the last one.
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(shards: 3, queueCapacity: 10_000, resolutions: resolutions,
-                                                 flushInterval: .seconds(3600), flushDelay: flushDelay),
+                                                 flushInterval: .seconds(10), flushDelay: flushDelay),
             journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
         let runner = Task { try await pipeline.run() }
@@ -34,7 +35,7 @@ import SensorStore
 
     /// Waits (generously) until the fresh answer counts `count` readings: the workers
     /// aggregate what was accepted in their own time.
-    private func waitForCount(_ count: Int64, _ reader: FreshAggregateReader, _ query: AggregateQuery) async throws -> [AggregateRow] {
+    private func waitForCount(_ count: Int64, _ reader: any AggregateReader, _ query: AggregateQuery) async throws -> [AggregateRow] {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let rows = try await reader.aggregates(query)
@@ -71,8 +72,9 @@ import SensorStore
         }
     }
 
+    /// The answers while the burst's flush is held back (a second) and once it is stored.
     @Test func readingsAreAnsweredBeforeTheirFlushAndOnceAfterIt() async throws {
-        let (pipeline, store, runner, directory) = try await start()
+        let (pipeline, store, runner, directory) = try await start(flushDelay: .seconds(1))
         defer { try? FileManager.default.removeItem(at: directory) }
         let reader = FreshAggregateReader(store: store, pipeline: pipeline)
         let minutes = AggregateQuery(window: resolutions[1])
@@ -85,14 +87,12 @@ import SensorStore
         }
         #expect(await pipeline.submit(readings, waitingUpTo: .seconds(5)) == .accepted(accepted: 2_400, duplicates: 0))
         var fresh = try await waitForCount(2_400, reader, minutes)
-        #expect(try await store.aggregates(minutes).isEmpty, "nothing flushed yet")
         expectSameRows(fresh, expectedRows(readings, window: 60_000_000))
         let devices = try await reader.devices()
         #expect(devices.map(\.device) == (0..<20).map { "dev-\($0)" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         #expect(devices.allSatisfy { $0.readings == 120 && $0.metrics == ["temp"] && $0.lastSeen == base + 119_000_000 })
 
-        await pipeline.flusher.flush()
-        expectSameRows(try await store.aggregates(minutes), expectedRows(readings, window: 60_000_000))
+        expectSameRows(try await waitForCount(2_400, store, minutes), expectedRows(readings, window: 60_000_000))
         expectSameRows(try await reader.aggregates(minutes), expectedRows(readings, window: 60_000_000))
 
         // Late readings into stored windows, a later window, and series that sort before,
@@ -115,18 +115,16 @@ import SensorStore
         #expect(devicesBefore.first?.device == "aaa" && devicesBefore.last?.device == "zzz" && devicesBefore.count == 23)
         let seventh = devicesBefore.first { $0.device == "dev-7" }
         #expect(seventh?.readings == Int64(120 + more.count / 5))
-        await pipeline.flusher.flush()
-        #expect(try await reader.devices() == devicesBefore)
-        #expect(try await store.devices() == devicesBefore)
-        expectSameRows(try await store.aggregates(minutes), expectedRows(readings + more, window: 60_000_000))
-        expectSameRows(try await reader.aggregates(minutes), expectedRows(readings + more, window: 60_000_000))
-        expectSameRows(try await reader.aggregates(sliding), freshSliding)
+        // 175 readings are no burst: the last flush, at shutdown, stores them.
         pipeline.stopAccepting()
         try await runner.value
+        #expect(try await store.devices() == devicesBefore)
+        expectSameRows(try await store.aggregates(minutes), expectedRows(readings + more, window: 60_000_000))
+        expectSameRows(try await store.aggregates(sliding), freshSliding)
     }
 
-    /// While a flush's write is in flight (held back for a while), and as it commits, every
-    /// answer counts every reading exactly once.
+    /// While a burst's flush is in flight (its write held back 300 ms), and as it commits,
+    /// every answer counts every reading exactly once.
     @Test func aQueryDuringAFlushCountsEveryReadingOnce() async throws {
         let (pipeline, store, runner, directory) = try await start(flushDelay: .milliseconds(300))
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -140,25 +138,57 @@ import SensorStore
             #expect(await pipeline.submit(readings, waitingUpTo: .seconds(5)) == .accepted(accepted: 3_000, duplicates: 0))
             submitted += 3_000
             #expect(total(try await waitForCount(submitted, reader, query)) == submitted)
-            let done = Flag()
-            let flush = Task {
-                await pipeline.flusher.flush()
-                done.value.store(true, ordering: .releasing)
-            }
-            var answers = 0
-            while answers < 5 || !done.value.load(ordering: .acquiring) {
+            // Until the store holds the burst, and a few answers after.
+            var storedSince = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while storedSince < 5, ContinuousClock.now < deadline {
                 #expect(total(try await reader.aggregates(query)) == submitted)
                 #expect(try await reader.devices().reduce(0) { $0 + $1.readings } == submitted)
-                answers += 1
+                if total(try await store.aggregates(query)) == submitted { storedSince += 1 }
             }
-            await flush.value
-            #expect(total(try await store.aggregates(query)) == submitted)
+            #expect(storedSince == 5, "the burst was not flushed")
         }
         pipeline.stopAccepting()
         try await runner.value
     }
 }
 
-private final class Flag: Sendable {
-    let value = Atomic<Bool>(false)
+/// The daemon's query surfaces merge unflushed buckets only when `http.answer_unflushed` is
+/// on; off, they read the store as it is, and the pending readings are not answered.
+@Suite struct AnswerUnflushedSettingTests {
+    @Test func offTheSurfacesReadTheStoreAsOfItsLastFlush() async throws {
+        let resolutions = [try Resolution(parsing: "10s")]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("surfaces-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+        try await store.registerResolutions(resolutions)
+        let pipeline = Pipeline(
+            configuration: PipelineConfiguration(shards: 2, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3600)),
+            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
+            store: store, logger: Logger(label: "test"))
+        let runner = Task { try await pipeline.run() }
+        await pipeline.recovered.wait()
+        let on = FreshAggregateReader.surfaces(of: store, pipeline: pipeline, answerUnflushed: true)
+        let off = FreshAggregateReader.surfaces(of: store, pipeline: pipeline, answerUnflushed: false)
+        #expect(on is FreshAggregateReader)
+        #expect(off is SQLiteStore)
+
+        let now = WallClock.microseconds()
+        let readings = (0..<10).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: now - 60_000_000 + Int64($0)) }
+        #expect(await pipeline.submit(readings, waitingUpTo: .seconds(5)) == .accepted(accepted: 10, duplicates: 0))
+        let query = AggregateQuery(window: resolutions[0])
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await on.aggregates(query).reduce(0, { $0 + $1.stats.count }) < 10, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // Aggregated (answered with the setting on), not flushed: not answered with it off.
+        #expect(try await on.aggregates(query).reduce(0) { $0 + $1.stats.count } == 10)
+        #expect(try await off.aggregates(query).isEmpty)
+        #expect(try await off.devices().isEmpty)
+        // Ten readings are no burst and the interval is an hour: the last flush stores them.
+        pipeline.stopAccepting()
+        try await runner.value
+        #expect(try await off.aggregates(query).reduce(0) { $0 + $1.stats.count } == 10)
+    }
 }

@@ -127,6 +127,7 @@ private struct SettingsLoader {
         if let value = try read(.httpIdleTimeout, parse: { ValueRules.duration($0, minimum: .seconds(1)) }) {
             settings.http.idleTimeout = value
         }
+        if let value = try read(.httpAnswerUnflushed, parse: ValueRules.bool) { settings.http.answerUnflushed = value }
         settings.http.tls = try readPair(.httpTLSCert, .httpTLSKey).map { Settings.TLSFiles(certificate: $0.0, privateKey: $0.1) }
         settings.http.tokens = tokens
         if let value = try read(.mqttURL, parse: ValueRules.mqttURL) { settings.mqtt.url = value }

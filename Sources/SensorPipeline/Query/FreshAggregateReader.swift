@@ -14,6 +14,14 @@ public struct FreshAggregateReader: AggregateReader {
         self.pipeline = pipeline
     }
 
+    /// What the daemon's query surfaces read: `store` with `pipeline`'s unflushed buckets
+    /// merged in when `answerUnflushed` (setting `http.answer_unflushed`) and the store
+    /// can merge them (SQLite); else `store` itself, as of its last flush (PostgreSQL).
+    public static func surfaces(of store: any AggregateReader, pipeline: Pipeline, answerUnflushed: Bool) -> any AggregateReader {
+        guard answerUnflushed, let merging = store as? any UnflushedAggregateReader else { return store }
+        return FreshAggregateReader(store: merging, pipeline: pipeline)
+    }
+
     public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
         let device = NameGlob(query.deviceGlob), metric = NameGlob(query.metricGlob)
         let parts = await pipeline.flusher.unflushed { device.matches($0.device) && metric.matches($0.metric) }

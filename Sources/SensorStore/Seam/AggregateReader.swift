@@ -1,8 +1,9 @@
 public import SensorCore
 internal import Synchronization
 
-/// What the query surfaces read: aggregates, devices and alerts, as of the last
-/// committed flush.
+/// What the query surfaces read: aggregates, devices and alerts. A store answers as of
+/// its last committed flush; the daemon's surfaces may add what is not flushed yet
+/// (``UnflushedAggregateReader``).
 public protocol AggregateReader: Sendable {
     /// Hands the rows of `query` (CONTRACT §5), at most `rowLimit` of them, to `sink` in
     /// answer order, a page at a time, all read from one snapshot.

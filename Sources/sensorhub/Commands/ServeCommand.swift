@@ -104,9 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let hangUp = certificate.map { HTTPSetup.reloadOnHangUp($0, logger: logger) }
         defer { hangUp?.cancel() }
-        // Queries over HTTP also answer what is aggregated and not flushed yet, where the
-        // store can merge it (SQLite); PostgreSQL answers as of the last flush.
-        let reader: any AggregateReader = (store as? any UnflushedAggregateReader).map { FreshAggregateReader(store: $0, pipeline: pipeline) } ?? store
+        let reader = FreshAggregateReader.surfaces(of: store, pipeline: pipeline, answerUnflushed: settings.http.answerUnflushed)
         let http = SensorHubHTTPServer.makeApplication(
             configuration: APIConfiguration(
                 host: settings.http.host, port: settings.http.port, access: access, certificate: certificate,

@@ -1,0 +1,90 @@
+import Foundation
+import SensorCore
+import Synchronization
+@testable import SensorStore
+import Testing
+
+/// A part of pending buckets as a test builds it: one bucket per series at 10 s.
+private struct TestPart: UnflushedPart {
+    let shard: Int
+    let position: Int64
+    let buckets: [(series: SeriesKey, windowStart: Int64, stats: BucketStats)]
+
+    var series: [SeriesKey] { buckets.map(\.series) }
+
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int { 1 }
+
+    func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
+        let bucket = buckets[index]
+        guard starts.contains(bucket.windowStart) else { return nil }
+        return BucketGroup(series: bucket.series, resolution: resolution, windowStarts: [bucket.windowStart], stats: [bucket.stats])
+    }
+
+    func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
+        (buckets[index].stats.count, buckets[index].stats.lastTimestamp)
+    }
+}
+
+/// The store merges a pending part into its answer exactly when its snapshot does not hold
+/// it: when the shard's stored journal checkpoint is before the part's position.
+@Suite struct UnflushedMergeTests {
+    private func stats(_ values: [Double], at timestamp: Int64) -> BucketStats {
+        var stats = BucketStats()
+        for value in values { stats.add(value, at: timestamp) }
+        return stats
+    }
+
+    @Test func aPartIsMergedOnlyPastTheStoredCheckpointAndInTheStoresOrder() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let stored = SeriesKey(device: "m", metric: "t")
+        let written = stats([5], at: t0 + second)
+        try await store.write(FlushBatch(
+            buckets: [Bucket(series: stored, resolution: res("10s"), windowStart: t0, stats: written)],
+            series: [SeriesDelta(series: stored, readings: 1, lastSeen: t0 + second)], checkpoints: [0: 100]))
+        let query = AggregateQuery(window: res("10s"))
+        func answer(_ parts: [any UnflushedPart]) async throws -> [AggregateRow] {
+            let sink = Collected()
+            try await store.aggregates(query, rowLimit: 1_000, unflushed: parts, into: sink)
+            return sink.rows
+        }
+
+        // The part the last flush wrote (its position is the stored checkpoint): not again.
+        let flushed = TestPart(shard: 0, position: 100, buckets: [(stored, t0, written)])
+        #expect(try await answer([flushed]).map(\.stats.count) == [1])
+        #expect(try await store.devices(unflushed: [flushed]).map(\.readings) == [1])
+        // A later one, and one of a shard with no checkpoint yet: merged, in byte order
+        // around the stored series.
+        let later = TestPart(shard: 0, position: 101, buckets: [
+            (stored, t0, stats([7], at: t0 + 2 * second)), (SeriesKey(device: "zz", metric: "t"), t0, stats([1, 2], at: t0)),
+        ])
+        let otherShard = TestPart(shard: 1, position: 1, buckets: [(SeriesKey(device: "a", metric: "t"), t0 + 10 * second, stats([3], at: t0 + 10 * second))])
+        let rows = try await answer([flushed, later, otherShard])
+        #expect(rows.map(\.series.device) == ["a", "m", "zz"])
+        #expect(rows.map(\.stats.count) == [1, 2, 2])
+        #expect(rows[1].stats.sum == 12 && rows[1].stats.first == 5 && rows[1].stats.last == 7)
+        let devices = try await store.devices(unflushed: [flushed, later, otherShard])
+        #expect(devices.map(\.device) == ["a", "m", "zz"] && devices.map(\.readings) == [1, 2, 2])
+        // Once a flush stores the later part, it is not merged again.
+        try await store.write(FlushBatch(
+            buckets: [Bucket(series: stored, resolution: res("10s"), windowStart: t0, stats: later.buckets[0].stats)],
+            series: [SeriesDelta(series: stored, readings: 1, lastSeen: t0 + 2 * second)], checkpoints: [0: 101]))
+        #expect(try await answer([later]).map(\.stats.count) == [2])
+    }
+}
+
+/// A sink that keeps the whole answer.
+private final class Collected: AggregatePageSink {
+    private let collected = Mutex<[AggregateRow]>([])
+
+    var rows: [AggregateRow] { collected.withLock { $0 } }
+
+    func acceptBlocking(_ page: [AggregateRow]) {
+        collected.withLock { $0 += page }
+    }
+
+    func accept(_ page: [AggregateRow]) async {
+        acceptBlocking(page)
+    }
+}
