@@ -15,22 +15,6 @@ import SensorStore
     /// The start of the hour before this one: recent, so retention keeps it.
     let base = (WallClock.microseconds() / 3_600_000_000 - 1) * 3_600_000_000
 
-    private func start(flushDelay: Duration) async throws -> (Pipeline, SQLiteStore, Task<Void, any Error>, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fresh-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
-        try await store.registerResolutions(resolutions)
-        // Flushes every 10 s, and after a burst once quiet, at least 1 s after the last one.
-        let pipeline = Pipeline(
-            configuration: PipelineConfiguration(shards: 3, queueCapacity: 10_000, resolutions: resolutions,
-                                                 flushInterval: .seconds(10), flushDelay: flushDelay),
-            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
-            store: store, logger: Logger(label: "test"))
-        let runner = Task { try await pipeline.run() }
-        await pipeline.recovered.wait()
-        return (pipeline, store, runner, directory)
-    }
-
     private func total(_ rows: [AggregateRow]) -> Int64 { rows.reduce(0) { $0 + $1.stats.count } }
 
     /// Waits (generously) until the fresh answer counts `count` readings: the workers
@@ -74,7 +58,8 @@ import SensorStore
 
     /// The answers while the burst's flush is held back (a second) and once it is stored.
     @Test func readingsAreAnsweredBeforeTheirFlushAndOnceAfterIt() async throws {
-        let (pipeline, store, runner, directory) = try await start(flushDelay: .seconds(1))
+        // Flushes every 10 s, and after a burst once quiet, at least 1 s after the last one.
+        let (pipeline, store, runner, directory) = try await startPipeline(resolutions, flushInterval: .seconds(10), flushDelay: .seconds(1))
         defer { try? FileManager.default.removeItem(at: directory) }
         let reader = FreshAggregateReader(store: store, pipeline: pipeline)
         let minutes = AggregateQuery(window: resolutions[1])
@@ -126,7 +111,7 @@ import SensorStore
     /// While a burst's flush is in flight (its write held back 300 ms), and as it commits,
     /// every answer counts every reading exactly once.
     @Test func aQueryDuringAFlushCountsEveryReadingOnce() async throws {
-        let (pipeline, store, runner, directory) = try await start(flushDelay: .milliseconds(300))
+        let (pipeline, store, runner, directory) = try await startPipeline(resolutions, flushInterval: .seconds(10), flushDelay: .milliseconds(300))
         defer { try? FileManager.default.removeItem(at: directory) }
         let reader = FreshAggregateReader(store: store, pipeline: pipeline)
         let query = AggregateQuery(window: resolutions[0])
@@ -158,17 +143,8 @@ import SensorStore
 @Suite struct AnswerUnflushedSettingTests {
     @Test func offTheSurfacesReadTheStoreAsOfItsLastFlush() async throws {
         let resolutions = [try Resolution(parsing: "10s")]
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("surfaces-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (pipeline, store, runner, directory) = try await startPipeline(resolutions, flushInterval: .seconds(3600))
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
-        try await store.registerResolutions(resolutions)
-        let pipeline = Pipeline(
-            configuration: PipelineConfiguration(shards: 2, queueCapacity: 1_000, resolutions: resolutions, flushInterval: .seconds(3600)),
-            journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
-            store: store, logger: Logger(label: "test"))
-        let runner = Task { try await pipeline.run() }
-        await pipeline.recovered.wait()
         let on = FreshAggregateReader.surfaces(of: store, pipeline: pipeline, answerUnflushed: true)
         let off = FreshAggregateReader.surfaces(of: store, pipeline: pipeline, answerUnflushed: false)
         #expect(on is FreshAggregateReader)
@@ -191,4 +167,22 @@ import SensorStore
         try await runner.value
         #expect(try await off.aggregates(query).reduce(0) { $0 + $1.stats.count } == 10)
     }
+}
+
+/// A running pipeline over a new SQLite store (3 shards), and the folder to remove.
+private func startPipeline(_ resolutions: [Resolution], flushInterval: Duration, flushDelay: Duration = .zero) async throws
+    -> (Pipeline, SQLiteStore, Task<Void, any Error>, URL)
+{
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fresh-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path, mode: .readWrite)
+    try await store.registerResolutions(resolutions)
+    let pipeline = Pipeline(
+        configuration: PipelineConfiguration(shards: 3, queueCapacity: 10_000, resolutions: resolutions,
+                                             flushInterval: flushInterval, flushDelay: flushDelay),
+        journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
+        store: store, logger: Logger(label: "test"))
+    let runner = Task { try await pipeline.run() }
+    await pipeline.recovered.wait()
+    return (pipeline, store, runner, directory)
 }
