@@ -184,6 +184,8 @@ extension SQLiteStore: UnflushedAggregateReader {
                         }
                     }
                 }
+                var summaries: [DeviceSummary] = []
+                // Merged with unflushed series, or fed straight in when there are none.
                 var rows: [(series: SeriesKey, readings: Int64, lastSeen: Int64)] = []
                 let cursor = try Row.fetchCursor(
                     db, sql: "SELECT device, metric, readings, last_seen_us FROM series ORDER BY device, metric")
@@ -195,14 +197,17 @@ extension SQLiteStore: UnflushedAggregateReader {
                         readings += totals.readings
                         lastSeen = max(lastSeen, totals.lastSeen)
                     }
-                    rows.append((series, readings, lastSeen))
+                    if parts.isEmpty {
+                        summaries.add(device: series.device, metric: series.metric, readings: readings, lastSeen: lastSeen)
+                    } else {
+                        rows.append((series, readings, lastSeen))
+                    }
                 }
                 if !unflushed.isEmpty {
                     // Series no flush stored yet, in their places.
                     rows += unflushed.map { ($0.key, $0.value.readings, $0.value.lastSeen) }
                     rows.sort { UnflushedGroups.precedes($0.series, $1.series) }
                 }
-                var summaries: [DeviceSummary] = []
                 for row in rows {
                     summaries.add(device: row.series.device, metric: row.series.metric, readings: row.readings, lastSeen: row.lastSeen)
                 }

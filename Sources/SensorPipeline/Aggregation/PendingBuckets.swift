@@ -229,9 +229,10 @@ private struct SeriesAccumulator: Sendable {
     /// reads one resolution).
     mutating func build(plan: RollupPlan, only: Int? = nil) {
         if windows.isEmpty { makeWindows(plan: plan) }
-        let needed = only.map { plan.sources(of: $0) } ?? Set(plan.resolutions.indices)
-        for index in plan.direct where needed.contains(index) { windows[index].buildFromReadings() }
-        for (target, source) in plan.rollups where needed.contains(target) {
+        for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
+            windows[index].buildFromReadings()
+        }
+        for (target, source) in plan.rollups where only.map({ plan.sources[$0].contains(target) }) ?? true {
             let width = plan.resolutions[target]
             windows[target].prepareForBuilding()
             // Read through a copy of the list (two array references), so each bucket is

@@ -21,6 +21,9 @@ struct RollupPlan: Sendable {
     /// built from it, directly or in turn (3 for 10 s of `10s,1m,1h`). What a sketch bin
     /// added to it is counted as in the pending bytes.
     let reach: [Int]
+    /// For each resolution, itself and every resolution it is built from, in turn: what a
+    /// query reading it needs built.
+    let sources: [Set<Int>]
 
     init(resolutions: [Resolution]) {
         self.resolutions = resolutions
@@ -49,16 +52,14 @@ struct RollupPlan: Sendable {
             reach[index] += children[index].reduce(0) { $0 + reach[$1] }
         }
         self.reach = reach
-    }
-
-    /// The resolution at `index` and every one it is built from, in turn.
-    func sources(of index: Int) -> Set<Int> {
-        var sources: Set<Int> = [index]
-        var current = index
-        while let source = rollups.first(where: { $0.target == current })?.source {
-            sources.insert(source)
-            current = source
+        self.sources = resolutions.indices.map { index in
+            var sources: Set<Int> = [index]
+            var current = index
+            while let source = rollups.first(where: { $0.target == current })?.source {
+                sources.insert(source)
+                current = source
+            }
+            return sources
         }
-        return sources
     }
 }
