@@ -56,6 +56,53 @@ import SensorCore
         #expect(wrong == 0, "buckets differ")
     }
 
+    /// Busy series filling window after window in time order, so each window's stats are
+    /// sealed (encoded) when the next one opens, with late readings into sealed windows
+    /// and into older windows that took stats again, and values whose sketches are sparse,
+    /// dense or span thousands of bins: every 10 s bucket is exactly the bucket adding its
+    /// readings as they came gives, every field and the sketch bit for bit, and the 1 m
+    /// buckets built from them hold the same readings.
+    @Test func sealedWindowsGiveExactlyTheBucketsOfTheirReadings() throws {
+        let resolutions = [try Resolution(parsing: "10s"), try Resolution(parsing: "1m")]
+        var generator = SeededGenerator(seed: 31)
+        var pending = PendingBuckets(resolutions: resolutions)
+        var expected: [Resolution: [String: [Int64: BucketStats]]] = [:]
+        var clocks = [Int64](repeating: 0, count: 8)
+        for _ in 0..<40_000 {
+            let series = Int.random(in: 0..<clocks.count, using: &generator)
+            clocks[series] += Int64.random(in: 0..<1_500_000, using: &generator)
+            // One reading in twenty is late: up to five minutes back, into a sealed window.
+            let late = Int.random(in: 0..<20, using: &generator) == 0
+            let timestamp = late ? max(0, clocks[series] - Int64.random(in: 0..<300_000_000, using: &generator)) : clocks[series]
+            let value = switch series % 4 {
+            case 0: 20 + Double.random(in: -0.5...0.5, using: &generator)
+            case 1: Double.random(in: -50...150, using: &generator)
+            case 2: [1e-9, -1e12, 0, 3e15][Int.random(in: 0..<4, using: &generator)] * Double.random(in: 1...2, using: &generator)
+            default: Double(Int.random(in: 0..<3, using: &generator))
+            }
+            pending.add(Reading(device: "d\(series)", metric: "m", value: value, timestamp: timestamp))
+            for resolution in resolutions {
+                expected[resolution, default: [:]]["d\(series)", default: [:]][resolution.windowStart(containing: timestamp), default: BucketStats()]
+                    .add(value, at: timestamp)
+            }
+        }
+        let buckets = pending.flushBatch().buckets
+        #expect(buckets.count == expected.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } })
+        #expect(buckets.contains { $0.stats.count > 10 && $0.stats.sketch.storedBins > 64 })
+        var wrong = 0
+        for bucket in buckets {
+            let truth = try #require(expected[bucket.resolution]?[bucket.series.device]?[bucket.windowStart])
+            let got = bucket.stats
+            if bucket.resolution == resolutions[0] {
+                if got != truth || got.sum.bitPattern != truth.sum.bitPattern || got.m2.bitPattern != truth.m2.bitPattern { wrong += 1 }
+            } else if got.count != truth.count || got.min != truth.min || got.max != truth.max || got.sketch != truth.sketch
+                || got.firstTimestamp != truth.firstTimestamp || got.lastTimestamp != truth.lastTimestamp {
+                wrong += 1
+            }
+        }
+        #expect(wrong == 0, "\(wrong) buckets differ")
+    }
+
     /// Thousands of series of one to six readings (``FirstReadings`` keeps up to four, and
     /// none past two in one window of a resolution readings are added to): in time order
     /// or not, in one window or several, every bucket is exactly the bucket adding its

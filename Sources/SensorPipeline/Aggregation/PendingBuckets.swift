@@ -30,6 +30,8 @@ struct PendingBuckets: Sendable {
     private(set) var bytes = 0
     /// Readings with a seq left for the store to judge (``hold(_:)``), in arrival order.
     private var held: [Reading] = []
+    /// Reused by every window sealed (``WindowList``), for its sketch's encoding.
+    private var sketchScratch: [UInt8] = []
 
     init(plan: RollupPlan) {
         self.plan = plan
@@ -53,7 +55,7 @@ struct PendingBuckets: Sendable {
             places[index] = Int32(slot + 1)
             series.append(SeriesAccumulator(key: reading.series))
         }
-        let (opened, grownBins) = series[slot].add(reading, plan: plan)
+        let (opened, grownBins) = series[slot].add(reading, plan: plan, sketchScratch: &sketchScratch)
         bucketCount += opened
         bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
@@ -171,21 +173,23 @@ private struct SeriesAccumulator: Sendable {
     /// sketch bins it added, counting a bin once for every bucket built from the one it
     /// went to (``RollupPlan/reach``).
     @inline(__always)
-    mutating func add(_ reading: Reading, plan: RollupPlan) -> (opened: Int, grownBins: Int) {
+    mutating func add(_ reading: Reading, plan: RollupPlan, sketchScratch: inout [UInt8]) -> (opened: Int, grownBins: Int) {
         readings += 1
         if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
         if windows.isEmpty {
             // Kept readings hold no sketch bins, as windows of one or two readings.
             if let opened = first.add(reading.value, at: reading.timestamp, plan: plan) { return (opened, 0) }
-            makeWindows(plan: plan)
+            makeWindows(plan: plan, sketchScratch: &sketchScratch)
         }
         var opened = 0
         var grownBins = 0
         // Taken once for all resolutions, and only by one whose window has stats.
         var bin: QuantileSketch.Bin?
         for index in plan.direct {
-            let start = plan.resolutions[index].windowStart(containing: reading.timestamp)
-            let (isNew, grown) = windows[index].add(reading.value, at: reading.timestamp, bin: &bin, windowStart: start)
+            let resolution = plan.resolutions[index]
+            let start = resolution.windowStart(containing: reading.timestamp)
+            let (isNew, grown) = windows[index].add(
+                reading.value, at: reading.timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &sketchScratch)
             if isNew { opened += 1 + openBuilt(from: index, windowStart: start, plan: plan) }
             grownBins += grown * plan.reach[index]
         }
@@ -195,13 +199,14 @@ private struct SeriesAccumulator: Sendable {
     /// Gives the series its window lists and adds the kept readings to them, in the order
     /// they came. They were counted when they were kept, so what adding them returns is
     /// not counted again.
-    private mutating func makeWindows(plan: RollupPlan) {
+    private mutating func makeWindows(plan: RollupPlan, sketchScratch: inout [UInt8]) {
         windows = Array(repeating: WindowList(), count: plan.resolutions.count)
         first.forEach { value, timestamp in
             var bin: QuantileSketch.Bin?
             for index in plan.direct {
-                let start = plan.resolutions[index].windowStart(containing: timestamp)
-                if windows[index].add(value, at: timestamp, bin: &bin, windowStart: start).isNew {
+                let resolution = plan.resolutions[index]
+                let start = resolution.windowStart(containing: timestamp)
+                if windows[index].add(value, at: timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &sketchScratch).isNew {
                     _ = openBuilt(from: index, windowStart: start, plan: plan)
                 }
             }
@@ -228,9 +233,13 @@ private struct SeriesAccumulator: Sendable {
     /// With `only`, just the resolution at that index and those it is built from (a query
     /// reads one resolution).
     mutating func build(plan: RollupPlan, only: Int? = nil) {
-        if windows.isEmpty { makeWindows(plan: plan) }
+        if windows.isEmpty {
+            // Up to four readings, and none past two in a window: nothing is sealed.
+            var unused: [UInt8] = []
+            makeWindows(plan: plan, sketchScratch: &unused)
+        }
         for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
-            windows[index].buildFromReadings()
+            windows[index].buildFromReadings(resolution: plan.resolutions[index])
         }
         for (target, source) in plan.rollups where only.map({ plan.sources[$0].contains(target) }) ?? true {
             let width = plan.resolutions[target]
@@ -255,13 +264,15 @@ private struct WindowList: Sendable {
     private static let scanLimit = 8
 
     var starts: [Int64] = []
-    /// Every window's stats, once the flush built them (``buildFromReadings()``,
+    /// Every window's stats, once the flush built them (``buildFromReadings(resolution:)``,
     /// ``prepareForBuilding()``).
     var stats: [BucketStats] = []
     /// A resolution readings are added to: every window until the flush, and the stats
-    /// of those with more than two readings.
+    /// of those with more than two readings: in `full` while readings come to them, in
+    /// `sealed` once a later window opened (``PendingWindow``).
     private var pending: [PendingWindow] = []
     private var full: [BucketStats] = []
+    private var sealed: [UInt8] = []
     /// Window start → position; built once the list outgrows the scan.
     private var positions: [Int64: Int]?
 
@@ -269,8 +280,12 @@ private struct WindowList: Sendable {
     /// bins the value added. `bin` is the value's, computed here when a window with
     /// stats first needs it.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, bin: inout QuantileSketch.Bin?, windowStart: Int64) -> (isNew: Bool, grownBins: Int) {
+    mutating func add(
+        _ value: Double, at timestamp: Int64, bin: inout QuantileSketch.Bin?, windowStart: Int64, resolution: Resolution,
+        sketchScratch: inout [UInt8]
+    ) -> (isNew: Bool, grownBins: Int) {
         guard let position = position(of: windowStart) else {
+            if let newest = starts.last, newest < windowStart { sealNewest(sketchScratch: &sketchScratch) }
             starts.append(windowStart)
             pending.append(.one(timestamp: timestamp, value: value))
             positions?[windowStart] = starts.count - 1
@@ -281,7 +296,7 @@ private struct WindowList: Sendable {
             pending[position] = .two(timestamp: firstTimestamp, value: first, secondTimestamp: timestamp, second: value)
             return (false, 0)
         case .two:
-            var bucket = pending[position].bucket(full: full)
+            var bucket = bucket(at: position, resolution: resolution)
             bucket.add(value, at: timestamp, bin: Self.bin(of: value, known: &bin))
             pending[position] = .full(index: full.count)
             full.append(bucket)
@@ -289,7 +304,34 @@ private struct WindowList: Sendable {
             return (false, bucket.sketch.storedBins)
         case .full(let index):
             return (false, full[index].add(value, at: timestamp, bin: Self.bin(of: value, known: &bin)))
+        case .sealed:
+            // A late reading: the window takes stats again (its record stays, unused, until the flush).
+            var bucket = bucket(at: position, resolution: resolution)
+            let grown = bucket.add(value, at: timestamp, bin: Self.bin(of: value, known: &bin))
+            pending[position] = .full(index: full.count)
+            full.append(bucket)
+            return (false, grown)
         }
+    }
+
+    /// Encodes the stats of the newest window, if it has stats, into `sealed` and lets them
+    /// go: a reading of a later window came, and readings of a series mostly come in time
+    /// order, so it will hardly get another. In time order `full` then holds one window's
+    /// stats at most.
+    private mutating func sealNewest(sketchScratch: inout [UInt8]) {
+        guard let newest = pending.indices.last, case .full(let index) = pending[newest] else { return }
+        pending[newest] = .sealed(offset: sealed.count)
+        ChunkCodec.append(index: 0, windowStart: starts[newest], stats: full[index], to: &sealed, sketchBytes: &sketchScratch)
+        if index == full.count - 1 {
+            full.removeLast()
+        } else {
+            // Out of order, an older window holds stats after it; its place stays.
+            full[index] = BucketStats()
+        }
+    }
+
+    private func bucket(at position: Int, resolution: Resolution) -> BucketStats {
+        pending[position].bucket(full: full, sealed: sealed, windowStart: starts[position], resolution: resolution)
     }
 
     @inline(__always)
@@ -301,8 +343,8 @@ private struct WindowList: Sendable {
     }
 
     /// Gives every window of a resolution readings were added to its stats.
-    mutating func buildFromReadings() {
-        stats = pending.map { $0.bucket(full: full) }
+    mutating func buildFromReadings(resolution: Resolution) {
+        stats = pending.indices.map { bucket(at: $0, resolution: resolution) }
     }
 
     /// Opens a window of a built resolution unless there is one; says whether it was new.

@@ -105,7 +105,12 @@ package enum ChunkCodec {
             guard bytes.first == ChunkCodec.version else {
                 throw Damage(description: "chunk of another version (\(bytes.first.map(String.init) ?? "empty"))")
             }
-            reader = Varint.Reader(bytes: bytes, offset: 1)
+            self.init(records: bytes, offset: 1, chunkStart: chunkStart, resolution: resolution)
+        }
+
+        /// Records from `offset` on, without a chunk's version byte before them.
+        fileprivate init(records bytes: UnsafeRawBufferPointer, offset: Int, chunkStart: Int64, resolution: Resolution) {
+            reader = Varint.Reader(bytes: bytes, offset: offset)
             self.chunkStart = chunkStart
             self.resolution = resolution.microseconds
         }
@@ -186,9 +191,6 @@ package enum ChunkCodec {
         }
     }
 
-    /// Appends the record of one bucket (its window is `windowStart`, at `index`), in the
-    /// shortest form that gives back exactly `stats`. `sketchBytes` is a scratch buffer
-    /// reused across calls.
     /// The window start of a chunk's first (or last) bucket; nil for an empty chunk.
     package static func edgeWindowStart(of bytes: UnsafeRawBufferPointer, chunkStart: Int64, resolution: Resolution, last: Bool) throws(Damage) -> Int64? {
         var reader = try Reader(bytes, chunkStart: chunkStart, resolution: resolution)
@@ -200,6 +202,18 @@ package enum ChunkCodec {
         return edge
     }
 
+    /// The bucket of the record at `offset` of `bytes`, written by ``append(index:windowStart:stats:to:sketchBytes:)``
+    /// with index 0 and this `windowStart`, outside any chunk: how a shard keeps the
+    /// pending windows its readings moved past, in a fraction of their stats' memory.
+    package static func bucket(ofRecordAt offset: Int, in bytes: UnsafeRawBufferPointer, windowStart: Int64, resolution: Resolution) throws(Damage) -> BucketStats {
+        var reader = Reader(records: bytes, offset: offset, chunkStart: windowStart, resolution: resolution)
+        guard let bucket = try reader.next(), bucket.index == 0 else { throw Damage(description: "no record at byte \(offset)") }
+        return bucket.decoded
+    }
+
+    /// Appends the record of one bucket (its window is `windowStart`, at `index`), in the
+    /// shortest form that gives back exactly `stats`. `sketchBytes` is a scratch buffer
+    /// reused across calls.
     package static func append(index: Int, windowStart: Int64, stats: BucketStats, to bytes: inout [UInt8], sketchBytes: inout [UInt8]) {
         let form = shortestForm(of: stats)
         bytes.append(form.rawValue << 5 | UInt8(index))
