@@ -72,6 +72,30 @@ private struct TestPart: UnflushedPart {
             series: [SeriesDelta(series: stored, readings: 1, lastSeen: t0 + 2 * second)], checkpoints: [0: 101]))
         #expect(try await answer([later]).map(\.stats.count) == [2])
     }
+
+    /// A series pending in two parts (the batch being written and the shard still adding
+    /// to it) is one series of the answer: a window both hold is one row of both parts'
+    /// readings, and each part's other windows are rows of their own, in window order.
+    @Test func aSeriesPendingInTwoPartsIsOneSeriesOfTheAnswer() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let busy = SeriesKey(device: "b", metric: "t"), other = SeriesKey(device: "c", metric: "t")
+        let writing = TestPart(shard: 0, position: 5, buckets: [
+            (busy, t0, stats([1, 2], at: t0 + second)), (other, t0, stats([4], at: t0)),
+        ])
+        let adding = TestPart(shard: 0, position: 9, buckets: [
+            (SeriesKey(device: "a", metric: "t"), t0, stats([8], at: t0)), (busy, t0, stats([3], at: t0 + 3 * second)),
+        ])
+        let laterWindow = TestPart(shard: 0, position: 12, buckets: [(busy, t0 + 20 * second, stats([6], at: t0 + 21 * second))])
+        let sink = Collected()
+        try await store.aggregates(AggregateQuery(window: res("10s")), rowLimit: 1_000, unflushed: [writing, adding, laterWindow], into: sink)
+        #expect(sink.rows.map { "\($0.series.device)@\(($0.windowStart - t0) / second)" } == ["a@0", "b@0", "b@20", "c@0"])
+        #expect(sink.rows.map(\.stats.count) == [1, 3, 1, 1])
+        #expect(sink.rows[1].stats.sum == 6 && sink.rows[1].stats.first == 1 && sink.rows[1].stats.last == 3)
+        let devices = try await store.devices(unflushed: [writing, adding, laterWindow])
+        #expect(devices.map(\.device) == ["a", "b", "c"] && devices.map(\.readings) == [1, 4, 1])
+    }
 }
 
 /// A sink that keeps the whole answer.

@@ -71,10 +71,12 @@ struct PendingBuckets: Sendable {
 
     /// The pending buckets of the series `isSelected` picks: what a query merges into its
     /// stored answer (``PendingPart``). The windows are shared, not copied, until either
-    /// side changes them.
+    /// side changes them; so is the list of series when every one is picked (a query over
+    /// the whole fleet; a copy took 17 MB with 100,000 series).
     func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingBuckets {
         var selected = PendingBuckets(plan: plan)
-        selected.series = series.filter { isSelected($0.key) }
+        let picked = series.indices.filter { isSelected(series[$0].key) }
+        selected.series = picked.count == series.count ? series : picked.map { series[$0] }
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
         return selected
     }

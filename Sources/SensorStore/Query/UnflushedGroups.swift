@@ -7,35 +7,59 @@ package import SensorCore
 /// flushes would merge them).
 package struct UnflushedGroups: Sendable {
     private let parts: [any UnflushedPart]
-    /// Each series, and where each part holds it.
-    private let series: [(key: SeriesKey, places: [(part: Int, index: Int)])]
+    /// Where each part holds each series, in the store's order of series and, for one
+    /// series, in the order of the parts; `firstPlaces[n]` is where the n-th series'
+    /// places start. Flat: a query over 100,000 pending series held 30 MB in a table of
+    /// per-series lists.
+    private let places: [Place]
+    private let firstPlaces: [Int]
     private let resolution: Resolution
     private let starts: Range<Int64>
+
+    private struct Place {
+        var key: SeriesKey
+        var part: Int
+        var index: Int
+    }
 
     /// The parts not stored yet by `checkpoints` (shard → stored position), at `plan`'s
     /// resolution and in its bucket range.
     package init(parts: [any UnflushedPart], checkpoints: [Int: Int64], plan: WindowPlan) {
         self.parts = parts.filter { !$0.isStored(by: checkpoints) }
-        var places: [SeriesKey: [(part: Int, index: Int)]] = [:]
+        var places: [Place] = []
         for (part, unflushed) in self.parts.enumerated() {
-            for (index, key) in unflushed.series.enumerated() { places[key, default: []].append((part, index)) }
+            let keys = unflushed.series
+            places.reserveCapacity(places.count + keys.count)
+            for (index, key) in keys.enumerated() { places.append(Place(key: key, part: part, index: index)) }
         }
-        series = places.map { (key: $0.key, places: $0.value) }.sorted { Self.precedes($0.key, $1.key) }
+        places.sort { a, b in
+            // ``precedes(_:_:)``, then the order of the parts.
+            if !a.key.device.utf8.elementsEqual(b.key.device.utf8) { return a.key.device.utf8.lexicographicallyPrecedes(b.key.device.utf8) }
+            if !a.key.metric.utf8.elementsEqual(b.key.metric.utf8) { return a.key.metric.utf8.lexicographicallyPrecedes(b.key.metric.utf8) }
+            return a.part < b.part
+        }
+        firstPlaces = places.indices.filter { $0 == 0 || !Self.same(places[$0 - 1].key, places[$0].key) } + [places.count]
+        self.places = places
         resolution = plan.resolution
         starts = plan.bucketLow..<plan.bucketHigh
     }
 
     /// Series with unflushed buckets (some may have none in the range).
-    package var count: Int { series.count }
+    package var count: Int { firstPlaces.count - 1 }
 
-    package func key(_ position: Int) -> SeriesKey { series[position].key }
+    package func key(_ position: Int) -> SeriesKey { places[firstPlaces[position]].key }
+
+    /// Where the parts hold the series at `position`.
+    private func places(ofSeriesAt position: Int) -> ArraySlice<Place> {
+        places[firstPlaces[position]..<firstPlaces[position + 1]]
+    }
 
     /// The unflushed buckets of the series at `position`, built now; nil when none lie in
     /// the range.
     package func group(_ position: Int) -> BucketGroup? {
         var merged: BucketGroup?
-        for (part, index) in series[position].places {
-            guard let group = parts[part].group(ofSeriesAt: index, resolution: resolution, startingIn: starts) else { continue }
+        for place in places(ofSeriesAt: position) {
+            guard let group = parts[place.part].group(ofSeriesAt: place.index, resolution: resolution, startingIn: starts) else { continue }
             merged = merged.map { Self.merging($0, group) } ?? group
         }
         return merged
@@ -45,8 +69,8 @@ package struct UnflushedGroups: Sendable {
     /// at most ⌈window / step⌉ windows.
     package func possibleRows(_ plan: WindowPlan) -> Int64 {
         let perBucket = (plan.window + plan.step - 1) / plan.step
-        return series.reduce(0) { total, series in
-            let buckets = series.places.reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution) }
+        return (0..<count).reduce(0) { total, position in
+            let buckets = places(ofSeriesAt: position).reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution) }
             return total + min(Int64(buckets) * perBucket, plan.returnableWindows)
         }
     }
