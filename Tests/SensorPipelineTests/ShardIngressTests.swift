@@ -58,7 +58,7 @@ import SensorCore
         ingress.open(journal: journal, position: 0)
         let batch = [reading("a", seq: 1), reading("a", seq: 2), reading("b", seq: 7)]
         journal.fail(JournalError(operation: "write", path: directory.path, reason: "test"))
-        try ingress.withLock {
+        ingress.withLock {
             #expect(throws: JournalError.self) { _ = try ingress.stage(batch) }
             #expect(throws: JournalError.self, "without the undo, the batch would now be all duplicates and not reach the journal") {
                 _ = try ingress.stage(batch)
