@@ -8,8 +8,9 @@ internal import SensorStore
 /// is what makes late readings and crash replay safe. Layout is tuned for the hot path:
 /// the series found by its number (``SeriesSlot``), then a short backwards scan per
 /// resolution the reading is added to, because readings of a series mostly arrive in time
-/// order. A window of one or two readings keeps them, not stats (``PendingWindow``), and a
-/// series of a few readings keeps them without windows (``FirstReadings``).
+/// order. A window of one or two readings keeps them, not stats, one a series' readings
+/// moved past keeps its stats encoded (``PendingWindow``), and a series of a few readings
+/// keeps them without windows (``FirstReadings``).
 /// Resolutions a finer one divides only note which windows they will have; their buckets
 /// are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
