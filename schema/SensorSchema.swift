@@ -14,6 +14,7 @@ public enum SensorSchema {
         (5, "chunks", String(decoding: PackageResources.v5_chunks_sql, as: UTF8.self)),
         (6, "batch_ledger", String(decoding: PackageResources.v6_batch_ledger_sql, as: UTF8.self)),
         (7, "rules", String(decoding: PackageResources.v7_rules_sql, as: UTF8.self)),
+        (8, "decimal_records", String(decoding: PackageResources.v8_decimal_records_sql, as: UTF8.self)),
     ]
 
     /// The PostgreSQL migrations (`schema/postgres/pg<N>_<name>.sql`), ascending; applied by

@@ -222,7 +222,11 @@ struct PostgresBatchWriter {
         let results: [ChunkUpdate.Result]
         do {
             results = try bytes.withUnsafeOptionalBytes { buffer throws(ChunkCodec.Damage) in
-                try ChunkUpdate.apply(run.deltas, stats: run.stats, to: buffer, chunkStart: run.chunkStart, resolution: run.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+                // Forms 0-3 only: daemons built before form 4 may share the database, and they
+                // would read a form-4 record as damage.
+                try ChunkUpdate.apply(
+                    run.deltas, stats: run.stats, to: buffer, chunkStart: run.chunkStart, resolution: run.resolution,
+                    output: &chunkBytes, sketchBytes: &sketchBytes, decimal: false)
             }
         } catch {
             for delta in run.deltas { setAsideRows.append((bucket(delta), "the stored chunk of its window is damaged (\(error))")) }

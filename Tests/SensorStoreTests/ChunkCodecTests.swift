@@ -64,7 +64,7 @@ import Testing
             try #require(read.count == buckets.count)
             for ((index, stats), bucket) in zip(buckets, read) {
                 #expect(bucket.index == index)
-                #expect(bucket.stats == stats, "\(count) readings: \(stats) read back as \(bucket.stats)")
+                #expect(bucket.stats.isIdentical(to: stats), "\(count) readings: \(stats) read back as \(bucket.stats)")
                 #expect(bucket.stats.percentiles == stats.percentiles)
             }
         }
@@ -84,7 +84,7 @@ import Testing
 
         #expect(ChunkCodec.shortestForm(of: one) == .oneReading)
         #expect(ChunkCodec.shortestForm(of: two) == .firstThenLast)
-        #expect(ChunkCodec.shortestForm(of: three) == .any)
+        #expect(ChunkCodec.shortestForm(of: three) == .decimal)
         var other = BucketStats()
         other.add(19.5, at: start + 7_000_000)
         let forms = [ChunkCodec.shortestForm(of: lateFirst), ChunkCodec.shortestForm(of: other.merging(one))]
@@ -93,9 +93,46 @@ import Testing
         // head byte + offset varint (3 bytes for 2 s) + value.
         #expect(try roundTrip([(0, one)]).bytes.count == 1 + 1 + 3 + 8)
         #expect(try roundTrip([(0, two)]).bytes.count == 1 + 1 + 3 + 4 + 16)
-        #expect(try roundTrip([(0, three)]).bytes.count > 60)
+        // version + head + count + offsets (3 + 4 bytes) + scale, min, three distances
+        // (2 + 1 + 2 + 2) + sum, its bits, mean's bits + m2 + sketch length + sketch.
+        #expect(try roundTrip([(0, three)]).bytes.count < 60)
         for stats in [one, two, lateFirst, other.merging(one), three] {
             #expect(try roundTrip([(0, stats)]).read.map(\.stats) == [stats])
+        }
+    }
+
+    /// Sensor values of a few decimals take form 4, read back bit for bit: ten readings of
+    /// a steady sensor in at most 40 bytes. Values it cannot write as whole units (a third,
+    /// -0, more than six decimals) take form 0.
+    @Test func decimalValuesTakeTheDecimalForm() throws {
+        var rng = SeededGenerator(seed: 5)
+        let start = Self.chunkStart
+        for places in 0...6 {
+            for _ in 0..<300 {
+                var stats = BucketStats()
+                let unit = [1.0, 10, 100, 1_000, 10_000, 100_000, 1_000_000][places]
+                let base = Double(Int.random(in: -100_000...100_000, using: &rng))
+                for reading in 0..<Int.random(in: 3...40, using: &rng) {
+                    let value = (base + Double(Int.random(in: -500...500, using: &rng))) / unit
+                    stats.add(value, at: start + Int64(reading) * 250_000)
+                }
+                #expect(ChunkCodec.shortestForm(of: stats) == .decimal)
+                let read = try roundTrip([(0, stats)]).read
+                #expect(read.count == 1 && read[0].stats.isIdentical(to: stats), "\(places) places: \(stats) read back as \(read)")
+            }
+        }
+        var steady = BucketStats()
+        for second in 0..<10 {
+            steady.add(21.5 + Double(Int.random(in: -8...8, using: &rng)) / 100, at: start + Int64(second) * 1_000_000)
+        }
+        let (bytes, read) = try roundTrip([(0, steady)])
+        #expect(bytes.count - 1 <= 40, "ten readings of a steady sensor: \(bytes.count - 1) bytes")
+        #expect(read[0].stats.isIdentical(to: steady))
+        for odd: [Double] in [[1.0 / 3, 2, 3], [-0.0, 1, 2], [1e-9, 1, 2], [0.1234567, 1, 2], [1e300, 1, 2]] {
+            var stats = BucketStats()
+            for (second, value) in odd.enumerated() { stats.add(value, at: start + Int64(second) * 1_000_000) }
+            #expect(ChunkCodec.shortestForm(of: stats) == .any, "\(odd)")
+            #expect(try roundTrip([(0, stats)]).read[0].stats.isIdentical(to: stats))
         }
     }
 
@@ -116,9 +153,22 @@ import Testing
         #expect(read([1, 1 << 5 | 3, 0] + value) == nil)
         #expect(read([1, 1 << 5 | 3, 0] + nan)?.contains("not finite") == true)
         #expect(read([1, 1 << 5 | 3, 0] + value.prefix(7))?.contains("cut off") == true)
-        #expect(read([1, 4 << 5 | 3, 0] + value)?.contains("form 4") == true)
+        #expect(read([1, 5 << 5 | 3, 0] + value)?.contains("form 5") == true)
+        #expect(read([1, 4 << 5 | 3, 3, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0] + value + [0])?.contains("decimal scale 7") == true)
+        #expect(read([1, 4 << 5 | 3, 3, 0, 0, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0, 0, 0, 0, 0] + value + [0])?
+            .contains("out of range") == true)
         #expect(read([1, 1 << 5 | 3, 0x80, 0xAD, 0xE2, 0x04] + value)?.contains("past the window") == true, "10,000,000 µs")
         #expect(read([1, 1 << 5 | 3, 0] + value + [1 << 5 | 3, 0] + value)?.contains("out of order") == true)
         #expect(read([2])?.contains("version") == true)
+    }
+}
+
+extension BucketStats {
+    /// Equal bit for bit, field by field (`==` takes -0 for 0), and the same sketch.
+    func isIdentical(to other: BucketStats) -> Bool {
+        count == other.count && firstTimestamp == other.firstTimestamp && lastTimestamp == other.lastTimestamp
+            && sketch == other.sketch
+            && zip([sum, min, max, mean, m2, first, last], [other.sum, other.min, other.max, other.mean, other.m2, other.first, other.last])
+                .allSatisfy { $0.bitPattern == $1.bitPattern }
     }
 }

@@ -142,6 +142,48 @@ import Testing
         }
     }
 
+    /// Daemons of several versions may share a PostgreSQL database, and one built before
+    /// form 4 would read such a record as damage: PostgreSQL's chunks keep forms 0–3 for
+    /// decimal buckets SQLite writes in form 4. Both answer the same rows.
+    @Test func chunksKeepTheFormsEveryVersionReads() async throws {
+        try await withPair { pair in
+            let raw = (0..<600).map { second in
+                Reading(device: "dev-1", metric: "temp", value: Double(2_150 + second % 7) / 100, timestamp: t0 + Int64(second) * 1_000_000)
+            }
+            try await pair.write(makeBatch(raw))
+            /// The record forms of the chunks (hex, as psql prints them); nil if one is damaged.
+            func forms(_ hexChunks: [(hex: String, resolution: Resolution, chunkStart: Int64)]) -> Set<UInt8>? {
+                var forms = Set<UInt8>()
+                for chunk in hexChunks {
+                    let bytes = stride(from: 0, to: chunk.hex.count, by: 2).map { offset in
+                        UInt8(chunk.hex.dropFirst(offset).prefix(2), radix: 16)!
+                    }
+                    let read = bytes.withUnsafeBytes { raw -> Set<UInt8>? in
+                        do {
+                            var reader = try ChunkCodec.Reader(raw, chunkStart: chunk.chunkStart, resolution: chunk.resolution)
+                            var found = Set<UInt8>()
+                            while let bucket = try reader.next() { found.insert(bytes[bucket.record.lowerBound] >> 5) }
+                            return found
+                        } catch {
+                            return nil
+                        }
+                    }
+                    guard let read else { return nil }
+                    forms.formUnion(read)
+                }
+                return forms
+            }
+            let query = "SELECT encode(data, 'hex'), resolution_s, chunk_start_us FROM chunks"
+            let postgresChunks = try pair.server.psql(query).split(separator: "\n").map { line in
+                let fields = line.split(separator: "|")
+                return (String(fields[0]), res("\(fields[1])s"), Int64(fields[2])!)
+            }
+            #expect(forms(postgresChunks) == [ChunkCodec.Form.any.rawValue])
+            #expect(makeBatch(raw).buckets.allSatisfy { ChunkCodec.shortestForm(of: $0.stats) == .decimal }, "what SQLite writes")
+            #expect(try await pair.postgres.aggregates(AggregateQuery(window: res("10s"))) == pair.sqlite.aggregates(AggregateQuery(window: res("10s"))))
+        }
+    }
+
     @Test func recoveryStateIsPerDaemonForCheckpointsAndSharedForSeries() async throws {
         try await withPair { pair in
             let other = try await secondDaemon(pair)

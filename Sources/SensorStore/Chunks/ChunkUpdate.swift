@@ -34,12 +34,13 @@ package enum ChunkUpdate {
 
     /// Writes the chunk's new bytes to `output` (emptied first) and returns one result per
     /// delta, in the order of `deltas`, which must be sorted by index, one per index; each
-    /// delta's stats are `stats[delta.position]`.
+    /// delta's stats are `stats[delta.position]`. `decimal`: whether records may take
+    /// ``ChunkCodec/Form/decimal`` (see ``ChunkCodec/append(index:windowStart:stats:to:sketchBytes:decimal:)``).
     /// - Throws: ``ChunkCodec/Damage`` when the stored bytes do not decode.
     @inline(never) // One call per chunk: its own frame lets scripts/perf-stages.py charge the chunk work.
     package static func apply(
         _ deltas: [Delta], stats: [BucketStats], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
-        output: inout [UInt8], sketchBytes: inout [UInt8]
+        output: inout [UInt8], sketchBytes: inout [UInt8], decimal: Bool = true
     ) throws(ChunkCodec.Damage) -> [Result] {
         output.removeAll(keepingCapacity: true)
         output.append(ChunkCodec.version)
@@ -60,7 +61,8 @@ package enum ChunkUpdate {
                     results.append(.setAside(problem))
                     continue
                 }
-                ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: stats[delta.position], to: &output, sketchBytes: &sketchBytes)
+                ChunkCodec.append(
+                    index: delta.index, windowStart: delta.windowStart, stats: stats[delta.position], to: &output, sketchBytes: &sketchBytes, decimal: decimal)
                 results.append(.added)
                 continue
             }
@@ -72,7 +74,7 @@ package enum ChunkUpdate {
                 output.append(contentsOf: stored![bucket.record])
                 continue
             }
-            ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: merged, to: &output, sketchBytes: &sketchBytes)
+            ChunkCodec.append(index: delta.index, windowStart: delta.windowStart, stats: merged, to: &output, sketchBytes: &sketchBytes, decimal: decimal)
             results.append(.merged(merged))
         }
         while let bucket = pending {
