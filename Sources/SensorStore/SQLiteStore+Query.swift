@@ -186,6 +186,7 @@ extension SQLiteStore: UnflushedAggregateReader {
                 }
                 var summaries: [DeviceSummary] = []
                 // Merged with unflushed series, or fed straight in when there are none.
+                let merging = !unflushed.isEmpty
                 var rows: [(series: SeriesKey, readings: Int64, lastSeen: Int64)] = []
                 let cursor = try Row.fetchCursor(
                     db, sql: "SELECT device, metric, readings, last_seen_us FROM series ORDER BY device, metric")
@@ -197,7 +198,7 @@ extension SQLiteStore: UnflushedAggregateReader {
                         readings += totals.readings
                         lastSeen = max(lastSeen, totals.lastSeen)
                     }
-                    if parts.isEmpty {
+                    if !merging {
                         summaries.add(device: series.device, metric: series.metric, readings: readings, lastSeen: lastSeen)
                     } else {
                         rows.append((series, readings, lastSeen))

@@ -160,6 +160,9 @@ import SensorStore
         }
         // Aggregated (answered with the setting on), not flushed: not answered with it off.
         #expect(try await on.aggregates(query).reduce(0) { $0 + $1.stats.count } == 10)
+        // Pending series are picked by SQLite's GLOB, as the stored ones are: `[!d]` is `!`
+        // or `d` there, where fnmatch reads "not d".
+        #expect(try await on.aggregates(AggregateQuery(deviceGlob: "[!d]", window: resolutions[0])).reduce(0) { $0 + $1.stats.count } == 10)
         #expect(try await off.aggregates(query).isEmpty)
         #expect(try await off.devices().isEmpty)
         // Ten readings are no burst and the interval is an hour: the last flush stores them.

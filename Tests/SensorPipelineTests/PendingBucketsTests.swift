@@ -103,6 +103,20 @@ import SensorCore
         #expect(wrong == 0, "\(wrong) buckets differ")
     }
 
+    /// A query's row bound counts a pending series' windows in its range only: pending
+    /// buckets of now must not count against a query for an earlier hour.
+    @Test func bucketCountsAreThoseOfTheRange() throws {
+        let resolutions = [try Resolution(parsing: "10s"), try Resolution(parsing: "1m")]
+        var pending = PendingBuckets(resolutions: resolutions)
+        for second in 0..<30 {
+            pending.add(Reading(device: "d", metric: "m", value: 1, timestamp: Int64(second) * 2_000_000))
+        }
+        #expect(pending.bucketCount(ofSeriesAt: 0, resolution: resolutions[0], startingIn: 0..<60_000_000) == 6)
+        #expect(pending.bucketCount(ofSeriesAt: 0, resolution: resolutions[0], startingIn: 20_000_000..<40_000_000) == 2)
+        #expect(pending.bucketCount(ofSeriesAt: 0, resolution: resolutions[0], startingIn: 60_000_000..<120_000_000) == 0)
+        #expect(pending.bucketCount(ofSeriesAt: 0, resolution: resolutions[1], startingIn: 0..<60_000_000) == 1)
+    }
+
     /// Thousands of series of one to six readings (``FirstReadings`` keeps up to four, and
     /// none past two in one window of a resolution readings are added to): in time order
     /// or not, in one window or several, every bucket is exactly the bucket adding its

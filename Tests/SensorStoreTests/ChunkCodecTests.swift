@@ -13,7 +13,7 @@ import Testing
         var scratch: [UInt8] = []
         for (index, stats) in buckets {
             let start = Self.chunkStart + Int64(index) * Self.resolution.microseconds
-            ChunkCodec.append(index: index, windowStart: start, stats: stats, to: &bytes, sketchBytes: &scratch)
+            ChunkCodec.append(index: index, windowStart: start, stats: stats, to: &bytes, sketchBytes: &scratch, decimal: true)
         }
         let read = try bytes.withUnsafeBytes { raw throws(ChunkCodec.Damage) in
             var reader = try ChunkCodec.Reader(raw, chunkStart: Self.chunkStart, resolution: Self.resolution)
@@ -128,6 +128,13 @@ import Testing
         let (bytes, read) = try roundTrip([(0, steady)])
         #expect(bytes.count - 1 <= 40, "ten readings of a steady sensor: \(bytes.count - 1) bytes")
         #expect(read[0].stats.isIdentical(to: steady))
+        // Whole numbers, but a sum and a mean far in bits from what they predict: form 4
+        // would take more than form 0's 56 bytes of values, so form 0 is written.
+        let far = BucketStats(count: 3, sum: -0.0, min: -4e15, max: 4e15, mean: -1e300, m2: 1,
+                              firstTimestamp: start, first: 4e15, lastTimestamp: start + 1, last: 4e15)
+        #expect(ChunkCodec.shortestForm(of: far) == .decimal)
+        let (farBytes, farRead) = try roundTrip([(0, far)])
+        #expect(farBytes[1] >> 5 == ChunkCodec.Form.any.rawValue && farRead[0].stats.isIdentical(to: far))
         for odd: [Double] in [[1.0 / 3, 2, 3], [-0.0, 1, 2], [1e-9, 1, 2], [0.1234567, 1, 2], [1e300, 1, 2]] {
             var stats = BucketStats()
             for (second, value) in odd.enumerated() { stats.add(value, at: start + Int64(second) * 1_000_000) }

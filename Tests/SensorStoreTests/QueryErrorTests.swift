@@ -184,7 +184,7 @@ import Testing
         }
         var bytes: [UInt8] = [1]
         var sketch: [UInt8] = []
-        for index in 0..<32 { ChunkCodec.append(index: index, windowStart: 0, stats: wide, to: &bytes, sketchBytes: &sketch) }
+        for index in 0..<32 { ChunkCodec.append(index: index, windowStart: 0, stats: wide, to: &bytes, sketchBytes: &sketch, decimal: true) }
         #expect(bytes.count > 100_000, "32 buckets of two full sketch stores")
         var cache = ChunkCache(budget: 1 << 20)
         for series in 0..<200 {

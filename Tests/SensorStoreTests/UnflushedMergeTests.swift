@@ -12,7 +12,9 @@ private struct TestPart: UnflushedPart {
 
     var series: [SeriesKey] { buckets.map(\.series) }
 
-    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int { 1 }
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
+        starts.contains(buckets[index].windowStart) ? 1 : 0
+    }
 
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
         let bucket = buckets[index]
@@ -95,6 +97,28 @@ private struct TestPart: UnflushedPart {
         #expect(sink.rows[1].stats.sum == 6 && sink.rows[1].stats.first == 1 && sink.rows[1].stats.last == 3)
         let devices = try await store.devices(unflushed: [writing, adding, laterWindow])
         #expect(devices.map(\.device) == ["a", "b", "c"] && devices.map(\.readings) == [1, 4, 1])
+    }
+
+    /// Pending series are picked by the globs as the store's SQL picks stored ones
+    /// (SQLite's GLOB), including where fnmatch(3) reads a pattern otherwise (`[!…]`, `\`).
+    @Test func pendingSeriesArePickedAsTheStorePicksStoredOnes() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let devices = ["a1", "b2", "!c", "x\\y", "xy", "^d", "e?"]
+        try await store.write(FlushBatch(
+            buckets: devices.map { Bucket(series: SeriesKey(device: $0, metric: "t"), resolution: res("10s"), windowStart: t0, stats: stats([1], at: t0)) },
+            series: devices.map { SeriesDelta(series: SeriesKey(device: $0, metric: "t"), readings: 1, lastSeen: t0) }))
+        for glob in ["[!a]*", "[^a]*", "x\\y", "x\\*", "?2", "[a-b]*", "e[?]", "*"] {
+            let query = AggregateQuery(deviceGlob: glob, window: res("10s"))
+            let sink = Collected()
+            try await store.aggregates(query, rowLimit: 100, into: sink)
+            let stored = Set(sink.rows.map(\.series.device))
+            let picked = Set(devices.filter { query.selects(SeriesKey(device: $0, metric: "t")) })
+            #expect(picked == stored, "\(glob): pending \(picked.sorted()), stored \(stored.sorted())")
+        }
+        #expect(!NameGlob("[!a]*").matches("a1") && AggregateQuery(deviceGlob: "[!a]*", window: res("10s")).selects(SeriesKey(device: "a1", metric: "t")),
+                "fnmatch and GLOB differ here: the reason for selects")
     }
 }
 

@@ -5,7 +5,8 @@ internal import SensorCore
 internal import SensorStore
 
 /// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
-/// connections, never blocking ingest.
+/// connections; the pending buckets they merge in are picked under each shard's lock, for
+/// as long as a glob test per pending series takes.
 ///
 /// An answer of one page (4,096 rows) is sent whole (with its length); a longer one is streamed page by
 /// page as the store reads it (``AggregatePageChannel``), so a query over a whole fleet

@@ -7,8 +7,11 @@ internal import Darwin
 #endif
 
 /// A pattern for device or metric names: `*`, `?` and `[…]`, case-sensitive, matched with
-/// fnmatch(3), which agrees with the query routes' SQLite GLOB on every name the daemon
-/// accepts (names hold no `/` and no leading `.` rule applies without flags).
+/// fnmatch(3) (names hold no `/`, and no leading `.` rule applies without flags). It reads
+/// two patterns otherwise than SQLite's GLOB of the query routes: `[!…]` (fnmatch: not
+/// these; GLOB: `!` or these, GLOB negates with `[^…]`) and `\` (fnmatch: an escape;
+/// GLOB: a backslash). Aggregate queries pick pending series as GLOB does
+/// (`AggregateQuery.selects`).
 public struct NameGlob: Sendable, Equatable, CustomStringConvertible {
     public let pattern: String
 

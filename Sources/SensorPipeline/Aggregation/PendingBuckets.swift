@@ -82,7 +82,7 @@ struct PendingBuckets: Sendable {
         return selected
     }
 
-    /// Every series' key, in the order of the series (as ``bucketCount(ofSeriesAt:resolution:)``
+    /// Every series' key, in the order of the series (as ``bucketCount(ofSeriesAt:resolution:startingIn:)``
     /// and ``group(ofSeriesAt:resolution:startingIn:)`` take them).
     var seriesKeys: [SeriesKey] { series.map(\.key) }
 
@@ -91,10 +91,10 @@ struct PendingBuckets: Sendable {
         (series[index].readings, series[index].lastSeen)
     }
 
-    /// At most how many buckets of `resolution` the series at `index` has.
-    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int {
+    /// At most how many buckets of `resolution` starting in `starts` the series at `index` has.
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return 0 }
-        return series[index].windowCount(at: position)
+        return series[index].windowCount(at: position, startingIn: starts)
     }
 
     /// The buckets of `resolution` starting in `starts` of the series at `index`, built as
@@ -160,10 +160,10 @@ private struct SeriesAccumulator: Sendable {
         self.key = key
     }
 
-    /// How many windows the series has at the resolution at `index` (at most, while its
-    /// readings are kept in `first`).
-    func windowCount(at index: Int) -> Int {
-        windows.isEmpty ? first.count : windows[index].starts.count
+    /// How many windows starting in `starts` the series has at the resolution at `index`
+    /// (at most, while its readings are kept in `first`).
+    func windowCount(at index: Int, startingIn starts: Range<Int64>) -> Int {
+        windows.isEmpty ? first.count : windows[index].starts.count { starts.contains($0) }
     }
 
     /// Resolutions with a window (every one, since each reading touches them all).
@@ -182,7 +182,7 @@ private struct SeriesAccumulator: Sendable {
         if windows.isEmpty {
             // Kept readings hold no sketch bins, as windows of one or two readings.
             if let opened = first.add(reading.value, at: reading.timestamp, plan: plan) { return (opened, 0) }
-            makeWindows(plan: plan, sketchScratch: &sketchScratch)
+            makeWindows(plan: plan)
         }
         var opened = 0
         var grownBins = 0
@@ -201,15 +201,16 @@ private struct SeriesAccumulator: Sendable {
 
     /// Gives the series its window lists and adds the kept readings to them, in the order
     /// they came. They were counted when they were kept, so what adding them returns is
-    /// not counted again.
-    private mutating func makeWindows(plan: RollupPlan, sketchScratch: inout [UInt8]) {
+    /// not counted again. None of them is sealed: no window holds more than two of them.
+    private mutating func makeWindows(plan: RollupPlan) {
         windows = Array(repeating: WindowList(), count: plan.resolutions.count)
+        var unusedScratch: [UInt8] = []
         first.forEach { value, timestamp in
             var bin: QuantileSketch.Bin?
             for index in plan.direct {
                 let resolution = plan.resolutions[index]
                 let start = resolution.windowStart(containing: timestamp)
-                if windows[index].add(value, at: timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &sketchScratch).isNew {
+                if windows[index].add(value, at: timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &unusedScratch).isNew {
                     _ = openBuilt(from: index, windowStart: start, plan: plan)
                 }
             }
@@ -236,11 +237,7 @@ private struct SeriesAccumulator: Sendable {
     /// With `only`, just the resolution at that index and those it is built from (a query
     /// reads one resolution).
     mutating func build(plan: RollupPlan, only: Int? = nil) {
-        if windows.isEmpty {
-            // Up to four readings, and none past two in a window: nothing is sealed.
-            var unused: [UInt8] = []
-            makeWindows(plan: plan, sketchScratch: &unused)
-        }
+        if windows.isEmpty { makeWindows(plan: plan) }
         for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
             windows[index].buildFromReadings(resolution: plan.resolutions[index])
         }
@@ -324,7 +321,7 @@ private struct WindowList: Sendable {
     private mutating func sealNewest(sketchScratch: inout [UInt8]) {
         guard let newest = pending.indices.last, case .full(let index) = pending[newest] else { return }
         pending[newest] = .sealed(offset: sealed.count)
-        ChunkCodec.append(index: 0, windowStart: starts[newest], stats: full[index], to: &sealed, sketchBytes: &sketchScratch)
+        ChunkCodec.append(index: 0, windowStart: starts[newest], stats: full[index], to: &sealed, sketchBytes: &sketchScratch, decimal: true)
         if index == full.count - 1 {
             full.removeLast()
         } else {

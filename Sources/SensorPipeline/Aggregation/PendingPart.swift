@@ -10,8 +10,8 @@ struct PendingPart: UnflushedPart {
 
     var series: [SeriesKey] { pending.seriesKeys }
 
-    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int {
-        pending.bucketCount(ofSeriesAt: index, resolution: resolution)
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
+        pending.bucketCount(ofSeriesAt: index, resolution: resolution, startingIn: starts)
     }
 
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {

@@ -5,9 +5,11 @@ internal import Synchronization
 /// The aggregation state of one shard: the worker applies queued batches to it and the
 /// flusher takes what accumulated.
 ///
-/// The worker is the only writer of a shard's series, so the lock is uncontended except
-/// for the instant the flusher swaps the pending buckets out; it is taken once per wake-up
-/// of the worker (many batches), never per reading.
+/// The worker is the only writer of a shard's series, so the lock is contended only while
+/// the flusher swaps the pending buckets out, and while a daemon query picks its pending
+/// series (``unflushed(_:)``: one glob test per pending series, and a copy of the picked
+/// series' entries); it is taken once per wake-up of the worker (many batches), never per
+/// reading.
 final class ShardAggregator: Sendable {
     /// The resolutions and which of them are built from finer ones at flush.
     let plan: RollupPlan

@@ -64,7 +64,6 @@ actor Flusher {
         if let (batch, oldestAccepted) = carried {
             guard await write(batch, oldestAccepted: oldestAccepted) else { return false }
             carried = nil
-            inFlight = []
         }
         var batch = FlushBatch()
         var oldestAccepted: ContinuousClock.Instant?

@@ -23,8 +23,7 @@ public struct FreshAggregateReader: AggregateReader {
     }
 
     public func aggregates(_ query: AggregateQuery, rowLimit: Int, into sink: any AggregatePageSink) async throws(StoreError) {
-        let device = NameGlob(query.deviceGlob), metric = NameGlob(query.metricGlob)
-        let parts = await pipeline.flusher.unflushed { device.matches($0.device) && metric.matches($0.metric) }
+        let parts = await pipeline.flusher.unflushed { query.selects($0) }
         try await store.aggregates(query, rowLimit: rowLimit, unflushed: parts, into: sink)
     }
 

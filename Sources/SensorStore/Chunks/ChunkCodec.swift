@@ -252,9 +252,10 @@ package enum ChunkCodec {
     /// reused across calls. Without `decimal`, form 4 is not used: for a database that
     /// daemons built before it may read too (PostgreSQL, shared).
     package static func append(
-        index: Int, windowStart: Int64, stats: BucketStats, to bytes: inout [UInt8], sketchBytes: inout [UInt8], decimal: Bool = true
+        index: Int, windowStart: Int64, stats: BucketStats, to bytes: inout [UInt8], sketchBytes: inout [UInt8], decimal: Bool
     ) {
         let (form, scale) = layout(of: stats, decimal: decimal)
+        let head = bytes.count
         bytes.append(form.rawValue << 5 | UInt8(index))
         switch form {
         case .oneReading:
@@ -269,9 +270,17 @@ package enum ChunkCodec {
             Varint.append(UInt64(stats.count), to: &bytes)
             Varint.append(UInt64(stats.firstTimestamp - windowStart), to: &bytes)
             Varint.append(UInt64(stats.lastTimestamp - windowStart), to: &bytes)
+            let values = bytes.count
             if form == .decimal {
                 appendDecimals(of: stats, scale: scale, to: &bytes)
-            } else {
+                // Longer than form 0's seven doubles only when sum or mean is far, in bits,
+                // from what the decimals predict (a rounding across a power of two).
+                if bytes.count - values > 56 {
+                    bytes.removeSubrange(values...)
+                    bytes[head] = Form.any.rawValue << 5 | UInt8(index)
+                }
+            }
+            if bytes.count == values {
                 for value in [stats.sum, stats.min, stats.max, stats.mean, stats.m2, stats.first, stats.last] {
                     appendDouble(value, to: &bytes)
                 }
@@ -288,9 +297,10 @@ package enum ChunkCodec {
 
     /// The form to write `stats` in: one of the reading forms when adding its readings
     /// gives back these very statistics, bit for bit, else ``Form/decimal`` when its values
-    /// are decimals of at most six places, else ``Form/any``.
-    package static func shortestForm(of stats: BucketStats, decimal: Bool = true) -> Form {
-        layout(of: stats, decimal: decimal).form
+    /// are decimals of at most six places (written as ``Form/any`` after all in the rare
+    /// case that takes fewer bytes), else ``Form/any``.
+    package static func shortestForm(of stats: BucketStats) -> Form {
+        layout(of: stats, decimal: true).form
     }
 
     /// ``shortestForm(of:decimal:)``, with the scale of form 4 (0 for the others).

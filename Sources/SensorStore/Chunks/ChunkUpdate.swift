@@ -40,7 +40,7 @@ package enum ChunkUpdate {
     @inline(never) // One call per chunk: its own frame lets scripts/perf-stages.py charge the chunk work.
     package static func apply(
         _ deltas: [Delta], stats: [BucketStats], to stored: UnsafeRawBufferPointer?, chunkStart: Int64, resolution: Resolution,
-        output: inout [UInt8], sketchBytes: inout [UInt8], decimal: Bool = true
+        output: inout [UInt8], sketchBytes: inout [UInt8], decimal: Bool
     ) throws(ChunkCodec.Damage) -> [Result] {
         output.removeAll(keepingCapacity: true)
         output.append(ChunkCodec.version)

@@ -145,7 +145,7 @@ struct BatchWriter {
         let results: [ChunkUpdate.Result]
         do {
             results = try stored.withUnsafeOptionalBytes { bytes throws(ChunkCodec.Damage) in
-                try ChunkUpdate.apply(deltas, stats: stats, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes)
+                try ChunkUpdate.apply(deltas, stats: stats, to: bytes, chunkStart: key.chunkStart, resolution: key.resolution, output: &chunkBytes, sketchBytes: &sketchBytes, decimal: true)
             }
         } catch {
             for delta in deltas { try setAside(bucket(delta), because: "the stored chunk of its window is damaged (\(error))") }

@@ -68,7 +68,7 @@ enum LegacyBuckets {
                 bytes = [ChunkCodec.version]
             }
             ChunkCodec.append(index: ChunkLayout.index(of: start, inChunkAt: chunkStart, resolution), windowStart: start, stats: stats,
-                              to: &bytes, sketchBytes: &sketchBytes)
+                              to: &bytes, sketchBytes: &sketchBytes, decimal: true)
             buckets += 1
         }
         try finish()

@@ -14,8 +14,9 @@ public import SensorCore
 /// A part builds a series' buckets only when the query reaches that series, so a query
 /// over a whole fleet never holds all of them at once.
 public protocol UnflushedPart: UnflushedTotals {
-    /// At most how many buckets of `resolution` the series at `index` of ``series`` has.
-    func bucketCount(ofSeriesAt index: Int, resolution: Resolution) -> Int
+    /// At most how many buckets of `resolution` starting in `starts` the series at `index`
+    /// of ``series`` has.
+    func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int
     /// The buckets of `resolution` starting in `starts` of the series at `index` of
     /// ``series``, windows ascending; nil when there are none.
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup?

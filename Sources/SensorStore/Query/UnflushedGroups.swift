@@ -3,8 +3,10 @@ package import SensorCore
 /// The unflushed buckets a query merges into its stored answer: those of the parts the
 /// store does not have yet (``UnflushedPart``), series by series in the store's order
 /// (``precedes(_:_:)``). A series' buckets are built when asked for (``group(_:)``), its
-/// parts' buckets of one window merged in the order the parts came (older first, as the
-/// flushes would merge them).
+/// parts' buckets of one window merged in the order the parts came (older first). The
+/// answer merges that into the stored bucket, where the flushes will merge each part into
+/// it in turn: counts, extremes, first and last and the sketch come out the same, sum,
+/// mean and m2 may differ in their last bits.
 package struct UnflushedGroups: Sendable {
     private let parts: [any UnflushedPart]
     /// Where each part holds each series, in the store's order of series and, for one
@@ -32,12 +34,8 @@ package struct UnflushedGroups: Sendable {
             places.reserveCapacity(places.count + keys.count)
             for (index, key) in keys.enumerated() { places.append(Place(key: key, part: part, index: index)) }
         }
-        places.sort { a, b in
-            // ``precedes(_:_:)``, then the order of the parts.
-            if !a.key.device.utf8.elementsEqual(b.key.device.utf8) { return a.key.device.utf8.lexicographicallyPrecedes(b.key.device.utf8) }
-            if !a.key.metric.utf8.elementsEqual(b.key.metric.utf8) { return a.key.metric.utf8.lexicographicallyPrecedes(b.key.metric.utf8) }
-            return a.part < b.part
-        }
+        // Stable: a series' places keep the order of the parts.
+        places.sort { Self.precedes($0.key, $1.key) }
         firstPlaces = places.indices.filter { $0 == 0 || !Self.same(places[$0 - 1].key, places[$0].key) } + [places.count]
         self.places = places
         resolution = plan.resolution
@@ -65,12 +63,13 @@ package struct UnflushedGroups: Sendable {
         return merged
     }
 
-    /// At most how many rows the unflushed buckets add to an answer: each bucket lies in
-    /// at most ⌈window / step⌉ windows.
+    /// At most how many rows the unflushed buckets add to an answer: each bucket in the
+    /// range lies in at most ⌈window / step⌉ windows. A bound, not a count: the windows of a
+    /// series the store holds too are counted in its stored bound as well.
     package func possibleRows(_ plan: WindowPlan) -> Int64 {
         let perBucket = (plan.window + plan.step - 1) / plan.step
         return (0..<count).reduce(0) { total, position in
-            let buckets = places(ofSeriesAt: position).reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution) }
+            let buckets = places(ofSeriesAt: position).reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution, startingIn: starts) }
             return total + min(Int64(buckets) * perBucket, plan.returnableWindows)
         }
     }
