@@ -35,13 +35,17 @@ extension SQLiteStore {
         do {
             outcome = try await pool.writeWithoutTransaction { db in
                 var writer = BatchWriter(db: db, store: self, report: report)
-                try db.inTransaction {
-                    try writer.write(batch)
-                    return .commit
+                do {
+                    try db.inTransaction {
+                        try writer.write(batch)
+                        return .commit
+                    }
+                } catch {
+                    // Before the next write on this connection: it would take the ids of
+                    // the rows rolled back for rows that exist.
+                    if let first = writer.firstInsertedID { self.seriesIDs.withLock { $0.forgetIDs(from: first) } }
+                    throw error
                 }
-                // Only after the commit may the ids learn the new series, and before the
-                // next write on this connection: it takes a series they lack for new.
-                if !writer.createdIDs.isEmpty { self.seriesIDs.withLock { $0.add(writer.createdIDs) } }
                 return WriteOutcome(written: writer.written, setAside: writer.setAside)
             }
         } catch {

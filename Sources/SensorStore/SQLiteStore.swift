@@ -34,8 +34,8 @@ public final class SQLiteStore: SensorStore {
 
     let pool: DatabasePool
     let logger: Logger
-    /// Series ids known to be committed (``SeriesIDs``): ``write(_:)`` adds those it
-    /// inserted, after its transaction committed, and recovery every row.
+    /// Ids of rows of `series` (``SeriesIDs``): ``write(_:)`` adds those it finds or
+    /// inserts (and takes out those its failed transaction inserted), recovery every row.
     let seriesIDs = Mutex(SeriesIDs())
     /// Newest stored chunk per series and resolution, so flushing into an open chunk
     /// again needs no read, within ``chunkCacheBudget`` of memory. Only ``write(_:)`` fills

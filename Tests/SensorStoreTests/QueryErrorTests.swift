@@ -172,6 +172,31 @@ import Testing
         #expect(cache.holdsChunk(atOrAfter: chunk, in: slot) && cache.stored(slot, chunkStart: next) == [2], "an older chunk leaves the entry")
     }
 
+    /// Each (series, resolution) has its own entry, whatever the ids; retention forgets the
+    /// older chunks of its resolution only; an id past the cached range is not cached.
+    @Test func slotsKeepApartAndRetentionForgetsItsResolutionOnly() {
+        var cache = ChunkCache()
+        let old: Int64 = 0, new: Int64 = 320_000_000
+        for id: Int64 in [0, 1, 5, 1_000] {
+            cache.record(ChunkCache.Slot(seriesID: id, resolution: 10), chunkStart: id.isMultiple(of: 2) ? old : new, bytes: [1, UInt8(id % 256)])
+            cache.record(ChunkCache.Slot(seriesID: id, resolution: 60), chunkStart: old, bytes: [2, UInt8(id % 256)])
+        }
+        cache.record(ChunkCache.Slot(seriesID: ChunkCache.largestCachedID + 1, resolution: 10), chunkStart: new, bytes: [3])
+        #expect(cache.count == 8)
+        #expect(cache.stored(ChunkCache.Slot(seriesID: ChunkCache.largestCachedID + 1, resolution: 10), chunkStart: new) == nil)
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 5, resolution: 10), chunkStart: new) == [1, 5])
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 5, resolution: 60), chunkStart: old) == [2, 5])
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 5, resolution: 3600), chunkStart: old) == nil)
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 2, resolution: 10), chunkStart: old) == nil, "no entry between two ids")
+
+        cache.forget(resolution: 10, before: new)
+        #expect(cache.count == 6)
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 1_000, resolution: 10), chunkStart: old) == nil)
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 1, resolution: 10), chunkStart: new) == [1, 1])
+        #expect(cache.stored(ChunkCache.Slot(seriesID: 1_000, resolution: 60), chunkStart: old) == [2, 1_000 % 256])
+        #expect(cache.memory == 2 * (2 + ChunkCache.entryOverhead) + 4 * (2 + ChunkCache.entryOverhead))
+    }
+
     /// Chunks of wide sketches fill the cache's byte budget; the oldest chunks go first.
     @Test func theCacheStaysWithinItsByteBudget() {
         // Every bin of both stores (each a step of γ ≈ 1.0202 apart): the widest sketch.
@@ -196,7 +221,7 @@ import Testing
         #expect(cache.stored(ChunkCache.Slot(seriesID: 0, resolution: 10), chunkStart: 0) == nil, "the oldest went")
     }
 
-    /// Chunks of a reading or two are mostly overhead (the array, the table): the budget
+    /// Chunks of a reading or two are mostly overhead (the array, its place): the budget
     /// counts it, so many tiny chunks cannot hold several times the budget.
     @Test func tinyChunksCountWhatTheyHold() {
         var cache = ChunkCache(budget: 1 << 20)
@@ -204,9 +229,9 @@ import Testing
             cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series), bytes: Array(repeating: 7, count: 16))
         }
         #expect(cache.memory == 100_000 * (16 + ChunkCache.entryOverhead))
-        #expect(ChunkCache.entryOverhead >= 80, "an array header and a table entry")
+        #expect(ChunkCache.entryOverhead >= 64, "an array header and the entry's place in its column")
         cache.keepWithinBudget()
         #expect(cache.memory <= 1 << 20)
-        #expect(cache.entries.count <= (1 << 20) / (16 + 80), "\(cache.entries.count) tiny chunks kept in 1 MiB")
+        #expect(cache.count <= (1 << 20) / (16 + 64), "\(cache.count) tiny chunks kept in 1 MiB")
     }
 }

@@ -130,10 +130,6 @@ private struct PendingGroups: BucketGroupSource {
     let series: [SeriesAccumulator]
     let bucketCount: Int
 
-    var groupCount: Int {
-        series.reduce(0) { count, accumulator in count + accumulator.groupCount(plan: plan) }
-    }
-
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
         for var accumulator in series {
             // Built in the copy: the pending arrays stay shared, for a walk again.
@@ -164,11 +160,6 @@ private struct SeriesAccumulator: Sendable {
     /// (at most, while its readings are kept in `first`).
     func windowCount(at index: Int, startingIn starts: Range<Int64>) -> Int {
         windows.isEmpty ? first.count : windows[index].starts.count { starts.contains($0) }
-    }
-
-    /// Resolutions with a window (every one, since each reading touches them all).
-    func groupCount(plan: RollupPlan) -> Int {
-        windows.isEmpty ? plan.resolutions.count : windows.count { !$0.starts.isEmpty }
     }
 
     /// Adds the reading to its window at every direct resolution, and notes the windows

@@ -9,6 +9,12 @@ import SensorCore
 /// the cache (``removeAll()``), and later writes read their rows back. Bounded in memory:
 /// after each commit, past `budget`, the entries of the oldest chunks are dropped, and a
 /// later write into one of them reads its row back instead.
+///
+/// Entries are kept per resolution in an array indexed by series id: the ids of a file
+/// are dense (rows of `series` are never deleted, and SQLite gives an insert the next
+/// rowid), so 16 bytes a series and resolution, where a hash table of (series, resolution)
+/// slots took 32 bytes a slot, doubled, and was rehashed as it grew: 16.8 MB for the
+/// 300,000 slots of 100,000 series (heaptrack).
 struct ChunkCache: Sendable {
     struct Slot: Hashable, Sendable {
         var seriesID: Int64
@@ -20,17 +26,29 @@ struct ChunkCache: Sendable {
         var bytes: [UInt8]
     }
 
-    private(set) var entries: [Slot: Entry] = [:]
+    /// The entries of one resolution, at their series' id.
+    private struct Column: Sendable {
+        let resolution: Int64
+        var entries: [Entry?] = []
+    }
+
+    private var columns: [Column] = []
+    /// Entries held.
+    private(set) var count = 0
     /// Memory the entries take: their chunks' bytes, and ``entryOverhead`` each.
     private(set) var memory = 0
     let budget: Int
 
+    /// Ids past this are not cached (their column would be as long as the id): a file's
+    /// ids count its series, and a fleet of this many would not fit the budget anyway.
+    static let largestCachedID: Int64 = 1 << 24
+
     /// What an entry takes besides its chunk's bytes: the array's header with malloc's
-    /// rounding, and its slot and entry in a table at most three quarters full. A chunk
-    /// of a series with a reading or two is about 16 bytes: counted alone, 100,000 such
-    /// series filled 8 MB of the budget and took 41 MB (heaptrack), and a fleet ten
-    /// times larger would have held five times the budget.
-    static let entryOverhead = 48 + (MemoryLayout<Slot>.stride + MemoryLayout<Entry>.stride) * 4 / 3
+    /// rounding, and its place in its column. A chunk of a series with a reading or two
+    /// is about 16 bytes: counted alone, 100,000 such series filled 8 MB of the budget and
+    /// took 41 MB (heaptrack), and a fleet ten times larger would have held five times
+    /// the budget.
+    static let entryOverhead = 48 + MemoryLayout<Entry?>.stride
 
     private static func footprint(_ bytes: [UInt8]) -> Int {
         bytes.count + entryOverhead
@@ -40,14 +58,21 @@ struct ChunkCache: Sendable {
         self.budget = budget
     }
 
-    /// Room for `count` slots without growing (each growth hashes every entry again).
-    mutating func reserveCapacity(_ count: Int) {
-        entries.reserveCapacity(count)
+    /// Where the entry of `slot` is: its column and index, nil when the slot has no place.
+    private func place(of slot: Slot) -> (column: Int, index: Int)? {
+        guard slot.seriesID >= 0, slot.seriesID <= Self.largestCachedID,
+              let column = columns.firstIndex(where: { $0.resolution == slot.resolution }) else { return nil }
+        return (column, Int(slot.seriesID))
+    }
+
+    private func entry(_ slot: Slot) -> Entry? {
+        guard let (column, index) = place(of: slot), index < columns[column].entries.count else { return nil }
+        return columns[column].entries[index]
     }
 
     /// The stored bytes of chunk `chunkStart` in `slot`, if it is the cached one.
     func stored(_ slot: Slot, chunkStart: Int64) -> [UInt8]? {
-        guard let entry = entries[slot], entry.chunkStart == chunkStart else { return nil }
+        guard let entry = entry(slot), entry.chunkStart == chunkStart else { return nil }
         return entry.bytes
     }
 
@@ -56,38 +81,65 @@ struct ChunkCache: Sendable {
     /// the rest changes the cache between writes): so when this is false, no chunk from
     /// `chunkStart` on was recorded in the slot since the write began.
     func holdsChunk(atOrAfter chunkStart: Int64, in slot: Slot) -> Bool {
-        entries[slot].map { $0.chunkStart >= chunkStart } ?? false
+        entry(slot).map { $0.chunkStart >= chunkStart } ?? false
     }
 
     /// Records stored bytes; an older chunk than the cached one (a late reading) is not kept.
     mutating func record(_ slot: Slot, chunkStart: Int64, bytes stored: [UInt8]) {
-        if let entry = entries[slot] {
+        guard slot.seriesID >= 0, slot.seriesID <= Self.largestCachedID else { return }
+        let column = columns.firstIndex(where: { $0.resolution == slot.resolution }) ?? {
+            columns.append(Column(resolution: slot.resolution))
+            return columns.count - 1
+        }()
+        let index = Int(slot.seriesID)
+        if index >= columns[column].entries.count {
+            columns[column].entries.append(contentsOf: repeatElement(nil, count: index + 1 - columns[column].entries.count))
+        }
+        if let entry = columns[column].entries[index] {
             if entry.chunkStart > chunkStart { return }
             memory -= Self.footprint(entry.bytes)
+            count -= 1
         }
-        entries[slot] = Entry(chunkStart: chunkStart, bytes: stored)
+        columns[column].entries[index] = Entry(chunkStart: chunkStart, bytes: stored)
         memory += Self.footprint(stored)
+        count += 1
     }
 
     /// Drops entries of `resolution` whose chunk starts before `cutoff` (deleted by retention).
     mutating func forget(resolution: Int64, before cutoff: Int64) {
-        entries = entries.filter { $0.key.resolution != resolution || $0.value.chunkStart >= cutoff }
-        memory = entries.values.reduce(0) { $0 + Self.footprint($1.bytes) }
+        guard let column = columns.firstIndex(where: { $0.resolution == resolution }) else { return }
+        for index in columns[column].entries.indices {
+            guard let entry = columns[column].entries[index], entry.chunkStart < cutoff else { continue }
+            drop(column, index, entry)
+        }
     }
 
     /// Forgets every entry (the transaction that recorded some of them failed).
     mutating func removeAll() {
-        entries = [:]
+        columns = []
+        count = 0
         memory = 0
     }
 
     /// Drops the entries of the oldest chunks while past the budget.
     mutating func keepWithinBudget() {
         guard memory > budget else { return }
-        // Down to three quarters, so the sort is not paid at every flush.
-        for (slot, entry) in entries.sorted(by: { $0.value.chunkStart < $1.value.chunkStart }) where memory > budget / 4 * 3 {
-            entries[slot] = nil
-            memory -= Self.footprint(entry.bytes)
+        var places: [(chunkStart: Int64, column: Int, index: Int)] = []
+        places.reserveCapacity(count)
+        for column in columns.indices {
+            for (index, entry) in columns[column].entries.enumerated() {
+                if let entry { places.append((entry.chunkStart, column, index)) }
+            }
         }
+        // Down to three quarters, so the sort is not paid at every flush.
+        for place in places.sorted(by: { $0.chunkStart < $1.chunkStart }) where memory > budget / 4 * 3 {
+            drop(place.column, place.index, columns[place.column].entries[place.index]!)
+        }
+    }
+
+    private mutating func drop(_ column: Int, _ index: Int, _ entry: Entry) {
+        columns[column].entries[index] = nil
+        memory -= Self.footprint(entry.bytes)
+        count -= 1
     }
 }

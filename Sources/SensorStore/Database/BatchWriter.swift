@@ -17,21 +17,21 @@ import SensorCore
 /// `set_aside_buckets` and left out, while the rest of the flush is stored. Errors of the
 /// database itself (disk full, I/O, locked) fail the whole write.
 ///
-/// The series this transaction created are collected in `createdIDs` and reach the
-/// store's id cache only after the commit. The chunks it writes go to the store's chunk
-/// cache as they are written, which the store empties should the transaction fail
-/// (``ChunkCache``).
+/// The ids of the series this transaction inserts go to the store's id cache as they are
+/// inserted, and the chunks it writes to the store's chunk cache as they are written: the
+/// store takes them out again should the transaction fail (``SeriesIDs``, ``ChunkCache``).
 struct BatchWriter {
     let db: Database
     /// Owner of the caches.
     let store: SQLiteStore
-    private(set) var createdIDs: [SeriesKey: Int64] = [:]
     /// The written buckets, as stored, that `report` asked for.
     private(set) var written: [Bucket] = []
     /// The buckets left out, with why.
     private(set) var setAside: [SetAsideBucket] = []
-    /// Series this transaction inserted: no chunk of theirs is stored but those it wrote.
-    private var insertedSeries: Set<Int64> = []
+    /// The id of the first series this transaction inserted. The series it inserts are
+    /// the ids from this one on (an insert takes the next rowid), and no chunk of theirs
+    /// is stored but those it wrote.
+    private(set) var firstInsertedID: Int64?
     /// Scratch buffers reused for every chunk.
     private var chunkBytes: [UInt8] = []
     private var sketchBytes: [UInt8] = []
@@ -44,10 +44,7 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
-        // Sized up front: with 100,000 series in a flush, growing these sets rehashed
-        // every entry at each doubling (3% of the run's CPU in a profile).
-        createdIDs.reserveCapacity(batch.series.count)
-        store.chunkCache.withLock { $0.reserveCapacity(batch.groupCount) }
+        store.seriesIDs.withLock { $0.makeRoom(for: batch.series) }
         try writeSeries(batch)
 
         let statements = ChunkStatements(
@@ -126,7 +123,7 @@ struct BatchWriter {
     private mutating func write(chunk key: ChunkKey, of series: SeriesKey, _ deltas: [ChunkUpdate.Delta], _ stats: [BucketStats], _ statements: ChunkStatements) throws {
         let slot = ChunkCache.Slot(seriesID: key.seriesID, resolution: key.resolution.seconds)
         let stored: [UInt8]?
-        if insertedSeries.contains(key.seriesID) {
+        if let firstInsertedID, key.seriesID >= firstInsertedID {
             // A series this transaction inserted has no stored chunk but those it wrote, and
             // the cache holds the newest of those per resolution (with many sparse series:
             // three reads saved per new series). A chunk it may have written (the cached one
@@ -249,8 +246,7 @@ struct BatchWriter {
     }
 
     /// The id of `series` if its row exists: from the caches, else one indexed lookup.
-    private mutating func existingID(_ series: SeriesKey) throws -> Int64? {
-        if let id = createdIDs[series] { return id }
+    private func existingID(_ series: SeriesKey) throws -> Int64? {
         switch store.seriesIDs.withLock({ $0.lookUp(series) }) {
         case .known(let id): return id
         case .new: return nil
@@ -258,13 +254,13 @@ struct BatchWriter {
         }
         let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
         guard let id = try Int64.fetchOne(select, arguments: [series.device, series.metric]) else { return nil }
-        createdIDs[series] = id
+        store.seriesIDs.withLock { $0.add(series, id: id) }
         return id
     }
 
     private mutating func inserted(_ series: SeriesKey, id: Int64) {
-        createdIDs[series] = id
-        insertedSeries.insert(id)
+        if firstInsertedID == nil { firstInsertedID = id }
+        store.seriesIDs.withLock { $0.add(series, id: id) }
     }
 
     /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.

@@ -1,10 +1,13 @@
 internal import SensorCore
 
-/// Series ids known to be committed, so a flush resolves (device, metric) without SQL
+/// The ids of rows of `series`, so a flush resolves (device, metric) without SQL
 /// (``SQLiteStore/seriesIDs``).
 ///
-/// Each committed write adds the series it inserted, on the writer connection before the
-/// next write begins there (``SQLiteStore/write(_:report:)``). Recovery adds every row of `series`
+/// A write adds the series it inserts as it inserts them; they are not committed until
+/// its transaction is, which is sound because only writes read the ids, one at a time on
+/// the writer connection, and a write whose transaction fails takes its ids out again
+/// (``forgetIDs(from:)``) before the next begins (``SQLiteStore/write(_:report:)``).
+/// Recovery adds every row of `series`
 /// (``SQLiteStore/recoveryState(batchesSince:)``); from then on the ids hold every series
 /// in the file, since the store is its only writer and rows of `series` are never
 /// deleted, and a series they lack is new: a flush inserts it without a SELECT to ask.
@@ -28,9 +31,25 @@ struct SeriesIDs {
         case unknown
     }
 
-    /// Adds the series a committed write inserted.
-    mutating func add(_ committed: [SeriesKey: Int64]) {
-        ids.merge(committed) { _, new in new }
+    /// Room for the series of `deltas` the ids lack, so that a flush inserting 100,000
+    /// new series does not grow the table a doubling at a time (each growth hashes every
+    /// id again: 3% of such a run's CPU in a profile). Known series take no room: the
+    /// table keeps its size from flush to flush.
+    mutating func makeRoom(for deltas: [SeriesDelta]) {
+        let lacking = deltas.count { ids[$0.series] == nil }
+        ids.reserveCapacity(ids.count + lacking)
+    }
+
+    /// Adds the id of a row a write found or inserted.
+    mutating func add(_ series: SeriesKey, id: Int64) {
+        ids[series] = id
+    }
+
+    /// Takes out the ids from `first` on: the rows a failed transaction inserted. An insert
+    /// takes the next rowid, one past the largest in the table (rows are never deleted),
+    /// so the rows it inserted are exactly the ids from its first on.
+    mutating func forgetIDs(from first: Int64) {
+        ids = ids.filter { $0.value < first }
     }
 
     /// Adds every row of the table, read in one snapshot. Rows committed after the

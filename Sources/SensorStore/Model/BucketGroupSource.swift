@@ -6,8 +6,6 @@
 public protocol BucketGroupSource: Sendable {
     /// Buckets in all groups.
     var bucketCount: Int { get }
-    /// Groups the walk gives.
-    var groupCount: Int { get }
     /// Builds each group and calls `body` with it.
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows
 }

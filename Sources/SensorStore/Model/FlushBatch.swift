@@ -86,9 +86,6 @@ public struct FlushBatch: Sendable {
         groups.reduce(0) { $0 + $1.stats.count } + groupSources.reduce(0) { $0 + $1.bucketCount }
     }
 
-    /// Groups held and built.
-    public var groupCount: Int { groups.count + groupSources.reduce(0) { $0 + $1.groupCount } }
-
     /// Every group, the sources' built: for a store that needs them all at once.
     public var allGroups: [BucketGroup] {
         var all = groups
