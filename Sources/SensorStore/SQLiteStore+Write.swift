@@ -53,7 +53,7 @@ extension SQLiteStore {
             chunkCache.withLock { $0.removeAll() }
             throw StoreError.wrapping(error, operation: "write")
         }
-        chunkCache.withLock { $0.keepWithinBudget() }
+        chunkCache.withLock { $0.makeRoom() }
         if !outcome.setAside.isEmpty {
             setAsideCount.add(outcome.setAside.count, ordering: .relaxed)
         }

@@ -42,9 +42,13 @@ public final class SQLiteStore: SensorStore {
     /// it, as its transaction writes chunks; it empties it when that transaction fails.
     let chunkCache = Mutex(ChunkCache(budget: SQLiteStore.chunkCacheBudget))
 
-    /// Memory the chunk cache may take: 64 MiB, the open chunks of some 40,000 series at
-    /// three resolutions with many readings each, or of some 200,000 with a few.
-    static let chunkCacheBudget = 64 << 20
+    /// Memory the chunk cache may take: 4 MiB, the open chunks of some 15,000 series at
+    /// three resolutions with a reading or two in each window, or of 1,000 busy ones. A
+    /// chunk past it is read back, one indexed lookup, which cost no CPU the harness could
+    /// tell apart (the 4,000,000-reading run, and 100,000 series of 16 readings each); at
+    /// 64 MiB the busy series' chunks took 11 MB and the long run's peak RSS was 10-20 MiB
+    /// higher.
+    static let chunkCacheBudget = 4 << 20
     /// Held by read-write stores: the caches above are only sound for the single writer.
     let writerLock: WriterLock?
     /// Rows of `set_aside_buckets`: counted at open, raised by each write that sets some aside.

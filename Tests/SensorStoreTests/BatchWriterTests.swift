@@ -15,12 +15,17 @@ import Testing
         return Bucket(series: Self.series, resolution: res("10s"), windowStart: windowStart, stats: stats)
     }
 
+    /// Chunk caches: as large as needed, and none (every chunk's bytes past the budget, so
+    /// only its entry tells it was written).
+    static let cacheBudgets = [Int.max, 0]
+
     /// A chunk written twice in one transaction, with another chunk of its series in
     /// between: the second write must start from the first one's bytes, not from what the
     /// committed cache held before the transaction.
-    @Test func aChunkRevisitedInOneFlushKeepsBothDeltas() async throws {
+    @Test(arguments: cacheBudgets) func aChunkRevisitedInOneFlushKeepsBothDeltas(cacheBudget: Int) async throws {
         let dir = try TempDirectory()
         let store = try await makeStore(dir, resolutions: [res("10s")])
+        store.chunkCache.withLock { $0 = ChunkCache(budget: cacheBudget) }
         let chunkA = ChunkLayout.chunkStart(of: t0, res("10s")), chunkB = chunkA + Self.chunkSpan
         try await store.write(FlushBatch(buckets: [bucket(chunkA, 1)]))
 
@@ -37,9 +42,10 @@ import Testing
 
     /// The same for a series the transaction creates: its chunks are not read back (none
     /// can be stored) until this transaction wrote them, and then they are.
-    @Test func aNewSeriesChunkRevisitedInItsFirstFlushKeepsBothDeltas() async throws {
+    @Test(arguments: cacheBudgets) func aNewSeriesChunkRevisitedInItsFirstFlushKeepsBothDeltas(cacheBudget: Int) async throws {
         let dir = try TempDirectory()
         let store = try await makeStore(dir, resolutions: [res("10s")])
+        store.chunkCache.withLock { $0 = ChunkCache(budget: cacheBudget) }
         let chunkA = ChunkLayout.chunkStart(of: t0, res("10s")), chunkB = chunkA + Self.chunkSpan
         let revisits = FlushBatch(groups: [bucket(chunkA, 1), bucket(chunkB, 3), bucket(chunkA + 20 * second, 4)].map {
             BucketGroup(series: $0.series, resolution: $0.resolution, windowStarts: [$0.windowStart], stats: [$0.stats])
@@ -50,6 +56,28 @@ import Testing
         let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
         #expect(rows.map(\.windowStart) == [chunkA, chunkA + 20 * second, chunkB, chunkB + 10 * second])
         #expect(rows.map(\.stats.sum) == [1, 4, 3, 5])
+    }
+
+    /// With a cache far smaller than a flush's chunks, flushes into chunks whose bytes it
+    /// did not keep, or let go, read their rows back: six flushes of 40 series, each into
+    /// windows the earlier ones hold and new ones of the same chunks, give every bucket of
+    /// every resolution exactly its readings.
+    @Test func flushesPastTheCacheBudgetMergeIntoTheStoredChunks() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir)
+        store.chunkCache.withLock { $0 = ChunkCache(budget: 10 * (100 + ChunkCache.entryOverhead)) }
+        var all: [Reading] = []
+        for flush in 0..<6 {
+            let readings = makeReadings(
+                devices: (0..<20).map { "d\($0)" }, metrics: ["m", "n"], start: t0 + Int64(flush) * 20 * second, span: 2 * minute,
+                perSeries: 8, seed: UInt64(flush))
+            try await store.write(makeBatch(readings))
+            all += readings
+            #expect(store.chunkCache.withLock { $0.memory } <= 10 * (100 + ChunkCache.entryOverhead))
+        }
+        for resolution in defaultResolutions {
+            expectRows(try await store.aggregates(AggregateQuery(window: resolution)), equal: expectedWindows(all, window: resolution.seconds * second))
+        }
     }
 
     /// Windows out of order and repeated within one group are merged per window.

@@ -197,7 +197,9 @@ import Testing
         #expect(cache.memory == 2 * (2 + ChunkCache.entryOverhead) + 4 * (2 + ChunkCache.entryOverhead))
     }
 
-    /// Chunks of wide sketches fill the cache's byte budget; the oldest chunks go first.
+    /// Chunks of wide sketches fill the cache's byte budget: past it, an entry keeps no
+    /// bytes but still tells its chunk was written; after such a write the oldest chunks'
+    /// bytes go, and the next write's chunks take their place.
     @Test func theCacheStaysWithinItsByteBudget() {
         // Every bin of both stores (each a step of γ ≈ 1.0202 apart): the widest sketch.
         var wide = BucketStats()
@@ -211,14 +213,34 @@ import Testing
         var sketch: [UInt8] = []
         for index in 0..<32 { ChunkCodec.append(index: index, windowStart: 0, stats: wide, to: &bytes, sketchBytes: &sketch, decimal: true) }
         #expect(bytes.count > 100_000, "32 buckets of two full sketch stores")
-        var cache = ChunkCache(budget: 1 << 20)
+        func slot(_ series: Int) -> ChunkCache.Slot { ChunkCache.Slot(seriesID: Int64(series), resolution: 10) }
+        let budget = 1 << 20, fitting = budget / (bytes.count + ChunkCache.entryOverhead)
+        var cache = ChunkCache(budget: budget)
         for series in 0..<200 {
-            cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
-            cache.keepWithinBudget()
-            #expect(cache.memory <= 1 << 20)
+            cache.record(slot(series), chunkStart: Int64(series) * 320_000_000, bytes: bytes)
+            #expect(cache.memory <= budget)
         }
-        #expect(cache.stored(ChunkCache.Slot(seriesID: 199, resolution: 10), chunkStart: 199 * 320_000_000) != nil, "the newest is kept")
-        #expect(cache.stored(ChunkCache.Slot(seriesID: 0, resolution: 10), chunkStart: 0) == nil, "the oldest went")
+        // Booleans first: a failed expectation prints its operands, here whole chunks.
+        func kept(_ series: Int) -> Bool { cache.stored(slot(series), chunkStart: Int64(series) * 320_000_000) == bytes }
+        func written(_ series: Int) -> Bool { cache.holdsChunk(atOrAfter: Int64(series) * 320_000_000, in: slot(series)) }
+        #expect(cache.count == fitting)
+        let firstKept = kept(0), lastKept = kept(199), lastWritten = written(199)
+        #expect(firstKept, "the first chunks fit")
+        #expect(!lastKept, "past the budget")
+        #expect(lastWritten, "written, though its bytes are not kept")
+
+        cache.makeRoom()
+        #expect(cache.memory <= budget / 4 * 3)
+        let oldestKept = kept(0), oldestWritten = written(0), newestKept = kept(fitting - 1)
+        #expect(!oldestKept, "the oldest went")
+        #expect(oldestWritten)
+        #expect(newestKept, "the newest of those kept stay")
+        cache.record(slot(199), chunkStart: 199 * 320_000_000, bytes: bytes)
+        let rewrittenKept = kept(199)
+        #expect(rewrittenKept, "the next write takes the room")
+        let kept = cache.count
+        cache.makeRoom()
+        #expect(cache.count == kept, "a write that found room lets nothing go")
     }
 
     /// Chunks of a reading or two are mostly overhead (the array, its place): the budget
@@ -228,10 +250,9 @@ import Testing
         for series in 0..<100_000 {
             cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series), bytes: Array(repeating: 7, count: 16))
         }
-        #expect(cache.memory == 100_000 * (16 + ChunkCache.entryOverhead))
         #expect(ChunkCache.entryOverhead >= 64, "an array header and the entry's place in its column")
-        cache.keepWithinBudget()
+        #expect(cache.memory == cache.count * (16 + ChunkCache.entryOverhead))
         #expect(cache.memory <= 1 << 20)
-        #expect(cache.count <= (1 << 20) / (16 + 64), "\(cache.count) tiny chunks kept in 1 MiB")
+        #expect(cache.count == (1 << 20) / (16 + ChunkCache.entryOverhead), "\(cache.count) tiny chunks kept in 1 MiB")
     }
 }
