@@ -28,8 +28,7 @@ import Testing
 
         #expect(first.count == 4)
         #expect(first.series == [a, b, c, a])
-        var encodings: [[UInt8]] = []
-        first.forEach { _, bytes in encodings.append(Array(bytes)) }
+        let encodings = first.series.indices.map { Array(first.window(at: $0)) }
         #expect(encodings == [window([1, 2, 3]).encoded, window([7]).encoded, restarted.encoded, window([1, 2, 3, 4, 9]).encoded])
         #expect(restarted.encoded.count > window([7]).encoded.count)
         #expect(first.windows == [a: window([1, 2, 3, 4, 9]), b: window([7]), c: restarted])
@@ -42,10 +41,10 @@ extension EncodedSeqWindows {
     /// Only the tests need them as a dictionary; the stores write the encodings.
     fileprivate var windows: [SeriesKey: SeqWindow] {
         var windows: [SeriesKey: SeqWindow] = [:]
-        forEach { series, encoded in
-            guard let window = SeqWindow(encoded: Array(encoded)) else {
+        for (index, series) in series.enumerated() {
+            guard let window = SeqWindow(encoded: Array(window(at: index))) else {
                 Issue.record("the window of \(series) does not decode")
-                return
+                continue
             }
             windows[series] = window
         }

@@ -39,12 +39,8 @@ public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
         series += later.series
     }
 
-    /// Each series with its window's encoding, in the order added.
-    public func forEach(_ body: (SeriesKey, ArraySlice<UInt8>) throws -> Void) rethrows {
-        var start = 0
-        for (series, end) in zip(series, ends) {
-            try body(series, bytes[start..<end])
-            start = end
-        }
+    /// The encoding of the window of `series[index]`.
+    public func window(at index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
     }
 }
