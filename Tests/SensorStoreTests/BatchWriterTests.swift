@@ -116,6 +116,56 @@ import Testing
         #expect(devices.map(\.readings) == [3, 1])
     }
 
+    /// Series deltas and seq windows in any order, a series with several windows (the
+    /// latest wins), with two deltas (a carried batch's and the next flush's), with
+    /// windows and no delta, with a delta and no window, old and new: each series gets
+    /// its counts and its latest window.
+    @Test func everySeriesGetsItsCountsAndItsLatestWindowWhateverTheOrders() async throws {
+        let dir = try TempDirectory()
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        var generator = SeededGenerator(seed: 7)
+        let series = (0..<60).map { SeriesKey(device: "d\($0 % 20)", metric: "m\($0 / 20)") }
+        // A third of them stored already.
+        try await store.write(FlushBatch(series: series.indices.filter { $0 % 3 == 0 }.map { SeriesDelta(series: series[$0], readings: 1, lastSeen: t0) }))
+        var expectedReadings = Dictionary(uniqueKeysWithValues: series.indices.filter { $0 % 3 == 0 }.map { (series[$0], Int64(1)) })
+
+        var deltas: [SeriesDelta] = []
+        var windowed: [(SeriesKey, SeqWindow)] = []
+        var expectedWindows: [SeriesKey: SeqWindow] = [:]
+        for (index, key) in series.enumerated() {
+            let deltaCount = [0, 1, 1, 2][index % 4]
+            for _ in 0..<deltaCount {
+                let readings = Int64.random(in: 1...9, using: &generator)
+                deltas.append(SeriesDelta(series: key, readings: readings, lastSeen: t0 + second))
+                expectedReadings[key, default: 0] += readings
+            }
+            for _ in 0..<[0, 1, 3][index % 3] {
+                var window = SeqWindow(first: UInt64.random(in: 1...1_000, using: &generator), at: t0)
+                _ = window.admit(window.highest + UInt64.random(in: 1...5, using: &generator), at: t0 + second)
+                windowed.append((key, window))
+            }
+            // A series with windows alone is inserted with no readings.
+            if deltaCount == 0, windowed.last?.0 == key { expectedReadings[key, default: 0] += 0 }
+        }
+        deltas.shuffle(using: &generator)
+        windowed.shuffle(using: &generator)
+        var windows = EncodedSeqWindows()
+        for (key, window) in windowed {
+            windows.append(window, of: key)
+            expectedWindows[key] = window
+        }
+        try await store.write(FlushBatch(series: deltas, seqWindows: windows))
+
+        let state = try await store.recoveryState(batchesSince: 0)
+        #expect(state.seqWindows == expectedWindows)
+        var readings: [SeriesKey: Int64] = [:]
+        for key in series {
+            readings[key] = try RawSQLite.integer(
+                path: dir.file("sensorhub.db"), sql: "SELECT readings FROM series WHERE device = '\(key.device)' AND metric = '\(key.metric)'")
+        }
+        #expect(readings == expectedReadings)
+    }
+
     /// A window of a series the store has no row of yet (its readings came after the
     /// flush took its buckets) inserts the series with the window's latest event time as
     /// last seen, not 0; its counts come with a later batch.
