@@ -85,6 +85,10 @@ public final class SQLiteStore: SensorStore {
                 // chain of overflow pages that every rewrite reads to free. Takes effect
                 // only when the file is new (before WAL mode is set); older files keep theirs.
                 try db.execute(sql: "PRAGMA page_size = 16384")
+                // The writer's page cache: 512 KiB instead of SQLite's 2,000 KiB. A flush writes
+                // chunks in key order and reads few back, and the long run's peak RSS was 5-10
+                // MiB lower for the same CPU. Readers keep the default, for queries.
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -512") }
             }
         case .readOnly:
             configuration.readonly = true
