@@ -43,7 +43,7 @@ final class WebhookReceiver {
 
     func start() async throws {
         pid = try ChildProcess.spawn("/usr/bin/python3", ["-c", Self.script, logPath, "\(failFirst)", "\(port)"])
-        guard try await eventually({ FreePort.accepts(port) }) else { throw BrokerError.notListening(port) }
+        guard await eventually({ FreePort.accepts(port) }) else { throw BrokerError.notListening(port) }
     }
 
     func stop() {
