@@ -71,15 +71,18 @@ struct ChunkCache: Sendable {
         self.budget = budget
     }
 
-    /// Where the entry of `slot` is: its column and index, nil when the slot has no place.
-    private func place(of slot: Slot) -> (column: Int, index: Int)? {
-        guard slot.seriesID >= 0, slot.seriesID <= Self.largestCachedID,
-              let column = columns.firstIndex(where: { $0.resolution == slot.resolution }) else { return nil }
-        return (column, Int(slot.seriesID))
+    /// The index of `slot`'s entry in its column; nil for an id that is not cached.
+    private static func index(of slot: Slot) -> Int? {
+        slot.seriesID >= 0 && slot.seriesID <= largestCachedID ? Int(slot.seriesID) : nil
+    }
+
+    private func column(of resolution: Int64) -> Int? {
+        columns.firstIndex { $0.resolution == resolution }
     }
 
     private func entry(_ slot: Slot) -> Entry? {
-        guard let (column, index) = place(of: slot), index < columns[column].entries.count else { return nil }
+        guard let index = Self.index(of: slot), let column = column(of: slot.resolution),
+              index < columns[column].entries.count else { return nil }
         return columns[column].entries[index]
     }
 
@@ -100,12 +103,11 @@ struct ChunkCache: Sendable {
     /// Records stored bytes, keeping them if they fit in the budget; an older chunk than
     /// the cached one (a late reading) is not kept.
     mutating func record(_ slot: Slot, chunkStart: Int64, bytes stored: [UInt8]) {
-        guard slot.seriesID >= 0, slot.seriesID <= Self.largestCachedID else { return }
-        let column = columns.firstIndex(where: { $0.resolution == slot.resolution }) ?? {
+        guard let index = Self.index(of: slot) else { return }
+        let column = column(of: slot.resolution) ?? {
             columns.append(Column(resolution: slot.resolution))
             return columns.count - 1
         }()
-        let index = Int(slot.seriesID)
         if index >= columns[column].entries.count {
             columns[column].entries.append(contentsOf: repeatElement(nil, count: index + 1 - columns[column].entries.count))
         }
@@ -128,7 +130,7 @@ struct ChunkCache: Sendable {
 
     /// Drops entries of `resolution` whose chunk starts before `cutoff` (deleted by retention).
     mutating func forget(resolution: Int64, before cutoff: Int64) {
-        guard let column = columns.firstIndex(where: { $0.resolution == resolution }) else { return }
+        guard let column = column(of: resolution) else { return }
         for index in columns[column].entries.indices {
             guard let entry = columns[column].entries[index], entry.chunkStart < cutoff else { continue }
             letGo(column, index)

@@ -44,7 +44,6 @@ struct BatchWriter {
     }
 
     mutating func write(_ batch: FlushBatch) throws {
-        store.seriesIDs.withLock { $0.makeRoom(for: batch.series) }
         try writeSeries(batch)
 
         let statements = ChunkStatements(
@@ -233,7 +232,9 @@ struct BatchWriter {
         let insertWithWindow = BoundStatement(try db.cachedStatement(sql: """
             INSERT INTO series (device, metric, readings, last_seen_us, seq_window) VALUES (?, ?, ?, ?, ?)
             """), in: db)
-        for position in batch.series.indices.sorted(by: { batch.series[$0].series < batch.series[$1].series }) {
+        // Sorted only to meet the windows: without any, the deltas' own order does.
+        let deltaOrder = windows.isEmpty ? Array(batch.series.indices) : batch.series.indices.sorted { batch.series[$0].series < batch.series[$1].series }
+        for position in deltaOrder {
             let delta = batch.series[position]
             while nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] < delta.series {
                 alone.append(takeWindows())

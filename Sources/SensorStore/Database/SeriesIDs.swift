@@ -31,16 +31,9 @@ struct SeriesIDs {
         case unknown
     }
 
-    /// Room for the series of `deltas` the ids lack, so that a flush inserting 100,000
-    /// new series does not grow the table a doubling at a time (each growth hashes every
-    /// id again: 3% of such a run's CPU in a profile). Known series take no room: the
-    /// table keeps its size from flush to flush.
-    mutating func makeRoom(for deltas: [SeriesDelta]) {
-        let lacking = deltas.count { ids[$0.series] == nil }
-        ids.reserveCapacity(ids.count + lacking)
-    }
-
-    /// Adds the id of a row a write found or inserted.
+    /// Adds the id of a row a write found or inserted. The table grows as series come, a
+    /// doubling now and then over the daemon's life; making room for a flush's new series
+    /// first took a lookup of every series of every flush.
     mutating func add(_ series: SeriesKey, id: Int64) {
         ids[series] = id
     }
