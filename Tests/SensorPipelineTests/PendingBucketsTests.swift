@@ -117,18 +117,19 @@ import SensorCore
         #expect(pending.bucketCount(ofSeriesAt: 0, resolution: resolutions[1], startingIn: 0..<60_000_000) == 1)
     }
 
-    /// Thousands of series of one to six readings (``FirstReadings`` keeps up to four, and
-    /// none past two in one window of a resolution readings are added to): in time order
-    /// or not, in one window or several, every bucket is exactly the bucket adding its
-    /// readings as they came gives (built ones to rounding in the moments), and the
-    /// bucket count is exact, whether a series kept its readings or moved to windows.
+    /// Thousands of series of one to twenty readings (``FirstReadings`` keeps up to
+    /// sixteen, four inline, and none past two in one window of a resolution readings are
+    /// added to): in time order or not, in one window or several, every bucket is exactly
+    /// the bucket adding its readings as they came gives (built ones to rounding in the
+    /// moments), and the bucket count is exact, whether a series kept its readings or
+    /// moved to windows.
     @Test func seriesOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
         let resolutions = try ["1h", "10s", "7s", "1m"].map { try Resolution(parsing: $0) }
         var generator = SeededGenerator(seed: 23)
         var pending = PendingBuckets(resolutions: resolutions)
         var expected: [Resolution: [String: [Int64: BucketStats]]] = [:]
         for series in 0..<3_000 {
-            let readings = Int.random(in: 1...6, using: &generator)
+            let readings = Int.random(in: 1...20, using: &generator)
             // Close together (several in one 7 s or 10 s window) or spread over hours.
             let spread: Int64 = Bool.random(using: &generator) ? 12_000_000 : 4 * 3_600_000_000
             for _ in 0..<readings {

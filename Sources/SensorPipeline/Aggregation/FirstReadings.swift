@@ -11,10 +11,17 @@ internal import SensorCore
 /// (``SeriesAccumulator``), so the buckets are exactly those adding them as they came
 /// would have given.
 struct FirstReadings: Sendable {
-    // Four readings: a fleet's typical series fits, and a busy one moves to window lists
-    // after a few.
+    /// The most readings kept. Past the four inline, the rest go to one allocation made
+    /// for all of them: with 100,000 series of five to eight readings between two flushes
+    /// (a flush of that many series takes over a second), window lists were most of the
+    /// pending memory. A series keeping more would scan more on every reading.
+    static let capacity = 16
+
+    // Four readings inline: a fleet's typical series fits without an allocation.
     private var timestamps = InlineArray<4, Int64>(repeating: 0)
     private var values = InlineArray<4, Double>(repeating: 0)
+    /// The readings past the fourth.
+    private var more: [(timestamp: Int64, value: Double)] = []
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
@@ -24,26 +31,39 @@ struct FirstReadings: Sendable {
     /// stats: ``PendingWindow``). Returns how many windows, over every resolution, the
     /// reading is the first in, or nil when it was not kept.
     mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan) -> Int? {
-        guard count < timestamps.count else { return nil }
+        guard count < Self.capacity else { return nil }
         var opened = 0
         for index in plan.resolutions.indices {
             let resolution = plan.resolutions[index]
-            let start = resolution.windowStart(containing: timestamp)
-            var sharing = 0
-            for earlier in 0..<count where resolution.windowStart(containing: timestamps[earlier]) == start {
-                sharing += 1
-            }
+            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds)
             if sharing >= 2, plan.direct.contains(index) { return nil }
             if sharing == 0 { opened += 1 }
         }
-        timestamps[count] = timestamp
-        values[count] = value
+        if count < timestamps.count {
+            timestamps[count] = timestamp
+            values[count] = value
+        } else {
+            if more.isEmpty { more.reserveCapacity(Self.capacity - timestamps.count) }
+            more.append((timestamp, value))
+        }
         count += 1
         return opened
     }
 
+    /// How many kept readings fall in the window of `width` µs from `start`: compared,
+    /// not divided, since every reading kept asks this of every resolution.
+    private func countIn(window start: Int64, width: Int64) -> Int {
+        // The difference as unsigned is exact once timestamp >= start.
+        func isIn(_ timestamp: Int64) -> Bool { timestamp >= start && UInt64(bitPattern: timestamp &- start) < UInt64(width) }
+        var sharing = 0
+        for index in 0..<min(count, timestamps.count) where isIn(timestamps[index]) { sharing += 1 }
+        for reading in more where isIn(reading.timestamp) { sharing += 1 }
+        return sharing
+    }
+
     /// The kept readings in the order they came.
     func forEach(_ body: (_ value: Double, _ timestamp: Int64) -> Void) {
-        for index in 0..<count { body(values[index], timestamps[index]) }
+        for index in 0..<min(count, timestamps.count) { body(values[index], timestamps[index]) }
+        for reading in more { body(reading.value, reading.timestamp) }
     }
 }
