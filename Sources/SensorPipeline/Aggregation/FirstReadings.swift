@@ -11,16 +11,16 @@ internal import SensorCore
 /// (``SeriesAccumulator``), so the buckets are exactly those adding them as they came
 /// would have given.
 struct FirstReadings: Sendable {
-    /// The most readings kept. Past the four inline, the rest go to one allocation made
-    /// for all of them: with 100,000 series of five to eight readings between two flushes
-    /// (a flush of that many series takes over a second), window lists were most of the
-    /// pending memory. A series keeping more would scan more on every reading.
+    /// The most readings kept: with 100,000 series of five to eight readings between two
+    /// flushes (a flush of that many series takes over a second), window lists were most
+    /// of the pending memory. A series keeping more would scan more on every reading.
     static let capacity = 16
 
     // Four readings inline: a fleet's typical series fits without an allocation.
     private var timestamps = InlineArray<4, Int64>(repeating: 0)
     private var values = InlineArray<4, Double>(repeating: 0)
-    /// The readings past the fourth.
+    /// The readings past the fourth, in an array that grows from four as they come (most
+    /// such series have only a few more).
     private var more: [(timestamp: Int64, value: Double)] = []
     private(set) var count = 0
 
@@ -43,7 +43,7 @@ struct FirstReadings: Sendable {
             timestamps[count] = timestamp
             values[count] = value
         } else {
-            if more.isEmpty { more.reserveCapacity(Self.capacity - timestamps.count) }
+            if more.isEmpty { more.reserveCapacity(4) }
             more.append((timestamp, value))
         }
         count += 1
