@@ -121,8 +121,8 @@ import SensorCore
     /// sixteen, four inline, and none past two in one window of a resolution readings are
     /// added to): in time order or not, in one window or several, every bucket is exactly
     /// the bucket adding its readings as they came gives (built ones to rounding in the
-    /// moments), and the bucket count is exact, whether a series kept its readings or
-    /// moved to windows.
+    /// moments), and the bucket count is exact, over all and in a range (a query's row
+    /// bound), whether a series kept its readings or moved to windows.
     @Test func seriesOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
         let resolutions = try ["1h", "10s", "7s", "1m"].map { try Resolution(parsing: $0) }
         var generator = SeededGenerator(seed: 23)
@@ -146,6 +146,18 @@ import SensorCore
         let expectedCount = expected.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
         #expect(buckets.count == expectedCount)
         #expect(pending.bucketCount == expectedCount)
+        // What a query's row bound counts: each series' windows starting in a range.
+        let ranges: [Range<Int64>] = [Int64.min..<Int64.max, 86_400_000_000..<86_405_000_000, 86_400_000_000..<93_600_000_000]
+        var miscounted = 0
+        for series in 0..<3_000 {
+            for resolution in resolutions {
+                for range in ranges {
+                    let truth = expected[resolution]?["d\(series)"]?.keys.count { range.contains($0) } ?? 0
+                    if pending.bucketCount(ofSeriesAt: series, resolution: resolution, startingIn: range) != truth { miscounted += 1 }
+                }
+            }
+        }
+        #expect(miscounted == 0, "\(miscounted) series' bucket counts in a range differ")
         var wrong = 0
         for bucket in buckets {
             let truth = try #require(expected[bucket.resolution]?[bucket.series.device]?[bucket.windowStart])

@@ -35,7 +35,7 @@ struct FirstReadings: Sendable {
         var opened = 0
         for index in plan.resolutions.indices {
             let resolution = plan.resolutions[index]
-            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds)
+            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds, among: count)
             if sharing >= 2, plan.direct.contains(index) { return nil }
             if sharing == 0 { opened += 1 }
         }
@@ -50,14 +50,29 @@ struct FirstReadings: Sendable {
         return opened
     }
 
-    /// How many kept readings fall in the window of `width` µs from `start`: compared,
-    /// not divided, since every reading kept asks this of every resolution.
-    private func countIn(window start: Int64, width: Int64) -> Int {
+    /// How many windows of `resolution` starting in `starts` the kept readings lie in:
+    /// what a query's row bound counts (``PendingBuckets/bucketCount(ofSeriesAt:resolution:startingIn:)``).
+    func windowCount(of resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
+        var windows = 0
+        var position = 0
+        forEach { _, timestamp in
+            let start = resolution.windowStart(containing: timestamp)
+            // Counted at the first reading in it.
+            if starts.contains(start), countIn(window: start, width: resolution.microseconds, among: position) == 0 { windows += 1 }
+            position += 1
+        }
+        return windows
+    }
+
+    /// How many of the first `among` kept readings fall in the window of `width` µs from
+    /// `start`: compared, not divided, since every reading kept asks this of every
+    /// resolution.
+    private func countIn(window start: Int64, width: Int64, among limit: Int) -> Int {
         // The difference as unsigned is exact once timestamp >= start.
         func isIn(_ timestamp: Int64) -> Bool { timestamp >= start && UInt64(bitPattern: timestamp &- start) < UInt64(width) }
         var sharing = 0
-        for index in 0..<min(count, timestamps.count) where isIn(timestamps[index]) { sharing += 1 }
-        for reading in more where isIn(reading.timestamp) { sharing += 1 }
+        for index in 0..<min(limit, timestamps.count) where isIn(timestamps[index]) { sharing += 1 }
+        for reading in more.prefix(max(0, limit - timestamps.count)) where isIn(reading.timestamp) { sharing += 1 }
         return sharing
     }
 

@@ -91,10 +91,10 @@ struct PendingBuckets: Sendable {
         (series[index].readings, series[index].lastSeen)
     }
 
-    /// At most how many buckets of `resolution` starting in `starts` the series at `index` has.
+    /// How many buckets of `resolution` starting in `starts` the series at `index` has.
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return 0 }
-        return series[index].windowCount(at: position, startingIn: starts)
+        return series[index].windowCount(at: position, of: resolution, startingIn: starts)
     }
 
     /// The buckets of `resolution` starting in `starts` of the series at `index`, built as
@@ -156,10 +156,10 @@ private struct SeriesAccumulator: Sendable {
         self.key = key
     }
 
-    /// How many windows starting in `starts` the series has at the resolution at `index`
-    /// (at most, while its readings are kept in `first`).
-    func windowCount(at index: Int, startingIn starts: Range<Int64>) -> Int {
-        windows.isEmpty ? first.count : windows[index].starts.count { starts.contains($0) }
+    /// How many windows starting in `starts` the series has at `resolution`, the one at
+    /// `index`.
+    func windowCount(at index: Int, of resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
+        windows.isEmpty ? first.windowCount(of: resolution, startingIn: starts) : windows[index].starts.count { starts.contains($0) }
     }
 
     /// Adds the reading to its window at every direct resolution, and notes the windows
