@@ -11,6 +11,8 @@
 #   span20   W2, W3 with --span 20 (the live shape: each series' readings in two 10 s windows)
 #   long     W2, 4,000,000 readings (10× longer: is memory flat?)
 #   series   W2, 100,000 series (--devices 25000 --metrics 4)
+#   series16 W2, 100,000 series of 16 readings each (--count 1600000): several flushes of
+#            every series, each rewriting their chunks
 # Set SHAPES="default span20" to run some of them, PEER=no to leave the peer out, REPS=N
 # for repetitions (the harness interleaves servers within a repetition).
 set -euo pipefail
@@ -42,12 +44,13 @@ run() {
         || { echo "storage-shapes: $shape failed, see $out/$shape.log" >&2; tail -20 "$out/$shape.log" >&2; exit 1; }
 }
 
-for shape in ${SHAPES:-default span20 long series}; do
+for shape in ${SHAPES:-default span20 long series series16}; do
     case $shape in
         default) run default --workloads w1,w2,w3 --ceiling yes ;;
         span20) run span20 --workloads w2,w3 --ceiling yes --span 20 ;;
         long) run long --workloads w2 --ceiling no --count 4000000 --timeout 900 ;;
         series) run series --workloads w2 --ceiling no --devices 25000 --metrics 4 --timeout 900 ;;
+        series16) run series16 --workloads w2 --ceiling no --devices 25000 --metrics 4 --count 1600000 --timeout 900 ;;
         *) echo "storage-shapes: unknown shape $shape" >&2; exit 64 ;;
     esac
 done
