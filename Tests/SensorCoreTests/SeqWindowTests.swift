@@ -364,7 +364,7 @@ private func expectSameIsNew(
     /// bytes, not the 155 of a bitmap, and it decodes to the same window.
     @Test func anInOrderWindowEncodesAsARun() throws {
         var window = SeqWindow(first: 1, at: 1)
-        #expect(window.encoded.count == 29, "a first seq alone")
+        #expect(window.encoded.count == 29 && window.encoded.count == SeqWindow.leastEncodedCount, "a first seq alone")
         for seq in UInt64(2)...3_000 {
             window.admit(seq, at: Int64(seq))
             if seq == 10 || seq == 1_025 || seq == 3_000 {
@@ -520,6 +520,7 @@ private func expectSameIsNew(
             let bytes = window.encoded
             // Version, a sequence of 27 (a run) or 153 (a bitmap) bytes, a flag, perhaps a previous one.
             #expect([29, 155, 56, 182, 308].contains(bytes.count), "trial \(trial): encoded size \(bytes.count)")
+            #expect(bytes.count >= SeqWindow.leastEncodedCount, "trial \(trial): fewer bytes than the least a window takes")
             #expect(bytes.first == 3, "trial \(trial): version byte \(String(describing: bytes.first))")
             // The highest is little-endian right after the version byte.
             let highest = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[1 + $1]) << (8 * UInt64($1)) }

@@ -324,6 +324,11 @@ extension SeqWindow {
     private static let encodingVersion: UInt8 = 3
     private static let versionOneLength = 1 + 8 * (1 + Sequence.wordCount)
 
+    /// The fewest bytes ``encoded`` takes: the version, a current sequence of three words
+    /// and a run (its kind and two bytes), no previous one (its flag). A device counting
+    /// up in order takes that.
+    public static let leastEncodedCount = 1 + 3 * 8 + 3 + 1
+
     /// Versioned encoding: version, the current sequence, a flag byte (1 when a previous
     /// sequence follows) and the previous sequence.
     public var encoded: [UInt8] {

@@ -111,14 +111,28 @@ struct PendingBuckets: Sendable {
                            windowStarts: Array(windowStarts[low..<high]), stats: Array(stats[low..<high]))
     }
 
+    /// How many series have pending readings.
+    var seriesCount: Int { series.count }
+
     /// The deltas in the store's terms: one group per series and resolution, windows in
     /// ascending order, built as the store walks them (``PendingGroups``), and the held
     /// readings.
     func flushBatch() -> FlushBatch {
-        let deltas = series.map { SeriesDelta(series: $0.key, readings: $0.readings, lastSeen: $0.lastSeen) }
-        return FlushBatch(
-            groups: [], series: deltas, sequenced: held, resolutions: held.isEmpty ? [] : plan.resolutions,
-            groupSources: series.isEmpty ? [] : [PendingGroups(plan: plan, series: series, bucketCount: bucketCount)])
+        var batch = FlushBatch()
+        addDeltas(to: &batch)
+        return batch
+    }
+
+    /// Adds ``flushBatch()``'s deltas to `batch`, whose lists may have room made for them:
+    /// a flush builds one batch for all its shards this way instead of copying each
+    /// shard's batch into it.
+    func addDeltas(to batch: inout FlushBatch) {
+        batch.series.append(contentsOf: series.lazy.map { SeriesDelta(series: $0.key, readings: $0.readings, lastSeen: $0.lastSeen) })
+        if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, series: series, bucketCount: bucketCount)) }
+        if !held.isEmpty {
+            batch.sequenced += held
+            if batch.resolutions.isEmpty { batch.resolutions = plan.resolutions }
+        }
     }
 }
 

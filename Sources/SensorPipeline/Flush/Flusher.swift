@@ -73,23 +73,29 @@ actor Flusher {
         // No suspension from the first drain until `inFlight` holds what was drained, so
         // that ``unflushed(_:)`` sees every reading either in a shard or in flight.
         inFlight = []
-        for shard in shards {
-            let drained = shard.aggregator.drain()
-            if !drained.pending.isEmpty {
-                inFlight.append(PendingPart(shard: shard.index, position: drained.position, pending: drained.pending))
-            }
-            // After the drain, so the windows are at or past its checkpoint. A store that
-            // judges seqs itself keeps its own windows: nothing to hand it.
-            let windows = shard.aggregator.holdsSequenced ? EncodedSeqWindows() : shard.ingress.takeChangedWindows()
+        let drains = shards.map { $0.aggregator.drain() }
+        for (shard, drained) in zip(shards, drains) where !drained.pending.isEmpty {
+            inFlight.append(PendingPart(shard: shard.index, position: drained.position, pending: drained.pending))
+        }
+        // A store that judges seqs itself keeps its own windows: nothing to hand it.
+        let windowShards = shards.filter { !$0.aggregator.holdsSequenced }
+        // The batch's lists are made once at their size and the shards' deltas and windows
+        // added to them: a batch per shard appended to the flush's copied each one, and
+        // with 100,000 new series building the batch took 23 MiB of RSS.
+        batch.series.reserveCapacity(drains.reduce(0) { $0 + $1.pending.seriesCount })
+        batch.seqWindows.reserveCapacity(windowShards.reduce(0) { $0 + $1.ingress.changedWindowCount })
+        for (shard, drained) in zip(shards, drains) {
+            // After the drain, so the windows are at or past its checkpoint.
+            let windowsBefore = batch.seqWindows.count
+            if !shard.aggregator.holdsSequenced { shard.ingress.takeChangedWindows(into: &batch.seqWindows) }
+            let tookWindows = batch.seqWindows.count > windowsBefore
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
-            guard !drained.pending.isEmpty || !windows.isEmpty || !drained.marks.isEmpty else { continue }
-            if !windows.isEmpty { shardsWithWindows.append(shard.index) }
-            var part = drained.pending.flushBatch()
-            part.checkpoints = [shard.index: drained.position]
-            part.seqWindows = windows
-            part.batchMarks = drained.marks
-            batch.append(part)
+            guard !drained.pending.isEmpty || tookWindows || !drained.marks.isEmpty else { continue }
+            if tookWindows { shardsWithWindows.append(shard.index) }
+            drained.pending.addDeltas(to: &batch)
+            batch.checkpoints[shard.index] = drained.position
+            batch.batchMarks += drained.marks
         }
         batch.checkpoints.merge(extraCheckpoints, uniquingKeysWith: max)
         batch.id = UUID()

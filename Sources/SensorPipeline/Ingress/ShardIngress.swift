@@ -100,14 +100,24 @@ final class ShardIngress: @unchecked Sendable {
     /// the journal position it applied, cost a hash and an admit per reading with a seq,
     /// and a window per series.
     func takeChangedWindows() -> EncodedSeqWindows {
+        var changed = EncodedSeqWindows()
+        takeChangedWindows(into: &changed)
+        return changed
+    }
+
+    /// ``takeChangedWindows()``, appended to `taken`.
+    func takeChangedWindows(into taken: inout EncodedSeqWindows) {
         withLock {
-            var changed = EncodedSeqWindows()
             for case let box? in windows where box.changed {
-                changed.append(box.window, of: box.series)
+                taken.append(box.window, of: box.series)
                 box.changed = false
             }
-            return changed
         }
+    }
+
+    /// How many windows a flush would take now (``takeChangedWindows()``).
+    var changedWindowCount: Int {
+        withLock { windows.reduce(0) { $0 + ($1?.changed == true ? 1 : 0) } }
     }
 
     func lock() { mutex.lock() }

@@ -25,6 +25,14 @@ public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
     public var isEmpty: Bool { series.isEmpty }
     public var count: Int { series.count }
 
+    /// Makes room for `count` windows, each of the fewest bytes a window takes (most do:
+    /// devices counting up in order); larger ones make the bytes grow.
+    public mutating func reserveCapacity(_ count: Int) {
+        series.reserveCapacity(count)
+        ends.reserveCapacity(count)
+        bytes.reserveCapacity(count * SeqWindow.leastEncodedCount)
+    }
+
     public mutating func append(_ window: SeqWindow, of series: SeriesKey) {
         window.encode(into: &bytes)
         self.series.append(series)
