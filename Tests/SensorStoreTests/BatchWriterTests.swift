@@ -238,21 +238,4 @@ import Testing
         #expect(rows.map(\.series.device) == ["a", "b"])
         #expect(rows.map(\.stats.count) == [2, 1])
     }
-
-    /// Batches appended together wait for every part's windows before the commit, each
-    /// part's wait once.
-    @Test func appendedBatchesWaitForEveryPartsWindows() {
-        let waits = Atomic<Int>(0)
-        var first = FlushBatch()
-        first.seqWindowsDurable = { waits.add(1, ordering: .relaxed) }
-        var second = FlushBatch()
-        second.seqWindowsDurable = { waits.add(10, ordering: .relaxed) }
-        var combined = FlushBatch()
-        combined.append(first)
-        combined.append(FlushBatch())
-        combined.append(second)
-        combined.seqWindowsDurable?()
-        let waited = waits.load(ordering: .relaxed)
-        #expect(waited == 11)
-    }
 }

@@ -239,8 +239,8 @@ struct BatchWriter {
             while nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] < delta.series {
                 alone.append(takeWindows())
             }
-            // A series with two deltas (a carried batch's and this flush's) gets its window
-            // with the first; both are written in this transaction.
+            // A series with two deltas in the batch gets its window with the first; both
+            // are written in this transaction.
             var window: ArraySlice<UInt8>?
             if nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] == delta.series {
                 window = windows.window(at: takeWindows())

@@ -39,14 +39,6 @@ public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
         ends.append(bytes.count)
     }
 
-    /// Adds `later`'s windows after these (a later flush part: its windows win).
-    public mutating func append(contentsOf later: EncodedSeqWindows) {
-        let base = bytes.count
-        bytes += later.bytes
-        ends += later.ends.lazy.map { $0 + base }
-        series += later.series
-    }
-
     /// The encoding of the window of `series[index]`.
     public func window(at index: Int) -> ArraySlice<UInt8> {
         bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]

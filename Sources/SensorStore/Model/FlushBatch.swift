@@ -129,27 +129,6 @@ public struct FlushBatch: Sendable {
             throw .invalidBatch("bucket \(group.series) window start \(start) µs is not a multiple of its resolution \(group.resolution)")
         }
     }
-
-    /// This batch followed by `later`: deltas add up, checkpoints keep the furthest
-    /// position, seq windows the later state, and the commit waits for both batches'
-    /// windows to be durable.
-    public mutating func append(_ later: FlushBatch) {
-        groups += later.groups
-        groupSources += later.groupSources
-        series += later.series
-        checkpoints.merge(later.checkpoints, uniquingKeysWith: max)
-        seqWindows.append(contentsOf: later.seqWindows)
-        batchMarks += later.batchMarks
-        sequenced += later.sequenced
-        if resolutions.isEmpty { resolutions = later.resolutions }
-        if let laterDurable = later.seqWindowsDurable {
-            let earlierDurable = seqWindowsDurable
-            seqWindowsDurable = {
-                earlierDurable?()
-                laterDurable()
-            }
-        }
-    }
 }
 
 /// Bucket deltas of one series at one resolution: `stats[i]` is the window starting at
