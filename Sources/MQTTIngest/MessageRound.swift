@@ -1,5 +1,5 @@
 internal import SensorCore
-public import SensorPipeline
+internal import SensorPipeline
 
 /// The checked messages of one turn of the broker connection, gathered into one batch:
 /// ``MQTTSource`` submits it whole before any of their acknowledgements leaves, so a

@@ -1,6 +1,6 @@
 import NIOCore
 internal import PostgresNIO
-public import SensorCore
+internal import SensorCore
 public import SensorStore
 
 extension PostgresStore {

@@ -277,7 +277,7 @@ public final class PostgresStore: SensorStore {
 
 extension PostgresRowSequence {
     /// The first column of the first row, nil when there is no row.
-    func decodeFirst<T: PostgresDecodable>(_ type: T.Type) async throws -> T? {
+    func decodeFirst<T: PostgresDecodable & Sendable>(_ type: T.Type) async throws -> T? {
         for try await value in decode(T.self) { return value }
         return nil
     }

@@ -1,5 +1,5 @@
 internal import PostgresNIO
-public import SensorStore
+internal import SensorStore
 
 extension StoreError {
     /// Maps an error of postgres-nio (or ours, passed through) to a ``StoreError`` whose

@@ -1,4 +1,4 @@
-public import SensorCore
+internal import SensorCore
 internal import Foundation
 internal import Synchronization
 

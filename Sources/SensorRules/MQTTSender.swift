@@ -1,6 +1,6 @@
-public import Logging
+internal import Logging
 public import MQTTIngest
-public import SensorCore
+internal import SensorCore
 internal import SensorStore
 internal import Foundation
 internal import Synchronization

@@ -1,6 +1,6 @@
 internal import GRDB
 internal import Foundation
-public import SensorCore
+internal import SensorCore
 
 extension SQLiteStore {
     /// Reads the checkpoints, seq windows, series and batch ledger (rows taken at or after

@@ -13,7 +13,7 @@ import TestProcesses
         let path = folder.appendingPathComponent("large.ndjson").path
         // Long names make each line ~300 bytes: many bytes, a modest number of readings.
         let padding = String(repeating: "x", count: 90)
-        FileManager.default.createFile(atPath: path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         var written = 0
         var readings = 0

@@ -23,7 +23,7 @@ private struct DatabaseLock {
 
     /// Ends the lock and waits for the shell to commit; its exit status.
     func release() async throws -> ProcessOutput {
-        FileManager.default.createFile(atPath: releaseFile, contents: nil)
+        try #require(FileManager.default.createFile(atPath: releaseFile, contents: nil))
         return try await locker.value
     }
 }

@@ -9,7 +9,7 @@ import SensorCore
 @Suite struct BucketStatsPropertyTests {
     /// Admitted values of one of several shapes, the extremes of the range included.
     private static func values(shape: Int, count: Int, using generator: inout SeededGenerator) -> [Double] {
-        let extremes: [Double] = [1e100, -1e100, 1e-300, -1e-300, 5e-324, -5e-324, 2.2250738585072014e-308, 0, 1, -1]
+        let extremes: [Double] = [1e100, -1e100, 1e-300, -1e-300, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 2.2250738585072014e-308, 0, 1, -1]
         return (0..<count).map { _ in
             switch shape {
             case 0: return Double.random(in: -1e100...1e100, using: &generator)

@@ -352,7 +352,7 @@ private func flipByte(in directory: String, atPosition position: Int64, with mas
             // An empty segment at the position (a crash before its first record) is reused.
             let empty = try TemporaryDirectory()
             defer { empty.remove() }
-            FileManager.default.createFile(atPath: segmentPath(empty.path, 500), contents: Data())
+            try #require(FileManager.default.createFile(atPath: segmentPath(empty.path, 500), contents: Data()))
             let writer = try JournalWriter(directory: empty.path, position: 500, segmentBytes: 1 << 20, sync: .never)
             #expect(try writer.append(recordReadings(0)) == 500 + Int64(journalRecordSize(recordReadings(0))))
             #expect(try journalSegments(in: empty.path).map(\.start) == [500])

@@ -1,5 +1,5 @@
 internal import Foundation
-public import NIOSSL
+internal import NIOSSL
 internal import Synchronization
 
 /// The HTTPS certificate chain and private key (`http.tls.cert`, `http.tls.key`), loaded

@@ -1,5 +1,5 @@
 internal import Foundation
-public import SensorCore
+internal import SensorCore
 internal import Yams
 
 /// The config file's `rules:` list and `forward:` mapping (CONTRACT §7), which only the

@@ -30,9 +30,9 @@ public struct QuantileSketch: Sendable, Equatable {
     static let multiplier = 1 / log(gamma)
 
     // Set by the decoder too (QuantileSketch+Encoding.swift).
-    internal(set) var positive = BinStore()
-    internal(set) var negative = BinStore()
-    internal(set) var zeroCount: UInt64 = 0
+    var positive = BinStore()
+    var negative = BinStore()
+    var zeroCount: UInt64 = 0
 
     public init() {}
 

@@ -1,4 +1,4 @@
-public import SensorCore
+internal import SensorCore
 
 /// What one rule evaluation stores, committed by ``SensorStore/commitRules(_:maxQueued:)``
 /// in one transaction: the states it changed, how far each rule and forwarded resolution

@@ -1,4 +1,4 @@
-public import SensorCore
+internal import SensorCore
 
 /// A store whose queries can answer what the pipeline has aggregated and not yet flushed:
 /// the daemon's query routes then answer a reading as soon as it is aggregated, where a
