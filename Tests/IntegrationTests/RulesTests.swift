@@ -65,7 +65,7 @@ import Testing
         #expect(try await daemon.post(body, contentType: "application/json").status == 202)
         let fired = Self.alert("hot", "gh-1", "firing", since: t, value: 35)
         let resolved = Self.alert("hot", "gh-1", "resolved", since: t + 3, value: 20)
-        #expect(try await eventually { receiver.delivered.count >= 2 }, "\(receiver.posts) \(daemon.output)")
+        #expect(await eventually { receiver.delivered.count >= 2 }, "\(receiver.posts) \(daemon.output)")
         #expect(receiver.delivered == [fired, resolved])
         #expect(receiver.posts.map(\.ok) == [false, false, true, true], "two failures, then each transition once")
 
@@ -147,11 +147,11 @@ import Testing
         daemon = try await Daemon(name: "rules-down", arguments: ["--config", config.path], database: daemon.databasePath)
         try await receiver.start()
         let fired = Self.alert("hot", "boiler", "firing", since: t, value: 55)
-        #expect(try await eventually { !receiver.delivered.isEmpty }, "\(daemon.output)")
+        #expect(await eventually { !receiver.delivered.isEmpty }, "\(daemon.output)")
         // Another alert through the same webhook: once it arrived, the first is not coming again.
         let u = Self.soon()
         #expect(try await daemon.post(Self.readings("kettle", [(u, 60)]), contentType: "application/json").status == 202)
-        #expect(try await eventually { receiver.delivered.count >= 2 })
+        #expect(await eventually { receiver.delivered.count >= 2 })
         #expect(receiver.delivered == [fired, Self.alert("hot", "kettle", "firing", since: u, value: 60)])
         #expect(try await daemon.request("GET", "/v1/alerts?device=boiler").text == "[\(fired)]")
     }
@@ -197,8 +197,8 @@ import Testing
         }
         // Kill once window t + 2 was forwarded, early in a second: windows close at the
         // second plus 500 ms of lateness, so no page is being published then.
-        #expect(try await eventually { rows().contains { $0.row["window_start"] as? String == Self.rfc3339(t + 2) } })
-        #expect(try await eventually(every: .milliseconds(5)) {
+        #expect(await eventually { rows().contains { $0.row["window_start"] as? String == Self.rfc3339(t + 2) } })
+        #expect(await eventually(every: .milliseconds(5)) {
             let fraction = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1)
             return fraction > 0.05 && fraction < 0.3
         })
@@ -206,7 +206,7 @@ import Testing
         daemon = try await Daemon(name: "rules-forward", arguments: arguments, database: daemon.databasePath)
 
         let expected = windows * 2
-        #expect(try await eventually { rows().count >= expected && rows().contains { $0.row["window_start"] as? String == Self.rfc3339(t + windows - 1) } },
+        #expect(await eventually { rows().count >= expected && rows().contains { $0.row["window_start"] as? String == Self.rfc3339(t + windows - 1) } },
                 "\(rows().count) rows; \(daemon.output)")
         let forwarded = rows()
         #expect(forwarded.count == expected, "each bucket once: \(forwarded.map(\.topic))")

@@ -50,7 +50,7 @@ import Testing
             caFile: pki.caFile)
         defer { daemon.cleanUp() }
         #expect(daemon.baseURL.scheme == "https")
-        #expect(try await eventually { daemon.output.contains("connected to broker") }, "\(daemon.output)")
+        #expect(await eventually { daemon.output.contains("connected to broker") }, "\(daemon.output)")
 
         // 200 readings over mqtts from the device's own login (the simulator's one device
         // is kiln-00000), on its own topics.
@@ -85,7 +85,7 @@ import Testing
         // second "connected to broker"), and the device's next 100 readings count too.
         broker.stop()
         try broker.start()
-        #expect(try await eventually { daemon.output.components(separatedBy: "connected to broker").count > 2 }, "\(daemon.output)")
+        #expect(await eventually { daemon.output.components(separatedBy: "connected to broker").count > 2 }, "\(daemon.output)")
         let again = try await runSensorhub([
             "simulate", "--mqtt-url", broker.url, "--mqtt-username", "kiln-00000",
             "--mqtt-password-file", try secretFile(folder, "device.password", passwords["kiln-00000"]!), "--mqtt-ca", pki.caFile,
@@ -149,7 +149,7 @@ import Testing
                 "SENSORHUB_MQTT_TLS_CA": name == "unknown CA" ? pki.otherCAFile : pki.caFile,
             ])
         defer { daemon.cleanUp() }
-        #expect(try await eventually { daemon.output.contains(expected) }, "\(name): \(daemon.output)")
+        #expect(await eventually { daemon.output.contains(expected) }, "\(name): \(daemon.output)")
         #expect(!daemon.output.contains("connected to broker"))
         let line = daemon.output.split(separator: "\n").first { $0.contains(expected) } ?? ""
         #expect(line.contains("mqtts://127.0.0.1:\(broker.port)"), "the line names the broker: \(line)")
@@ -209,12 +209,12 @@ import Testing
 
         try install(pki.server)
         kill(daemon.pid, SIGHUP)
-        #expect(try await eventually { daemon.output.contains("reloaded the TLS certificate") })
+        #expect(await eventually { daemon.output.contains("reloaded the TLS certificate") })
         #expect(try await daemon.cli(["devices"]).status == 0, "the renewed certificate is in use")
 
         try Data("not a key".utf8).write(to: URL(fileURLWithPath: key))
         kill(daemon.pid, SIGHUP)
-        #expect(try await eventually { daemon.output.contains("cannot reload the TLS certificate, keeping the one loaded before") })
+        #expect(await eventually { daemon.output.contains("cannot reload the TLS certificate, keeping the one loaded before") })
         #expect(try await daemon.cli(["devices"]).status == 0, "the certificate loaded before stays in use")
         #expect(try await daemon.stop() == 0)
     }

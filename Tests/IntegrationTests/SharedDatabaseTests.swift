@@ -55,7 +55,7 @@ import Testing
         defer { for daemon in members { daemon.cleanUp() } }
         let targets = Targets(members.map(\.baseURL))
         for daemon in members + [reference] {
-            #expect(try await eventually { daemon.output.contains("connected to broker") }, "\(daemon.output)")
+            #expect(await eventually { daemon.output.contains("connected to broker") }, "\(daemon.output)")
         }
 
         let brokerURL = broker.url
