@@ -233,9 +233,9 @@ struct BatchWriter {
             INSERT INTO series (device, metric, readings, last_seen_us, seq_window) VALUES (?, ?, ?, ?, ?)
             """), in: db)
         // Sorted only to meet the windows: without any, the deltas' own order does.
-        let deltaOrder = windows.isEmpty ? Array(batch.series.indices) : batch.series.indices.sorted { batch.series[$0].series < batch.series[$1].series }
-        for position in deltaOrder {
-            let delta = batch.series[position]
+        let deltaOrder: [Int]? = windows.isEmpty ? nil : batch.series.indices.sorted { batch.series[$0].series < batch.series[$1].series }
+        for step in batch.series.indices {
+            let delta = batch.series[deltaOrder?[step] ?? step]
             while nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] < delta.series {
                 alone.append(takeWindows())
             }
