@@ -1,6 +1,7 @@
 import SensorCore
 import Synchronization
 @testable import SensorPipeline
+import SensorStore
 
 /// Series numbers (``SeriesSlot/index``) for tests that hand readings to the pipeline's
 /// parts directly, without a registry: one numbering for the whole test process, so a
@@ -53,5 +54,23 @@ extension Pipeline {
     /// pipeline's own registry numbering their series (whatever the limits).
     func submit(_ readings: [Reading], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
         await submit(readings, slots: series.register(readings), identity: identity, waitingUpTo: wait)
+    }
+}
+
+extension PendingBuckets {
+    /// The deltas as one flush of this shard alone would hand them to the store.
+    func flushBatch() -> FlushBatch {
+        var batch = FlushBatch()
+        addDeltas(to: &batch)
+        return batch
+    }
+}
+
+extension ShardIngress {
+    /// The windows a flush would take now (``takeChangedWindows(into:)``).
+    func takeChangedWindows() -> EncodedSeqWindows {
+        var changed = EncodedSeqWindows()
+        takeChangedWindows(into: &changed)
+        return changed
     }
 }

@@ -114,18 +114,11 @@ struct PendingBuckets: Sendable {
     /// How many series have pending readings.
     var seriesCount: Int { series.count }
 
-    /// The deltas in the store's terms: one group per series and resolution, windows in
-    /// ascending order, built as the store walks them (``PendingGroups``), and the held
-    /// readings.
-    func flushBatch() -> FlushBatch {
-        var batch = FlushBatch()
-        addDeltas(to: &batch)
-        return batch
-    }
-
-    /// Adds ``flushBatch()``'s deltas to `batch`, whose lists may have room made for them:
-    /// a flush builds one batch for all its shards this way instead of copying each
-    /// shard's batch into it.
+    /// Adds the deltas to `batch` in the store's terms: one group per series and
+    /// resolution, windows in ascending order, built as the store walks them
+    /// (``PendingGroups``), the series' counts, and the held readings. A flush adds every
+    /// shard's to one batch whose lists it made room in, instead of copying a batch per
+    /// shard into it.
     func addDeltas(to batch: inout FlushBatch) {
         batch.series.append(contentsOf: series.lazy.map { SeriesDelta(series: $0.key, readings: $0.readings, lastSeen: $0.lastSeen) })
         if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, series: series, bucketCount: bucketCount)) }

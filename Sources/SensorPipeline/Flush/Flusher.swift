@@ -77,12 +77,12 @@ actor Flusher {
         for (shard, drained) in zip(shards, drains) where !drained.pending.isEmpty {
             inFlight.append(PendingPart(shard: shard.index, position: drained.position, pending: drained.pending))
         }
-        // A store that judges seqs itself keeps its own windows: nothing to hand it.
-        let windowShards = shards.filter { !$0.aggregator.holdsSequenced }
         // The batch's lists are made once at their size and the shards' deltas and windows
         // added to them: a batch per shard appended to the flush's copied each one, and
         // with 100,000 new series building the batch took 23 MiB of RSS.
         batch.series.reserveCapacity(drains.reduce(0) { $0 + $1.pending.seriesCount })
+        // A store that judges seqs itself keeps its own windows: nothing to hand it.
+        let windowShards = shards.filter { !$0.aggregator.holdsSequenced }
         batch.seqWindows.reserveCapacity(windowShards.reduce(0) { $0 + $1.ingress.changedWindowCount })
         for (shard, drained) in zip(shards, drains) {
             // After the drain, so the windows are at or past its checkpoint.

@@ -34,7 +34,7 @@ final class ShardIngress: @unchecked Sendable {
     let queue: IngestQueue
     private let mutex = NIOLock()
     /// Seq windows of the shard's series, by number (``SeriesSlot``): what is a duplicate
-    /// at submit time, and what each flush stores (``takeChangedWindows()``). Nil for a
+    /// at submit time, and what each flush stores (``takeChangedWindows(into:)``). Nil for a
     /// series that never sent a seq.
     private var windows: [SeqWindowBox?] = []
     private var journal: JournalWriter?
@@ -57,10 +57,10 @@ final class ShardIngress: @unchecked Sendable {
     /// Records the seqs of readings replayed from the journal in their windows (recovery).
     ///
     /// Every replayed reading was new when it was journaled, so none is judged here. The
-    /// stored windows may already hold some of them (``takeChangedWindows()`` stores
+    /// stored windows may already hold some of them (``takeChangedWindows(into:)`` stores
     /// windows at or past the checkpoint), and a window recording a seq it holds stays as
     /// it is: the replay ends with the windows the last run had, when the journal kept
-    /// every record the stored windows count (see ``takeChangedWindows()``).
+    /// every record the stored windows count (see ``takeChangedWindows(into:)``).
     func recordReplayed(_ part: ShardPart) {
         withLock {
             for (reading, index) in zip(part.readings, part.series) {
@@ -84,8 +84,8 @@ final class ShardIngress: @unchecked Sendable {
         }
     }
 
-    /// The windows changed since the last call, for a flush to store, and no longer
-    /// marked changed.
+    /// Appends the windows changed since the last call to `taken`, for a flush to store,
+    /// and marks them no longer changed.
     ///
     /// Taken after the flush drained the aggregator, so they are at or past the journal
     /// position its buckets cover: they may hold seqs of readings staged since, which a
@@ -99,13 +99,6 @@ final class ShardIngress: @unchecked Sendable {
     /// windows per series, kept by ingress alone: a second set in the aggregator, as of
     /// the journal position it applied, cost a hash and an admit per reading with a seq,
     /// and a window per series.
-    func takeChangedWindows() -> EncodedSeqWindows {
-        var changed = EncodedSeqWindows()
-        takeChangedWindows(into: &changed)
-        return changed
-    }
-
-    /// ``takeChangedWindows()``, appended to `taken`.
     func takeChangedWindows(into taken: inout EncodedSeqWindows) {
         withLock {
             for case let box? in windows where box.changed {
@@ -115,7 +108,7 @@ final class ShardIngress: @unchecked Sendable {
         }
     }
 
-    /// How many windows a flush would take now (``takeChangedWindows()``).
+    /// How many windows a flush would take now (``takeChangedWindows(into:)``).
     var changedWindowCount: Int {
         withLock { windows.reduce(0) { $0 + ($1?.changed == true ? 1 : 0) } }
     }
