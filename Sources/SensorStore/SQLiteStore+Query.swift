@@ -17,12 +17,12 @@ extension SQLiteStore: UnflushedAggregateReader {
 
     /// The stored span of each series matching the globs at one resolution: the start of
     /// its first and last chunk, through two primary-key probes per series (no chunk read),
-    /// in id order (the refined count stops once past the limit: every store counts alike).
+    /// in (device, metric) order, the order of the unflushed series it is matched with.
     static let seriesSpanSQL = """
-        SELECT s.id,
+        SELECT s.id, s.device, s.metric,
                (SELECT min(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1),
                (SELECT max(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1)
-        FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3 ORDER BY s.id
+        FROM series AS s WHERE s.device GLOB ?2 AND s.metric GLOB ?3 ORDER BY s.device, s.metric
         """
 
     /// Aggregates per series and window; rows ordered by device, metric, window start.
@@ -58,7 +58,7 @@ extension SQLiteStore: UnflushedAggregateReader {
                 let plan = try WindowPlan(query: query, stored: Self.fetchResolutions(db))
                 guard !plan.isEmpty else { return }
                 let unflushed = UnflushedGroups(parts: parts, checkpoints: parts.isEmpty ? [:] : try Self.fetchCheckpoints(db), plan: plan)
-                let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit) + unflushed.possibleRows(plan)
+                let possible = try Self.possibleRows(db, query: query, plan: plan, limit: rowLimit, unflushed: unflushed)
                 guard possible <= Int64(rowLimit) else { throw StoreError.tooManyRows(possible: possible, limit: rowLimit) }
                 let resolution = plan.resolution
                 let statement = BoundStatement(try db.cachedStatement(sql: Self.aggregateSQL), in: db)
@@ -96,56 +96,85 @@ extension SQLiteStore: UnflushedAggregateReader {
     static let firstChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us LIMIT 1"
     static let lastChunkSQL = "SELECT data FROM chunks WHERE series_id = ? AND resolution_s = ? ORDER BY chunk_start_us DESC LIMIT 1"
 
-    /// How many rows the query could answer at most, counted before any bucket is read, up
-    /// to just past `limit`.
+    /// How many rows the query could answer at most, stored and unflushed buckets together,
+    /// counted before any bucket is read, up to just past `limit`.
     ///
     /// First as the matching series times the returnable windows, which bounds a query
-    /// over a bounded range without reading a chunk. Past `limit`, from the chunk rows' starts: per matching series, the returnable windows
-    /// overlapping the span of its first to its last chunk. A chunk spans 32 windows, so
-    /// for series with a few windows each this can pass `limit` while the answer would not:
-    /// then each series is counted again, from its first and last bucket (read from those
-    /// two chunks), and where that still passes what is left of `limit` (sparse data over a
-    /// long span), from its chunks in range times the windows one chunk's buckets can lie in.
-    static func possibleRows(_ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int) throws -> Int64 {
+    /// over a bounded range without reading a chunk, plus the windows of every unflushed
+    /// bucket. Past `limit`, from the chunk rows' starts: per matching series, the returnable
+    /// windows overlapping the span of its first to its last chunk. A chunk spans 32 windows,
+    /// so for series with a few windows each this can pass `limit` while the answer would
+    /// not: then each series is counted again, from its first and last bucket (read from
+    /// those two chunks), and where that still passes what is left of `limit` (sparse data
+    /// over a long span), from its chunks in range times the windows one chunk's buckets can
+    /// lie in. Either span covers the windows of its series' unflushed buckets inside it
+    /// (a flush merges them into the stored ones): only those outside it count again.
+    static func possibleRows(
+        _ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int, unflushed: UnflushedGroups
+    ) throws -> Int64 {
         // Cheapest of all, enough for a bounded range: every matching series with data in
         // every returnable window (one scan of the series index, no chunk probed).
         if plan.returnableWindows <= Int64(limit) {
             let matching = try Int64.fetchOne(db, sql: "SELECT count(*) FROM series WHERE device GLOB ? AND metric GLOB ?",
                                               arguments: [query.deviceGlob, query.metricGlob]) ?? 0
             let (bound, overflow) = matching.multipliedReportingOverflow(by: plan.returnableWindows)
-            if !overflow && bound <= Int64(limit) { return bound }
+            let all = overflow ? Int64.max : bound + unflushed.possibleRows(plan)
+            if all <= Int64(limit) { return all }
         }
         let resolution = plan.resolution
-        var spans: [(series: Int64, first: Int64, last: Int64)] = []
+        // Stored series with their unflushed position, if any; the unflushed series nothing
+        // is stored of count whole.
+        var spans: [(series: Int64, first: Int64, last: Int64, unflushed: Int?)] = []
+        var unflushedOnly: Int64 = 0
+        var next = 0
         let rows = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
         var coarse: Int64 = 0
         while let row = try rows.next() {
-            guard let series = row[0] as Int64?, let first = row[1] as Int64?, let last = row[2] as Int64? else { continue }
-            spans.append((series, first, last))
-            coarse += plan.windows(overlapping: first, last + ChunkLayout.span(resolution))
+            let key = SeriesKey(device: try row.decode(String.self, atIndex: 1), metric: try row.decode(String.self, atIndex: 2))
+            while next < unflushed.count && UnflushedGroups.precedes(unflushed.key(next), key) {
+                unflushedOnly += unflushed.possibleRows(ofSeriesAt: next, plan)
+                next += 1
+            }
+            var position: Int?
+            if next < unflushed.count && UnflushedGroups.same(unflushed.key(next), key) {
+                position = next
+                next += 1
+            }
+            guard let series = row[0] as Int64?, let first = row[3] as Int64?, let last = row[4] as Int64? else {
+                if let position { unflushedOnly += unflushed.possibleRows(ofSeriesAt: position, plan) }
+                continue
+            }
+            spans.append((series, first, last, position))
+            let end = last + ChunkLayout.span(resolution)
+            coarse += plan.windows(overlapping: first, end)
+                + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, outside: first..<end) } ?? 0)
         }
-        guard coarse > Int64(limit) else { return coarse }
+        for position in next..<unflushed.count { unflushedOnly += unflushed.possibleRows(ofSeriesAt: position, plan) }
+        guard coarse + unflushedOnly > Int64(limit) else { return coarse + unflushedOnly }
 
         let count = try db.cachedStatement(sql: boundedChunkCountSQL)
         // A chunk's 32 buckets lie in at most 32 - 1 + ⌈window / step⌉ windows.
         let windowsPerChunk = ChunkLayout.windows - 1 + (plan.window + plan.step - 1) / plan.step
         let low = ChunkLayout.chunkStart(of: plan.bucketLow, resolution)
-        var total: Int64 = 0
-        for (series, first, last) in spans where total <= Int64(limit) {
-            var windows = plan.windows(overlapping: first, last + ChunkLayout.span(resolution))
+        var total = unflushedOnly
+        for (series, first, last, position) in spans where total <= Int64(limit) {
+            var covered = first..<(last + ChunkLayout.span(resolution))
             if let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
                let lastBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: last, last: true) {
-                windows = plan.windows(overlapping: firstBucket, lastBucket + resolution.microseconds)
+                covered = firstBucket..<(lastBucket + resolution.microseconds)
             }
+            let windows = plan.windows(overlapping: covered.lowerBound, covered.upperBound)
+                + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, outside: covered) } ?? 0)
             guard total + windows > Int64(limit) else {
                 total += windows
                 continue
             }
+            // Counted from its chunks, the span no longer covers the unflushed buckets in it.
             let room = Int64(limit) - total + 1
             let chunks = try Int64.fetchOne(count, arguments: [
                 series, resolution.seconds, low, plan.bucketHigh, (room + windowsPerChunk - 1) / windowsPerChunk,
             ]) ?? 0
-            total += min(windows, chunks * windowsPerChunk)
+            total += min(windows, chunks * windowsPerChunk + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan) } ?? 0))
         }
         return total
     }

@@ -99,6 +99,35 @@ private struct TestPart: UnflushedPart {
         #expect(devices.map(\.device) == ["a", "b", "c"] && devices.map(\.readings) == [1, 4, 1])
     }
 
+    /// The row bound counts a window stored and pending once: a pending bucket inside its
+    /// series' stored span adds no row, one past it does, as does a series only pending.
+    /// Both with and without a time range (the bound's first step, and its spans).
+    @Test func theRowBoundCountsAWindowStoredAndPendingOnce() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let stored = SeriesKey(device: "m", metric: "t"), fresh = SeriesKey(device: "n", metric: "t")
+        let windows = (0..<6).map { t0 + Int64($0) * 10 * second }
+        try await store.write(FlushBatch(
+            buckets: windows.map { Bucket(series: stored, resolution: res("10s"), windowStart: $0, stats: stats([1], at: $0)) },
+            series: [SeriesDelta(series: stored, readings: 6, lastSeen: windows[5])], checkpoints: [0: 100]))
+        // Windows 0-5 stored; pending: 0 and 5 again, 6 new, and a new series.
+        let pending = TestPart(shard: 0, position: 101, buckets: [
+            (stored, windows[0], stats([2], at: windows[0])), (stored, windows[5], stats([2], at: windows[5])),
+            (stored, windows[5] + 10 * second, stats([2], at: windows[5] + 10 * second)), (fresh, t0, stats([3], at: t0)),
+        ])
+        for query in [AggregateQuery(window: res("10s")), AggregateQuery(window: res("10s"), from: t0, to: t0 + 70 * second)] {
+            func answer(limit: Int) async throws -> [AggregateRow] {
+                let sink = Collected()
+                try await store.aggregates(query, rowLimit: limit, unflushed: [pending], into: sink)
+                return sink.rows
+            }
+            let rows = try await answer(limit: 8)
+            #expect(rows.count == 8 && rows.map(\.stats.count).reduce(0, +) == 10)
+            await #expect(throws: StoreError.self, "\(query)") { try await answer(limit: 7) }
+        }
+    }
+
     /// Pending series are picked by the globs as the store's SQL picks stored ones
     /// (SQLite's GLOB), including where fnmatch(3) reads a pattern otherwise (`[!…]`, `\`).
     @Test func pendingSeriesArePickedAsTheStorePicksStoredOnes() async throws {

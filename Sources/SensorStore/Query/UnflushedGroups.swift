@@ -64,14 +64,27 @@ package struct UnflushedGroups: Sendable {
     }
 
     /// At most how many rows the unflushed buckets add to an answer: each bucket in the
-    /// range lies in at most ⌈window / step⌉ windows. A bound, not a count: the windows of a
-    /// series the store holds too are counted in its stored bound as well.
+    /// range lies in at most ⌈window / step⌉ windows. A bound, not a count.
     package func possibleRows(_ plan: WindowPlan) -> Int64 {
-        let perBucket = (plan.window + plan.step - 1) / plan.step
-        return (0..<count).reduce(0) { total, position in
-            let buckets = places(ofSeriesAt: position).reduce(0) { $0 + parts[$1.part].bucketCount(ofSeriesAt: $1.index, resolution: resolution, startingIn: starts) }
-            return total + min(Int64(buckets) * perBucket, plan.returnableWindows)
+        (0..<count).reduce(0) { $0 + possibleRows(ofSeriesAt: $1, plan) }
+    }
+
+    /// At most how many rows the unflushed buckets of the series at `position` add to an
+    /// answer; with `covered`, only those of its buckets starting outside it (the windows of
+    /// those inside are counted already: the span of its stored buckets).
+    package func possibleRows(ofSeriesAt position: Int, _ plan: WindowPlan, outside covered: Range<Int64>? = nil) -> Int64 {
+        let ranges = covered.map {
+            [starts.lowerBound..<max(starts.lowerBound, min($0.lowerBound, starts.upperBound)),
+             min(starts.upperBound, max($0.upperBound, starts.lowerBound))..<starts.upperBound]
+        } ?? [starts]
+        var buckets = 0
+        for place in places(ofSeriesAt: position) {
+            for range in ranges where !range.isEmpty {
+                buckets += parts[place.part].bucketCount(ofSeriesAt: place.index, resolution: resolution, startingIn: range)
+            }
         }
+        let perBucket = (plan.window + plan.step - 1) / plan.step
+        return min(Int64(buckets) * perBucket, plan.returnableWindows)
     }
 
     /// The store's order of series: device, then metric, byte by byte (SQLite's `BINARY`
