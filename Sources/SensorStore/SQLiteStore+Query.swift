@@ -108,7 +108,8 @@ extension SQLiteStore: UnflushedAggregateReader {
     /// those two chunks), and where that still passes what is left of `limit` (sparse data
     /// over a long span), from its chunks in range times the windows one chunk's buckets can
     /// lie in. Either span covers the windows of its series' unflushed buckets inside it
-    /// (a flush merges them into the stored ones): only those outside it count again.
+    /// (a flush merges them into the stored ones): only those outside it count again, and
+    /// when counted again, a window two unflushed parts hold counts once.
     static func possibleRows(
         _ db: Database, query: AggregateQuery, plan: WindowPlan, limit: Int, unflushed: UnflushedGroups
     ) throws -> Int64 {
@@ -125,14 +126,14 @@ extension SQLiteStore: UnflushedAggregateReader {
         // Stored series with their unflushed position, if any; the unflushed series nothing
         // is stored of count whole.
         var spans: [(series: Int64, first: Int64, last: Int64, unflushed: Int?)] = []
-        var unflushedOnly: Int64 = 0
+        var unflushedOnly: [Int] = []
         var next = 0
         let rows = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
         var coarse: Int64 = 0
         while let row = try rows.next() {
             let key = SeriesKey(device: try row.decode(String.self, atIndex: 1), metric: try row.decode(String.self, atIndex: 2))
             while next < unflushed.count && UnflushedGroups.precedes(unflushed.key(next), key) {
-                unflushedOnly += unflushed.possibleRows(ofSeriesAt: next, plan)
+                unflushedOnly.append(next)
                 next += 1
             }
             var position: Int?
@@ -141,7 +142,7 @@ extension SQLiteStore: UnflushedAggregateReader {
                 next += 1
             }
             guard let series = row[0] as Int64?, let first = row[3] as Int64?, let last = row[4] as Int64? else {
-                if let position { unflushedOnly += unflushed.possibleRows(ofSeriesAt: position, plan) }
+                if let position { unflushedOnly.append(position) }
                 continue
             }
             spans.append((series, first, last, position))
@@ -149,14 +150,18 @@ extension SQLiteStore: UnflushedAggregateReader {
             coarse += plan.windows(overlapping: first, end)
                 + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, outside: first..<end) } ?? 0)
         }
-        for position in next..<unflushed.count { unflushedOnly += unflushed.possibleRows(ofSeriesAt: position, plan) }
-        guard coarse + unflushedOnly > Int64(limit) else { return coarse + unflushedOnly }
+        unflushedOnly += next..<unflushed.count
+        coarse += unflushedOnly.reduce(0) { $0 + unflushed.possibleRows(ofSeriesAt: $1, plan) }
+        guard coarse > Int64(limit) else { return coarse }
 
         let count = try db.cachedStatement(sql: boundedChunkCountSQL)
         // A chunk's 32 buckets lie in at most 32 - 1 + ⌈window / step⌉ windows.
         let windowsPerChunk = ChunkLayout.windows - 1 + (plan.window + plan.step - 1) / plan.step
         let low = ChunkLayout.chunkStart(of: plan.bucketLow, resolution)
-        var total = unflushedOnly
+        var total: Int64 = 0
+        for position in unflushedOnly where total <= Int64(limit) {
+            total += unflushed.possibleRows(ofSeriesAt: position, plan, exactly: true)
+        }
         for (series, first, last, position) in spans where total <= Int64(limit) {
             var covered = first..<(last + ChunkLayout.span(resolution))
             if let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
@@ -164,7 +169,7 @@ extension SQLiteStore: UnflushedAggregateReader {
                 covered = firstBucket..<(lastBucket + resolution.microseconds)
             }
             let windows = plan.windows(overlapping: covered.lowerBound, covered.upperBound)
-                + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, outside: covered) } ?? 0)
+                + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, outside: covered, exactly: true) } ?? 0)
             guard total + windows > Int64(limit) else {
                 total += windows
                 continue
@@ -174,7 +179,7 @@ extension SQLiteStore: UnflushedAggregateReader {
             let chunks = try Int64.fetchOne(count, arguments: [
                 series, resolution.seconds, low, plan.bucketHigh, (room + windowsPerChunk - 1) / windowsPerChunk,
             ]) ?? 0
-            total += min(windows, chunks * windowsPerChunk + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan) } ?? 0))
+            total += min(windows, chunks * windowsPerChunk + (position.map { unflushed.possibleRows(ofSeriesAt: $0, plan, exactly: true) } ?? 0))
         }
         return total
     }

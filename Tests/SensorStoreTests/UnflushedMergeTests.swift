@@ -100,8 +100,10 @@ private struct TestPart: UnflushedPart {
     }
 
     /// The row bound counts a window stored and pending once: a pending bucket inside its
-    /// series' stored span adds no row, one past it does, as does a series only pending.
-    /// Both with and without a time range (the bound's first step, and its spans).
+    /// series' stored span adds no row, one past it does, as does a series only pending; a
+    /// window two pending parts hold (the batch being written, the shard adding to it)
+    /// counts once too. Both with and without a time range (the bound's first step, and its
+    /// spans).
     @Test func theRowBoundCountsAWindowStoredAndPendingOnce() async throws {
         let dir = try TempDirectory()
         let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
@@ -116,14 +118,17 @@ private struct TestPart: UnflushedPart {
             (stored, windows[0], stats([2], at: windows[0])), (stored, windows[5], stats([2], at: windows[5])),
             (stored, windows[5] + 10 * second, stats([2], at: windows[5] + 10 * second)), (fresh, t0, stats([3], at: t0)),
         ])
+        let adding = TestPart(shard: 0, position: 102, buckets: [
+            (stored, windows[5] + 10 * second, stats([4], at: windows[5] + 10 * second)), (fresh, t0, stats([5], at: t0)),
+        ])
         for query in [AggregateQuery(window: res("10s")), AggregateQuery(window: res("10s"), from: t0, to: t0 + 70 * second)] {
             func answer(limit: Int) async throws -> [AggregateRow] {
                 let sink = Collected()
-                try await store.aggregates(query, rowLimit: limit, unflushed: [pending], into: sink)
+                try await store.aggregates(query, rowLimit: limit, unflushed: [pending, adding], into: sink)
                 return sink.rows
             }
             let rows = try await answer(limit: 8)
-            #expect(rows.count == 8 && rows.map(\.stats.count).reduce(0, +) == 10)
+            #expect(rows.count == 8 && rows.map(\.stats.count).reduce(0, +) == 12)
             await #expect(throws: StoreError.self, "\(query)") { try await answer(limit: 7) }
         }
     }

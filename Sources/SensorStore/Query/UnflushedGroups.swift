@@ -71,16 +71,25 @@ package struct UnflushedGroups: Sendable {
 
     /// At most how many rows the unflushed buckets of the series at `position` add to an
     /// answer; with `covered`, only those of its buckets starting outside it (the windows of
-    /// those inside are counted already: the span of its stored buckets).
-    package func possibleRows(ofSeriesAt position: Int, _ plan: WindowPlan, outside covered: Range<Int64>? = nil) -> Int64 {
-        let ranges = covered.map {
-            [starts.lowerBound..<max(starts.lowerBound, min($0.lowerBound, starts.upperBound)),
-             min(starts.upperBound, max($0.upperBound, starts.lowerBound))..<starts.upperBound]
-        } ?? [starts]
+    /// those inside are counted already: the span of its stored buckets). Two parts (the
+    /// batch being written, the shard adding to it) may hold the same window: `exactly`
+    /// counts it once, from the series' buckets built, where the parts' counts add it twice.
+    package func possibleRows(
+        ofSeriesAt position: Int, _ plan: WindowPlan, outside covered: Range<Int64>? = nil, exactly: Bool = false
+    ) -> Int64 {
+        let places = places(ofSeriesAt: position)
         var buckets = 0
-        for place in places(ofSeriesAt: position) {
-            for range in ranges where !range.isEmpty {
-                buckets += parts[place.part].bucketCount(ofSeriesAt: place.index, resolution: resolution, startingIn: range)
+        if exactly && places.count > 1 {
+            buckets = group(position)?.windowStarts.count { covered?.contains($0) != true } ?? 0
+        } else {
+            let ranges = covered.map {
+                [starts.lowerBound..<max(starts.lowerBound, min($0.lowerBound, starts.upperBound)),
+                 min(starts.upperBound, max($0.upperBound, starts.lowerBound))..<starts.upperBound]
+            } ?? [starts]
+            for place in places {
+                for range in ranges where !range.isEmpty {
+                    buckets += parts[place.part].bucketCount(ofSeriesAt: place.index, resolution: resolution, startingIn: range)
+                }
             }
         }
         let perBucket = (plan.window + plan.step - 1) / plan.step
