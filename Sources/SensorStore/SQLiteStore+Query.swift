@@ -18,6 +18,7 @@ extension SQLiteStore: UnflushedAggregateReader {
     /// The stored span of each series matching the globs at one resolution: the start of
     /// its first and last chunk, through two primary-key probes per series (no chunk read),
     /// in (device, metric) order, the order of the unflushed series it is matched with.
+    /// (The refined count walks them in id order again: see ``possibleRows(_:query:plan:limit:unflushed:)``.)
     static let seriesSpanSQL = """
         SELECT s.id, s.device, s.metric,
                (SELECT min(chunk_start_us) FROM chunks WHERE series_id = s.id AND resolution_s = ?1),
@@ -158,6 +159,9 @@ extension SQLiteStore: UnflushedAggregateReader {
         // A chunk's 32 buckets lie in at most 32 - 1 + ⌈window / step⌉ windows.
         let windowsPerChunk = ChunkLayout.windows - 1 + (plan.window + plan.step - 1) / plan.step
         let low = ChunkLayout.chunkStart(of: plan.bucketLow, resolution)
+        // In id order, as the PostgreSQL store counts: the count stops once past `limit`,
+        // so both stores stop at the same series and report the same estimate.
+        spans.sort { $0.series < $1.series }
         var total: Int64 = 0
         for position in unflushedOnly where total <= Int64(limit) {
             total += unflushed.possibleRows(ofSeriesAt: position, plan, exactly: true)
@@ -165,7 +169,8 @@ extension SQLiteStore: UnflushedAggregateReader {
         for (series, first, last, position) in spans where total <= Int64(limit) {
             var covered = first..<(last + ChunkLayout.span(resolution))
             if let firstBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: first, last: false),
-               let lastBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: last, last: true) {
+               let lastBucket = try edgeBucket(db, series: series, resolution: resolution, chunkStart: last, last: true),
+               firstBucket <= lastBucket {
                 covered = firstBucket..<(lastBucket + resolution.microseconds)
             }
             let windows = plan.windows(overlapping: covered.lowerBound, covered.upperBound)
