@@ -132,15 +132,18 @@ extension SQLiteStore: UnflushedAggregateReader {
         let rows = try Row.fetchCursor(db, sql: seriesSpanSQL, arguments: [resolution.seconds, query.deviceGlob, query.metricGlob])
         var coarse: Int64 = 0
         while let row = try rows.next() {
-            let key = SeriesKey(device: try row.decode(String.self, atIndex: 1), metric: try row.decode(String.self, atIndex: 2))
-            while next < unflushed.count && UnflushedGroups.precedes(unflushed.key(next), key) {
-                unflushedOnly.append(next)
-                next += 1
-            }
             var position: Int?
-            if next < unflushed.count && UnflushedGroups.same(unflushed.key(next), key) {
-                position = next
-                next += 1
+            // The names are read only while unflushed series are left to meet.
+            if next < unflushed.count {
+                let key = SeriesKey(device: try row.decode(String.self, atIndex: 1), metric: try row.decode(String.self, atIndex: 2))
+                while next < unflushed.count && UnflushedGroups.precedes(unflushed.key(next), key) {
+                    unflushedOnly.append(next)
+                    next += 1
+                }
+                if next < unflushed.count && UnflushedGroups.same(unflushed.key(next), key) {
+                    position = next
+                    next += 1
+                }
             }
             guard let series = row[0] as Int64?, let first = row[3] as Int64?, let last = row[4] as Int64? else {
                 if let position { unflushedOnly.append(position) }
