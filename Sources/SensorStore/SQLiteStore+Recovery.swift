@@ -13,13 +13,13 @@ extension SQLiteStore {
         do {
             let (state, ids) = try await pool.read { db in
                 var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
-                var ids: [SeriesKey: Int64] = [:]
+                var ids: [(key: SeriesKey, value: Int64)] = []
                 state.checkpoints = try Self.fetchCheckpoints(db)
                 let rows = try Row.fetchCursor(db, sql: "SELECT device, metric, seq_window, last_seen_us, id FROM series")
                 while let row = try rows.next() {
                     let series = SeriesKey(device: row[0], metric: row[1])
                     state.series.append(series)
-                    ids[series] = row[4]
+                    ids.append((series, row[4]))
                     guard let bytes = row[2] as Data? else { continue }
                     // Windows written before v2 of their encoding lack the latest event
                     // time; the series' last-seen time stands in for it.

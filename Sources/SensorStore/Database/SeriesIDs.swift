@@ -1,3 +1,4 @@
+internal import OrderedCollections
 internal import SensorCore
 
 /// The ids of rows of `series`, so a flush resolves (device, metric) without SQL
@@ -13,8 +14,13 @@ internal import SensorCore
 /// deleted, and a series they lack is new: a flush inserts it without a SELECT to ask.
 /// Before, the first flush of 100,000 new series ran 100,000 SELECTs that found nothing,
 /// and the first flush after a restart one per series to find its id.
+///
+/// Kept in an ordered dictionary: its keys and ids are two arrays, indexed by a hash table
+/// of as few bits a slot as the count needs. A `Dictionary` keeps each (key, id) in its
+/// own table, 40 bytes a slot at up to 3/4 full: 100,000 series took 262,144 slots,
+/// 10.5 MB; here they take 4-5 MB.
 struct SeriesIDs {
-    private(set) var ids: [SeriesKey: Int64] = [:]
+    private(set) var ids: OrderedDictionary<SeriesKey, Int64> = [:]
     /// Whether ``ids`` holds every row of the table.
     private(set) var holdsEveryRow = false
 
@@ -42,12 +48,12 @@ struct SeriesIDs {
     /// takes the next rowid, one past the largest in the table (rows are never deleted),
     /// so the rows it inserted are exactly the ids from its first on.
     mutating func forgetIDs(from first: Int64) {
-        ids = ids.filter { $0.value < first }
+        ids.removeAll { $0.value >= first }
     }
 
     /// Adds every row of the table, read in one snapshot. Rows committed after the
     /// snapshot were added by their own writes, before or after this: either way they stay.
-    mutating func addEveryRow(_ rows: [SeriesKey: Int64]) {
+    mutating func addEveryRow(_ rows: [(key: SeriesKey, value: Int64)]) {
         ids.merge(rows) { current, _ in current }
         holdsEveryRow = true
     }
