@@ -45,10 +45,11 @@ import TestProcesses
         return state["ordinal"] as? Int
     }
 
-    /// Runs `trials` kill-and-resume rounds of a 40,000-reading file each (80 batches of
-    /// 500), the file's series named per trial. Every third trial kills its first resume too.
+    /// Runs `trials` kill-and-resume rounds of a 40,000-reading file each in batches of
+    /// `batch` (at least 80 batches), the file's series named per trial. Every third trial
+    /// kills its first resume too.
     static func runTrials(
-        _ trials: Int, folder: URL, target: [String], environment: [String: String],
+        _ trials: Int, folder: URL, target: [String], batch: Int, environment: [String: String],
         afterTrial: (Trial) async throws -> Void = { _ in }
     ) async throws -> [Trial] {
         var generator = SeededGenerator(seed: 0x1_5EED)
@@ -63,11 +64,15 @@ import TestProcesses
             let text = format == "ndjson" ? ImportTests.ndjson(rows) : format == "csv" ? ImportTests.csvLong(rows) : ImportTests.lineProtocol(rows)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             let stateFile = path + ".sensorhub-import"
-            let arguments = target + ["--batch", "500", path]
-            // Early (before the first batch) in one trial of five, else after 1–40 batches of
-            // 80: the poll must see the ordinal before the import ends, and with the whole
-            // suite running in parallel it can lag (with 1–60, one run of the suite found two
-            // imports of four complete before their kill).
+            let arguments = target + ["--batch", "\(batch)", path]
+            // Early (before the first batch) in one trial of five, else after 1–40 batches:
+            // the poll must see the ordinal before the import ends, and with the whole suite
+            // running in parallel it can lag for a long time. Into a database file, batches
+            // of 500 take about 9 ms each, and with 1–60 of 80, one run of the suite found
+            // two imports of four complete before their kill, with 1–40 of 80 another; so
+            // that target imports in batches of 50 (800 of them: the ordinal is reached about
+            // 1.2 s before the end, alone). Through a daemon they stay at 500: that target
+            // has not failed this way, and batches of 50 doubled its time (28.6 -> 60 s alone).
             let at = trial % 5 == 1 ? 0 : Int.random(in: 1...40, using: &generator)
             let running = try await importKilled(arguments, stateFile: stateFile, afterBatches: at, environment: environment)
             if running { interrupted += 1 }
@@ -133,7 +138,7 @@ import TestProcesses
     @Test func killedAndResumedThroughADaemonCountsEveryReadingOnce() async throws {
         let daemon = try await Daemon(name: "import-resume-server")
         defer { daemon.cleanUp() }
-        let trials = try await Self.runTrials(10, folder: daemon.folder, target: ["--server", daemon.baseURL.absoluteString], environment: [:])
+        let trials = try await Self.runTrials(10, folder: daemon.folder, target: ["--server", daemon.baseURL.absoluteString], batch: 500, environment: [:])
         let stored = try await waitForTotal(daemon, trials.reduce(0) { $0 + $1.rows.count })
         for trial in trials { ImportTests.expectTotals(stored, ImportTests.expected(trial.rows), prefix: trial.prefix) }
     }
@@ -145,7 +150,7 @@ import TestProcesses
         // Each trial is checked as soon as it is complete, so a wrong count names its kills;
         // the folder (database, journal, files) is kept when one is wrong.
         var wrong: [String] = []
-        let trials = try await Self.runTrials(4, folder: folder, target: ["--db", database], environment: environment) { trial in
+        let trials = try await Self.runTrials(4, folder: folder, target: ["--db", database], batch: 50, environment: environment) { trial in
             let stored = try await storedTotals(["--db", database])
             let mine = stored.filter { $0.key.hasPrefix(trial.prefix + "-") }
             let expected = ImportTests.expected(trial.rows)
