@@ -281,3 +281,26 @@ private extension Double {
         #expect(taken.series.map(\.readings) == [20])
     }
 }
+
+@Suite struct PagedArrayTests {
+    /// Elements over several pages read back, change in place, and a copy keeps what it
+    /// had when the original changes (and the other way round).
+    @Test func elementsOverSeveralPagesReadBackAndACopyKeepsItsOwn() {
+        let count = 3 * PagedArray<Int>.pageSize + 7
+        var paged = PagedArray<Int>()
+        for value in 0..<count { paged.append(value) }
+        #expect(paged.count == count)
+        #expect(Array(paged) == Array(0..<count))
+
+        let copy = paged
+        for index in stride(from: 0, to: count, by: 5) { paged[index] += 1_000 }
+        paged.append(-1)
+        #expect(Array(copy) == Array(0..<count), "a change to the original reached the copy")
+        #expect(Array(paged) == (0..<count).map { $0 % 5 == 0 ? $0 + 1_000 : $0 } + [-1])
+
+        var second = PagedArray(paged.prefix(PagedArray<Int>.pageSize + 1))
+        second[PagedArray<Int>.pageSize] = 42
+        #expect(paged[PagedArray<Int>.pageSize] == PagedArray<Int>.pageSize, "a change to a copy reached the original")
+        #expect(second.last == 42 && second.count == PagedArray<Int>.pageSize + 1)
+    }
+}

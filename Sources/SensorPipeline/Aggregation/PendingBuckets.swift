@@ -17,7 +17,7 @@ struct PendingBuckets: Sendable {
     let plan: RollupPlan
     /// By series number: 1 + the series' place in `series`, 0 for a series not here.
     private var places: [Int32] = []
-    private var series: [SeriesAccumulator] = []
+    private var series = PagedArray<SeriesAccumulator>()
     private(set) var readingCount = 0
     /// Buckets (series × resolution × window) holding at least one reading, built ones
     /// included.
@@ -73,11 +73,12 @@ struct PendingBuckets: Sendable {
     /// The pending buckets of the series `isSelected` picks: what a query merges into its
     /// stored answer (``PendingPart``). The windows are shared, not copied, until either
     /// side changes them; so is the list of series when every one is picked (a query over
-    /// the whole fleet; a copy took 17 MB with 100,000 series).
+    /// the whole fleet; a copy took 17 MB with 100,000 series), and a series the shard
+    /// then adds to copies its page of the list (``PagedArray``), not the list.
     func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingBuckets {
         var selected = PendingBuckets(plan: plan)
         let picked = series.indices.filter { isSelected(series[$0].key) }
-        selected.series = picked.count == series.count ? series : picked.map { series[$0] }
+        selected.series = picked.count == series.count ? series : PagedArray(picked.lazy.map { series[$0] })
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
         return selected
     }
@@ -134,7 +135,7 @@ struct PendingBuckets: Sendable {
 /// for one series at a time instead of for the whole flush.
 private struct PendingGroups: BucketGroupSource {
     let plan: RollupPlan
-    let series: [SeriesAccumulator]
+    let series: PagedArray<SeriesAccumulator>
     let bucketCount: Int
 
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
