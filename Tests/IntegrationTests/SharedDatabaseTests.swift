@@ -34,7 +34,7 @@ import Testing
     }
 
     private func check(trouble: Trouble) async throws {
-        let server = try PostgresServer()
+        let server = try await onOwnThread { try PostgresServer() }
         defer { server.cleanUp() }
         let broker = try await Broker()
         defer { broker.cleanUp() }
@@ -77,9 +77,9 @@ import Testing
             targets.set(1, to: members[1].baseURL)
         case .restartDatabase:
             #expect(try await eventually { try await storedCount(["--server", reference.baseURL.absoluteString]) >= Self.mqttReadings / 4 })
-            server.stop()
+            await onOwnThread { server.stop() }
             try await Task.sleep(for: .seconds(2))
-            try server.start()
+            try await onOwnThread { try server.start() }
         }
 
         let sent = try await published

@@ -19,7 +19,7 @@ import Testing
         let postgres: PostgresStore
 
         init(instance: String = "daemon-a") async throws {
-            server = try PostgresServer()
+            server = try await onOwnThread { try PostgresServer() }
             directory = try TempDirectory()
             sqlite = try await makeStore(directory)
             postgres = try await PostgresStore.open(try PostgresLocation(url: server.url), instance: instance, mode: .readWrite)
@@ -34,7 +34,7 @@ import Testing
         func close() async {
             try? await sqlite.close()
             try? await postgres.close()
-            server.cleanUp()
+            await onOwnThread { [server] in server.cleanUp() }
         }
     }
 
@@ -343,7 +343,7 @@ import Testing
     }
 
     @Test func openingNamesTheProblemWithoutThePassword() async throws {
-        let server = try PostgresServer()
+        let server = try await onOwnThread { try PostgresServer() }
         defer { server.cleanUp() }
         let url = "postgres://sensorhub:s3cret@127.0.0.1:\(server.port)/postgres?sslmode=disable"
         await #expect {

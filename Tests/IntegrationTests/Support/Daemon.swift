@@ -185,11 +185,13 @@ final class Daemon {
         await readRestOfLog()
     }
 
-    /// Stops the daemon if it still runs and removes its folder; for `defer`, so it
-    /// blocks until the process is gone.
+    /// Kills the daemon if it still runs (SIGKILL: the test is over, and a test about
+    /// shutdown calls ``stop(timeout:)``) and removes its folder. For `defer`, so it blocks
+    /// until the process is gone: at once, where a SIGTERM had a loaded daemon drain and
+    /// flush for seconds while this blocked a thread of the pool every test shares.
     func cleanUp() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: folder)
