@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs blocking `work` (starting a PostgreSQL server, waiting for a process) on a thread
 /// of its own and awaits it, instead of blocking a thread of the concurrency pool.
