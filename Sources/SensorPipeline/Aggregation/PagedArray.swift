@@ -21,15 +21,10 @@ struct PagedArray<Element>: RandomAccessCollection {
     var startIndex: Int { 0 }
     var endIndex: Int { count }
 
+    /// Out of range traps in the pages' own bounds checks (only the last page is short).
     subscript(index: Int) -> Element {
-        get {
-            precondition(index >= 0 && index < count, "index out of range")
-            return pages[index / Self.pageSize][index % Self.pageSize]
-        }
-        _modify {
-            precondition(index >= 0 && index < count, "index out of range")
-            yield &pages[index / Self.pageSize][index % Self.pageSize]
-        }
+        get { pages[index / Self.pageSize][index % Self.pageSize] }
+        _modify { yield &pages[index / Self.pageSize][index % Self.pageSize] }
     }
 
     mutating func append(_ element: Element) {
