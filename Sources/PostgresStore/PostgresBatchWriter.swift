@@ -75,8 +75,10 @@ struct PostgresBatchWriter {
                 """, logger: store.logger).decodeFirst(Int32.self)
             guard recorded != nil else { return }
         }
+        var deltas: [SeriesDelta] = []
+        try batch.forEachSeriesUpdate { if let delta = $0.delta { deltas.append(delta) } }
         var firstSeen: [SeriesKey: Int64] = [:]
-        for delta in batch.series where firstSeen[delta.series] == nil {
+        for delta in deltas where firstSeen[delta.series] == nil {
             firstSeen[delta.series] = delta.lastSeen
         }
         // Unstorable deltas are set aside before they could create their series.
@@ -93,7 +95,7 @@ struct PostgresBatchWriter {
         let admission = SequencedAdmission(batch.sequenced, resolutions: batch.resolutions, stored: stored)
         duplicates = admission.duplicates
         for group in admission.groups { runs += self.runs(of: group) }
-        try await addTotals(batch.series + admission.series)
+        try await addTotals(deltas + admission.series)
         try await writeChunks(runs)
         try await writeSeqWindows(admission.windows)
         try await writeCheckpoints(batch.checkpoints)

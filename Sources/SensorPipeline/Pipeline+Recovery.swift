@@ -21,10 +21,10 @@ extension Pipeline {
         let state = try await store.recoveryState(batchesSince: now - BatchLedger.retention.microseconds)
         series.load(state.series)
         for (mark, takenAt) in state.takenBatches { batchLedger.record(mark, at: takenAt) }
-        var windowsByShard = [[(series: SeriesKey, index: Int32, window: SeqWindow)]](repeating: [], count: shards.count)
+        var windowsByShard = [[(index: Int32, window: SeqWindow)]](repeating: [], count: shards.count)
         for (series, window) in state.seqWindows {
             let slot = self.series.register(series)
-            windowsByShard[Int(slot.shard)].append((series, slot.index, window))
+            windowsByShard[Int(slot.shard)].append((slot.index, window))
         }
         for (shard, windows) in zip(shards, windowsByShard) {
             shard.ingress.restore(windows: windows)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SensorCore
 @testable import SensorPipeline
+import SensorStore
 
 @Suite struct PendingBucketsTests {
     /// One series spread over tens of thousands of windows in random order (a backlog):
@@ -275,10 +276,59 @@ private extension Double {
         for aggregator in [judging, taking] { aggregator.apply([JournaledBatch(readings: readings, position: 1, acceptedAt: nil)]) }
         let judged = judging.drain().pending.flushBatch()
         #expect(judged.sequenced.count == 15)
-        #expect(judged.series.map(\.readings) == [5])
+        #expect(judged.allDeltas.map(\.readings) == [5])
         let taken = taking.drain().pending.flushBatch()
         #expect(taken.sequenced.isEmpty)
-        #expect(taken.series.map(\.readings) == [20])
+        #expect(taken.allDeltas.map(\.readings) == [20])
+    }
+}
+
+/// A flush takes each seq window beside its series' counts, found by the series' number:
+/// the window of a pending series goes with its counts, that of a series with nothing
+/// pending goes alone, and a pending series without a new window gets none.
+@Suite struct TakenWindowsTests {
+    func window(_ seqs: ClosedRange<UInt64>) -> SeqWindow {
+        var window = SeqWindow(first: seqs.lowerBound, at: 1_000_000)
+        for seq in seqs.dropFirst() { _ = window.admit(seq, at: Int64(seq) * 1_000_000) }
+        return window
+    }
+
+    @Test func eachWindowGoesWithItsSeriesCountsOrAlone() throws {
+        let resolutions = [try Resolution(parsing: "10s")]
+        let series = (0..<700).map { SeriesKey(device: "taken-\($0)", metric: "m") }
+        var pending = PendingBuckets(resolutions: resolutions)
+        // Every other series pending (over several pages of the list), in an order of
+        // their own; the pending ones count 1, 2, 3 readings by turn.
+        for index in stride(from: 0, to: series.count, by: 2).reversed() {
+            for step in 0...(index / 2 % 3) {
+                pending.add(Reading(device: series[index].device, metric: "m", value: 1, timestamp: Int64(step) * 1_000_000))
+            }
+        }
+        // A window for every third series, pending or not.
+        var windows = TakenWindows(pendingSeries: pending.seriesCount)
+        var expectedWindows: [SeriesKey: [UInt8]] = [:]
+        for index in stride(from: 0, to: series.count, by: 3) {
+            let taken = window(1...UInt64(index + 1))
+            let number = TestSeriesNumbers.number(of: series[index])
+            windows.add(taken, place: pending.place(ofNumber: number)) { series[index] }
+            expectedWindows[series[index]] = taken.encoded
+        }
+        var batch = FlushBatch()
+        pending.addDeltas(to: &batch, windows: windows)
+
+        var seen: [SeriesKey: SeriesUpdate] = [:]
+        try batch.forEachSeriesUpdate { update in
+            #expect(seen[update.series] == nil, "\(update.series) given twice")
+            seen[update.series] = update
+        }
+        let expectedSeries = series.indices.filter { $0 % 2 == 0 || $0 % 3 == 0 }.map { series[$0] }
+        #expect(Set(seen.keys) == Set(expectedSeries))
+        for (index, key) in series.enumerated() where seen[key] != nil {
+            let update = try #require(seen[key])
+            #expect(update.delta?.readings == (index % 2 == 0 ? Int64(index / 2 % 3 + 1) : nil), "\(key)")
+            #expect(update.window.map(Array.init) == expectedWindows[key], "\(key)")
+        }
+        #expect(batch.seriesSources.reduce(0) { $0 + $1.count } == expectedSeries.count)
     }
 }
 

@@ -64,5 +64,9 @@ import SensorCore
         #expect(registry.register([reading("f", "x"), reading("a", "x")]) == [slot("f"), slot("a")], "registered past the limit")
         // The three shards all took series here, or the test would prove less.
         #expect(Set(expected.values.map(\.shard)).count == shards)
+        // Each slot names its series, also after the refusal gave numbers back.
+        for (device, slot) in expected where device != "d" {
+            #expect(registry.key(of: slot) == SeriesKey(device: device, metric: "x"), "\(device)")
+        }
     }
 }

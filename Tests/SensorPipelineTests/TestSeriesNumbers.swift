@@ -18,6 +18,11 @@ enum TestSeriesNumbers {
         }
     }
 
+    /// The series numbered `number`.
+    static func series(numbered number: Int32) -> SeriesKey? {
+        numbers.withLock { numbers in numbers.first { $0.value == number }?.key }
+    }
+
     static func part(_ readings: [Reading]) -> ShardPart {
         ShardPart(readings: readings, series: readings.map { number(of: $0.series) })
     }
@@ -35,6 +40,15 @@ extension PendingBuckets {
     }
 }
 
+extension FlushBatch {
+    /// Every series delta the batch hands the store, its sources' included.
+    var allDeltas: [SeriesDelta] {
+        var deltas: [SeriesDelta] = []
+        try? forEachSeriesUpdate { if let delta = $0.delta { deltas.append(delta) } }
+        return deltas
+    }
+}
+
 extension ShardIngress {
     func stage(_ readings: [Reading]) throws(JournalError) -> Staged {
         try stage(TestSeriesNumbers.part(readings))
@@ -45,7 +59,7 @@ extension ShardIngress {
     }
 
     func restore(windows: [SeriesKey: SeqWindow]) {
-        restore(windows: windows.map { ($0.key, TestSeriesNumbers.number(of: $0.key), $0.value) })
+        restore(windows: windows.map { (TestSeriesNumbers.number(of: $0.key), $0.value) })
     }
 }
 
@@ -67,10 +81,12 @@ extension PendingBuckets {
 }
 
 extension ShardIngress {
-    /// The windows a flush would take now (``takeChangedWindows(into:)``).
+    /// The windows a flush would take now (``takeChangedWindows(_:)``).
     func takeChangedWindows() -> EncodedSeqWindows {
         var changed = EncodedSeqWindows()
-        takeChangedWindows(into: &changed)
+        takeChangedWindows { window, number in
+            if let series = TestSeriesNumbers.series(numbered: number) { changed.append(window, of: series) }
+        }
         return changed
     }
 }

@@ -1,5 +1,5 @@
 /// An array kept in pages of ``pageSize`` elements, for a shard's pending series
-/// (``PendingBuckets``).
+/// (``PendingBuckets``) and seq windows (``SeqWindowTable``).
 ///
 /// It grows a page at a time. An array doubles: while it moves its elements it holds both
 /// buffers, and after, up to twice what it needs. With 100,000 new series between two
@@ -35,6 +35,13 @@ struct PagedArray<Element>: RandomAccessCollection {
         }
         pages[pages.count - 1].append(element)
         count += 1
+    }
+
+    /// Removes the last element; a page it leaves empty goes too.
+    mutating func removeLast() {
+        pages[pages.count - 1].removeLast()
+        if pages[pages.count - 1].isEmpty { pages.removeLast() }
+        count -= 1
     }
 }
 

@@ -115,13 +115,21 @@ struct PendingBuckets: Sendable {
     /// How many series have pending readings.
     var seriesCount: Int { series.count }
 
-    /// Adds the deltas to `batch` in the store's terms: one group per series and
-    /// resolution, windows in ascending order, built as the store walks them
-    /// (``PendingGroups``), the series' counts, and the held readings. A flush adds every
-    /// shard's to one batch whose lists it made room in, instead of copying a batch per
-    /// shard into it.
-    func addDeltas(to batch: inout FlushBatch) {
-        batch.series.append(contentsOf: series.lazy.map { SeriesDelta(series: $0.key, readings: $0.readings, lastSeen: $0.lastSeen) })
+    /// The place of the series numbered `number` (``SeriesSlot/index``) in the pending
+    /// series, nil when it has nothing pending.
+    func place(ofNumber number: Int32) -> Int? {
+        let index = Int(number)
+        return index < places.count && places[index] > 0 ? Int(places[index]) - 1 : nil
+    }
+
+    /// Adds the deltas to `batch` in the store's terms, built as the store walks them: one
+    /// group per series and resolution, windows in ascending order (``PendingGroups``);
+    /// each series' counts with its seq window from `windows` (``PendingSeriesUpdates``);
+    /// and the held readings.
+    func addDeltas(to batch: inout FlushBatch, windows: TakenWindows? = nil) {
+        if !series.isEmpty || windows?.isEmpty == false {
+            batch.seriesSources.append(PendingSeriesUpdates(series: series, windows: windows ?? TakenWindows(pendingSeries: 0)))
+        }
         if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, series: series, bucketCount: bucketCount)) }
         if !held.isEmpty {
             batch.sequenced += held
@@ -146,6 +154,26 @@ private struct PendingGroups: BucketGroupSource {
                 let (starts, stats) = accumulator.windows[index].ascending()
                 try body(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
             }
+        }
+    }
+}
+
+/// The pending series' counts, each with its seq window when the flush took one, then
+/// the windows of series with nothing pending.
+private struct PendingSeriesUpdates: SeriesUpdateSource {
+    let series: PagedArray<SeriesAccumulator>
+    let windows: TakenWindows
+
+    var count: Int { series.count + windows.alone.count }
+
+    func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
+        for place in series.indices {
+            let key = series[place].key
+            let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen)
+            try body(SeriesUpdate(series: key, delta: delta, window: windows.window(ofPlace: place)))
+        }
+        for (window, series) in windows.alone {
+            try body(SeriesUpdate(series: series, delta: nil, window: windows.encoded[window]))
         }
     }
 }

@@ -22,7 +22,7 @@ final class ShardAggregator: Sendable {
     /// What a flush takes from the shard: the bucket deltas, the journal position they
     /// cover, the parts of identified batches applied, and when the oldest batch among
     /// them was accepted (nil when none was applied). The seq windows come from ingress
-    /// (``ShardIngress/takeChangedWindows(into:)``).
+    /// (``ShardIngress/takeChangedWindows(_:)``).
     struct Drained: Sendable {
         var pending: PendingBuckets
         var position: Int64

@@ -19,6 +19,8 @@ internal import SensorStore
 /// not ensure it across the awaits. The ``FlushObserver`` relies on it too.
 actor Flusher {
     private let shards: [Shard]
+    /// Names the series of seq windows taken without pending counts.
+    private let series: SeriesRegistry
     private let store: any FlushStore
     private let live: LiveFeed
     private let logger: Logger
@@ -37,8 +39,9 @@ actor Flusher {
     /// are committed (``JournalSyncer/startSync(shards:)``). Set once before the pipeline runs.
     private var journalSyncer: JournalSyncer?
 
-    init(shards: [Shard], store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
+    init(shards: [Shard], series: SeriesRegistry, store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
+        self.series = series
         self.live = live
         self.metrics = FlushMetrics(shards: shards.count)
         self.delay = delay
@@ -77,23 +80,23 @@ actor Flusher {
         for (shard, drained) in zip(shards, drains) where !drained.pending.isEmpty {
             inFlight.append(PendingPart(shard: shard.index, position: drained.position, pending: drained.pending))
         }
-        // The batch's lists are made once at their size and the shards' deltas and windows
-        // added to them: a batch per shard appended to the flush's copied each one, and
-        // with 100,000 new series building the batch took 23 MiB of RSS.
-        batch.series.reserveCapacity(drains.reduce(0) { $0 + $1.pending.seriesCount })
-        // A store that judges seqs itself keeps its own windows: nothing to hand it.
-        let windowShards = shards.filter { !$0.aggregator.holdsSequenced }
-        batch.seqWindows.reserveCapacity(windowShards.reduce(0) { $0 + $1.ingress.changedWindowCount })
         for (shard, drained) in zip(shards, drains) {
-            // After the drain, so the windows are at or past its checkpoint.
-            let windowsBefore = batch.seqWindows.count
-            if !shard.aggregator.holdsSequenced { shard.ingress.takeChangedWindows(into: &batch.seqWindows) }
-            let tookWindows = batch.seqWindows.count > windowsBefore
+            // After the drain, so the windows are at or past its checkpoint. A store that
+            // judges seqs itself keeps its own windows: nothing to hand it.
+            var windows = TakenWindows(pendingSeries: drained.pending.seriesCount)
+            if !shard.aggregator.holdsSequenced {
+                windows.reserveCapacity(shard.ingress.changedWindowCount)
+                shard.ingress.takeChangedWindows { window, number in
+                    windows.add(window, place: drained.pending.place(ofNumber: number)) {
+                        series.key(of: SeriesSlot(index: number, shard: Int32(shard.index)))
+                    }
+                }
+            }
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
             if let accepted = drained.oldestAccepted { oldestAccepted = min(oldestAccepted ?? accepted, accepted) }
-            guard !drained.pending.isEmpty || tookWindows || !drained.marks.isEmpty else { continue }
-            if tookWindows { shardsWithWindows.append(shard.index) }
-            drained.pending.addDeltas(to: &batch)
+            guard !drained.pending.isEmpty || !windows.isEmpty || !drained.marks.isEmpty else { continue }
+            if !windows.isEmpty { shardsWithWindows.append(shard.index) }
+            drained.pending.addDeltas(to: &batch, windows: windows)
             batch.checkpoints[shard.index] = drained.position
             batch.batchMarks += drained.marks
         }

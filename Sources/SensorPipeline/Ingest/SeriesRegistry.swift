@@ -25,8 +25,9 @@ final class SeriesRegistry: Sendable {
         /// series: 262,144 slots, 10.5 MB).
         var slots: OrderedDictionary<SeriesKey, SeriesSlot> = [:]
         var metricsPerDevice: [String: Int] = [:]
-        /// By shard, the number the next new series of that shard takes.
-        var next: [Int32]
+        /// By shard and series number: the series' place in `slots` (``key(of:)``). Its
+        /// count is the number the next new series of that shard takes.
+        var places: [[Int32]]
     }
 
     let limits: IngestLimits
@@ -37,11 +38,17 @@ final class SeriesRegistry: Sendable {
     init(limits: IngestLimits, shardCount: Int) {
         self.limits = limits
         self.shardCount = shardCount
-        self.state = Mutex(State(next: Array(repeating: 0, count: shardCount)))
+        self.state = Mutex(State(places: Array(repeating: [], count: shardCount)))
     }
 
     /// Series known so far.
     var count: Int { state.withLock { $0.slots.count } }
+
+    /// The series registered at `slot`: for the few whose name nothing else at hand holds
+    /// (a flush's seq windows of series with nothing pending, ``TakenWindows``).
+    func key(of slot: SeriesSlot) -> SeriesKey {
+        state.withLock { state in state.slots.keys[Int(state.places[Int(slot.shard)][Int(slot.index)])] }
+    }
 
     /// Registers the stored series (at start), whatever the limits.
     func load(_ stored: [SeriesKey]) {
@@ -109,8 +116,8 @@ final class SeriesRegistry: Sendable {
     private func register(_ series: SeriesKey, in state: inout State) -> SeriesSlot {
         if let slot = state.slots[series] { return slot }
         let shard = Int(series.stableHash % UInt64(shardCount))
-        let slot = SeriesSlot(index: state.next[shard], shard: Int32(shard))
-        state.next[shard] += 1
+        let slot = SeriesSlot(index: Int32(state.places[shard].count), shard: Int32(shard))
+        state.places[shard].append(Int32(state.slots.count))
         state.slots[series] = slot
         state.metricsPerDevice[series.device, default: 0] += 1
         return slot
@@ -118,7 +125,7 @@ final class SeriesRegistry: Sendable {
 
     /// Unregisters the series the last registration added (a refused batch's).
     private static func forget(_ series: SeriesKey, in state: inout State) {
-        if let slot = state.slots.removeValue(forKey: series) { state.next[Int(slot.shard)] -= 1 }
+        if let slot = state.slots.removeValue(forKey: series) { state.places[Int(slot.shard)].removeLast() }
         let left = (state.metricsPerDevice[series.device] ?? 1) - 1
         state.metricsPerDevice[series.device] = left > 0 ? left : nil
     }

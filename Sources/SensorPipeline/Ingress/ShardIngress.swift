@@ -20,23 +20,17 @@ final class ShardIngress: @unchecked Sendable {
         /// The part of an identified batch these readings are, if any.
         var mark: BatchMark?
         /// What the batch changed in the seq windows, in order: what ``rollBack(_:)`` undoes.
-        fileprivate var changes: [(series: Int32, change: WindowChange)]
+        fileprivate var changes: [(series: Int32, change: SeqWindowTable.Change)]
         fileprivate var previousPosition: Int64
         var position: Int64
-    }
-
-    /// One admission's change to a series' seq window: what to put back.
-    fileprivate enum WindowChange {
-        case created
-        case replaced(SeqWindow)
     }
 
     let queue: IngestQueue
     private let mutex = NIOLock()
     /// Seq windows of the shard's series, by number (``SeriesSlot``): what is a duplicate
-    /// at submit time, and what each flush stores (``takeChangedWindows(into:)``). Nil for a
+    /// at submit time, and what each flush stores (``takeChangedWindows(_:)``). None for a
     /// series that never sent a seq.
-    private var windows: [SeqWindowBox?] = []
+    private var windows = SeqWindowTable()
     private var journal: JournalWriter?
     /// Position after the last staged batch (the journal's, or a counter without one).
     private var position: Int64 = 0
@@ -47,17 +41,17 @@ final class ShardIngress: @unchecked Sendable {
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before the
     /// replay), each with its series' number.
-    func restore(windows stored: [(series: SeriesKey, index: Int32, window: SeqWindow)]) {
+    func restore(windows stored: [(index: Int32, window: SeqWindow)]) {
         withLock {
-            windows = []
-            for (series, index, window) in stored { place(SeqWindowBox(window, of: series), at: index) }
+            windows = SeqWindowTable()
+            for (index, window) in stored { windows.restore(window, of: index) }
         }
     }
 
     /// Records the seqs of readings replayed from the journal in their windows (recovery).
     ///
     /// Every replayed reading was new when it was journaled, so none is judged here. The
-    /// stored windows may already hold some of them (``takeChangedWindows(into:)`` stores
+    /// stored windows may already hold some of them (``takeChangedWindows(_:)`` stores
     /// windows at or past the checkpoint), and a window recording a seq it holds stays as
     /// it is: the replay ends with the windows the last run had, when the journal kept
     /// every record the stored windows count (see ``takeChangedWindows(into:)``).
@@ -65,12 +59,7 @@ final class ShardIngress: @unchecked Sendable {
         withLock {
             for (reading, index) in zip(part.readings, part.series) {
                 guard let seq = reading.seq else { continue }
-                if let box = window(at: index) {
-                    box.window.admit(seq, at: reading.timestamp)
-                    box.changed = true
-                } else {
-                    place(SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), of: reading.series, changed: true), at: index)
-                }
+                windows.record(seq, at: reading.timestamp, of: index)
             }
         }
     }
@@ -99,18 +88,13 @@ final class ShardIngress: @unchecked Sendable {
     /// windows per series, kept by ingress alone: a second set in the aggregator, as of
     /// the journal position it applied, cost a hash and an admit per reading with a seq,
     /// and a window per series.
-    func takeChangedWindows(into taken: inout EncodedSeqWindows) {
-        withLock {
-            for case let box? in windows where box.changed {
-                taken.append(box.window, of: box.series)
-                box.changed = false
-            }
-        }
+    func takeChangedWindows(_ take: (_ window: SeqWindow, _ number: Int32) -> Void) {
+        withLock { windows.takeChanged(take) }
     }
 
-    /// How many windows a flush would take now (``takeChangedWindows(into:)``).
+    /// How many windows a flush would take now (``takeChangedWindows(_:)``).
     var changedWindowCount: Int {
-        withLock { windows.reduce(0) { $0 + ($1?.changed == true ? 1 : 0) } }
+        withLock { windows.changedCount }
     }
 
     func lock() { mutex.lock() }
@@ -162,38 +146,15 @@ final class ShardIngress: @unchecked Sendable {
 
     /// Records `seq` in its series' window unless it is a duplicate; notes the change.
     @inline(__always)
-    private func admit(_ seq: UInt64, of reading: Reading, series: Int32, changes: inout [(series: Int32, change: WindowChange)]) -> Bool {
-        guard let box = window(at: series) else {
-            place(SeqWindowBox(SeqWindow(first: seq, at: reading.timestamp), of: reading.series, changed: true), at: series)
-            changes.append((series, .created))
-            return true
-        }
-        let before = box.window
-        guard box.window.admit(seq, at: reading.timestamp) else { return false }
-        // Left marked after a roll-back: storing an unchanged window is harmless.
-        box.changed = true
-        changes.append((series, .replaced(before)))
+    private func admit(_ seq: UInt64, of reading: Reading, series: Int32, changes: inout [(series: Int32, change: SeqWindowTable.Change)]) -> Bool {
+        guard let change = windows.admit(seq, at: reading.timestamp, of: series) else { return false }
+        changes.append((series, change))
         return true
     }
 
-    @inline(__always)
-    private func window(at series: Int32) -> SeqWindowBox? {
-        Int(series) < windows.count ? windows[Int(series)] : nil
-    }
-
-    private func place(_ box: SeqWindowBox?, at series: Int32) {
-        windows.makeRoom(for: series, filling: nil)
-        windows[Int(series)] = box
-    }
-
     /// Undoes a batch's changes to the seq windows, newest first.
-    private func undo(_ changes: [(series: Int32, change: WindowChange)]) {
-        for (series, change) in changes.reversed() {
-            switch change {
-            case .created: place(nil, at: series)
-            case .replaced(let window): self.window(at: series)?.window = window
-            }
-        }
+    private func undo(_ changes: [(series: Int32, change: SeqWindowTable.Change)]) {
+        for (series, change) in changes.reversed() { windows.undo(change, of: series) }
     }
 
     /// Makes a staged batch count: the worker gets it. The queue room (`reserved` readings)

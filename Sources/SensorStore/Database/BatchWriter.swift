@@ -191,35 +191,14 @@ struct BatchWriter {
     }
 
     /// Adds each series' counts, or inserts the series with them when it is new, and
-    /// stores its seq window in the same statement (a later window of a series in the
-    /// batch wins); then the windows of series without counts in the batch: all their
-    /// readings were duplicates, or came after the flush took its buckets (the pipeline
-    /// stores windows as ingress has them). A series new that way is inserted with the
-    /// latest event time of its window as last seen, and its counts come with the next
-    /// flush: a last-seen of 0 would read as silent since 1970 to `absent` rules.
-    ///
-    /// The series' deltas and windows are joined in the order of their series, both lists
-    /// sorted: a table of the windows by series was the largest allocation at the peak of
-    /// a flush of 100,000 series (10.5 MB, 16.8 before it held indexes), where the two
-    /// orders take 1.6 MB.
+    /// stores its seq window in the same statement (``FlushBatch/forEachSeriesUpdate(_:)``
+    /// gives each window with its series' counts). A window without counts in the batch
+    /// (all the series' readings were duplicates, or came after the flush took its
+    /// buckets: the pipeline stores windows as ingress has them) is stored alone; a series
+    /// new that way is inserted with the latest event time of its window as last seen, and
+    /// its counts come with the next flush: a last-seen of 0 would read as silent since
+    /// 1970 to `absent` rules.
     private mutating func writeSeries(_ batch: FlushBatch) throws {
-        let windows = batch.seqWindows
-        // Stable, so that the later of a series' windows, which wins, comes last.
-        let windowOrder = windows.series.indices.sorted { windows.series[$0] < windows.series[$1] }
-        var nextWindow = 0
-        /// The latest of the windows of the series at `nextWindow`, moving past them.
-        func takeWindows() -> Int {
-            var latest = windowOrder[nextWindow]
-            nextWindow += 1
-            while nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] == windows.series[latest] {
-                latest = windowOrder[nextWindow]
-                nextWindow += 1
-            }
-            return latest
-        }
-        /// The latest window of each series without counts, in order.
-        var alone: [Int] = []
-
         let update = BoundStatement(try db.cachedStatement(sql: """
             UPDATE series SET readings = readings + ?, last_seen_us = max(last_seen_us, ?) WHERE id = ?
             """), in: db)
@@ -232,18 +211,16 @@ struct BatchWriter {
         let insertWithWindow = BoundStatement(try db.cachedStatement(sql: """
             INSERT INTO series (device, metric, readings, last_seen_us, seq_window) VALUES (?, ?, ?, ?, ?)
             """), in: db)
-        // Sorted only to meet the windows: without any, the deltas' own order does.
-        let deltaOrder: [Int]? = windows.isEmpty ? nil : batch.series.indices.sorted { batch.series[$0].series < batch.series[$1].series }
-        for step in batch.series.indices {
-            let delta = batch.series[deltaOrder?[step] ?? step]
-            while nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] < delta.series {
-                alone.append(takeWindows())
-            }
-            // A series with two deltas in the batch gets its window with the first; both
-            // are written in this transaction.
-            var window: ArraySlice<UInt8>?
-            if nextWindow < windowOrder.count, windows.series[windowOrder[nextWindow]] == delta.series {
-                window = windows.window(at: takeWindows())
+        let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
+        try batch.forEachSeriesUpdate { change in
+            let window = change.window
+            guard let delta = change.delta else {
+                guard let window else { return }
+                let lastSeen = SeqWindow(encoded: Array(window))?.latestTimestamp ?? 0
+                updateWindow.bind(1, window)
+                updateWindow.bind(2, try seriesID(change.series, lastSeen: lastSeen))
+                try updateWindow.run()
+                return
             }
             if let id = try existingID(delta.series) {
                 let statement = window == nil ? update : updateWithWindow
@@ -261,17 +238,6 @@ struct BatchWriter {
                 if let window { statement.bind(5, window) }
                 try statement.run()
                 inserted(delta.series, id: db.lastInsertedRowID)
-            }
-        }
-        while nextWindow < windowOrder.count { alone.append(takeWindows()) }
-        if !alone.isEmpty {
-            let updateWindow = BoundStatement(try db.cachedStatement(sql: "UPDATE series SET seq_window = ? WHERE id = ?"), in: db)
-            for index in alone {
-                let window = windows.window(at: index)
-                let lastSeen = SeqWindow(encoded: Array(window))?.latestTimestamp ?? 0
-                updateWindow.bind(1, window)
-                updateWindow.bind(2, try seriesID(windows.series[index], lastSeen: lastSeen))
-                try updateWindow.run()
             }
         }
     }

@@ -9,11 +9,17 @@ public struct FlushBatch: Sendable {
     /// Bucket deltas built as the store walks them (the aggregation workers' pending
     /// buckets): ``forEachGroup(_:)`` gives these after ``groups``.
     public var groupSources: [any BucketGroupSource]
+    /// Series deltas, held as they are; their windows are in ``seqWindows``.
     public var series: [SeriesDelta]
+    /// Series updates built as the store walks them (the aggregation workers' pending
+    /// series with their windows): ``forEachSeriesUpdate(_:)`` gives these after
+    /// ``series`` and ``seqWindows``.
+    public var seriesSources: [any SeriesUpdateSource] = []
     /// Journal position per journal shard that these buckets cover; a stored checkpoint
     /// only ever moves forward.
     public var checkpoints: [Int: Int64]
-    /// De-duplication state of series that send seq numbers, as of the checkpoints.
+    /// De-duplication state of series that send seq numbers, as of the checkpoints: the
+    /// windows of ``series``, or of series without counts in the batch.
     public var seqWindows: EncodedSeqWindows
     /// Waits, blocking its thread, until every record ``seqWindows`` count is durable in
     /// the journal; nil when they already are. A store that writes the windows calls it
@@ -106,20 +112,48 @@ public struct FlushBatch: Sendable {
         for source in groupSources { try source.forEachGroup(visit) }
     }
 
-    public var isEmpty: Bool {
-        groups.isEmpty && groupSources.isEmpty && series.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty && batchMarks.isEmpty && sequenced.isEmpty
+    /// Calls `body` with the update of every series: those of ``series``, each with the
+    /// latest of its windows in ``seqWindows`` (a series with two deltas gets it with the
+    /// first), then those windows that have no delta, then the sources' updates. Each
+    /// delta is checked first.
+    /// - Throws: ``StoreError/invalidBatch(_:)`` for a negative reading count, before
+    ///   `body` sees that update; whatever `body` throws.
+    public func forEachSeriesUpdate(_ body: (SeriesUpdate) throws -> Void) throws {
+        func visit(_ update: SeriesUpdate) throws {
+            if let delta = update.delta { try Self.validate(delta) }
+            try body(update)
+        }
+        var latestWindow: [SeriesKey: Int] = [:]
+        for (index, series) in seqWindows.series.enumerated() { latestWindow[series] = index }
+        for delta in series {
+            let window = latestWindow.removeValue(forKey: delta.series).map { seqWindows.window(at: $0) }
+            try visit(SeriesUpdate(series: delta.series, delta: delta, window: window))
+        }
+        for (index, series) in seqWindows.series.enumerated() where latestWindow[series] == index {
+            try visit(SeriesUpdate(series: series, delta: nil, window: seqWindows.window(at: index)))
+        }
+        for source in seriesSources { try source.forEachUpdate(visit) }
     }
 
-    /// Checks the rules every store relies on, but the groups' (checked as they are
-    /// walked, ``forEachGroup(_:)``): no negative reading counts, resolutions for the
-    /// sequenced readings.
-    /// - Throws: ``StoreError/invalidBatch(_:)`` naming the first offence.
+    public var isEmpty: Bool {
+        groups.isEmpty && groupSources.isEmpty && series.isEmpty && seriesSources.isEmpty && checkpoints.isEmpty && seqWindows.isEmpty
+            && batchMarks.isEmpty && sequenced.isEmpty
+    }
+
+    /// Checks the rules every store relies on, but the groups' and series updates' (checked
+    /// as they are walked, ``forEachGroup(_:)``, ``forEachSeriesUpdate(_:)``): resolutions
+    /// for the sequenced readings.
+    /// - Throws: ``StoreError/invalidBatch(_:)`` naming the offence.
     package func validate() throws(StoreError) {
-        for delta in series where delta.readings < 0 {
-            throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
-        }
         if !sequenced.isEmpty && resolutions.isEmpty {
             throw .invalidBatch("\(sequenced.count) sequenced readings without the resolutions to bucket them at")
+        }
+    }
+
+    /// No negative reading count.
+    private static func validate(_ delta: SeriesDelta) throws(StoreError) {
+        if delta.readings < 0 {
+            throw .invalidBatch("series \(delta.series) has a negative reading count \(delta.readings)")
         }
     }
 
