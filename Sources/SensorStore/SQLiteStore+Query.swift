@@ -219,7 +219,8 @@ extension SQLiteStore: UnflushedAggregateReader {
                 if !parts.isEmpty {
                     let checkpoints = try Self.fetchCheckpoints(db)
                     for part in parts where !part.isStored(by: checkpoints) {
-                        for (index, series) in part.series.enumerated() {
+                        for index in 0..<part.seriesCount {
+                            let series = part.series(at: index)
                             let totals = part.totals(ofSeriesAt: index)
                             let earlier = unflushed[series] ?? (0, .min)
                             unflushed[series] = (earlier.readings + totals.readings, max(earlier.lastSeen, totals.lastSeen))

@@ -10,7 +10,11 @@ private struct TestPart: UnflushedPart {
     let position: Int64
     let buckets: [(series: SeriesKey, windowStart: Int64, stats: BucketStats)]
 
-    var series: [SeriesKey] { buckets.map(\.series) }
+    var seriesCount: Int { buckets.count }
+
+    func series(at index: Int) -> SeriesKey {
+        buckets[index].series
+    }
 
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         starts.contains(buckets[index].windowStart) ? 1 : 0

@@ -3,6 +3,7 @@ internal import Logging
 internal import NIOCore
 internal import SensorCore
 internal import SensorStore
+internal import Synchronization
 
 /// `GET /v1/aggregates` and `GET /v1/devices`: reads through the store's read-only
 /// connections; the pending buckets they merge in are picked under each shard's lock, for
@@ -19,6 +20,8 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
     /// Answers being streamed: each holds a store reader while its client reads.
     let streams: StreamSlots
     let logger: Logger
+    /// Rows of a streamed answer written to the response at a time.
+    private static var writeRows: Int { 512 }
 
     func register(on group: RouterGroup<Context>) {
         group.get("aggregates") { request, _ in
@@ -45,7 +48,9 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
     /// Runs `query` and answers with its rows: 400 when it cannot run (the store's error,
     /// known before any row is sent), else 200 and the rows as a JSON array.
     private func answer(_ query: AggregateQuery) async throws -> Response {
-        let pages = AggregatePageChannel()
+        // One page waiting: with the page the store builds and the one being written,
+        // three pages of rows (1.1 MB each) for an answer of any size.
+        let pages = AggregatePageChannel(capacity: 1)
         Task { [store, rowLimit] in
             do throws(StoreError) {
                 try await store.aggregates(query, rowLimit: rowLimit, into: pages)
@@ -76,18 +81,21 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             error.headers[.retryAfter] = "1"
             throw error
         }
+        let opening = OpeningPages([first, second])
         let body = ResponseBody { [logger] writer in
             defer { stream.pages.close() }
             var json = JSONText.AggregateArray()
+            /// A page's rows as text, a slice at a time: the text and its copy in the
+            /// buffer written are a slice's (170 KB), not a page's (1.4 MB each).
+            func write(_ rows: [AggregateRow]) async throws {
+                for start in stride(from: 0, to: rows.count, by: Self.writeRows) {
+                    json.append(rows[start..<min(start + Self.writeRows, rows.count)].lazy.map(\.record))
+                    try await writer.write(ByteBuffer(string: json.take()))
+                }
+            }
             do {
-                for rows in [first, second] {
-                    json.append(rows.lazy.map(\.record))
-                    try await writer.write(ByteBuffer(string: json.take()))
-                }
-                while let rows = try await stream.pages.next() {
-                    json.append(rows.lazy.map(\.record))
-                    try await writer.write(ByteBuffer(string: json.take()))
-                }
+                while let rows = opening.next() { try await write(rows) }
+                while let rows = try await stream.pages.next() { try await write(rows) }
             } catch let error as StoreError {
                 // The status is sent: all the client sees is an answer cut short.
                 logger.warning("a streamed query answer ended early", metadata: ["error": "\(error)"])
@@ -97,5 +105,21 @@ struct QueryRoutes<Context: RequestContext>: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+    }
+}
+
+/// The first two pages of a streamed answer, read before it was known to stream: handed
+/// over one at a time, so each is let go once written instead of held by the response
+/// until its end.
+private final class OpeningPages: Sendable {
+    private let pages: Mutex<[[AggregateRow]]>
+
+    init(_ pages: [[AggregateRow]]) {
+        self.pages = Mutex(pages)
+    }
+
+    /// The next page not yet handed over; nil once both were.
+    func next() -> [AggregateRow]? {
+        pages.withLock { $0.isEmpty ? nil : $0.removeFirst() }
     }
 }

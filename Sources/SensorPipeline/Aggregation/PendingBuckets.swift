@@ -87,6 +87,11 @@ struct PendingBuckets: Sendable {
     /// and ``group(ofSeriesAt:resolution:startingIn:)`` take them).
     var seriesKeys: [SeriesKey] { series.map(\.key) }
 
+    /// The key of the series at `index`.
+    func key(ofSeriesAt index: Int) -> SeriesKey {
+        series[index].key
+    }
+
     /// The readings of the series at `index`, and their latest event time.
     func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
         (series[index].readings, series[index].lastSeen)

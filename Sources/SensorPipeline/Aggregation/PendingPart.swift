@@ -8,7 +8,11 @@ struct PendingPart: UnflushedPart {
     let position: Int64
     let pending: PendingBuckets
 
-    var series: [SeriesKey] { pending.seriesKeys }
+    var seriesCount: Int { pending.seriesCount }
+
+    func series(at index: Int) -> SeriesKey {
+        pending.key(ofSeriesAt: index)
+    }
 
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         pending.bucketCount(ofSeriesAt: index, resolution: resolution, startingIn: starts)
@@ -33,14 +37,20 @@ struct PendingPart: UnflushedPart {
 struct PendingTotals: UnflushedTotals {
     let shard: Int
     let position: Int64
-    let series: [SeriesKey]
+    private let keys: [SeriesKey]
     private let totals: [(readings: Int64, lastSeen: Int64)]
 
     init(shard: Int, position: Int64, pending: PendingBuckets) {
         self.shard = shard
         self.position = position
-        self.series = pending.seriesKeys
-        self.totals = series.indices.map { pending.totals(ofSeriesAt: $0) }
+        self.keys = pending.seriesKeys
+        self.totals = keys.indices.map { pending.totals(ofSeriesAt: $0) }
+    }
+
+    var seriesCount: Int { keys.count }
+
+    func series(at index: Int) -> SeriesKey {
+        keys[index]
     }
 
     func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {

@@ -138,7 +138,7 @@ actor Flusher {
         var parts: [any UnflushedTotals] = inFlight.map { PendingTotals(shard: $0.shard, position: $0.position, pending: $0.pending) }
         for shard in shards {
             let part = shard.aggregator.unflushedTotals(shard: shard.index)
-            if !part.series.isEmpty { parts.append(part) }
+            if part.seriesCount > 0 { parts.append(part) }
         }
         return parts
     }

@@ -24,7 +24,8 @@ final class SeriesRegistry: Sendable {
         /// keeps each (key, slot) in its own table of 40-byte slots up to 3/4 full (100,000
         /// series: 262,144 slots, 10.5 MB).
         var slots: OrderedDictionary<SeriesKey, SeriesSlot> = [:]
-        var metricsPerDevice: [String: Int] = [:]
+        /// Ordered for its size too (25,000 devices: 1.6 MB as a `Dictionary`).
+        var metricsPerDevice: OrderedDictionary<String, Int32> = [:]
         /// By shard and series number: the series' place in `slots` (``key(of:)``). Its
         /// count is the number the next new series of that shard takes.
         var places: [[Int32]]
@@ -90,7 +91,7 @@ final class SeriesRegistry: Sendable {
                     slots.append(slot)
                     continue
                 }
-                let metrics = state.metricsPerDevice[reading.device, default: 0]
+                let metrics = Int(state.metricsPerDevice[reading.device, default: 0])
                 let refusal: DecodeError?
                 if state.slots.count >= limits.maxSeries {
                     refusal = DecodeError(.seriesLimit, index: index, "item \(index): series \(series) would be new, and the daemon already holds \(state.slots.count) series (limits.max_series)")
@@ -127,7 +128,14 @@ final class SeriesRegistry: Sendable {
     private static func forget(_ series: SeriesKey, in state: inout State) {
         if let slot = state.slots.removeValue(forKey: series) { state.places[Int(slot.shard)].removeLast() }
         let left = (state.metricsPerDevice[series.device] ?? 1) - 1
-        state.metricsPerDevice[series.device] = left > 0 ? left : nil
+        if left > 0 {
+            state.metricsPerDevice[series.device] = left
+        } else {
+            // The device came with the refused batch, and its first series there is
+            // forgotten after those of every device that came later: it is the last
+            // device, taken out in place.
+            state.metricsPerDevice.removeValue(forKey: series.device)
+        }
     }
 }
 

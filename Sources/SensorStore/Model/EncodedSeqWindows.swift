@@ -42,8 +42,9 @@ public struct EncodedSeqWindows: Sendable, ExpressibleByDictionaryLiteral {
 /// they are 29 bytes each in one buffer for devices counting up in order (155 with seqs
 /// out of order), which is what the store writes anyway.
 public struct EncodedWindowList: Sendable {
-    /// `bytes[ends[i - 1]..<ends[i]]` is window `i`.
-    private var ends: [Int] = []
+    /// `bytes[ends[i - 1]..<ends[i]]` is window `i` (4 bytes an end: a flush's windows
+    /// take far less than 4 GB).
+    private var ends: [UInt32] = []
     private var bytes: [UInt8] = []
 
     public init() {}
@@ -60,11 +61,11 @@ public struct EncodedWindowList: Sendable {
 
     public mutating func append(_ window: SeqWindow) {
         window.encode(into: &bytes)
-        ends.append(bytes.count)
+        ends.append(UInt32(bytes.count))
     }
 
     /// The encoding of window `index`.
     public subscript(index: Int) -> ArraySlice<UInt8> {
-        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
+        bytes[(index == 0 ? 0 : Int(ends[index - 1]))..<Int(ends[index])]
     }
 }

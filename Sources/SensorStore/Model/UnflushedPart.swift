@@ -15,10 +15,10 @@ public import SensorCore
 /// over a whole fleet never holds all of them at once.
 public protocol UnflushedPart: UnflushedTotals {
     /// At most how many buckets of `resolution` starting in `starts` the series at `index`
-    /// of ``series`` has.
+    /// (``series(at:)``) has.
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int
-    /// The buckets of `resolution` starting in `starts` of the series at `index` of
-    /// ``series``, windows ascending; nil when there are none.
+    /// The buckets of `resolution` starting in `starts` of the series at `index`
+    /// (``series(at:)``), windows ascending; nil when there are none.
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup?
 }
 
@@ -30,9 +30,12 @@ public protocol UnflushedTotals: Sendable {
     var shard: Int { get }
     /// The journal position of the last reading the part holds.
     var position: Int64 { get }
-    /// The series the part holds readings of.
-    var series: [SeriesKey] { get }
-    /// The readings the part counts of the series at `index` of ``series``, and their
+    /// How many series the part holds readings of.
+    var seriesCount: Int { get }
+    /// The series at `index`, one of `0..<seriesCount`: asked for by index, so a query
+    /// over 100,000 pending series takes no list of their keys (3.2 MB).
+    func series(at index: Int) -> SeriesKey
+    /// The readings the part counts of the series at `index` (``series(at:)``), and their
     /// latest event time (µs).
     func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64)
 }

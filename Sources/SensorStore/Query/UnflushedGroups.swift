@@ -9,14 +9,12 @@ package import SensorCore
 /// mean and m2 may differ in their last bits.
 package struct UnflushedGroups: Sendable {
     private let parts: [any UnflushedPart]
-    /// Each part's series (``UnflushedPart/series``), taken once.
-    private let keys: [[SeriesKey]]
     /// Where each part holds each series, in the store's order of series and, for one
     /// series, in the order of the parts; `firstPlaces[n]` is where the n-th series'
     /// places start. Flat: a query over 100,000 pending series held 30 MB in a table of
-    /// per-series lists. A place names its key in `keys` instead of holding a copy (with
-    /// the key, 40 bytes a place where it took 48), and the list is made once at its size
-    /// (it grew part by part, the old buffer and a part's keys held beside the new one).
+    /// per-series lists. A place asks its part for its key instead of holding a copy (8
+    /// bytes a place where it took 48), and the list is made once at its size (it grew
+    /// part by part, the old buffer and a part's keys held beside the new one).
     private let places: [Place]
     private let firstPlaces: [Int]
     private let resolution: Resolution
@@ -30,18 +28,17 @@ package struct UnflushedGroups: Sendable {
     /// The parts not stored yet by `checkpoints` (shard → stored position), at `plan`'s
     /// resolution and in its bucket range.
     package init(parts: [any UnflushedPart], checkpoints: [Int: Int64], plan: WindowPlan) {
-        self.parts = parts.filter { !$0.isStored(by: checkpoints) }
-        let keys = self.parts.map(\.series)
+        let parts = parts.filter { !$0.isStored(by: checkpoints) }
         var places: [Place] = []
-        places.reserveCapacity(keys.reduce(0) { $0 + $1.count })
-        for (part, series) in keys.enumerated() {
-            for index in series.indices { places.append(Place(part: Int32(part), index: Int32(index))) }
+        places.reserveCapacity(parts.reduce(0) { $0 + $1.seriesCount })
+        for (part, unflushed) in parts.enumerated() {
+            for index in 0..<unflushed.seriesCount { places.append(Place(part: Int32(part), index: Int32(index))) }
         }
-        func key(_ place: Place) -> SeriesKey { keys[Int(place.part)][Int(place.index)] }
+        func key(_ place: Place) -> SeriesKey { parts[Int(place.part)].series(at: Int(place.index)) }
         // Stable: a series' places keep the order of the parts.
         places.sort { Self.precedes(key($0), key($1)) }
         firstPlaces = places.indices.filter { $0 == 0 || !Self.same(key(places[$0 - 1]), key(places[$0])) } + [places.count]
-        self.keys = keys
+        self.parts = parts
         self.places = places
         resolution = plan.resolution
         starts = plan.bucketLow..<plan.bucketHigh
@@ -52,7 +49,7 @@ package struct UnflushedGroups: Sendable {
 
     package func key(_ position: Int) -> SeriesKey {
         let place = places[firstPlaces[position]]
-        return keys[Int(place.part)][Int(place.index)]
+        return parts[Int(place.part)].series(at: Int(place.index))
     }
 
     /// Where the parts hold the series at `position`.
