@@ -27,7 +27,7 @@ import TestProcesses
             "simulate", "--transport", "http", "--server", daemon.baseURL.absoluteString,
             "--devices", "2", "--metrics", "1", "--rate", "40", "--duration", "600s",
         ])
-        defer { ChildProcess.terminate(simulator, grace: 5) }
+        defer { ChildProcess.kill(simulator) }
 
         let artifacts = Binary.packageRoot.appendingPathComponent("test-artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)

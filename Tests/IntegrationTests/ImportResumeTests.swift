@@ -13,20 +13,26 @@ import TestProcesses
     static func importKilled(_ arguments: [String], stateFile: String, afterBatches batches: Int, environment: [String: String]) async throws -> Bool {
         let pid = try ChildProcess.spawn(Binary.sensorhub.path, ["import"] + arguments,
                                          environment: cleanEnvironment().merging(environment) { $1 })
-        // Not even a short sleep before an early kill: on a loaded machine this task can
-        // be descheduled long enough for the whole import to finish first.
-        if batches > 0 {
-            _ = await eventually(every: .milliseconds(5)) {
-                guard ChildProcess.isRunning(pid) else { return true }
-                guard let data = FileManager.default.contents(atPath: stateFile),
-                      let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                      let ordinal = state["ordinal"] as? Int else { return false }
-                return ordinal >= batches
-            }
-        }
-        let running = ChildProcess.isRunning(pid)
-        ChildProcess.terminate(pid, grace: 0)
+        let running = try await signal(SIGKILL, import: pid, once: batches, stateFile: stateFile)
+        ChildProcess.kill(pid)
         return running
+    }
+
+    /// Sends `signal` to the import `pid` once `stateFile` records at least `batches`
+    /// acknowledged batches (0: at once), and says whether the import was still running.
+    /// Watched from a thread of its own, not a task: the suite's other tests keep the
+    /// concurrency pool busy, and a poll waiting its turn there saw imports end before it
+    /// looked (not even a short sleep before an early kill, for the same reason).
+    static func signal(_ signal: Int32, import pid: pid_t, once batches: Int, stateFile: String) async throws -> Bool {
+        try await onOwnThread {
+            let deadline = Date().addingTimeInterval(120)
+            while batches > 0, ChildProcess.isRunning(pid), (ordinal(stateFile) ?? 0) < batches, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            let running = ChildProcess.isRunning(pid)
+            kill(pid, signal)
+            return running
+        }
     }
 
     struct Trial {
@@ -115,14 +121,8 @@ import TestProcesses
         let arguments = ["import", "--server", daemon.baseURL.absoluteString, "--batch", "200", path]
         let pid = try ChildProcess.spawn(Binary.sensorhub.path, arguments, stderr: log, environment: cleanEnvironment())
         let stateFile = path + ".sensorhub-import"
-        let started = await eventually(every: .milliseconds(5)) {
-            guard let data = FileManager.default.contents(atPath: stateFile),
-                  let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-            return (state["ordinal"] as? Int ?? 0) >= 3
-        }
-        #expect(started, "the import recorded its first batches")
-        #expect(ChildProcess.isRunning(pid), "a 60,000-reading import in batches of 200 is still running")
-        kill(pid, SIGINT)
+        let running = try await Self.signal(SIGINT, import: pid, once: 3, stateFile: stateFile)
+        #expect(running, "a 60,000-reading import in batches of 200 was still running at its third batch")
         #expect(await eventually { !ChildProcess.isRunning(pid) }, "the import stopped after Ctrl-C")
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         #expect(output.contains("import: interrupted; continue with: sensorhub import --resume --server \(daemon.baseURL.absoluteString)"), "\(output)")

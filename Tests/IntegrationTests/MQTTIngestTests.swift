@@ -201,9 +201,9 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
             if round == 0 {
                 // SIGTERM: mosquitto saves its persistent state, including what it has not
                 // delivered to SensorHub's session yet.
-                broker.stop()
+                await broker.stop()
                 try await waitForMQTT(daemon, "connecting")
-                try broker.start()
+                try await broker.start()
                 try await waitForMQTT(daemon, "connected")
             }
         }
@@ -230,9 +230,9 @@ private func waitForMQTT(_ daemon: Daemon, _ state: String, timeout: Duration = 
             "--rate", "2000", "--qos", "1", "--seed", "3", "--seq",
         ], timeout: .seconds(120))
         try await Task.sleep(for: .seconds(1))
-        broker.stop()
+        await broker.stop()
         try await Task.sleep(for: .milliseconds(500))
-        try broker.start()
+        try await broker.start()
         let sent = try await publishing
         #expect(sent.status == 0 && sent.stdout.contains("acknowledged=6000"), "\(sent.stdout)\(sent.stderr)")
         let result = try await waitForTotal(daemon, 6_000)

@@ -83,8 +83,8 @@ import Testing
 
         // Reconnects work over TLS: the broker restarts, the daemon connects again (a
         // second "connected to broker"), and the device's next 100 readings count too.
-        broker.stop()
-        try broker.start()
+        await broker.stop()
+        try await broker.start()
         #expect(await eventually { daemon.output.components(separatedBy: "connected to broker").count > 2 }, "\(daemon.output)")
         let again = try await runSensorhub([
             "simulate", "--mqtt-url", broker.url, "--mqtt-username", "kiln-00000",

@@ -174,7 +174,7 @@ import Testing
                 return forms
             }
             let query = "SELECT encode(data, 'hex'), resolution_s, chunk_start_us FROM chunks"
-            let postgresChunks = try pair.server.psql(query).split(separator: "\n").map { line in
+            let postgresChunks = try await pair.server.psql(query).split(separator: "\n").map { line in
                 let fields = line.split(separator: "|")
                 return (String(fields[0]), res("\(fields[1])s"), Int64(fields[2])!)
             }

@@ -84,20 +84,29 @@ public enum ChildProcess {
         return result == 0
     }
 
-    /// SIGTERM, then SIGKILL once `grace` seconds passed; reaps the child. Nothing for a
+    /// SIGTERM, then SIGKILL once `grace` passed; reaps the child, polling from a task (a
+    /// child saving its state on SIGTERM may take seconds on a loaded machine: a blocking
+    /// wait would hold a thread of the concurrency pool every test shares). Nothing for a
     /// child already reaped here.
-    public static func terminate(_ pid: pid_t, grace: Double) {
+    public static func stop(_ pid: pid_t, grace: Duration) async {
         if reaped.withLock({ $0.contains(pid) }) { return }
-        Foundation.kill(pid, grace > 0 ? SIGTERM : SIGKILL)
-        let deadline = Date().addingTimeInterval(grace)
+        Foundation.kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
         while wait(pid, WNOHANG) == 0 {
-            if Date() > deadline {
+            if ContinuousClock.now > deadline {
                 Foundation.kill(pid, SIGKILL)
                 _ = wait(pid, 0)
                 return
             }
-            Thread.sleep(forTimeInterval: 0.01)
+            try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// SIGKILL, and reaps the child (at once). Nothing for a child already reaped here.
+    public static func kill(_ pid: pid_t) {
+        if reaped.withLock({ $0.contains(pid) }) { return }
+        Foundation.kill(pid, SIGKILL)
+        _ = wait(pid, 0)
     }
 }
 

@@ -80,15 +80,18 @@ public final class PostgresServer: @unchecked Sendable {
         kill(pid, signal)
         let deadline = Date().addingTimeInterval(30)
         while ChildProcess.isRunning(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if ChildProcess.isRunning(pid) { ChildProcess.terminate(pid, grace: 0) }
+        if ChildProcess.isRunning(pid) { ChildProcess.kill(pid) }
         pid = 0
         // Wait for the port to close too, so a restart can bind it again.
         let closed = Date().addingTimeInterval(30)
         while FreePort.accepts(port), Date() < closed { Thread.sleep(forTimeInterval: 0.02) }
     }
 
+    /// Stops the server at once (``crash()``: the test is over, nothing of it needs
+    /// saving; a fast shutdown's checkpoint took seconds on a loaded machine) and removes
+    /// its folder.
     public func cleanUp() {
-        stop()
+        crash()
         try? FileManager.default.removeItem(at: folder)
     }
 
@@ -96,11 +99,14 @@ public final class PostgresServer: @unchecked Sendable {
         (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
     }
 
-    /// Runs one SQL statement through psql, returning its unaligned output.
-    public func psql(_ sql: String) throws -> String {
-        try run(binaries.appendingPathComponent("psql").path, [
-            "-h", "127.0.0.1", "-p", "\(port)", "-U", "sensorhub", "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql,
-        ], asPostgres: false)
+    /// Runs one SQL statement through psql, returning its unaligned output; waits for it
+    /// on a thread of its own (``onOwnThread(_:)``).
+    public func psql(_ sql: String) async throws -> String {
+        try await onOwnThread { [self] in
+            try run(binaries.appendingPathComponent("psql").path, [
+                "-h", "127.0.0.1", "-p", "\(port)", "-U", "sensorhub", "-d", "postgres", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql,
+            ], asPostgres: false)
+        }
     }
 
     /// Debian puts the server programs in /usr/lib/postgresql/<version>/bin, off the PATH.

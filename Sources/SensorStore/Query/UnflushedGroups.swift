@@ -12,9 +12,9 @@ package struct UnflushedGroups: Sendable {
     /// Where each part holds each series, in the store's order of series and, for one
     /// series, in the order of the parts; `firstPlaces[n]` is where the n-th series'
     /// places start. Flat: a query over 100,000 pending series held 30 MB in a table of
-    /// per-series lists. A place asks its part for its key instead of holding a copy (8
-    /// bytes a place where it took 48), and the list is made once at its size (it grew
-    /// part by part, the old buffer and a part's keys held beside the new one).
+    /// per-series lists. A place asks its part for its key (8 bytes a place: 40 with a
+    /// list of each part's keys, 48 with a copy of the key in the place), and the list is
+    /// made once at its size (it grew part by part, the old buffer held beside the new one).
     private let places: [Place]
     private let firstPlaces: [Int]
     private let resolution: Resolution

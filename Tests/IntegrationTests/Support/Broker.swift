@@ -25,7 +25,7 @@ final class Broker {
         self.secure = secure
         folder = try temporaryFolder("broker")
         if let secure { try await writePasswords(secure.users) }
-        try start()
+        try await start()
     }
 
     var url: String { "\(secure == nil ? "mqtt" : "mqtts")://127.0.0.1:\(port)" }
@@ -63,29 +63,31 @@ final class Broker {
         }
     }
 
-    /// Starts (or restarts) mosquitto and waits until it accepts connections.
-    func start() throws {
+    /// Starts (or restarts) mosquitto and waits until it accepts connections. Polls from
+    /// the task: a blocking wait held a thread of the concurrency pool every test shares,
+    /// and with several brokers starting at once on a loaded 2-core machine, both.
+    func start() async throws {
         let config = folder.appendingPathComponent("mosquitto.conf")
         try configuration().write(to: config, atomically: true, encoding: .utf8)
         pid = try ChildProcess.spawn("/usr/sbin/mosquitto", ["-c", config.path])
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = ContinuousClock.now + .seconds(10)
         while !FreePort.accepts(port) {
-            guard Date() < deadline, ChildProcess.isRunning(pid) else { throw BrokerError.notListening(port) }
-            Thread.sleep(forTimeInterval: 0.02)
+            guard ContinuousClock.now < deadline, ChildProcess.isRunning(pid) else { throw BrokerError.notListening(port) }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
     /// Stops mosquitto with SIGTERM (it saves its persistence file), SIGKILL after 10 s.
-    func stop() {
+    func stop() async {
         guard pid > 0 else { return }
-        ChildProcess.terminate(pid, grace: 10)
+        await ChildProcess.stop(pid, grace: .seconds(10))
         pid = 0
     }
 
     /// Kills mosquitto at once (SIGKILL): a crash, nothing saved since its last autosave.
     func kill() {
         guard pid > 0 else { return }
-        ChildProcess.terminate(pid, grace: 0)
+        ChildProcess.kill(pid)
         pid = 0
     }
 
@@ -101,8 +103,10 @@ final class Broker {
         guard output.status == 0 else { throw BrokerError.publishFailed(output.stderr) }
     }
 
+    /// Kills mosquitto (SIGKILL: the test is over, nothing of it needs saving) and removes
+    /// its folder. For `defer`, so it blocks, but only for the kill.
     func cleanUp() {
-        stop()
+        kill()
         try? FileManager.default.removeItem(at: folder)
     }
 }

@@ -46,12 +46,6 @@ final class WebhookReceiver {
         guard await eventually({ FreePort.accepts(port) }) else { throw BrokerError.notListening(port) }
     }
 
-    func stop() {
-        guard pid > 0 else { return }
-        ChildProcess.terminate(pid, grace: 5)
-        pid = 0
-    }
-
     /// Every POST so far, in order: whether it was answered 200, and its body.
     var posts: [(ok: Bool, body: String)] {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
@@ -64,7 +58,7 @@ final class WebhookReceiver {
     var delivered: [String] { posts.filter(\.ok).map(\.body) }
 
     func cleanUp() {
-        stop()
+        if pid > 0 { ChildProcess.kill(pid) }
         try? FileManager.default.removeItem(at: folder)
     }
 }
@@ -100,7 +94,7 @@ final class TopicRecorder {
     }
 
     func cleanUp() {
-        if pid > 0 { ChildProcess.terminate(pid, grace: 2) }
+        if pid > 0 { ChildProcess.kill(pid) }
         try? FileManager.default.removeItem(at: folder)
     }
 }
