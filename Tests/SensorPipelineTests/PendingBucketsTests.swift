@@ -328,7 +328,6 @@ private extension Double {
             #expect(update.delta?.readings == (index % 2 == 0 ? Int64(index / 2 % 3 + 1) : nil), "\(key)")
             #expect(update.window.map(Array.init) == expectedWindows[key], "\(key)")
         }
-        #expect(batch.seriesSources.reduce(0) { $0 + $1.count } == expectedSeries.count)
     }
 }
 

@@ -123,17 +123,16 @@ struct PendingBuckets: Sendable {
     /// The place of the series numbered `number` (``SeriesSlot/index``) in the pending
     /// series, nil when it has nothing pending.
     func place(ofNumber number: Int32) -> Int? {
-        let index = Int(number)
-        return index < places.count && places[index] > 0 ? Int(places[index]) - 1 : nil
+        places.place(ofNumber: number)
     }
 
     /// Adds the deltas to `batch` in the store's terms, built as the store walks them: one
     /// group per series and resolution, windows in ascending order (``PendingGroups``);
     /// each series' counts with its seq window from `windows` (``PendingSeriesUpdates``);
     /// and the held readings.
-    func addDeltas(to batch: inout FlushBatch, windows: TakenWindows? = nil) {
-        if !series.isEmpty || windows?.isEmpty == false {
-            batch.seriesSources.append(PendingSeriesUpdates(series: series, windows: windows ?? TakenWindows(pendingSeries: 0)))
+    func addDeltas(to batch: inout FlushBatch, windows: TakenWindows = TakenWindows(pendingSeries: 0)) {
+        if !series.isEmpty || !windows.isEmpty {
+            batch.seriesSources.append(PendingSeriesUpdates(series: series, windows: windows))
         }
         if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, series: series, bucketCount: bucketCount)) }
         if !held.isEmpty {
@@ -168,8 +167,6 @@ private struct PendingGroups: BucketGroupSource {
 private struct PendingSeriesUpdates: SeriesUpdateSource {
     let series: PagedArray<SeriesAccumulator>
     let windows: TakenWindows
-
-    var count: Int { series.count + windows.alone.count }
 
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
         for place in series.indices {

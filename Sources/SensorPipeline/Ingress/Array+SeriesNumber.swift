@@ -8,3 +8,13 @@ extension Array {
         append(contentsOf: repeatElement(empty, count: Swift.max(index + 1 - count, count / 2)))
     }
 }
+
+extension Array<Int32> {
+    /// In a list by series number holding 1 + a place, 0 for none: the place of series
+    /// `number`, nil when it has none.
+    @inline(__always)
+    func place(ofNumber number: Int32) -> Int? {
+        let index = Int(number)
+        return index < count && self[index] > 0 ? Int(self[index]) - 1 : nil
+    }
+}

@@ -30,7 +30,7 @@ struct SeqWindowTable {
     /// for the series' first seq; nil when it is a duplicate (nothing changes).
     @inline(__always)
     mutating func admit(_ seq: UInt64, at timestamp: Int64, of number: Int32) -> Change? {
-        guard let place = place(of: number) else {
+        guard let place = places.place(ofNumber: number) else {
             create(SeqWindow(first: seq, at: timestamp), of: number, changed: true)
             return .created
         }
@@ -44,7 +44,7 @@ struct SeqWindowTable {
     /// Records a seq replayed from the journal (recovery): never judged, a seq the window
     /// holds already leaves it as it is.
     mutating func record(_ seq: UInt64, at timestamp: Int64, of number: Int32) {
-        if let place = place(of: number) {
+        if let place = places.place(ofNumber: number) {
             windows[place].admit(seq, at: timestamp)
             changed[place] = true
         } else {
@@ -60,7 +60,7 @@ struct SeqWindowTable {
     /// Undoes one change of series `number`'s window. Changes are undone newest first, so
     /// a window created is the last of the list.
     mutating func undo(_ change: Change, of number: Int32) {
-        guard let place = place(of: number) else { return }
+        guard let place = places.place(ofNumber: number) else { return }
         switch change {
         case .created:
             precondition(place == windows.count - 1, "windows created are undone newest first")
@@ -80,12 +80,6 @@ struct SeqWindowTable {
             take(windows[place], numbers[place])
             changed[place] = false
         }
-    }
-
-    @inline(__always)
-    private func place(of number: Int32) -> Int? {
-        let index = Int(number)
-        return index < places.count && places[index] > 0 ? Int(places[index]) - 1 : nil
     }
 
     private mutating func create(_ window: SeqWindow, of number: Int32, changed isChanged: Bool) {

@@ -23,8 +23,6 @@ public struct SeriesUpdate {
 /// Walking a source again gives the same updates, so a batch whose write failed is
 /// written again from the same source.
 public protocol SeriesUpdateSource: Sendable {
-    /// Updates the source gives: one per series, each series once.
-    var count: Int { get }
-    /// Calls `body` with each update.
+    /// Calls `body` with each update: one per series, each series once.
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows
 }
