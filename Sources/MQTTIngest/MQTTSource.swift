@@ -41,8 +41,8 @@ public final class MQTTSource: Service, Sendable {
     /// Set by the connect callback when the broker accepted us: the loop resets its backoff.
     private let accepted = Atomic<Bool>(false)
     private let finished = OneShotEvent()
-    /// The last error libmosquitto logged (why a TLS handshake failed, for one), added to
-    /// the next connection warning.
+    /// The last error libmosquitto logged over TLS (why a handshake failed, for one), added
+    /// to the next connection warning.
     private let lastProblem = Mutex<String?>(nil)
     /// Used by the loop thread only once `init` is done (see the type's comment).
     private nonisolated(unsafe) let handle: OpaquePointer
@@ -86,10 +86,17 @@ public final class MQTTSource: Service, Sendable {
             guard let userData else { return }
             Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().didConnect(code: code)
         }
-        mosquitto_log_callback_set(handle) { client, userData, level, text in
-            guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
-            let problem = MQTTSecurity.problem(logged: String(cString: text), handle: client)
-            Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = problem }
+        // libmosquitto formats every line it logs before it calls the callback, whatever
+        // the level: two lines per QoS 1 message (its PUBLISH and its PUBACK), about 2% of
+        // the daemon's CPU on single-reading messages. Only over TLS does a warning or
+        // error explain a failure (why the handshake or a read failed); over plain TCP the
+        // return code and errno do.
+        if configuration.security.tls != nil {
+            mosquitto_log_callback_set(handle) { client, userData, level, text in
+                guard let userData, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
+                let problem = MQTTSecurity.problem(logged: String(cString: text), handle: client)
+                Unmanaged<MQTTSource>.fromOpaque(userData).takeUnretainedValue().lastProblem.withLock { $0 = problem }
+            }
         }
         mosquitto_message_callback_set(handle) { _, userData, message in
             guard let userData, let message else { return }
@@ -292,14 +299,16 @@ public final class MQTTSource: Service, Sendable {
 
     private func didReceive(_ message: mosquitto_message) {
         received.add(1, ordering: .relaxed)
-        let topic = message.topic.map { String(cString: $0) } ?? ""
+        let topicBytes = message.topic.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        // The whole topic as a `String` only for a refusal's log line.
+        var topic: String { String(decoding: topicBytes, as: UTF8.self) }
         guard Int(message.payloadlen) <= configuration.maxPayloadBytes else {
             // The broker was told our maximum packet size (MQTT 5); a 3.1.1 broker was not.
             refuse(DecodeError(.tooLarge, index: nil, "payload of \(message.payloadlen) bytes is larger than mqtt.max_payload (\(configuration.maxPayloadBytes) bytes)"), topic: topic)
             return
         }
         let payload = UnsafeRawBufferPointer(start: message.payload, count: Int(max(0, message.payloadlen)))
-        let route = TopicRoute(topic: topic)
+        let route = TopicRoute(topic: topicBytes)
         let format: PayloadFormat
         do {
             format = try route.format(of: payload)

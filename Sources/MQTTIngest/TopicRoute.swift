@@ -16,23 +16,29 @@ public struct TopicRoute: Sendable, Equatable {
     public let metric: String?
 
     public init(topic: String) {
-        // Per message on the hot path: find the separators in the UTF-8 view, slice once.
-        let utf8 = topic.utf8
-        var separators: [String.Index] = []
-        separators.reserveCapacity(3)
-        var index = utf8.startIndex
-        while index != utf8.endIndex, separators.count < 3 {
-            if utf8[index] == UInt8(ascii: "/") { separators.append(index) }
-            index = utf8.index(after: index)
+        var topic = topic
+        self = topic.withUTF8 { Self(topic: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The route of a topic given as its UTF-8 bytes (libmosquitto's, per message on the
+    /// hot path): the separators are found in the bytes and the names cut from them, with
+    /// no `String` of the whole topic (one of more than 15 bytes is a heap allocation).
+    public init(topic bytes: UnsafeRawBufferPointer) {
+        // Places of the first three separators; past three the topic is self-describing.
+        var first = -1, second = -1, separators = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "/") {
+            separators += 1
+            if separators == 1 { first = index } else if separators == 2 { second = index } else { break }
         }
-        switch separators.count {
+        func name(_ range: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        switch separators {
         case 2:
             form = .deviceAndMetric
-            device = String(topic[topic.index(after: separators[0])..<separators[1]])
-            metric = String(topic[topic.index(after: separators[1])...])
+            device = name(first + 1..<second)
+            metric = name(second + 1..<bytes.count)
         case 1:
             form = .deviceOnly
-            device = String(topic[topic.index(after: separators[0])...])
+            device = name(first + 1..<bytes.count)
             metric = nil
         default:
             form = .selfDescribing

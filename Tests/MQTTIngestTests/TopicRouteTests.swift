@@ -23,6 +23,24 @@ private func format(_ payload: String, on topic: String) throws -> PayloadFormat
         }
     }
 
+    /// The route read from the topic's bytes (libmosquitto's C string) cuts the same names
+    /// as splitting the topic at its slashes, long and multi-byte names included.
+    @Test func theBytesOfATopicNameWhatSplittingItDoes() {
+        let topics = ["sensors/d1/temp", "sensors/d1", "sensors//m", "sensors/d/", "sensors/", "/", "//", "",
+                      "sensors/a-device-with-a-long-name/a-metric-with-a-long-name", "sensors/caf\u{E9}/\u{1F321}",
+                      "sensors/gw/7/batch", "a/b/c/d/e"]
+        for topic in topics {
+            let parts = topic.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            let route = Array(topic.utf8).withUnsafeBytes { TopicRoute(topic: $0) }
+            switch parts.count {
+            case 3: #expect(route.form == .deviceAndMetric && route.device == parts[1] && route.metric == parts[2], "\(topic)")
+            case 2: #expect(route.form == .deviceOnly && route.device == parts[1] && route.metric == nil, "\(topic)")
+            default: #expect(route.form == .selfDescribing && route.device == nil && route.metric == nil, "\(topic)")
+            }
+            #expect(route == TopicRoute(topic: topic), "\(topic)")
+        }
+    }
+
     @Test func payloadFormatsAreRecognised() throws {
         #expect(try format(#"{"value":1}"#, on: "sensors/d/m") == .json)
         #expect(try format(#"  [{"device":"d","metric":"m","value":1}]"#, on: "sensors/gw/1/batch") == .json)

@@ -143,11 +143,13 @@ private struct TestPart: UnflushedPart {
         let dir = try TempDirectory()
         let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
         try await store.registerResolutions([res("10s")])
-        let devices = ["a1", "b2", "!c", "x\\y", "xy", "^d", "e?"]
+        // A name past 15 bytes is not stored inline in its String.
+        let devices = ["a1", "b2", "!c", "x\\y", "xy", "^d", "e?", "caf\u{E9}", "a-device-with-a-long-name-1"]
         try await store.write(FlushBatch(
             buckets: devices.map { Bucket(series: SeriesKey(device: $0, metric: "t"), resolution: res("10s"), windowStart: t0, stats: stats([1], at: t0)) },
             series: devices.map { SeriesDelta(series: SeriesKey(device: $0, metric: "t"), readings: 1, lastSeen: t0) }))
-        for glob in ["[!a]*", "[^a]*", "x\\y", "x\\*", "?2", "[a-b]*", "e[?]", "*"] {
+        for glob in ["[!a]*", "[^a]*", "x\\y", "x\\*", "?2", "[a-b]*", "e[?]", "*", "a1", "b", "caf\u{E9}", "caf*",
+                     "a-device-with-a-long-name-1", "a-device-*-1", "a-device-with-a-long-name-"] {
             let query = AggregateQuery(deviceGlob: glob, window: res("10s"))
             let sink = Collected()
             try await store.aggregates(query, rowLimit: 100, into: sink)
@@ -157,6 +159,9 @@ private struct TestPart: UnflushedPart {
         }
         #expect(!NameGlob("[!a]*").matches("a1") && AggregateQuery(deviceGlob: "[!a]*", window: res("10s")).selects(SeriesKey(device: "a1", metric: "t")),
                 "fnmatch and GLOB differ here: the reason for selects")
+        // GLOB compares bytes: é precomposed does not match é decomposed, which Swift's `==` equates.
+        #expect(!AggregateQuery(deviceGlob: "caf\u{E9}", window: res("10s")).selects(SeriesKey(device: "cafe\u{301}", metric: "t")))
+        #expect(!AggregateQuery(deviceGlob: "caf\u{E9}*", window: res("10s")).selects(SeriesKey(device: "cafe\u{301}", metric: "t")))
     }
 }
 

@@ -11,6 +11,15 @@ extension AggregateQuery {
     }
 
     private static func glob(_ pattern: String, matches name: String) -> Bool {
-        pattern == "*" || sqlite3_strglob(pattern, name) == 0
+        if pattern == "*" { return true }
+        // Most patterns name one device or metric: compared byte for byte, as GLOB compares
+        // a pattern without `*`, `?` or `[` (Swift's `==` would equate canonically
+        // equivalent strings). A query asks this of every pending series.
+        if !pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
+            return pattern.utf8.elementsEqual(name.utf8)
+        }
+        // withCString, not the implicit conversion, which copies a short (inline) string to
+        // the heap.
+        return pattern.withCString { pattern in name.withCString { sqlite3_strglob(pattern, $0) == 0 } }
     }
 }
