@@ -152,15 +152,19 @@ struct ChunkCache: Sendable {
     mutating func makeRoom() {
         guard refusedAny else { return }
         refusedAny = false
-        var places: [(chunkStart: Int64, column: Int, index: Int)] = []
+        // 16 bytes a place, sorted in place: this runs at the end of a flush of many series,
+        // when the daemon's memory peaks (a sorted copy of 24-byte places was 2.2 MB at the
+        // 100,000-series run's peak in heaptrack).
+        var places: [(chunkStart: Int64, column: Int32, index: Int32)] = []
         places.reserveCapacity(count)
         for column in columns.indices {
             for (index, entry) in columns[column].entries.enumerated() where entry?.bytes != nil {
-                places.append((entry!.chunkStart, column, index))
+                places.append((entry!.chunkStart, Int32(column), Int32(index)))
             }
         }
-        for place in places.sorted(by: { $0.chunkStart < $1.chunkStart }) where memory > budget / 4 * 3 {
-            letGo(place.column, place.index)
+        places.sort { $0.chunkStart < $1.chunkStart }
+        for place in places where memory > budget / 4 * 3 {
+            letGo(Int(place.column), Int(place.index))
         }
     }
 
