@@ -90,7 +90,8 @@ public final class Pipeline: Service, Sendable {
         self.journal = journal
         self.store = store
         self.logger = logger
-        self.series = SeriesRegistry(limits: configuration.limits, shardCount: configuration.shards)
+        let series = SeriesRegistry(limits: configuration.limits, shardCount: configuration.shards)
+        self.series = series
         let share = PendingLimit(
             buckets: max(1, configuration.maxPendingBuckets / configuration.shards),
             bytes: max(1, configuration.maxPendingBytes / configuration.shards))
@@ -98,7 +99,9 @@ public final class Pipeline: Service, Sendable {
             Shard(
                 index: index,
                 ingress: ShardIngress(queue: IngestQueue(capacity: configuration.queueCapacity)),
-                aggregator: ShardAggregator(resolutions: configuration.resolutions, limit: share, holdsSequenced: store.deduplicatesAtFlush))
+                aggregator: ShardAggregator(
+                    resolutions: configuration.resolutions, names: SeriesNames(shard: index, of: series), limit: share,
+                    holdsSequenced: store.deduplicatesAtFlush))
         }
         (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards

@@ -5,6 +5,12 @@ import SensorCore
 import SensorStore
 
 @Suite struct PendingBucketsTests {
+    /// A pending series' entry is as small as its comment says: its number fills the tail
+    /// of its first readings, no key is kept.
+    @Test func aPendingSeriesEntryTakes104Bytes() {
+        #expect(PendingBuckets.seriesEntryStride == 104)
+    }
+
     /// One series spread over tens of thousands of windows in random order (a backlog):
     /// every window gets exactly its readings, however many are pending.
     @Test func manyWindowsOfOneSeriesKeepExactlyTheirReadings() throws {

@@ -7,20 +7,27 @@ import SensorStore
 /// parts directly, without a registry: one numbering for the whole test process, so a
 /// series has the same number in every batch.
 enum TestSeriesNumbers {
-    private static let numbers = Mutex<[SeriesKey: Int32]>([:])
+    private struct State {
+        var numbers: [SeriesKey: Int32] = [:]
+        /// By number.
+        var keys: [SeriesKey] = []
+    }
+
+    private static let state = Mutex(State())
 
     static func number(of series: SeriesKey) -> Int32 {
-        numbers.withLock { numbers in
-            if let number = numbers[series] { return number }
-            let number = Int32(numbers.count)
-            numbers[series] = number
+        state.withLock { state in
+            if let number = state.numbers[series] { return number }
+            let number = Int32(state.keys.count)
+            state.numbers[series] = number
+            state.keys.append(series)
             return number
         }
     }
 
     /// The series numbered `number`.
     static func series(numbered number: Int32) -> SeriesKey? {
-        numbers.withLock { numbers in numbers.first { $0.value == number }?.key }
+        state.withLock { state in state.keys.indices.contains(Int(number)) ? state.keys[Int(number)] : nil }
     }
 
     static func part(_ readings: [Reading]) -> ShardPart {
@@ -34,7 +41,23 @@ extension JournaledBatch {
     }
 }
 
+extension SeriesNames {
+    /// The keys of the test numbering.
+    static let tests = SeriesNames { number in
+        guard let series = TestSeriesNumbers.series(numbered: number) else { fatalError("no series numbered \(number)") }
+        return series
+    }
+}
+
 extension PendingBuckets {
+    init(resolutions: [Resolution]) {
+        self.init(plan: RollupPlan(resolutions: resolutions), names: .tests)
+    }
+
+    init(plan: RollupPlan) {
+        self.init(plan: plan, names: .tests)
+    }
+
     mutating func add(_ reading: Reading) {
         add(reading, series: TestSeriesNumbers.number(of: reading.series))
     }
@@ -88,5 +111,11 @@ extension ShardIngress {
             if let series = TestSeriesNumbers.series(numbered: number) { changed.append(window, of: series) }
         }
         return changed
+    }
+}
+
+extension ShardAggregator {
+    convenience init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
+        self.init(resolutions: resolutions, names: .tests, limit: limit, holdsSequenced: holdsSequenced)
     }
 }

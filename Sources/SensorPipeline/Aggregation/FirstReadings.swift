@@ -22,7 +22,10 @@ struct FirstReadings: Sendable {
     /// The readings past the fourth, in an array that grows from four as they come (most
     /// such series have only a few more).
     private var more: [(timestamp: Int64, value: Double)] = []
-    private(set) var count = 0
+    /// One byte, last: a series' entry puts its number right after it (``SeriesAccumulator``).
+    private var storedCount: UInt8 = 0
+
+    var count: Int { Int(storedCount) }
 
     var isEmpty: Bool { count == 0 }
 
@@ -46,7 +49,7 @@ struct FirstReadings: Sendable {
             if more.isEmpty { more.reserveCapacity(4) }
             more.append((timestamp, value))
         }
-        count += 1
+        storedCount += 1
         return opened
     }
 

@@ -15,6 +15,8 @@ internal import SensorStore
 /// are merged from the finer ones at flush (``RollupPlan``).
 struct PendingBuckets: Sendable {
     let plan: RollupPlan
+    /// The series' keys: each pending series keeps only its number.
+    let names: SeriesNames
     /// By series number: 1 + the series' place in `series`, 0 for a series not here.
     private var places: [Int32] = []
     private var series = PagedArray<SeriesAccumulator>()
@@ -34,12 +36,9 @@ struct PendingBuckets: Sendable {
     /// Reused by every window sealed (``WindowList``), for its sketch's encoding.
     private var sketchScratch: [UInt8] = []
 
-    init(plan: RollupPlan) {
+    init(plan: RollupPlan, names: SeriesNames) {
         self.plan = plan
-    }
-
-    init(resolutions: [Resolution]) {
-        self.init(plan: RollupPlan(resolutions: resolutions))
+        self.names = names
     }
 
     var isEmpty: Bool { readingCount == 0 }
@@ -54,7 +53,7 @@ struct PendingBuckets: Sendable {
         if slot < 0 {
             slot = series.count
             places[index] = Int32(slot + 1)
-            series.append(SeriesAccumulator(key: reading.series))
+            series.append(SeriesAccumulator(number: number))
         }
         let (opened, grownBins) = series[slot].add(reading, plan: plan, sketchScratch: &sketchScratch)
         bucketCount += opened
@@ -76,8 +75,8 @@ struct PendingBuckets: Sendable {
     /// the whole fleet; a copy took 17 MB with 100,000 series), and a series the shard
     /// then adds to copies its page of the list (``PagedArray``), not the list.
     func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingBuckets {
-        var selected = PendingBuckets(plan: plan)
-        let picked = series.indices.filter { isSelected(series[$0].key) }
+        var selected = PendingBuckets(plan: plan, names: names)
+        let picked = series.indices.filter { isSelected(names.key(of: series[$0].number)) }
         selected.series = picked.count == series.count ? series : PagedArray(picked.lazy.map { series[$0] })
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
         return selected
@@ -85,11 +84,11 @@ struct PendingBuckets: Sendable {
 
     /// Every series' key, in the order of the series (as ``bucketCount(ofSeriesAt:resolution:startingIn:)``
     /// and ``group(ofSeriesAt:resolution:startingIn:)`` take them).
-    var seriesKeys: [SeriesKey] { series.map(\.key) }
+    var seriesKeys: [SeriesKey] { series.map { names.key(of: $0.number) } }
 
     /// The key of the series at `index`.
     func key(ofSeriesAt index: Int) -> SeriesKey {
-        series[index].key
+        names.key(of: series[index].number)
     }
 
     /// The readings of the series at `index`, and their latest event time.
@@ -113,9 +112,12 @@ struct PendingBuckets: Sendable {
         let low = windowStarts.firstIndex { $0 >= starts.lowerBound } ?? windowStarts.count
         let high = windowStarts[low...].firstIndex { $0 >= starts.upperBound } ?? windowStarts.count
         guard low < high else { return nil }
-        return BucketGroup(series: accumulator.key, resolution: resolution,
+        return BucketGroup(series: names.key(of: accumulator.number), resolution: resolution,
                            windowStarts: Array(windowStarts[low..<high]), stats: Array(stats[low..<high]))
     }
+
+    /// Bytes one pending series' entry takes, besides its windows.
+    static var seriesEntryStride: Int { MemoryLayout<SeriesAccumulator>.stride }
 
     /// How many series have pending readings.
     var seriesCount: Int { series.count }
@@ -132,9 +134,9 @@ struct PendingBuckets: Sendable {
     /// and the held readings.
     func addDeltas(to batch: inout FlushBatch, windows: TakenWindows = TakenWindows(pendingSeries: 0)) {
         if !series.isEmpty || !windows.isEmpty {
-            batch.seriesSources.append(PendingSeriesUpdates(series: series, windows: windows))
+            batch.seriesSources.append(PendingSeriesUpdates(series: series, names: names, windows: windows))
         }
-        if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, series: series, bucketCount: bucketCount)) }
+        if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, names: names, series: series, bucketCount: bucketCount)) }
         if !held.isEmpty {
             batch.sequenced += held
             if batch.resolutions.isEmpty { batch.resolutions = plan.resolutions }
@@ -147,6 +149,7 @@ struct PendingBuckets: Sendable {
 /// for one series at a time instead of for the whole flush.
 private struct PendingGroups: BucketGroupSource {
     let plan: RollupPlan
+    let names: SeriesNames
     let series: PagedArray<SeriesAccumulator>
     let bucketCount: Int
 
@@ -154,9 +157,10 @@ private struct PendingGroups: BucketGroupSource {
         for var accumulator in series {
             // Built in the copy: the pending arrays stay shared, for a walk again.
             accumulator.build(plan: plan)
+            let key = names.key(of: accumulator.number)
             for (index, resolution) in plan.resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
-                try body(BucketGroup(series: accumulator.key, resolution: resolution, windowStarts: starts, stats: stats))
+                try body(BucketGroup(series: key, resolution: resolution, windowStarts: starts, stats: stats))
             }
         }
     }
@@ -166,11 +170,12 @@ private struct PendingGroups: BucketGroupSource {
 /// the windows of series with nothing pending.
 private struct PendingSeriesUpdates: SeriesUpdateSource {
     let series: PagedArray<SeriesAccumulator>
+    let names: SeriesNames
     let windows: TakenWindows
 
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
         for place in series.indices {
-            let key = series[place].key
+            let key = names.key(of: series[place].number)
             let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen)
             try body(SeriesUpdate(series: key, delta: delta, window: windows.window(ofPlace: place)))
         }
@@ -182,16 +187,20 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
 
 /// One series' pending windows, one list per resolution; or, while the series has few
 /// readings, just those (``FirstReadings``).
+///
+/// 104 bytes, one for every pending series: its fields are in this order so that the
+/// number fills the end of ``FirstReadings`` (73 bytes) instead of padding a field of 8.
 private struct SeriesAccumulator: Sendable {
-    let key: SeriesKey
     var readings: Int64 = 0
     var lastSeen: Int64 = .min
-    var first = FirstReadings()
     /// Empty while the readings fit in `first`.
     var windows: [WindowList] = []
+    var first = FirstReadings()
+    /// The series' number (``SeriesSlot/index``): its key is the registry's (``SeriesNames``).
+    let number: Int32
 
-    init(key: SeriesKey) {
-        self.key = key
+    init(number: Int32) {
+        self.number = number
     }
 
     /// How many windows starting in `starts` the series has at `resolution`, the one at

@@ -18,6 +18,8 @@ final class ShardAggregator: Sendable {
     /// Whether readings with a seq are held for the store to judge instead of bucketed
     /// (the store de-duplicates at flush: several daemons share it).
     let holdsSequenced: Bool
+    /// The shard's series' keys by number (the registry's).
+    let names: SeriesNames
 
     /// What a flush takes from the shard: the bucket deltas, the journal position they
     /// cover, the parts of identified batches applied, and when the oldest batch among
@@ -45,12 +47,13 @@ final class ShardAggregator: Sendable {
     private let state: Mutex<State>
     private let applied = Atomic<Int>(0)
 
-    init(resolutions: [Resolution], limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
+    init(resolutions: [Resolution], names: SeriesNames, limit: PendingLimit = PendingLimit(buckets: .max, bytes: .max), holdsSequenced: Bool = false) {
         let plan = RollupPlan(resolutions: resolutions)
         self.plan = plan
         self.limit = limit
         self.holdsSequenced = holdsSequenced
-        self.state = Mutex(State(pending: PendingBuckets(plan: plan), position: 0))
+        self.names = names
+        self.state = Mutex(State(pending: PendingBuckets(plan: plan, names: names), position: 0))
     }
 
     /// Folds the batches into the pending buckets; returns whether they reached ``limit``.
@@ -111,7 +114,7 @@ final class ShardAggregator: Sendable {
     func drain() -> Drained {
         let (taken, waiter) = state.withLock { state in
             let taken = Drained(pending: state.pending, position: state.position, marks: state.marks, oldestAccepted: state.oldestAccepted)
-            state.pending = PendingBuckets(plan: plan)
+            state.pending = PendingBuckets(plan: plan, names: names)
             state.marks = []
             state.oldestAccepted = nil
             let waiter = state.drainWaiter

@@ -45,8 +45,10 @@ final class SeriesRegistry: Sendable {
     /// Series known so far.
     var count: Int { state.withLock { $0.slots.count } }
 
-    /// The series registered at `slot`: for the few whose name nothing else at hand holds
-    /// (a flush's seq windows of series with nothing pending, ``TakenWindows``).
+    /// The series registered at `slot`: pending buckets keep only numbers (``SeriesNames``),
+    /// and so does a flush's seq window of a series with nothing pending (``TakenWindows``).
+    /// A number is given back only by the refused batch that took it, before any of its
+    /// readings was journaled, so a number anything holds keeps its series.
     func key(of slot: SeriesSlot) -> SeriesKey {
         state.withLock { state in state.slots.keys[Int(state.places[Int(slot.shard)][Int(slot.index)])] }
     }
