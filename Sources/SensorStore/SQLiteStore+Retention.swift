@@ -15,13 +15,17 @@ extension SQLiteStore {
     func deleteBuckets(of resolution: Resolution, startingBefore cutoff: Int64, seriesPerBatch: Int) async throws(StoreError) -> Int {
         try requireWritable()
         do {
-            let ids = try await pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM series ORDER BY id") }
             var deleted = 0
-            var start = 0
-            while start < ids.count {
-                let chunk = Array(ids[start..<min(start + seriesPerBatch, ids.count)])
-                start += chunk.count
-                let first = start == chunk.count
+            // The series a page at a time, after the last id of the page before: a list of
+            // every id was 1.7 MB with 100,000 series, at the peak of that run in heaptrack.
+            var last: Int64 = .min
+            while true {
+                let chunk = try await pool.read { [last] db in
+                    try Int64.fetchAll(db, sql: "SELECT id FROM series WHERE id > ? ORDER BY id LIMIT ?", arguments: [last, seriesPerBatch])
+                }
+                guard let next = chunk.last else { break }
+                let first = last == .min
+                last = next
                 deleted += try await pool.write { db in
                     // Inside the writer, so no flush sees a cached bucket this run deletes;
                     // once is enough (a flush that misses the cache merges from the table).
