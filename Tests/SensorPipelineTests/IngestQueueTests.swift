@@ -2,13 +2,20 @@ import Testing
 import SensorCore
 @testable import SensorPipeline
 
+private func readings(_ count: Int, start: Int = 0) -> [Reading] {
+    (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) }
+}
+
 private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
-    JournaledBatch(
-        readings: (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) },
-        position: Int64(start + count), acceptedAt: .now)
+    JournaledBatch(readings: readings(count, start: start), position: Int64(start + count), acceptedAt: .now)
 }
 
 @Suite struct IngestQueueTests {
+    /// A queued reading is as small as its comment says: its series by number, no names.
+    @Test func aQueuedReadingTakes32Bytes() {
+        #expect(MemoryLayout<QueuedReading>.stride == 32)
+    }
+
     @Test func consumerTakesEverythingQueuedAtOnceInOrder() async {
         let queue = IngestQueue(capacity: 100)
         #expect(await queue.send(batch(3)))
@@ -26,13 +33,13 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
         #expect(queue.oldestUnapplied == nil)
         let first = ContinuousClock.now
         let second = first + .seconds(1)
-        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 1, acceptedAt: first)))
-        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 2, acceptedAt: second)))
+        #expect(await queue.send(JournaledBatch(readings: readings(1), position: 1, acceptedAt: first)))
+        #expect(await queue.send(JournaledBatch(readings: readings(1), position: 2, acceptedAt: second)))
         #expect(queue.oldestUnapplied == first)
         _ = await queue.next()
         #expect(queue.oldestUnapplied == first, "taken, but the worker has not applied them yet")
         let third = second + .seconds(1)
-        #expect(await queue.send(JournaledBatch(readings: batch(1).readings, position: 3, acceptedAt: third)))
+        #expect(await queue.send(JournaledBatch(readings: readings(1), position: 3, acceptedAt: third)))
         _ = await queue.next()
         #expect(queue.oldestUnapplied == third)
         queue.finish()

@@ -278,14 +278,19 @@ private extension Double {
         let resolutions = [try Resolution(parsing: "10s")]
         let judging = ShardAggregator(resolutions: resolutions, holdsSequenced: true)
         let taking = ShardAggregator(resolutions: resolutions)
-        let readings = (1...20).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0) * 1_000_000, seq: $0 > 15 ? nil : UInt64($0)) }
+        // Two series: the queue holds their numbers, and a held reading is named again.
+        let readings = (1...20).map { (index: Int) -> Reading in
+            let device = index % 2 == 0 ? "d" : "e"
+            let seq: UInt64? = index > 15 ? nil : UInt64(index)
+            return Reading(device: device, metric: "m", value: Double(index), timestamp: Int64(index) * 1_000_000, seq: seq)
+        }
         for aggregator in [judging, taking] { aggregator.apply([JournaledBatch(readings: readings, position: 1, acceptedAt: nil)]) }
         let judged = judging.drain().pending.flushBatch()
-        #expect(judged.sequenced.count == 15)
-        #expect(judged.allDeltas.map(\.readings) == [5])
+        #expect(judged.sequenced == Array(readings.prefix(15)))
+        #expect(judged.allDeltas.map(\.readings).sorted() == [2, 3])
         let taken = taking.drain().pending.flushBatch()
         #expect(taken.sequenced.isEmpty)
-        #expect(taken.allDeltas.map(\.readings) == [20])
+        #expect(taken.allDeltas.map(\.readings) == [10, 10])
     }
 }
 

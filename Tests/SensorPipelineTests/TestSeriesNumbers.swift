@@ -59,7 +59,7 @@ extension PendingBuckets {
     }
 
     mutating func add(_ reading: Reading) {
-        add(reading, series: TestSeriesNumbers.number(of: reading.series))
+        add(reading.value, at: reading.timestamp, series: TestSeriesNumbers.number(of: reading.series))
     }
 }
 

@@ -46,7 +46,7 @@ struct PendingBuckets: Sendable {
     /// Adds one reading to its window of every resolution; `number` is its series'
     /// (``SeriesSlot/index``).
     @inline(__always)
-    mutating func add(_ reading: Reading, series number: Int32) {
+    mutating func add(_ value: Double, at timestamp: Int64, series number: Int32) {
         let index = Int(number)
         places.makeRoom(for: number, filling: 0)
         var slot = Int(places[index]) - 1
@@ -55,7 +55,7 @@ struct PendingBuckets: Sendable {
             places[index] = Int32(slot + 1)
             series.append(SeriesAccumulator(number: number))
         }
-        let (opened, grownBins) = series[slot].add(reading, plan: plan, sketchScratch: &sketchScratch)
+        let (opened, grownBins) = series[slot].add(value, at: timestamp, plan: plan, sketchScratch: &sketchScratch)
         bucketCount += opened
         bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
@@ -214,12 +214,12 @@ private struct SeriesAccumulator: Sendable {
     /// sketch bins it added, counting a bin once for every bucket built from the one it
     /// went to (``RollupPlan/reach``).
     @inline(__always)
-    mutating func add(_ reading: Reading, plan: RollupPlan, sketchScratch: inout [UInt8]) -> (opened: Int, grownBins: Int) {
+    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan, sketchScratch: inout [UInt8]) -> (opened: Int, grownBins: Int) {
         readings += 1
-        if reading.timestamp > lastSeen { lastSeen = reading.timestamp }
+        if timestamp > lastSeen { lastSeen = timestamp }
         if windows.isEmpty {
             // Kept readings hold no sketch bins, as windows of one or two readings.
-            if let opened = first.add(reading.value, at: reading.timestamp, plan: plan) { return (opened, 0) }
+            if let opened = first.add(value, at: timestamp, plan: plan) { return (opened, 0) }
             makeWindows(plan: plan)
         }
         var opened = 0
@@ -228,9 +228,9 @@ private struct SeriesAccumulator: Sendable {
         var bin: QuantileSketch.Bin?
         for index in plan.direct {
             let resolution = plan.resolutions[index]
-            let start = resolution.windowStart(containing: reading.timestamp)
+            let start = resolution.windowStart(containing: timestamp)
             let (isNew, grown) = windows[index].add(
-                reading.value, at: reading.timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &sketchScratch)
+                value, at: timestamp, bin: &bin, windowStart: start, resolution: resolution, sketchScratch: &sketchScratch)
             if isNew { opened += 1 + openBuilt(from: index, windowStart: start, plan: plan) }
             grownBins += grown * plan.reach[index]
         }

@@ -61,11 +61,11 @@ final class ShardAggregator: Sendable {
     func apply(_ batches: [JournaledBatch]) -> Bool {
         let reached = state.withLock { state in
             for batch in batches {
-                for (reading, series) in zip(batch.readings, batch.series) {
+                for reading in batch.readings {
                     if holdsSequenced, reading.seq != nil {
-                        state.pending.hold(reading)
+                        state.pending.hold(reading.reading(named: names))
                     } else {
-                        state.pending.add(reading, series: series)
+                        state.pending.add(reading.value, at: reading.timestamp, series: reading.series)
                     }
                 }
                 if let mark = batch.mark { state.marks.append(mark) }

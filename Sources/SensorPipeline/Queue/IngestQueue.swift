@@ -224,9 +224,7 @@ private final class BlockingAdmission: Sendable {
 /// position just past that record: once the worker applied the batch, a flush of its
 /// buckets covers the journal up to `position`.
 public struct JournaledBatch: Sendable, Equatable {
-    public var readings: [Reading]
-    /// The number of each reading's series (``SeriesSlot/index``).
-    var series: [Int32]
+    public var readings: [QueuedReading]
     public var position: Int64
     /// When the batch was taken (acknowledged), for the ingest-to-flush latency; nil for
     /// a batch replayed from the journal, whose acceptance time is unknown.
@@ -235,8 +233,7 @@ public struct JournaledBatch: Sendable, Equatable {
     public var mark: BatchMark?
 
     init(_ part: ShardPart, position: Int64, acceptedAt: ContinuousClock.Instant?, mark: BatchMark? = nil) {
-        self.readings = part.readings
-        self.series = part.series
+        self.readings = zip(part.readings, part.series).map { QueuedReading($0, series: $1) }
         self.position = position
         self.acceptedAt = acceptedAt
         self.mark = mark
