@@ -129,24 +129,30 @@ import SensorStore
     /// added to): in time order or not, in one window or several, every bucket is exactly
     /// the bucket adding its readings as they came gives (built ones to rounding in the
     /// moments), and the bucket count is exact, over all and in a range (a query's row
-    /// bound), whether a series kept its readings or moved to windows.
+    /// bound), whether a series kept its readings or moved to windows. The series' readings
+    /// come interleaved, so the readings each keeps past four are chained through its
+    /// shard's blocks (``ReadingBlocks``) among the others'.
     @Test func seriesOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
         let resolutions = try ["1h", "10s", "7s", "1m"].map { try Resolution(parsing: $0) }
         var generator = SeededGenerator(seed: 23)
         var pending = PendingBuckets(resolutions: resolutions)
         var expected: [Resolution: [String: [Int64: BucketStats]]] = [:]
+        var readings: [Reading] = []
         for series in 0..<3_000 {
-            let readings = Int.random(in: 1...20, using: &generator)
+            let count = Int.random(in: 1...20, using: &generator)
             // Close together (several in one 7 s or 10 s window) or spread over hours.
             let spread: Int64 = Bool.random(using: &generator) ? 12_000_000 : 4 * 3_600_000_000
-            for _ in 0..<readings {
+            for _ in 0..<count {
                 let timestamp = 86_400_000_000 + Int64.random(in: 0..<spread, using: &generator)
-                let value = Double.random(in: -50...150, using: &generator)
-                pending.add(Reading(device: "d\(series)", metric: "m", value: value, timestamp: timestamp))
-                for resolution in resolutions {
-                    expected[resolution, default: [:]]["d\(series)", default: [:]][resolution.windowStart(containing: timestamp), default: BucketStats()]
-                        .add(value, at: timestamp)
-                }
+                readings.append(Reading(device: "d\(series)", metric: "m", value: Double.random(in: -50...150, using: &generator), timestamp: timestamp))
+            }
+        }
+        readings.shuffle(using: &generator)
+        for reading in readings {
+            pending.add(reading)
+            for resolution in resolutions {
+                expected[resolution, default: [:]][reading.device, default: [:]][resolution.windowStart(containing: reading.timestamp), default: BucketStats()]
+                    .add(reading.value, at: reading.timestamp)
             }
         }
         let buckets = pending.flushBatch().buckets
@@ -156,11 +162,12 @@ import SensorStore
         // What a query's row bound counts: each series' windows starting in a range.
         let ranges: [Range<Int64>] = [Int64.min..<Int64.max, 86_400_000_000..<86_405_000_000, 86_400_000_000..<93_600_000_000]
         var miscounted = 0
-        for series in 0..<3_000 {
+        for index in 0..<3_000 {
+            let device = pending.key(ofSeriesAt: index).device
             for resolution in resolutions {
                 for range in ranges {
-                    let truth = expected[resolution]?["d\(series)"]?.keys.count { range.contains($0) } ?? 0
-                    if pending.bucketCount(ofSeriesAt: series, resolution: resolution, startingIn: range) != truth { miscounted += 1 }
+                    let truth = expected[resolution]?[device]?.keys.count { range.contains($0) } ?? 0
+                    if pending.bucketCount(ofSeriesAt: index, resolution: resolution, startingIn: range) != truth { miscounted += 1 }
                 }
             }
         }

@@ -1,7 +1,7 @@
 internal import SensorCore
 
-/// A series' first few readings since the last flush, kept in the series' own entry
-/// instead of in window lists.
+/// A series' first few readings since the last flush, kept in the series' own entry (four)
+/// and its shard's ``ReadingBlocks`` (the rest) instead of in window lists.
 ///
 /// Most series of a large fleet send a reading or two between two flushes (a sensor
 /// reporting every 10 s, a flush every second). Window lists for such a series took
@@ -19,9 +19,8 @@ struct FirstReadings: Sendable {
     // Four readings inline: a fleet's typical series fits without an allocation.
     private var timestamps = InlineArray<4, Int64>(repeating: 0)
     private var values = InlineArray<4, Double>(repeating: 0)
-    /// The readings past the fourth, in an array that grows from four as they come (most
-    /// such series have only a few more).
-    private var more: [(timestamp: Int64, value: Double)] = []
+    /// The readings past the fourth, in the shard's blocks.
+    private var more = ReadingBlocks.Chain()
     /// One byte, last: a series' entry puts its number right after it (``SeriesAccumulator``).
     private var storedCount: UInt8 = 0
 
@@ -33,12 +32,12 @@ struct FirstReadings: Sendable {
     /// added to would then hold more than two of them (past two, a pending window holds
     /// stats: ``PendingWindow``). Returns how many windows, over every resolution, the
     /// reading is the first in, or nil when it was not kept.
-    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan) -> Int? {
+    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan, blocks: inout ReadingBlocks) -> Int? {
         guard count < Self.capacity else { return nil }
         var opened = 0
         for index in plan.resolutions.indices {
             let resolution = plan.resolutions[index]
-            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds, among: count)
+            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds, among: count, blocks: blocks)
             if sharing >= 2, plan.direct.contains(index) { return nil }
             if sharing == 0 { opened += 1 }
         }
@@ -46,8 +45,7 @@ struct FirstReadings: Sendable {
             timestamps[count] = timestamp
             values[count] = value
         } else {
-            if more.isEmpty { more.reserveCapacity(4) }
-            more.append((timestamp, value))
+            blocks.append(value, at: timestamp, position: count - timestamps.count, to: &more)
         }
         storedCount += 1
         return opened
@@ -55,13 +53,13 @@ struct FirstReadings: Sendable {
 
     /// How many windows of `resolution` starting in `starts` the kept readings lie in:
     /// what a query's row bound counts (``PendingBuckets/bucketCount(ofSeriesAt:resolution:startingIn:)``).
-    func windowCount(of resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
+    func windowCount(of resolution: Resolution, startingIn starts: Range<Int64>, blocks: ReadingBlocks) -> Int {
         var windows = 0
         var position = 0
-        forEach { _, timestamp in
+        forEach(blocks: blocks) { _, timestamp in
             let start = resolution.windowStart(containing: timestamp)
             // Counted at the first reading in it.
-            if starts.contains(start), countIn(window: start, width: resolution.microseconds, among: position) == 0 { windows += 1 }
+            if starts.contains(start), countIn(window: start, width: resolution.microseconds, among: position, blocks: blocks) == 0 { windows += 1 }
             position += 1
         }
         return windows
@@ -70,18 +68,18 @@ struct FirstReadings: Sendable {
     /// How many of the first `among` kept readings fall in the window of `width` µs from
     /// `start`: compared, not divided, since every reading kept asks this of every
     /// resolution.
-    private func countIn(window start: Int64, width: Int64, among limit: Int) -> Int {
+    private func countIn(window start: Int64, width: Int64, among limit: Int, blocks: ReadingBlocks) -> Int {
         // The difference as unsigned is exact once timestamp >= start.
         func isIn(_ timestamp: Int64) -> Bool { timestamp >= start && UInt64(bitPattern: timestamp &- start) < UInt64(width) }
         var sharing = 0
         for index in 0..<min(limit, timestamps.count) where isIn(timestamps[index]) { sharing += 1 }
-        for reading in more.prefix(max(0, limit - timestamps.count)) where isIn(reading.timestamp) { sharing += 1 }
+        blocks.forEach(of: more, count: limit - timestamps.count) { _, timestamp in if isIn(timestamp) { sharing += 1 } }
         return sharing
     }
 
     /// The kept readings in the order they came.
-    func forEach(_ body: (_ value: Double, _ timestamp: Int64) -> Void) {
+    func forEach(blocks: ReadingBlocks, _ body: (_ value: Double, _ timestamp: Int64) -> Void) {
         for index in 0..<min(count, timestamps.count) { body(values[index], timestamps[index]) }
-        for reading in more { body(reading.value, reading.timestamp) }
+        blocks.forEach(of: more, count: count - timestamps.count, body)
     }
 }

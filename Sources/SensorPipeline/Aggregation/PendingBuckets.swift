@@ -20,6 +20,8 @@ struct PendingBuckets: Sendable {
     /// By series number: 1 + the series' place in `series`, 0 for a series not here.
     private var places: [Int32] = []
     private var series = PagedArray<SeriesAccumulator>()
+    /// The series' readings past the four each keeps in its entry (``FirstReadings``).
+    private var blocks = ReadingBlocks()
     private(set) var readingCount = 0
     /// Buckets (series × resolution × window) holding at least one reading, built ones
     /// included.
@@ -55,7 +57,7 @@ struct PendingBuckets: Sendable {
             places[index] = Int32(slot + 1)
             series.append(SeriesAccumulator(number: number))
         }
-        let (opened, grownBins) = series[slot].add(value, at: timestamp, plan: plan, sketchScratch: &sketchScratch)
+        let (opened, grownBins) = series[slot].add(value, at: timestamp, plan: plan, blocks: &blocks, sketchScratch: &sketchScratch)
         bucketCount += opened
         bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
@@ -78,6 +80,7 @@ struct PendingBuckets: Sendable {
         var selected = PendingBuckets(plan: plan, names: names)
         let picked = series.indices.filter { isSelected(names.key(of: series[$0].number)) }
         selected.series = picked.count == series.count ? series : PagedArray(picked.lazy.map { series[$0] })
+        selected.blocks = blocks
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
         return selected
     }
@@ -99,7 +102,7 @@ struct PendingBuckets: Sendable {
     /// How many buckets of `resolution` starting in `starts` the series at `index` has.
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return 0 }
-        return series[index].windowCount(at: position, of: resolution, startingIn: starts)
+        return series[index].windowCount(at: position, of: resolution, startingIn: starts, blocks: blocks)
     }
 
     /// The buckets of `resolution` starting in `starts` of the series at `index`, built as
@@ -107,7 +110,7 @@ struct PendingBuckets: Sendable {
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return nil }
         var accumulator = series[index]
-        accumulator.build(plan: plan, only: position)
+        accumulator.build(plan: plan, only: position, blocks: blocks)
         let (windowStarts, stats) = accumulator.windows[position].ascending()
         let low = windowStarts.firstIndex { $0 >= starts.lowerBound } ?? windowStarts.count
         let high = windowStarts[low...].firstIndex { $0 >= starts.upperBound } ?? windowStarts.count
@@ -136,7 +139,9 @@ struct PendingBuckets: Sendable {
         if !series.isEmpty || !windows.isEmpty {
             batch.seriesSources.append(PendingSeriesUpdates(series: series, names: names, windows: windows))
         }
-        if !series.isEmpty { batch.groupSources.append(PendingGroups(plan: plan, names: names, series: series, bucketCount: bucketCount)) }
+        if !series.isEmpty {
+            batch.groupSources.append(PendingGroups(plan: plan, names: names, series: series, blocks: blocks, bucketCount: bucketCount))
+        }
         if !held.isEmpty {
             batch.sequenced += held
             if batch.resolutions.isEmpty { batch.resolutions = plan.resolutions }
@@ -151,12 +156,13 @@ private struct PendingGroups: BucketGroupSource {
     let plan: RollupPlan
     let names: SeriesNames
     let series: PagedArray<SeriesAccumulator>
+    let blocks: ReadingBlocks
     let bucketCount: Int
 
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
         for var accumulator in series {
             // Built in the copy: the pending arrays stay shared, for a walk again.
-            accumulator.build(plan: plan)
+            accumulator.build(plan: plan, blocks: blocks)
             let key = names.key(of: accumulator.number)
             for (index, resolution) in plan.resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
@@ -205,8 +211,8 @@ private struct SeriesAccumulator: Sendable {
 
     /// How many windows starting in `starts` the series has at `resolution`, the one at
     /// `index`.
-    func windowCount(at index: Int, of resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
-        windows.isEmpty ? first.windowCount(of: resolution, startingIn: starts) : windows[index].starts.count { starts.contains($0) }
+    func windowCount(at index: Int, of resolution: Resolution, startingIn starts: Range<Int64>, blocks: ReadingBlocks) -> Int {
+        windows.isEmpty ? first.windowCount(of: resolution, startingIn: starts, blocks: blocks) : windows[index].starts.count { starts.contains($0) }
     }
 
     /// Adds the reading to its window at every direct resolution, and notes the windows
@@ -214,13 +220,15 @@ private struct SeriesAccumulator: Sendable {
     /// sketch bins it added, counting a bin once for every bucket built from the one it
     /// went to (``RollupPlan/reach``).
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan, sketchScratch: inout [UInt8]) -> (opened: Int, grownBins: Int) {
+    mutating func add(
+        _ value: Double, at timestamp: Int64, plan: RollupPlan, blocks: inout ReadingBlocks, sketchScratch: inout [UInt8]
+    ) -> (opened: Int, grownBins: Int) {
         readings += 1
         if timestamp > lastSeen { lastSeen = timestamp }
         if windows.isEmpty {
             // Kept readings hold no sketch bins, as windows of one or two readings.
-            if let opened = first.add(value, at: timestamp, plan: plan) { return (opened, 0) }
-            makeWindows(plan: plan)
+            if let opened = first.add(value, at: timestamp, plan: plan, blocks: &blocks) { return (opened, 0) }
+            makeWindows(plan: plan, blocks: blocks)
         }
         var opened = 0
         var grownBins = 0
@@ -240,10 +248,11 @@ private struct SeriesAccumulator: Sendable {
     /// Gives the series its window lists and adds the kept readings to them, in the order
     /// they came. They were counted when they were kept, so what adding them returns is
     /// not counted again. None of them is sealed: no window holds more than two of them.
-    private mutating func makeWindows(plan: RollupPlan) {
+    /// Their blocks stay in the shard's until the flush takes them.
+    private mutating func makeWindows(plan: RollupPlan, blocks: ReadingBlocks) {
         windows = Array(repeating: WindowList(), count: plan.resolutions.count)
         var unusedScratch: [UInt8] = []
-        first.forEach { value, timestamp in
+        first.forEach(blocks: blocks) { value, timestamp in
             var bin: QuantileSketch.Bin?
             for index in plan.direct {
                 let resolution = plan.resolutions[index]
@@ -274,8 +283,8 @@ private struct SeriesAccumulator: Sendable {
     ///
     /// With `only`, just the resolution at that index and those it is built from (a query
     /// reads one resolution).
-    mutating func build(plan: RollupPlan, only: Int? = nil) {
-        if windows.isEmpty { makeWindows(plan: plan) }
+    mutating func build(plan: RollupPlan, only: Int? = nil, blocks: ReadingBlocks) {
+        if windows.isEmpty { makeWindows(plan: plan, blocks: blocks) }
         for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
             windows[index].buildFromReadings(resolution: plan.resolutions[index])
         }
