@@ -77,12 +77,6 @@ struct FirstReadings: Sendable {
         return sharing
     }
 
-    /// Gives the blocks of the readings past the fourth back (the series moved to window
-    /// lists, which hold them now).
-    func release(into blocks: inout ReadingBlocks) {
-        blocks.release(more)
-    }
-
     /// The kept readings in the order they came.
     func forEach(blocks: ReadingBlocks, _ body: (_ value: Double, _ timestamp: Int64) -> Void) {
         for index in 0..<min(count, timestamps.count) { body(values[index], timestamps[index]) }

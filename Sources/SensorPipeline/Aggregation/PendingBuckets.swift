@@ -228,9 +228,7 @@ private struct SeriesAccumulator: Sendable {
         if windows.isEmpty {
             // Kept readings hold no sketch bins, as windows of one or two readings.
             if let opened = first.add(value, at: timestamp, plan: plan, blocks: &blocks) { return (opened, 0) }
-            let kept = first
             makeWindows(plan: plan, blocks: blocks)
-            kept.release(into: &blocks)
         }
         var opened = 0
         var grownBins = 0
@@ -250,7 +248,7 @@ private struct SeriesAccumulator: Sendable {
     /// Gives the series its window lists and adds the kept readings to them, in the order
     /// they came. They were counted when they were kept, so what adding them returns is
     /// not counted again. None of them is sealed: no window holds more than two of them.
-    /// Their blocks are given back by the caller that may (``add(_:at:plan:blocks:sketchScratch:)``).
+    /// Their blocks stay in the shard's until the flush takes them.
     private mutating func makeWindows(plan: RollupPlan, blocks: ReadingBlocks) {
         windows = Array(repeating: WindowList(), count: plan.resolutions.count)
         var unusedScratch: [UInt8] = []

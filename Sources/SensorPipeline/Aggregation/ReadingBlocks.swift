@@ -4,8 +4,7 @@
 /// A series' own array for them took 96 bytes for up to four readings (the array's header
 /// besides them, and malloc's rounding past that): 19.2 MB in 223,600 arrays at the peak of
 /// the run of 1,600,000 readings of 100,000 series (heaptrack), where a series has five to
-/// eight readings between two flushes. A block takes 72 bytes, in pages of many; the
-/// blocks of a series that moved to window lists are taken again by others.
+/// eight readings between two flushes. A block takes 72 bytes, in pages of many.
 struct ReadingBlocks: Sendable {
     private struct Block: Sendable {
         var timestamps = InlineArray<4, Int64>(repeating: 0)
@@ -21,22 +20,13 @@ struct ReadingBlocks: Sendable {
     }
 
     private var blocks = PagedArray<Block>()
-    /// Blocks given back (``release(_:)``), chained, or -1.
-    private var free: Int32 = -1
 
     /// Adds the reading at `position` (0, 1, … in the order they came) of `chain`.
     mutating func append(_ value: Double, at timestamp: Int64, position: Int, to chain: inout Chain) {
         let slot = position % 4
         if slot == 0 {
-            let new: Int32
-            if free >= 0 {
-                new = free
-                free = blocks[Int(new)].next
-                blocks[Int(new)].next = -1
-            } else {
-                new = Int32(blocks.count)
-                blocks.append(Block())
-            }
+            let new = Int32(blocks.count)
+            blocks.append(Block())
             if chain.last >= 0 { blocks[Int(chain.last)].next = new } else { chain.first = new }
             chain.last = new
         }
@@ -54,12 +44,5 @@ struct ReadingBlocks: Sendable {
             left -= 4
             block = readings.next
         }
-    }
-
-    /// Gives the blocks of `chain` back, for chains to come.
-    mutating func release(_ chain: Chain) {
-        guard chain.last >= 0 else { return }
-        blocks[Int(chain.last)].next = free
-        free = chain.first
     }
 }
