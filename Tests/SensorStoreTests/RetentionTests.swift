@@ -31,7 +31,7 @@ import Testing
 
         let deleted = try await store.deleteBuckets(of: tenSeconds, startingBefore: cutoff, seriesPerBatch: 3)
         #expect(deleted == gone * series.count)
-        let left = try await store.pool.read { db in
+        let left = try store.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT series_id, count(*) AS n, min(chunk_start_us) AS first FROM chunks GROUP BY series_id")
         }
         #expect(left.count == series.count)
