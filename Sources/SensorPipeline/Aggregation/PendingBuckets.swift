@@ -78,7 +78,10 @@ struct PendingBuckets: Sendable {
     /// then adds to copies its page of the list (``PagedArray``), not the list.
     func selecting(_ isSelected: (SeriesKey) -> Bool) -> PendingBuckets {
         var selected = PendingBuckets(plan: plan, names: names)
-        let picked = series.indices.filter { isSelected(names.key(of: series[$0].number)) }
+        var picked: [Int] = []
+        series.forEachNamed(by: names) { place, key in
+            if isSelected(key) { picked.append(place) }
+        }
         selected.series = picked.count == series.count ? series : PagedArray(picked.lazy.map { series[$0] })
         selected.blocks = blocks
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
@@ -87,7 +90,12 @@ struct PendingBuckets: Sendable {
 
     /// Every series' key, in the order of the series (as ``bucketCount(ofSeriesAt:resolution:startingIn:)``
     /// and ``group(ofSeriesAt:resolution:startingIn:)`` take them).
-    var seriesKeys: [SeriesKey] { series.map { names.key(of: $0.number) } }
+    var seriesKeys: [SeriesKey] {
+        var keys: [SeriesKey] = []
+        keys.reserveCapacity(series.count)
+        series.forEachNamed(by: names) { _, key in keys.append(key) }
+        return keys
+    }
 
     /// The key of the series at `index`.
     func key(ofSeriesAt index: Int) -> SeriesKey {
@@ -160,10 +168,10 @@ private struct PendingGroups: BucketGroupSource {
     let bucketCount: Int
 
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
-        for var accumulator in series {
-            // Built in the copy: the pending arrays stay shared, for a walk again.
+        try series.forEachNamed(by: names) { place, key in
+            // Built in a copy: the pending arrays stay shared, for a walk again.
+            var accumulator = series[place]
             accumulator.build(plan: plan, blocks: blocks)
-            let key = names.key(of: accumulator.number)
             for (index, resolution) in plan.resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
                 try body(BucketGroup(series: key, resolution: resolution, windowStarts: starts, stats: stats))
@@ -180,8 +188,7 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
     let windows: TakenWindows
 
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
-        for place in series.indices {
-            let key = names.key(of: series[place].number)
+        try series.forEachNamed(by: names) { place, key in
             let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen)
             try body(SeriesUpdate(series: key, delta: delta, window: windows.window(ofPlace: place)))
         }
@@ -454,5 +461,19 @@ private struct WindowList: Sendable {
         }
         starts.append(windowStart)
         positions?[windowStart] = starts.count - 1
+    }
+}
+
+extension PagedArray where Element == SeriesAccumulator {
+    /// Calls `body` with each series' place and key, in order, naming a page of series at
+    /// a time (``SeriesNames/keys(of:)``).
+    fileprivate func forEachNamed(by names: SeriesNames, _ body: (_ place: Int, _ key: SeriesKey) throws -> Void) rethrows {
+        var start = 0
+        while start < count {
+            let places = start..<Swift.min(start + SeriesNames.pageSize, count)
+            let keys = names.keys(of: places.map { self[$0].number })
+            for (place, key) in zip(places, keys) { try body(place, key) }
+            start = places.upperBound
+        }
     }
 }

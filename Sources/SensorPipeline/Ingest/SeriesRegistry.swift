@@ -53,6 +53,12 @@ final class SeriesRegistry: Sendable {
         state.withLock { state in state.slots.keys[Int(state.places[Int(slot.shard)][Int(slot.index)])] }
     }
 
+    /// The keys of the series of `shard` numbered `numbers` (``SeriesSlot/index``), in
+    /// their order, under one lock (``SeriesNames/keys(of:)``).
+    func keys(of numbers: [Int32], shard: Int) -> [SeriesKey] {
+        state.withLock { state in numbers.map { state.slots.keys[Int(state.places[shard][Int($0)])] } }
+    }
+
     /// Registers the stored series (at start), whatever the limits.
     func load(_ stored: [SeriesKey]) {
         state.withLock { state in
