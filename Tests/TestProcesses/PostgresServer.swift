@@ -8,14 +8,14 @@ public import Foundation
 /// PostgreSQL refuses to run as root, so under root (CI) both run as the `postgres` user
 /// that the package creates, through runuser, in a folder that user owns.
 public final class PostgresServer: @unchecked Sendable {
-    public let port: Int
+    public private(set) var port: Int
     public let folder: URL
     private var pid: pid_t = 0
     private let binaries: URL
 
     public init() throws {
         binaries = try Self.findBinaries()
-        port = try FreePort.pick()
+        port = 0
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if geteuid() == 0 {
@@ -24,7 +24,21 @@ public final class PostgresServer: @unchecked Sendable {
         try run(binaries.appendingPathComponent("initdb").path, [
             "-D", dataFolder, "-A", "trust", "-U", "sensorhub", "-E", "UTF8", "--no-sync", "--locale", "C",
         ], asPostgres: true)
-        try start()
+        // Picked after initdb, which takes seconds: a port picked before it was taken
+        // meanwhile once in a full run ("could not bind ... Address already in use"), by
+        // another test's server or an outgoing connection. Should that still happen
+        // between the pick and the server's bind, another port.
+        for attempt in 1...5 {
+            port = try FreePort.pick()
+            let logBefore = serverLog.utf8.count
+            do {
+                try start()
+                return
+            } catch PostgresServerError.notListening(_, let log) where attempt < 5
+                && String(decoding: log.utf8.dropFirst(logBefore), as: UTF8.self).contains("Address already in use") {
+                continue
+            }
+        }
     }
 
     private var dataFolder: String { folder.appendingPathComponent("data").path }
