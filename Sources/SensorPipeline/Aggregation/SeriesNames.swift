@@ -9,20 +9,24 @@ internal import SensorCore
 /// the series, never per reading; a flush or a query over many series looks them up a
 /// page at a time (``keys(of:)``).
 struct SeriesNames: Sendable {
+    private let key: @Sendable (Int32) -> SeriesKey
     private let keys: @Sendable ([Int32]) -> [SeriesKey]
 
     /// Names from `key`, one number at a time.
     init(_ key: @escaping @Sendable (Int32) -> SeriesKey) {
+        self.key = key
         self.keys = { $0.map(key) }
     }
 
     /// The series of `shard` in `registry`.
     init(shard: Int, of registry: SeriesRegistry) {
+        self.key = { registry.key(of: SeriesSlot(index: $0, shard: Int32(shard))) }
         self.keys = { registry.keys(of: $0, shard: shard) }
     }
 
+    /// One series' key (a query's series, a held reading's): no array on the way.
     func key(of number: Int32) -> SeriesKey {
-        keys([number])[0]
+        key(number)
     }
 
     /// The keys of `numbers`, in their order: one lookup in the registry for all of them.

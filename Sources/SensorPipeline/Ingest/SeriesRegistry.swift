@@ -50,13 +50,17 @@ final class SeriesRegistry: Sendable {
     /// A number is given back only by the refused batch that took it, before any of its
     /// readings was journaled, so a number anything holds keeps its series.
     func key(of slot: SeriesSlot) -> SeriesKey {
-        state.withLock { state in state.slots.keys[Int(state.places[Int(slot.shard)][Int(slot.index)])] }
+        state.withLock { Self.key(ofNumber: slot.index, shard: Int(slot.shard), in: $0) }
     }
 
     /// The keys of the series of `shard` numbered `numbers` (``SeriesSlot/index``), in
     /// their order, under one lock (``SeriesNames/keys(of:)``).
     func keys(of numbers: [Int32], shard: Int) -> [SeriesKey] {
-        state.withLock { state in numbers.map { state.slots.keys[Int(state.places[shard][Int($0)])] } }
+        state.withLock { state in numbers.map { Self.key(ofNumber: $0, shard: shard, in: state) } }
+    }
+
+    private static func key(ofNumber number: Int32, shard: Int, in state: State) -> SeriesKey {
+        state.slots.keys[Int(state.places[shard][Int(number)])]
     }
 
     /// Registers the stored series (at start), whatever the limits.
