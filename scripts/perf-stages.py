@@ -14,25 +14,25 @@ import sys
 
 # (stage, substrings of Swift-mangled or C symbols), innermost first.
 STAGES = [
-    ("sqlite (inside the store write)", "sqlite3"),
-    ("postgres-nio (wire protocol, TLS-free sockets)", "PostgresNIO"),
-    ("chunk encode/merge (store write)", "ChunkUpdate"),
-    ("seq admission at flush (PostgreSQL)", "SequencedAdmission"),
-    ("store write, rest (PostgreSQL)", "PostgresBatchWriter"),
-    ("store write, rest (ids, grouping, GRDB)", "BatchWriter"),
-    ("flush: drain + batch build", "Flusher"),
-    ("journal append (encode, CRC, write)", "JournalWriter"),
-    ("ingress staging (seq dedupe)", "ShardIngress"),
-    ("series registry (limits)", "SeriesRegistry"),
-    ("decode", "ReadingDecoder"),
-    ("ingest entry, rest", "IngestEntry"),
-    ("aggregate (pending buckets)", "ShardAggregator"),
-    ("live feed", "LiveFeed"),
+    ("sqlite (inside the store write)", ("sqlite3",)),
+    ("postgres-nio (wire protocol, TLS-free sockets)", ("PostgresNIO",)),
+    ("chunk encode/merge (store write)", ("ChunkUpdate",)),
+    ("seq admission at flush (PostgreSQL)", ("SequencedAdmission",)),
+    ("store write, rest (PostgreSQL)", ("PostgresBatchWriter",)),
+    ("store write, rest (ids, grouping, GRDB)", ("BatchWriter",)),
+    ("flush: drain + batch build", ("Flusher",)),
+    ("journal append (encode, CRC, write)", ("JournalWriter",)),
+    ("ingress staging (seq dedupe)", ("ShardIngress",)),
+    ("series registry (limits)", ("SeriesRegistry",)),
+    ("decode", ("ReadingDecoder",)),
+    ("ingest entry, rest", ("IngestEntry",)),
+    ("aggregate (pending buckets)", ("ShardAggregator",)),
+    ("live feed", ("LiveFeed",)),
     ("HTTP (Hummingbird, NIOHTTP1, llhttp)", ("Hummingbird", "NIOHTTP1", "llhttp")),
-    ("MQTT client (libmosquitto)", "mosquitto"),
+    ("MQTT client (libmosquitto)", ("mosquitto",)),
     # What no stage above claims on NIO's event loops (socket I/O; and every task's work,
     # should tasks run on the loops: NIO's global executor, tried in session 40).
-    ("event loops, rest (socket I/O, task scheduling)", "NIO"),
+    ("event loops, rest (socket I/O, task scheduling)", ("NIO",)),
 ]
 
 
@@ -49,7 +49,7 @@ def main(path: str) -> None:
         samples += 1
         for frame in stack:  # innermost first
             for stage, markers in STAGES:
-                if any(marker in frame for marker in ((markers,) if isinstance(markers, str) else markers)):
+                if any(marker in frame for marker in markers):
                     totals[stage] += 1
                     return
         totals["kernel" if "[kernel" in stack[0] else "other"] += 1
