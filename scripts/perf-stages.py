@@ -30,8 +30,8 @@ STAGES = [
     ("live feed", ("LiveFeed",)),
     ("HTTP (Hummingbird, NIOHTTP1, llhttp)", ("Hummingbird", "NIOHTTP1", "llhttp")),
     ("MQTT client (libmosquitto)", ("mosquitto",)),
-    # What no stage above claims on NIO's event loops (socket I/O; and every task's work,
-    # should tasks run on the loops: NIO's global executor, tried in session 40).
+    # Swift concurrency's tasks run on NIO's event loops (SensorHubCommand.main), so a task's
+    # frames end in the loop's: what no stage above claims, socket I/O included, lands here.
     ("event loops, rest (socket I/O, task scheduling)", ("NIO",)),
 ]
 
