@@ -7,8 +7,8 @@ import SensorStore
 @Suite struct PendingBucketsTests {
     /// A pending series' entry is as small as its comment says: its number fills the tail
     /// of its first readings, no key is kept.
-    @Test func aPendingSeriesEntryTakes104Bytes() {
-        #expect(PendingBuckets.seriesEntryStride == 104)
+    @Test func aPendingSeriesEntryTakes96Bytes() {
+        #expect(PendingBuckets.seriesEntryStride == 96)
     }
 
     /// One series spread over tens of thousands of windows in random order (a backlog):
@@ -184,6 +184,30 @@ import SensorStore
             }
         }
         #expect(wrong == 0, "\(wrong) buckets differ")
+    }
+
+    /// A series keeps its first readings' times as 32-bit offsets from the first one's:
+    /// readings at the farthest offsets either way are kept, one a microsecond past them
+    /// moves the series to window lists, and every bucket is exactly its readings' either way.
+    @Test func readingsAtTheEdgesOfTheKeptOffsetsGiveExactlyTheirBuckets() throws {
+        let resolutions = try ["10s", "7s"].map { try Resolution(parsing: $0) }
+        let base: Int64 = 86_400_000_000
+        let near = [base, base + Int64(Int32.max), base + Int64(Int32.min), base - 5]
+        let beyond = [base, base + 3, base + Int64(Int32.max) + 1, base + 4, base + Int64(Int32.min) - 1]
+        var pending = PendingBuckets(resolutions: resolutions)
+        var expected: [String: BucketStats] = [:]
+        for (device, times) in [("near", near), ("beyond", beyond)] {
+            for (index, timestamp) in times.enumerated() {
+                pending.add(Reading(device: device, metric: "m", value: Double(index) + 0.25, timestamp: timestamp))
+                for resolution in resolutions {
+                    expected["\(device) \(resolution) \(resolution.windowStart(containing: timestamp))", default: BucketStats()]
+                        .add(Double(index) + 0.25, at: timestamp)
+                }
+            }
+        }
+        let buckets = pending.flushBatch().buckets
+        let got = Dictionary(uniqueKeysWithValues: buckets.map { ("\($0.series.device) \($0.resolution) \($0.windowStart)", $0.stats) })
+        #expect(got == expected)
     }
 
     /// Buckets built at flush from finer ones (each from the coarsest finer resolution

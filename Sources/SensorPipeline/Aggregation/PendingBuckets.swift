@@ -201,8 +201,8 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
 /// One series' pending windows, one list per resolution; or, while the series has few
 /// readings, just those (``FirstReadings``).
 ///
-/// 104 bytes, one for every pending series: its fields are in this order so that the
-/// number fills the end of ``FirstReadings`` (73 bytes) instead of padding a field of 8.
+/// 96 bytes, one for every pending series: its fields are in this order so that the
+/// number fills the end of ``FirstReadings`` (65 bytes) instead of padding a field of 8.
 private struct SeriesAccumulator: Sendable {
     var readings: Int64 = 0
     var lastSeen: Int64 = .min
