@@ -335,7 +335,7 @@ private extension Double {
         return window
     }
 
-    @Test func eachWindowGoesWithItsSeriesCountsOrAlone() throws {
+    @Test func eachWindowGoesWithItsSeriesCountsAndTagOrAlone() throws {
         let resolutions = [try Resolution(parsing: "10s")]
         let series = (0..<700).map { SeriesKey(device: "taken-\($0)", metric: "m") }
         var pending = PendingBuckets(resolutions: resolutions)
@@ -352,7 +352,7 @@ private extension Double {
         for index in stride(from: 0, to: series.count, by: 3) {
             let taken = window(1...UInt64(index + 1))
             let number = TestSeriesNumbers.number(of: series[index])
-            windows.add(taken, place: pending.place(ofNumber: number)) { series[index] }
+            windows.add(taken, number: number, place: pending.place(ofNumber: number)) { series[index] }
             expectedWindows[series[index]] = taken.encoded
         }
         var batch = FlushBatch()
@@ -369,6 +369,11 @@ private extension Double {
             let update = try #require(seen[key])
             #expect(update.delta?.readings == (index % 2 == 0 ? Int64(index / 2 % 3 + 1) : nil), "\(key)")
             #expect(update.window.map(Array.init) == expectedWindows[key], "\(key)")
+            // The store may keep the series' id by this tag: the series' own number.
+            #expect(update.tag == SeriesTag(shard: 0, index: TestSeriesNumbers.number(of: key)), "\(key)")
+        }
+        try batch.forEachGroup { group in
+            #expect(group.tag == SeriesTag(shard: 0, index: TestSeriesNumbers.number(of: group.series)), "\(group.series)")
         }
     }
 }

@@ -238,4 +238,48 @@ import Testing
         #expect(rows.map(\.series.device) == ["a", "b"])
         #expect(rows.map(\.stats.count) == [2, 1])
     }
+
+    /// Series the writer tags (the pipeline's pending ones) are kept by their tag: found by
+    /// it in later flushes, and after a restart by their name first (the rows recovery
+    /// read). A plain batch of a series inserted by its tag alone asks the table instead
+    /// of inserting the row again, and a failed transaction's tagged inserts are forgotten,
+    /// so its retry inserts them again.
+    @Test func seriesKeptByTheirTagAreFoundByTagAndByName() async throws {
+        let dir = try TempDirectory()
+        let recovered = SeriesKey(device: "a", metric: "m"), tagged = SeriesKey(device: "b", metric: "m")
+        let refusedAtFirst = SeriesKey(device: "c", metric: "m")
+        func group(_ series: SeriesKey, _ tag: SeriesTag?, _ value: Double) -> BucketGroup {
+            var stats = BucketStats()
+            stats.add(value, at: t0 + second)
+            return BucketGroup(series: series, tag: tag, resolution: res("10s"), windowStarts: [t0], stats: [stats])
+        }
+        let first = try await makeStore(dir, resolutions: [res("10s")])
+        try await first.write(FlushBatch(groups: [group(recovered, nil, 1)]))
+        try await first.close()
+
+        let store = try await makeStore(dir, resolutions: [res("10s")])
+        #expect(try await store.recoveryState(batchesSince: 0).series == [recovered])
+        for value in [2.0, 3.0] {
+            try await store.write(FlushBatch(groups: [
+                group(recovered, SeriesTag(shard: 1, index: 0), value), group(tagged, SeriesTag(shard: 0, index: 5), value),
+            ]))
+        }
+        try await store.write(FlushBatch(groups: [group(tagged, nil, 4)]))
+
+        let path = dir.file("sensorhub.db")
+        try RawSQLite.execute(path: path, sql: """
+            CREATE TRIGGER refuse BEFORE INSERT ON journal_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END
+            """)
+        var refused = FlushBatch(groups: [group(refusedAtFirst, SeriesTag(shard: 0, index: 6), 5)])
+        refused.checkpoints = [0: 1]
+        await #expect(throws: StoreError.self) { try await store.write(refused) }
+        try RawSQLite.execute(path: path, sql: "DROP TRIGGER refuse")
+        try await store.write(refused)
+
+        let rows = try await store.aggregates(AggregateQuery(window: res("10s")))
+        #expect(rows.map(\.series.device) == ["a", "b", "c"])
+        #expect(rows.map(\.stats.count) == [3, 3, 1])
+        #expect(rows.map(\.stats.sum) == [6, 9, 5])
+    }
 }

@@ -174,7 +174,7 @@ private struct PendingGroups: BucketGroupSource {
             accumulator.build(plan: plan, blocks: blocks)
             for (index, resolution) in plan.resolutions.enumerated() where !accumulator.windows[index].starts.isEmpty {
                 let (starts, stats) = accumulator.windows[index].ascending()
-                try body(BucketGroup(series: key, resolution: resolution, windowStarts: starts, stats: stats))
+                try body(BucketGroup(series: key, tag: names.tag(of: accumulator.number), resolution: resolution, windowStarts: starts, stats: stats))
             }
         }
     }
@@ -190,10 +190,10 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
         try series.forEachNamed(by: names) { place, key in
             let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen)
-            try body(SeriesUpdate(series: key, delta: delta, window: windows.window(ofPlace: place)))
+            try body(SeriesUpdate(series: key, tag: names.tag(of: series[place].number), delta: delta, window: windows.window(ofPlace: place)))
         }
-        for (window, series) in windows.alone {
-            try body(SeriesUpdate(series: series, delta: nil, window: windows.encoded[window]))
+        for (window, series, number) in windows.alone {
+            try body(SeriesUpdate(series: series, tag: names.tag(of: number), delta: nil, window: windows.encoded[window]))
         }
     }
 }

@@ -1,4 +1,5 @@
 internal import SensorCore
+internal import SensorStore
 
 /// The key of a shard's series by its number (``SeriesSlot/index``): the registry's, which
 /// holds every series' key once.
@@ -9,19 +10,29 @@ internal import SensorCore
 /// the series, never per reading; a flush or a query over many series looks them up a
 /// page at a time (``keys(of:)``).
 struct SeriesNames: Sendable {
+    /// The shard whose numbers these are: with a number, a series' tag for the store
+    /// (``tag(of:)``).
+    let shard: Int32
     private let key: @Sendable (Int32) -> SeriesKey
     private let keys: @Sendable ([Int32]) -> [SeriesKey]
 
-    /// Names from `key`, one number at a time.
+    /// Names from `key`, one number at a time, of shard 0.
     init(_ key: @escaping @Sendable (Int32) -> SeriesKey) {
+        shard = 0
         self.key = key
         self.keys = { $0.map(key) }
     }
 
     /// The series of `shard` in `registry`.
     init(shard: Int, of registry: SeriesRegistry) {
+        self.shard = Int32(shard)
         self.key = { registry.key(of: SeriesSlot(index: $0, shard: Int32(shard))) }
         self.keys = { registry.keys(of: $0, shard: shard) }
+    }
+
+    /// The tag the store may keep the series numbered `number` by (``SeriesTag``).
+    func tag(of number: Int32) -> SeriesTag {
+        SeriesTag(shard: shard, index: number)
     }
 
     /// One series' key (a query's series, a held reading's): no array on the way.

@@ -13,8 +13,9 @@ struct TakenWindows: Sendable {
     /// By place in the pending series (``PendingBuckets/place(ofNumber:)``): 1 + the index of
     /// its window, 0 for none. Empty until a window of a pending series is taken.
     private var windowOfPlace: [Int32] = []
-    /// The windows of series with nothing pending: the window's index, and its series.
-    private(set) var alone: [(window: Int, series: SeriesKey)] = []
+    /// The windows of series with nothing pending: the window's index, and its series
+    /// with its number.
+    private(set) var alone: [(window: Int, series: SeriesKey, number: Int32)] = []
     /// How many series the pending buckets hold.
     private let pendingSeries: Int
 
@@ -28,14 +29,15 @@ struct TakenWindows: Sendable {
         encoded.reserveCapacity(count)
     }
 
-    /// Adds a series' window; `place` is the series' in the pending buckets, nil when it
-    /// has nothing pending: `series` then names it. Each series once.
-    mutating func add(_ window: SeqWindow, place: Int?, series: () -> SeriesKey) {
+    /// Adds the window of the series numbered `number`; `place` is the series' in the
+    /// pending buckets, nil when it has nothing pending: `series` then names it. Each
+    /// series once.
+    mutating func add(_ window: SeqWindow, number: Int32, place: Int?, series: () -> SeriesKey) {
         if let place {
             if windowOfPlace.isEmpty { windowOfPlace = Array(repeating: 0, count: pendingSeries) }
             windowOfPlace[place] = Int32(encoded.count + 1)
         } else {
-            alone.append((encoded.count, series()))
+            alone.append((encoded.count, series(), number))
         }
         encoded.append(window)
     }

@@ -87,7 +87,7 @@ actor Flusher {
             if !shard.aggregator.holdsSequenced {
                 windows.reserveCapacity(shard.ingress.changedWindowCount)
                 shard.ingress.takeChangedWindows { window, number in
-                    windows.add(window, place: drained.pending.place(ofNumber: number)) {
+                    windows.add(window, number: number, place: drained.pending.place(ofNumber: number)) {
                         series.key(of: SeriesSlot(index: number, shard: Int32(shard.index)))
                     }
                 }

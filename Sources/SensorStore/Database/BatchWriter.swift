@@ -104,7 +104,7 @@ struct BatchWriter {
             try setAside(group.bucket(position), because: problem)
         }
         guard let first = storable.first else { return }
-        let id = try seriesID(group.series, lastSeen: group.stats[first].lastTimestamp)
+        let id = try seriesID(group.series, tag: group.tag, lastSeen: group.stats[first].lastTimestamp)
         let (stats, runs) = ChunkRuns.split(group, positions: storable)
         for run in runs {
             try write(chunk: ChunkKey(seriesID: id, resolution: group.resolution, chunkStart: run.chunkStart), of: group.series, run.deltas, stats, statements)
@@ -218,11 +218,11 @@ struct BatchWriter {
                 guard let window else { return }
                 let lastSeen = SeqWindow(encoded: Array(window))?.latestTimestamp ?? 0
                 updateWindow.bind(1, window)
-                updateWindow.bind(2, try seriesID(change.series, lastSeen: lastSeen))
+                updateWindow.bind(2, try seriesID(change.series, tag: change.tag, lastSeen: lastSeen))
                 try updateWindow.run()
                 return
             }
-            if let id = try existingID(delta.series) {
+            if let id = try existingID(delta.series, tag: change.tag) {
                 let statement = window == nil ? update : updateWithWindow
                 statement.bind(1, delta.readings)
                 statement.bind(2, delta.lastSeen)
@@ -237,37 +237,37 @@ struct BatchWriter {
                 statement.bind(4, delta.lastSeen)
                 if let window { statement.bind(5, window) }
                 try statement.run()
-                inserted(delta.series, id: db.lastInsertedRowID)
+                inserted(delta.series, tag: change.tag, id: db.lastInsertedRowID)
             }
         }
     }
 
     /// The id of `series` if its row exists: from the caches, else one indexed lookup.
-    private func existingID(_ series: SeriesKey) throws -> Int64? {
-        switch store.seriesIDs.withLock({ $0.lookUp(series) }) {
+    private func existingID(_ series: SeriesKey, tag: SeriesTag?) throws -> Int64? {
+        switch store.seriesIDs.withLock({ $0.lookUp(series, tag: tag) }) {
         case .known(let id): return id
         case .new: return nil
         case .unknown: break
         }
         let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
         guard let id = try Int64.fetchOne(select, arguments: [series.device, series.metric]) else { return nil }
-        store.seriesIDs.withLock { $0.add(series, id: id) }
+        store.seriesIDs.withLock { $0.add(series, tag: tag, id: id) }
         return id
     }
 
-    private mutating func inserted(_ series: SeriesKey, id: Int64) {
+    private mutating func inserted(_ series: SeriesKey, tag: SeriesTag?, id: Int64) {
         if firstInsertedID == nil { firstInsertedID = id }
-        store.seriesIDs.withLock { $0.add(series, id: id) }
+        store.seriesIDs.withLock { $0.add(series, tag: tag, id: id) }
     }
 
     /// The id of `series`, inserting the row (0 readings, `lastSeen`) when it is new.
-    private mutating func seriesID(_ series: SeriesKey, lastSeen: Int64) throws -> Int64 {
-        if let id = try existingID(series) { return id }
+    private mutating func seriesID(_ series: SeriesKey, tag: SeriesTag?, lastSeen: Int64) throws -> Int64 {
+        if let id = try existingID(series, tag: tag) { return id }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO series (device, metric, readings, last_seen_us) VALUES (?, ?, 0, ?)
             """)
         try insert.execute(arguments: [series.device, series.metric, lastSeen])
-        inserted(series, id: db.lastInsertedRowID)
+        inserted(series, tag: tag, id: db.lastInsertedRowID)
         return db.lastInsertedRowID
     }
 }

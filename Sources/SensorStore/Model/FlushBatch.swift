@@ -170,13 +170,16 @@ public struct FlushBatch: Sendable {
 /// ascending and unique is what the store writes fastest.
 public struct BucketGroup: Sendable {
     public var series: SeriesKey
+    /// The writer's tag of the series, when it has one (the pipeline's pending buckets).
+    public var tag: SeriesTag?
     public var resolution: Resolution
     public var windowStarts: [Int64]
     public var stats: [BucketStats]
 
-    public init(series: SeriesKey, resolution: Resolution, windowStarts: [Int64], stats: [BucketStats]) {
+    public init(series: SeriesKey, tag: SeriesTag? = nil, resolution: Resolution, windowStarts: [Int64], stats: [BucketStats]) {
         precondition(windowStarts.count == stats.count, "one window start per bucket")
         self.series = series
+        self.tag = tag
         self.resolution = resolution
         self.windowStarts = windowStarts
         self.stats = stats

@@ -4,13 +4,16 @@ public import SensorCore
 /// window (encoded, ``SeqWindow/encode(into:)``), or both.
 public struct SeriesUpdate {
     public var series: SeriesKey
+    /// The writer's tag of the series, when it has one (the pipeline's pending series).
+    public var tag: SeriesTag?
     /// Nil when only the window changed: every reading of the series since the last flush
     /// was a duplicate, or came after the flush took its buckets.
     public var delta: SeriesDelta?
     public var window: ArraySlice<UInt8>?
 
-    public init(series: SeriesKey, delta: SeriesDelta?, window: ArraySlice<UInt8>?) {
+    public init(series: SeriesKey, tag: SeriesTag? = nil, delta: SeriesDelta?, window: ArraySlice<UInt8>?) {
         self.series = series
+        self.tag = tag
         self.delta = delta
         self.window = window
     }
