@@ -6,7 +6,7 @@ internal import SensorCore
 /// Most series of a large fleet send a reading or two between two flushes (a sensor
 /// reporting every 10 s, a flush every second). Window lists for such a series took
 /// about 600 bytes on the heap in seven allocations (a list per resolution, each with
-/// its own arrays); its readings take 16 bytes each here. A series that outgrows this
+/// its own arrays); its readings take 12 bytes each here. A series that outgrows this
 /// is given its window lists, its readings added to them in the order they came
 /// (``SeriesAccumulator``), so the buckets are exactly those adding them as they came
 /// would have given.
