@@ -123,8 +123,10 @@ public final class MQTTSource: Service, Sendable {
             finished.signal()
             return
         }
-        let thread = Thread { [self] in runLoop() }
-        thread.name = "sensorhub-mqtt"
+        let thread = Thread { [self] in
+            ThreadName.set("sensorhub-mqtt")
+            runLoop()
+        }
         thread.start()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {

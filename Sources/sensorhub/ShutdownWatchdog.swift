@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SensorCore
 import ServiceLifecycle
 
 /// Bounds a graceful shutdown: once it begins, a plain thread (immune to a starved
@@ -16,11 +17,11 @@ struct ShutdownWatchdog: Service {
         let pause = Double(seconds) + Double(attoseconds) * 1e-18
         let logger = logger
         let thread = Thread {
+            ThreadName.set("sensorhub-watch")
             Thread.sleep(forTimeInterval: pause)
             logger.critical("shutdown deadline exceeded; exiting without the last flush, the journal keeps every acknowledged reading for the next start", metadata: ["deadline": "\(pause)s"])
             exit(1)
         }
-        thread.name = "sensorhub-shutdown-watchdog"
         thread.start()
     }
 }

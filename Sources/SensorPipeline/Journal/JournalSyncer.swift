@@ -1,5 +1,6 @@
 internal import Glibc
 internal import Foundation
+internal import SensorCore
 internal import Synchronization
 
 /// The `interval` fsync policy: a plain thread (fsync must not block the cooperative
@@ -23,6 +24,7 @@ final class JournalSyncer: Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            ThreadName.set("sensorhub-sync")
             let (seconds, attoseconds) = interval.components
             let pause = Double(seconds) + Double(attoseconds) * 1e-18
             var slept = 0.0
@@ -38,7 +40,6 @@ final class JournalSyncer: Sendable {
             syncAll(ingresses.indices)
             stopped.signal()
         }
-        thread.name = "sensorhub-journal-sync"
         thread.start()
     }
 
