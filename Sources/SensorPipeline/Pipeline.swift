@@ -106,7 +106,7 @@ public final class Pipeline: Service, Sendable {
         (flushTriggers, triggerFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.shards = shards
         self.live = LiveFeed(capacity: configuration.liveBufferCapacity, maxSubscribers: configuration.maxLiveSubscribers)
-        self.flusher = Flusher(shards: shards, series: series, store: store, live: live, delay: configuration.flushDelay, logger: logger)
+        self.flusher = Flusher(shards: shards, store: store, live: live, delay: configuration.flushDelay, logger: logger)
         self.depthGauges = shards.map { Gauge(label: "sensorhub_queue_depth", dimensions: [("shard", "\($0.index)")]) }
         for shard in shards {
             Gauge(label: "sensorhub_queue_capacity", dimensions: [("shard", "\(shard.index)")])

@@ -352,7 +352,7 @@ private extension Double {
         for index in stride(from: 0, to: series.count, by: 3) {
             let taken = window(1...UInt64(index + 1))
             let number = TestSeriesNumbers.number(of: series[index])
-            windows.add(taken, number: number, place: pending.place(ofNumber: number)) { series[index] }
+            windows.add(taken, number: number, place: pending.place(ofNumber: number))
             expectedWindows[series[index]] = taken.encoded
         }
         var batch = FlushBatch()

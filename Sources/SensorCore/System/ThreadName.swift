@@ -7,16 +7,10 @@ internal import Glibc
 /// of the event loop that started them, and per-thread CPU figures could not tell them
 /// apart. Linux keeps 15 bytes of a name.
 public enum ThreadName {
-    public static func set(_ name: StaticString) {
-        precondition(name.utf8CodeUnitCount <= 15, "Linux keeps 15 bytes of a thread's name")
+    public static func set(_ name: String) {
+        precondition(name.utf8.count <= 15, "Linux keeps 15 bytes of a thread's name")
         guard let setName else { return }
-        name.withUTF8Buffer { bytes in
-            withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
-                for (index, byte) in bytes.enumerated() { text[index] = CChar(bitPattern: byte) }
-                text[bytes.count] = 0
-                _ = setName(pthread_self(), text.baseAddress!)
-            }
-        }
+        _ = name.withCString { setName(pthread_self(), $0) }
     }
 
     /// glibc's `pthread_setname_np`, which Swift's Glibc module does not import (a GNU

@@ -35,8 +35,7 @@ struct InputWindow {
             end -= start
             start = 0
         }
-        if bytes.isEmpty { bytes = Self.zeroedRead() }
-        if bytes.count - end < Self.readSize { bytes += repeatElement(0, count: Self.readSize - (bytes.count - end)) }
+        if bytes.count - end < Self.readSize { bytes += Self.zeros(Self.readSize - (bytes.count - end)) }
         let got = try bytes.withUnsafeMutableBytes { [end, input] raw in
             Result { () throws(ImportInputError) -> Int in
                 try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[end..<(end + Self.readSize)]))
@@ -50,13 +49,14 @@ struct InputWindow {
         return true
     }
 
-    /// A read's worth of zeros, by memset: the window's first room. Appended one zero at a
-    /// time (`repeatElement`, as the few bytes a moved record leaves short still are), it
-    /// took a debug build tens of milliseconds a reader, most of the import tests' time.
-    private static func zeroedRead() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: readSize) { buffer, initialized in
-            memset(buffer.baseAddress!, 0, readSize)
-            initialized = readSize
+    /// `count` zeros, by memset: the room a read needs past `end` (a whole read's worth the
+    /// first time, after that the few bytes a moved record left short). Appended one zero
+    /// at a time (`repeatElement`), a read's worth took a debug build tens of milliseconds
+    /// a reader, most of the import tests' time.
+    private static func zeros(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { memset(buffer.baseAddress!, 0, count) }
+            initialized = count
         }
     }
 

@@ -192,8 +192,9 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
             let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen)
             try body(SeriesUpdate(series: key, tag: names.tag(of: series[place].number), delta: delta, window: windows.window(ofPlace: place)))
         }
-        for (window, series, number) in windows.alone {
-            try body(SeriesUpdate(series: series, tag: names.tag(of: number), delta: nil, window: windows.encoded[window]))
+        let alone = windows.alone
+        try names.forEachKey(count: alone.count, number: { alone[$0].number }) { position, key in
+            try body(SeriesUpdate(series: key, tag: names.tag(of: alone[position].number), delta: nil, window: windows.encoded[alone[position].window]))
         }
     }
 }
@@ -466,14 +467,8 @@ private struct WindowList: Sendable {
 
 extension PagedArray where Element == SeriesAccumulator {
     /// Calls `body` with each series' place and key, in order, naming a page of series at
-    /// a time (``SeriesNames/keys(of:)``).
+    /// a time (``SeriesNames/forEachKey(count:number:_:)``).
     fileprivate func forEachNamed(by names: SeriesNames, _ body: (_ place: Int, _ key: SeriesKey) throws -> Void) rethrows {
-        var start = 0
-        while start < count {
-            let places = start..<Swift.min(start + SeriesNames.pageSize, count)
-            let keys = names.keys(of: places.map { self[$0].number })
-            for (place, key) in zip(places, keys) { try body(place, key) }
-            start = places.upperBound
-        }
+        try names.forEachKey(count: count, number: { self[$0].number }, body)
     }
 }

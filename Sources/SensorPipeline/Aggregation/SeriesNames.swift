@@ -47,6 +47,17 @@ struct SeriesNames: Sendable {
         keys(numbers)
     }
 
+    /// Calls `body` with each of `count` series' position and key, in order, `number(i)`
+    /// being the number of the series at `i`: named a page at a time (``keys(of:)``).
+    func forEachKey(count: Int, number: (Int) -> Int32, _ body: (_ position: Int, _ key: SeriesKey) throws -> Void) rethrows {
+        var start = 0
+        while start < count {
+            let positions = start..<min(start + Self.pageSize, count)
+            for (position, key) in zip(positions, keys(of: positions.map(number))) { try body(position, key) }
+            start = positions.upperBound
+        }
+    }
+
     /// How many series a flush or a query names at once.
     static let pageSize = 256
 }

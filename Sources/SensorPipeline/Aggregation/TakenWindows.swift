@@ -3,7 +3,7 @@ internal import SensorStore
 
 /// The seq windows a flush takes from one shard's ingress, each placed beside its series'
 /// counts in the shard's drained pending buckets by the series' number; a series with
-/// nothing pending is named with its window (the registry's key: ingress keeps none).
+/// nothing pending keeps its number beside its window, named when the store walks them.
 ///
 /// Why by place, not by key: a list of windows named by their keys, joined to the counts by
 /// sorting both, copied every series' key once more and took two orders besides (4.8 MB
@@ -13,9 +13,9 @@ struct TakenWindows: Sendable {
     /// By place in the pending series (``PendingBuckets/place(ofNumber:)``): 1 + the index of
     /// its window, 0 for none. Empty until a window of a pending series is taken.
     private var windowOfPlace: [Int32] = []
-    /// The windows of series with nothing pending: the window's index, and its series
-    /// with its number.
-    private(set) var alone: [(window: Int, series: SeriesKey, number: Int32)] = []
+    /// The windows of series with nothing pending: the window's index, and its series'
+    /// number.
+    private(set) var alone: [(window: Int, number: Int32)] = []
     /// How many series the pending buckets hold.
     private let pendingSeries: Int
 
@@ -30,14 +30,13 @@ struct TakenWindows: Sendable {
     }
 
     /// Adds the window of the series numbered `number`; `place` is the series' in the
-    /// pending buckets, nil when it has nothing pending: `series` then names it. Each
-    /// series once.
-    mutating func add(_ window: SeqWindow, number: Int32, place: Int?, series: () -> SeriesKey) {
+    /// pending buckets, nil when it has nothing pending. Each series once.
+    mutating func add(_ window: SeqWindow, number: Int32, place: Int?) {
         if let place {
             if windowOfPlace.isEmpty { windowOfPlace = Array(repeating: 0, count: pendingSeries) }
             windowOfPlace[place] = Int32(encoded.count + 1)
         } else {
-            alone.append((encoded.count, series(), number))
+            alone.append((encoded.count, number))
         }
         encoded.append(window)
     }

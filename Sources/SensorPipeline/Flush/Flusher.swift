@@ -19,8 +19,6 @@ internal import SensorStore
 /// not ensure it across the awaits. The ``FlushObserver`` relies on it too.
 actor Flusher {
     private let shards: [Shard]
-    /// Names the series of seq windows taken without pending counts.
-    private let series: SeriesRegistry
     private let store: any FlushStore
     private let live: LiveFeed
     private let logger: Logger
@@ -39,9 +37,8 @@ actor Flusher {
     /// are committed (``JournalSyncer/startSync(shards:)``). Set once before the pipeline runs.
     private var journalSyncer: JournalSyncer?
 
-    init(shards: [Shard], series: SeriesRegistry, store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
+    init(shards: [Shard], store: any FlushStore, live: LiveFeed, delay: Duration, logger: Logger) {
         self.shards = shards
-        self.series = series
         self.live = live
         self.metrics = FlushMetrics(shards: shards.count)
         self.delay = delay
@@ -87,9 +84,7 @@ actor Flusher {
             if !shard.aggregator.holdsSequenced {
                 windows.reserveCapacity(shard.ingress.changedWindowCount)
                 shard.ingress.takeChangedWindows { window, number in
-                    windows.add(window, number: number, place: drained.pending.place(ofNumber: number)) {
-                        series.key(of: SeriesSlot(index: number, shard: Int32(shard.index)))
-                    }
+                    windows.add(window, number: number, place: drained.pending.place(ofNumber: number))
                 }
             }
             metrics.openBuckets[shard.index].record(drained.pending.bucketCount)
