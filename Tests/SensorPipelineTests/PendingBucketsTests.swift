@@ -6,9 +6,10 @@ import SensorStore
 
 @Suite struct PendingBucketsTests {
     /// A pending series' entry is as small as its comment says: its number fills the tail
-    /// of its first readings, no key is kept.
-    @Test func aPendingSeriesEntryTakes96Bytes() {
-        #expect(PendingBuckets.seriesEntryStride == 96)
+    /// of its first readings, no key is kept, and a series of few readings keeps no count
+    /// or latest time beside them.
+    @Test func aPendingSeriesEntryTakes72Bytes() {
+        #expect(PendingBuckets.seriesEntryStride == 72)
     }
 
     /// One series spread over tens of thousands of windows in random order (a backlog):
@@ -184,6 +185,52 @@ import SensorStore
             }
         }
         #expect(wrong == 0, "\(wrong) buckets differ")
+    }
+
+    /// Each series' reading count and latest event time, which a series of few readings
+    /// finds from its kept readings and one with window lists keeps beside them: exact
+    /// either way, in the flush's series updates and in what a query reads
+    /// (``PendingBuckets/totals(ofSeriesAt:)``), with readings out of time order, so the
+    /// latest is seldom the last to come.
+    @Test func eachSeriesCountsItsReadingsAndItsLatestTime() throws {
+        let resolutions = try ["10s", "1m"].map { try Resolution(parsing: $0) }
+        var generator = SeededGenerator(seed: 29)
+        var pending = PendingBuckets(resolutions: resolutions)
+        var expected: [SeriesKey: (readings: Int64, latest: Int64)] = [:]
+        var readings: [Reading] = []
+        for series in 0..<2_000 {
+            // Up to four kept in the entry, up to sixteen reaching the blocks, or window
+            // lists: for more, or for three in one window (likelier in 12 s than in an hour).
+            let count = Int.random(in: 1...40, using: &generator)
+            let spread: Int64 = Bool.random(using: &generator) ? 12_000_000 : 3_600_000_000
+            for _ in 0..<count {
+                let timestamp = 86_400_000_000 + Int64.random(in: 0..<spread, using: &generator)
+                readings.append(Reading(device: "totals-\(series)", metric: "m", value: 1, timestamp: timestamp))
+            }
+        }
+        readings.shuffle(using: &generator)
+        for reading in readings {
+            pending.add(reading)
+            let key = SeriesKey(device: reading.device, metric: reading.metric)
+            let before = expected[key] ?? (0, .min)
+            expected[key] = (before.readings + 1, max(before.latest, reading.timestamp))
+        }
+        var batch = FlushBatch()
+        pending.addDeltas(to: &batch)
+        var flushed: [SeriesKey: (readings: Int64, latest: Int64)] = [:]
+        try batch.forEachSeriesUpdate { update in
+            if let delta = update.delta { flushed[update.series] = (delta.readings, delta.lastSeen) }
+        }
+        #expect(flushed.count == expected.count)
+        let differing = flushed.filter { key, got in expected[key].map { got != $0 } ?? true }
+        #expect(differing.count == 0, "series updates differ")
+        var queried = 0
+        for index in 0..<pending.seriesCount {
+            let truth = try #require(expected[pending.key(ofSeriesAt: index)])
+            let totals = pending.totals(ofSeriesAt: index)
+            if totals.readings == truth.readings, totals.lastSeen == truth.latest { queried += 1 }
+        }
+        #expect(queried == expected.count, "\(expected.count - queried) series' totals differ")
     }
 
     /// A series keeps its first readings' times as 32-bit offsets from the first one's:

@@ -25,7 +25,8 @@ struct FirstReadings: Sendable {
     private var values = InlineArray<4, Double>(repeating: 0)
     /// The readings past the fourth, in the shard's blocks.
     private var more = ReadingBlocks.Chain()
-    /// One byte, last: a series' entry puts its number right after it (``SeriesAccumulator``).
+    /// One byte, last: a series' entry puts the rest of itself right after it, not after
+    /// padding (``SeriesAccumulator``).
     private var storedCount: UInt8 = 0
 
     var count: Int { Int(storedCount) }
@@ -89,6 +90,13 @@ struct FirstReadings: Sendable {
         for index in 0..<min(limit, offsets.count) where isIn(base + Int64(offsets[index])) { sharing += 1 }
         blocks.forEach(of: more, count: limit - offsets.count) { _, offset in if isIn(base + Int64(offset)) { sharing += 1 } }
         return sharing
+    }
+
+    /// The latest time of the kept readings; `Int64.min` while there are none.
+    func latest(blocks: ReadingBlocks) -> Int64 {
+        var latest = Int64.min
+        forEach(blocks: blocks) { _, timestamp in latest = max(latest, timestamp) }
+        return latest
     }
 
     /// The kept readings in the order they came.
