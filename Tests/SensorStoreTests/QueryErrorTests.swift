@@ -172,6 +172,33 @@ import Testing
         #expect(cache.holdsChunk(atOrAfter: chunk, in: slot) && cache.stored(slot, chunkStart: next) == [2], "an older chunk leaves the entry")
     }
 
+    /// An entry keeps a chunk's number in 32 bits. A chunk whose number does not fit (its
+    /// time thousands of years away) is not kept, and from then on every chunk of its slot
+    /// may have been written, as every chunk of a series whose id is past the cached range
+    /// may have: a write into them reads its row back instead of taking it as new.
+    @Test func slotsItCannotTellAboutMayHoldEveryChunk() {
+        var cache = ChunkCache()
+        let slot = ChunkCache.Slot(seriesID: 3, resolution: 10), span: Int64 = 320_000_000
+        let far = (Int64(Int32.max) + 1) * span, near = 5 * span
+        cache.record(slot, chunkStart: near, bytes: [1])
+        cache.record(slot, chunkStart: far, bytes: [2])
+        #expect(cache.count == 0 && cache.memory == 0, "the near chunk's bytes went with it")
+        #expect(cache.stored(slot, chunkStart: far) == nil && cache.stored(slot, chunkStart: near) == nil)
+        #expect(cache.holdsChunk(atOrAfter: far + span, in: slot), "a later chunk may have been written")
+        cache.record(slot, chunkStart: near + span, bytes: [3])
+        #expect(cache.stored(slot, chunkStart: near + span) == nil && cache.holdsChunk(atOrAfter: far + span, in: slot))
+        // Before the epoch too.
+        let early = ChunkCache.Slot(seriesID: 4, resolution: 10)
+        cache.record(early, chunkStart: Int64(Int32.min) * span, bytes: [4])
+        #expect(cache.holdsChunk(atOrAfter: 0, in: early))
+        cache.record(early, chunkStart: (Int64(Int32.min) + 1) * span, bytes: [5])
+        #expect(cache.stored(early, chunkStart: (Int64(Int32.min) + 1) * span) == nil, "the slot stays unknown")
+
+        let uncached = ChunkCache.Slot(seriesID: ChunkCache.largestCachedID + 1, resolution: 10)
+        #expect(cache.holdsChunk(atOrAfter: near, in: uncached))
+        #expect(!cache.holdsChunk(atOrAfter: near, in: ChunkCache.Slot(seriesID: 5, resolution: 10)), "a cached slot never written")
+    }
+
     /// Each (series, resolution) has its own entry, whatever the ids; retention forgets the
     /// older chunks of its resolution only; an id past the cached range is not cached.
     @Test func slotsKeepApartAndRetentionForgetsItsResolutionOnly() {
@@ -248,9 +275,9 @@ import Testing
     @Test func tinyChunksCountWhatTheyHold() {
         var cache = ChunkCache(budget: 1 << 20)
         for series in 0..<100_000 {
-            cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series), bytes: Array(repeating: 7, count: 16))
+            cache.record(ChunkCache.Slot(seriesID: Int64(series), resolution: 10), chunkStart: Int64(series) * 320_000_000, bytes: Array(repeating: 7, count: 16))
         }
-        #expect(ChunkCache.entryOverhead >= 64, "an array header and the entry's place in its column")
+        #expect(ChunkCache.entryOverhead >= 64, "an array header, its place and the entry")
         #expect(cache.memory == cache.count * (16 + ChunkCache.entryOverhead))
         #expect(cache.memory <= 1 << 20)
         #expect(cache.count == (1 << 20) / (16 + ChunkCache.entryOverhead), "\(cache.count) tiny chunks kept in 1 MiB")
