@@ -131,8 +131,8 @@ import SensorStore
     /// the bucket adding its readings as they came gives (built ones to rounding in the
     /// moments), and the bucket count is exact, over all and in a range (a query's row
     /// bound), whether a series kept its readings or moved to windows. The series' readings
-    /// come interleaved, so the readings each keeps past four are chained through its
-    /// shard's blocks (``ReadingBlocks``) among the others'.
+    /// come interleaved, so the readings each keeps past four are chained among the
+    /// others' in its shard's ``ReadingChains``.
     @Test func seriesOfFewReadingsGiveExactlyTheBucketsOfTheirReadings() throws {
         let resolutions = try ["1h", "10s", "7s", "1m"].map { try Resolution(parsing: $0) }
         var generator = SeededGenerator(seed: 23)
@@ -199,7 +199,7 @@ import SensorStore
         var expected: [SeriesKey: (readings: Int64, latest: Int64)] = [:]
         var readings: [Reading] = []
         for series in 0..<2_000 {
-            // Up to four kept in the entry, up to sixteen reaching the blocks, or window
+            // Up to four kept in the entry, up to sixteen reaching the chains, or window
             // lists: for more, or for three in one window (likelier in 12 s than in an hour).
             let count = Int.random(in: 1...40, using: &generator)
             let spread: Int64 = Bool.random(using: &generator) ? 12_000_000 : 3_600_000_000

@@ -1,7 +1,7 @@
 internal import SensorCore
 
 /// A series' first few readings since the last flush, kept in the series' own entry (four)
-/// and its shard's ``ReadingBlocks`` (the rest) instead of in window lists.
+/// and its shard's ``ReadingChains`` (the rest) instead of in window lists.
 ///
 /// Most series of a large fleet send a reading or two between two flushes (a sensor
 /// reporting every 10 s, a flush every second). Window lists for such a series took
@@ -18,13 +18,13 @@ struct FirstReadings: Sendable {
 
     /// The first kept reading's time: the others keep theirs as 32-bit offsets from it
     /// (about 35 minutes either way), 4 bytes a reading instead of 8, here and in the
-    /// blocks. A reading farther off is not kept, as one past the capacity is not.
+    /// chains. A reading farther off is not kept, as one past the capacity is not.
     private var base: Int64 = 0
     // Four readings inline: a fleet's typical series fits without an allocation.
     private var offsets = InlineArray<4, Int32>(repeating: 0)
     private var values = InlineArray<4, Double>(repeating: 0)
-    /// The readings past the fourth, in the shard's blocks.
-    private var more = ReadingBlocks.Chain()
+    /// The readings past the fourth, in the shard's chains.
+    private var more = ReadingChains.Chain()
     /// One byte, last: a series' entry puts the rest of itself right after it, not after
     /// padding (``SeriesAccumulator``).
     private var storedCount: UInt8 = 0
@@ -38,7 +38,7 @@ struct FirstReadings: Sendable {
     /// than two of them (past two, a pending window holds stats: ``PendingWindow``).
     /// Returns how many windows, over every resolution, the reading is the first in, or
     /// nil when it was not kept.
-    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan, blocks: inout ReadingBlocks) -> Int? {
+    mutating func add(_ value: Double, at timestamp: Int64, plan: RollupPlan, chains: inout ReadingChains) -> Int? {
         guard count < Self.capacity else { return nil }
         let offset: Int32
         if count == 0 {
@@ -52,7 +52,7 @@ struct FirstReadings: Sendable {
         var opened = 0
         for index in plan.resolutions.indices {
             let resolution = plan.resolutions[index]
-            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds, among: count, blocks: blocks)
+            let sharing = countIn(window: resolution.windowStart(containing: timestamp), width: resolution.microseconds, among: count, chains: chains)
             if sharing >= 2, plan.direct.contains(index) { return nil }
             if sharing == 0 { opened += 1 }
         }
@@ -60,7 +60,7 @@ struct FirstReadings: Sendable {
             offsets[count] = offset
             values[count] = value
         } else {
-            blocks.append(value, at: offset, position: count - offsets.count, to: &more)
+            chains.append(value, at: offset, to: &more)
         }
         storedCount += 1
         return opened
@@ -68,13 +68,13 @@ struct FirstReadings: Sendable {
 
     /// How many windows of `resolution` starting in `starts` the kept readings lie in:
     /// what a query's row bound counts (``PendingBuckets/bucketCount(ofSeriesAt:resolution:startingIn:)``).
-    func windowCount(of resolution: Resolution, startingIn starts: Range<Int64>, blocks: ReadingBlocks) -> Int {
+    func windowCount(of resolution: Resolution, startingIn starts: Range<Int64>, chains: ReadingChains) -> Int {
         var windows = 0
         var position = 0
-        forEach(blocks: blocks) { _, timestamp in
+        forEach(chains: chains) { _, timestamp in
             let start = resolution.windowStart(containing: timestamp)
             // Counted at the first reading in it.
-            if starts.contains(start), countIn(window: start, width: resolution.microseconds, among: position, blocks: blocks) == 0 { windows += 1 }
+            if starts.contains(start), countIn(window: start, width: resolution.microseconds, among: position, chains: chains) == 0 { windows += 1 }
             position += 1
         }
         return windows
@@ -83,25 +83,25 @@ struct FirstReadings: Sendable {
     /// How many of the first `among` kept readings fall in the window of `width` µs from
     /// `start`: compared, not divided, since every reading kept asks this of every
     /// resolution.
-    private func countIn(window start: Int64, width: Int64, among limit: Int, blocks: ReadingBlocks) -> Int {
+    private func countIn(window start: Int64, width: Int64, among limit: Int, chains: ReadingChains) -> Int {
         // The difference as unsigned is exact once timestamp >= start.
         func isIn(_ timestamp: Int64) -> Bool { timestamp >= start && UInt64(bitPattern: timestamp &- start) < UInt64(width) }
         var sharing = 0
         for index in 0..<min(limit, offsets.count) where isIn(base + Int64(offsets[index])) { sharing += 1 }
-        blocks.forEach(of: more, count: limit - offsets.count) { _, offset in if isIn(base + Int64(offset)) { sharing += 1 } }
+        chains.forEach(of: more, count: limit - offsets.count) { _, offset in if isIn(base + Int64(offset)) { sharing += 1 } }
         return sharing
     }
 
     /// The latest time of the kept readings; `Int64.min` while there are none.
-    func latest(blocks: ReadingBlocks) -> Int64 {
+    func latest(chains: ReadingChains) -> Int64 {
         var latest = Int64.min
-        forEach(blocks: blocks) { _, timestamp in latest = max(latest, timestamp) }
+        forEach(chains: chains) { _, timestamp in latest = max(latest, timestamp) }
         return latest
     }
 
     /// The kept readings in the order they came.
-    func forEach(blocks: ReadingBlocks, _ body: (_ value: Double, _ timestamp: Int64) -> Void) {
+    func forEach(chains: ReadingChains, _ body: (_ value: Double, _ timestamp: Int64) -> Void) {
         for index in 0..<min(count, offsets.count) { body(values[index], base + Int64(offsets[index])) }
-        blocks.forEach(of: more, count: count - offsets.count) { value, offset in body(value, base + Int64(offset)) }
+        chains.forEach(of: more, count: count - offsets.count) { value, offset in body(value, base + Int64(offset)) }
     }
 }

@@ -21,7 +21,7 @@ struct PendingBuckets: Sendable {
     private var places: [Int32] = []
     private var series = PagedArray<SeriesAccumulator>()
     /// The series' readings past the four each keeps in its entry (``FirstReadings``).
-    private var blocks = ReadingBlocks()
+    private var chains = ReadingChains()
     private(set) var readingCount = 0
     /// Buckets (series × resolution × window) holding at least one reading, built ones
     /// included.
@@ -57,7 +57,7 @@ struct PendingBuckets: Sendable {
             places[index] = Int32(slot + 1)
             series.append(SeriesAccumulator(number: number))
         }
-        let (opened, grownBins) = series[slot].add(value, at: timestamp, plan: plan, blocks: &blocks, sketchScratch: &sketchScratch)
+        let (opened, grownBins) = series[slot].add(value, at: timestamp, plan: plan, chains: &chains, sketchScratch: &sketchScratch)
         bucketCount += opened
         bytes += opened * BucketStats.baseFootprint + 8 * grownBins
         readingCount += 1
@@ -83,7 +83,7 @@ struct PendingBuckets: Sendable {
             if isSelected(key) { picked.append(place) }
         }
         selected.series = picked.count == series.count ? series : PagedArray(picked.lazy.map { series[$0] })
-        selected.blocks = blocks
+        selected.chains = chains
         selected.readingCount = selected.series.reduce(0) { $0 + Int($1.readings) }
         return selected
     }
@@ -104,20 +104,20 @@ struct PendingBuckets: Sendable {
 
     /// The readings of the series at `index`, and their latest event time.
     func totals(ofSeriesAt index: Int) -> (readings: Int64, lastSeen: Int64) {
-        (series[index].readings, series[index].lastSeen(blocks: blocks))
+        (series[index].readings, series[index].lastSeen(chains: chains))
     }
 
     /// How many buckets of `resolution` starting in `starts` the series at `index` has.
     func bucketCount(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> Int {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return 0 }
-        return series[index].windowCount(at: position, of: resolution, startingIn: starts, blocks: blocks)
+        return series[index].windowCount(at: position, of: resolution, startingIn: starts, chains: chains)
     }
 
     /// The buckets of `resolution` starting in `starts` of the series at `index`, built as
     /// a flush builds them; nil when there are none.
     func group(ofSeriesAt index: Int, resolution: Resolution, startingIn starts: Range<Int64>) -> BucketGroup? {
         guard let position = plan.resolutions.firstIndex(of: resolution) else { return nil }
-        let (windowStarts, stats) = series[index].built(plan: plan, only: position, blocks: blocks)[position].ascending()
+        let (windowStarts, stats) = series[index].built(plan: plan, only: position, chains: chains)[position].ascending()
         let low = windowStarts.firstIndex { $0 >= starts.lowerBound } ?? windowStarts.count
         let high = windowStarts[low...].firstIndex { $0 >= starts.upperBound } ?? windowStarts.count
         guard low < high else { return nil }
@@ -143,10 +143,10 @@ struct PendingBuckets: Sendable {
     /// and the held readings.
     func addDeltas(to batch: inout FlushBatch, windows: TakenWindows = TakenWindows(pendingSeries: 0)) {
         if !series.isEmpty || !windows.isEmpty {
-            batch.seriesSources.append(PendingSeriesUpdates(series: series, blocks: blocks, names: names, windows: windows))
+            batch.seriesSources.append(PendingSeriesUpdates(series: series, chains: chains, names: names, windows: windows))
         }
         if !series.isEmpty {
-            batch.groupSources.append(PendingGroups(plan: plan, names: names, series: series, blocks: blocks, bucketCount: bucketCount))
+            batch.groupSources.append(PendingGroups(plan: plan, names: names, series: series, chains: chains, bucketCount: bucketCount))
         }
         if !held.isEmpty {
             batch.sequenced += held
@@ -162,13 +162,13 @@ private struct PendingGroups: BucketGroupSource {
     let plan: RollupPlan
     let names: SeriesNames
     let series: PagedArray<SeriesAccumulator>
-    let blocks: ReadingBlocks
+    let chains: ReadingChains
     let bucketCount: Int
 
     func forEachGroup(_ body: (BucketGroup) throws -> Void) rethrows {
         try series.forEachNamed(by: names) { place, key in
             // Built apart from the entry: the pending lists stay as they are, for a walk again.
-            let windows = series[place].built(plan: plan, blocks: blocks)
+            let windows = series[place].built(plan: plan, chains: chains)
             for (index, resolution) in plan.resolutions.enumerated() where !windows[index].starts.isEmpty {
                 let (starts, stats) = windows[index].ascending()
                 try body(BucketGroup(series: key, tag: names.tag(of: series[place].number), resolution: resolution, windowStarts: starts, stats: stats))
@@ -181,13 +181,13 @@ private struct PendingGroups: BucketGroupSource {
 /// the windows of series with nothing pending.
 private struct PendingSeriesUpdates: SeriesUpdateSource {
     let series: PagedArray<SeriesAccumulator>
-    let blocks: ReadingBlocks
+    let chains: ReadingChains
     let names: SeriesNames
     let windows: TakenWindows
 
     func forEachUpdate(_ body: (SeriesUpdate) throws -> Void) rethrows {
         try series.forEachNamed(by: names) { place, key in
-            let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen(blocks: blocks))
+            let delta = SeriesDelta(series: key, readings: series[place].readings, lastSeen: series[place].lastSeen(chains: chains))
             try body(SeriesUpdate(series: key, tag: names.tag(of: series[place].number), delta: delta, window: windows.window(ofPlace: place)))
         }
         let alone = windows.alone
@@ -233,18 +233,18 @@ private struct SeriesAccumulator: Sendable {
     }
 
     /// The latest event time of the readings added since the last flush.
-    func lastSeen(blocks: ReadingBlocks) -> Int64 {
+    func lastSeen(chains: ReadingChains) -> Int64 {
         switch state {
-        case .few(let first): first.latest(blocks: blocks)
+        case .few(let first): first.latest(chains: chains)
         case .windowed(let windowed): windowed.lastSeen
         }
     }
 
     /// How many windows starting in `starts` the series has at `resolution`, the one at
     /// `index`.
-    func windowCount(at index: Int, of resolution: Resolution, startingIn starts: Range<Int64>, blocks: ReadingBlocks) -> Int {
+    func windowCount(at index: Int, of resolution: Resolution, startingIn starts: Range<Int64>, chains: ReadingChains) -> Int {
         switch state {
-        case .few(let first): first.windowCount(of: resolution, startingIn: starts, blocks: blocks)
+        case .few(let first): first.windowCount(of: resolution, startingIn: starts, chains: chains)
         case .windowed(let windowed): windowed.windows[index].starts.count { starts.contains($0) }
         }
     }
@@ -255,17 +255,17 @@ private struct SeriesAccumulator: Sendable {
     /// went to (``RollupPlan/reach``).
     @inline(__always)
     mutating func add(
-        _ value: Double, at timestamp: Int64, plan: RollupPlan, blocks: inout ReadingBlocks, sketchScratch: inout [UInt8]
+        _ value: Double, at timestamp: Int64, plan: RollupPlan, chains: inout ReadingChains, sketchScratch: inout [UInt8]
     ) -> (opened: Int, grownBins: Int) {
         var windowed: Windowed
         switch state {
         case .few(var first):
             // Kept readings hold no sketch bins, as windows of one or two readings.
-            if let opened = first.add(value, at: timestamp, plan: plan, blocks: &blocks) {
+            if let opened = first.add(value, at: timestamp, plan: plan, chains: &chains) {
                 state = .few(first)
                 return (opened, 0)
             }
-            windowed = Self.windows(of: first, plan: plan, blocks: blocks)
+            windowed = Self.windows(of: first, plan: plan, chains: chains)
         case .windowed(let current):
             windowed = current
             // Out of `state` while it changes, so its lists are not copied on write.
@@ -291,12 +291,12 @@ private struct SeriesAccumulator: Sendable {
 
     /// Window lists holding the kept readings, added in the order they came. They were
     /// counted when they were kept, so what adding them returns is not counted again. None
-    /// of them is sealed: no window holds more than two of them. Their blocks stay in the
-    /// shard's until the flush takes them.
-    private static func windows(of first: FirstReadings, plan: RollupPlan, blocks: ReadingBlocks) -> Windowed {
+    /// of them is sealed: no window holds more than two of them. The readings chained in
+    /// the shard's ``ReadingChains`` stay there until the flush takes them.
+    private static func windows(of first: FirstReadings, plan: RollupPlan, chains: ReadingChains) -> Windowed {
         var windows = Array(repeating: WindowList(), count: plan.resolutions.count)
         var unusedScratch: [UInt8] = []
-        first.forEach(blocks: blocks) { value, timestamp in
+        first.forEach(chains: chains) { value, timestamp in
             var bin: QuantileSketch.Bin?
             for index in plan.direct {
                 let resolution = plan.resolutions[index]
@@ -306,7 +306,7 @@ private struct SeriesAccumulator: Sendable {
                 }
             }
         }
-        return Windowed(readings: Int64(first.count), lastSeen: first.latest(blocks: blocks), windows: windows)
+        return Windowed(readings: Int64(first.count), lastSeen: first.latest(chains: chains), windows: windows)
     }
 
     /// Notes, for each resolution built from `index`, the window holding `windowStart`;
@@ -327,10 +327,10 @@ private struct SeriesAccumulator: Sendable {
     ///
     /// With `only`, just the resolution at that index and those it is built from (a query
     /// reads one resolution).
-    func built(plan: RollupPlan, only: Int? = nil, blocks: ReadingBlocks) -> [WindowList] {
+    func built(plan: RollupPlan, only: Int? = nil, chains: ReadingChains) -> [WindowList] {
         var windows: [WindowList]
         switch state {
-        case .few(let first): windows = Self.windows(of: first, plan: plan, blocks: blocks).windows
+        case .few(let first): windows = Self.windows(of: first, plan: plan, chains: chains).windows
         case .windowed(let windowed): windows = windowed.windows
         }
         for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
