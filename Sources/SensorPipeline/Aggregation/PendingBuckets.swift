@@ -200,9 +200,10 @@ private struct PendingSeriesUpdates: SeriesUpdateSource {
 /// One series' pending windows, one list per resolution; or, while the series has few
 /// readings, just those (``FirstReadings``).
 ///
-/// 72 bytes, one for every pending series. A series with few readings keeps no count and
-/// latest time beside them: both follow from the readings, and those 16 bytes were a
-/// sixth of the pending memory of 100,000 such series (96 bytes an entry before).
+/// 72 bytes, one for every pending series. A series with few readings keeps no count,
+/// latest time or window lists beside them (the count and the time follow from the
+/// readings): with them, an entry took 96 bytes, most pending memory of 100,000 such
+/// series.
 private struct SeriesAccumulator: Sendable {
     private enum State: Sendable {
         case few(FirstReadings)
