@@ -31,43 +31,49 @@ struct JournalReplay {
             let isNewest = index == starts.count - 1
             if !isNewest, starts[index + 1] <= checkpoint { continue }
             let path = "\(directory)/\(SegmentFiles.name(startingAt: start))"
-            let bytes = try Self.readFile(path)
-            var offset = max(0, Int(checkpoint - start))
-            guard offset <= bytes.count else {
-                summary.end = max(summary.end, start + Int64(bytes.count))
+            // Only the bytes past the checkpoint: after a clean stop, none of the newest
+            // segment's (up to `journal.segment_size`, read whole before: 50 MB of a restart's
+            // 107 MB heap peak with 100,000 series).
+            let skipped = max(0, checkpoint - start)
+            let (bytes, size) = try Self.readFile(path, from: skipped)
+            guard skipped <= size else {
+                summary.end = max(summary.end, start + size)
                 continue
             }
+            let base = start + skipped
+            var offset = 0
             bytes.withUnsafeBytes { raw in
                 while offset < raw.count {
                     if let (readings, mark, next) = Self.record(at: offset, in: raw) {
                         summary.records += 1
                         summary.readings += readings.count
-                        handle(readings, mark, start + Int64(next))
+                        handle(readings, mark, base + Int64(next))
                         offset = next
                         continue
                     }
+                    let at = skipped + Int64(offset)
                     guard let resume = Self.nextRecord(after: offset, in: raw) else {
                         let torn = raw.count - offset
                         if isNewest {
                             summary.tornBytes += torn
-                            report("journal \(path): cut a torn record of \(torn) bytes at offset \(offset) (crash mid-write)")
+                            report("journal \(path): cut a torn record of \(torn) bytes at offset \(at) (crash mid-write)")
                         } else {
                             summary.corruptRecords += 1
-                            report("journal \(path): skipped \(torn) damaged bytes at offset \(offset) to the end of the segment")
+                            report("journal \(path): skipped \(torn) damaged bytes at offset \(at) to the end of the segment")
                         }
                         break
                     }
                     summary.corruptRecords += 1
-                    report("journal \(path): skipped a damaged record, \(resume - offset) bytes at offset \(offset)")
+                    report("journal \(path): skipped a damaged record, \(resume - offset) bytes at offset \(at)")
                     offset = resume
                 }
             }
             if isNewest, offset < bytes.count {
-                if truncate(path, off_t(offset)) != 0 {
+                if truncate(path, off_t(skipped) + off_t(offset)) != 0 {
                     throw JournalError(operation: "cut the torn tail of", path: path, reason: SystemError.text(errno))
                 }
             }
-            summary.end = max(summary.end, start + Int64(min(offset, bytes.count)))
+            summary.end = max(summary.end, base + Int64(min(offset, bytes.count)))
         }
         return summary
     }
@@ -97,22 +103,32 @@ struct JournalReplay {
         return nil
     }
 
-    private static func readFile(_ path: String) throws(JournalError) -> [UInt8] {
+    /// The file's bytes from `offset` on (none when it is shorter), and its size.
+    private static func readFile(_ path: String, from offset: Int64) throws(JournalError) -> (bytes: [UInt8], size: Int64) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw JournalError(operation: "open", path: path, reason: SystemError.text(errno))
         }
         defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw JournalError(operation: "stat", path: path, reason: SystemError.text(errno))
+        }
+        let size = Int64(status.st_size)
+        guard offset < size else { return ([], size) }
+        var bytes = [UInt8](repeating: 0, count: Int(size - offset))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(offset) + off_t(filled)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw JournalError(operation: "read", path: path, reason: SystemError.text(errno))
             }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
+            // The file ended sooner than its size said (cut meanwhile): what was read.
+            if count == 0 { break }
+            filled += count
         }
+        if filled < bytes.count { bytes.removeLast(bytes.count - filled) }
+        return (bytes, size)
     }
 }
