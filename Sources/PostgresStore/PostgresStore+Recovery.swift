@@ -10,7 +10,7 @@ extension PostgresStore {
         do {
             return try await transaction { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
-                var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
+                var state = RecoveryState()
                 let checkpoints = try await connection.query(
                     "SELECT shard, position FROM journal_checkpoints WHERE instance = \(self.instance)", logger: self.logger)
                 for try await (shard, position) in checkpoints.decode((Int32, Int64).self) {
@@ -19,12 +19,14 @@ extension PostgresStore {
                 let series = try await connection.query("SELECT device, metric, seq_window, last_seen_us FROM series", logger: self.logger)
                 for try await (device, metric, window, lastSeen) in series.decode((String, String, ByteBuffer?, Int64).self) {
                     let key = SeriesKey(device: device, metric: metric)
-                    state.series.append(key)
-                    guard let window else { continue }
+                    guard let window else {
+                        state.add(key, window: nil)
+                        continue
+                    }
                     guard let decoded = SeqWindow(encoded: Array(window.readableBytesView), latestTimestamp: lastSeen) else {
                         throw StoreError.database(operation: "recover", reason: "the seq window of \(key) does not decode (damaged, or written by a newer SensorHub)")
                     }
-                    state.seqWindows[key] = decoded
+                    state.add(key, window: decoded)
                 }
                 let ledger = try await connection.query(
                     "SELECT stream, ordinal, parts, taken_us FROM batch_ledger WHERE taken_us >= \(batchesSince)", logger: self.logger)

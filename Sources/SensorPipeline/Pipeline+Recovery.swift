@@ -19,15 +19,12 @@ extension Pipeline {
         let started = ContinuousClock.now
         let now = WallClock.microseconds()
         let state = try await store.recoveryState(batchesSince: now - BatchLedger.retention.microseconds)
-        series.load(state.series)
+        let slots = series.load(state.series)
         for (mark, takenAt) in state.takenBatches { batchLedger.record(mark, at: takenAt) }
-        var windowsByShard = [[(index: Int32, window: SeqWindow)]](repeating: [], count: shards.count)
-        for (series, window) in state.seqWindows {
-            let slot = self.series.register(series)
-            windowsByShard[Int(slot.shard)].append((slot.index, window))
-        }
-        for (shard, windows) in zip(shards, windowsByShard) {
-            shard.ingress.restore(windows: windows)
+        for shard in shards {
+            shard.ingress.restore(windows: state.windows.lazy
+                .filter { Int(slots[$0.place].shard) == shard.index }
+                .map { (slots[$0.place].index, $0.window) })
         }
         guard journal.enabled else {
             for shard in shards {

@@ -12,21 +12,22 @@ extension SQLiteStore {
     public func recoveryState(batchesSince: Int64) async throws(StoreError) -> RecoveryState {
         do {
             let (state, ids) = try await pool.read { db in
-                var state = RecoveryState(checkpoints: [:], seqWindows: [:], series: [])
+                var state = RecoveryState(checkpoints: try Self.fetchCheckpoints(db))
                 var ids: [(key: SeriesKey, value: Int64)] = []
-                state.checkpoints = try Self.fetchCheckpoints(db)
                 let rows = try Row.fetchCursor(db, sql: "SELECT device, metric, seq_window, last_seen_us, id FROM series")
                 while let row = try rows.next() {
                     let series = SeriesKey(device: row[0], metric: row[1])
-                    state.series.append(series)
                     ids.append((series, row[4]))
-                    guard let bytes = row[2] as Data? else { continue }
+                    guard let bytes = row[2] as Data? else {
+                        state.add(series, window: nil)
+                        continue
+                    }
                     // Windows written before v2 of their encoding lack the latest event
                     // time; the series' last-seen time stands in for it.
                     guard let window = SeqWindow(encoded: [UInt8](bytes), latestTimestamp: row[3]) else {
                         throw StoreError.database(operation: "recover", reason: "the seq window of \(series) does not decode (damaged, or written by a newer SensorHub)")
                     }
-                    state.seqWindows[series] = window
+                    state.add(series, window: window)
                 }
                 let ledger = try Row.fetchCursor(db, sql: "SELECT stream, ordinal, parts, taken_us FROM batch_ledger WHERE taken_us >= ?", arguments: [batchesSince])
                 while let row = try ledger.next() {

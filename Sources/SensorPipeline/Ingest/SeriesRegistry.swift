@@ -63,11 +63,10 @@ final class SeriesRegistry: Sendable {
         state.slots.keys[Int(state.places[shard][Int(number)])]
     }
 
-    /// Registers the stored series (at start), whatever the limits.
-    func load(_ stored: [SeriesKey]) {
-        state.withLock { state in
-            for series in stored { _ = register(series, in: &state) }
-        }
+    /// Registers the stored series (at start), whatever the limits; returns their slots.
+    @discardableResult
+    func load(_ stored: [SeriesKey]) -> [SeriesSlot] {
+        state.withLock { state in stored.map { register($0, in: &state) } }
     }
 
     /// The slot of each reading's series, registering those that are new whatever the

@@ -41,7 +41,7 @@ final class ShardIngress: @unchecked Sendable {
 
     /// Sets the seq windows committed with the last checkpoint (recovery, before the
     /// replay), each with its series' number.
-    func restore(windows stored: [(index: Int32, window: SeqWindow)]) {
+    func restore(windows stored: some Sequence<(index: Int32, window: SeqWindow)>) {
         withLock {
             windows = SeqWindowTable()
             for (index, window) in stored { windows.restore(window, of: index) }
