@@ -72,6 +72,10 @@ extension SQLiteStore: UnflushedAggregateReader {
                 var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows, unflushed: unflushed)
                 while try statement.step() {
                     let chunkStart = statement.int64(3)
+                    // The series only pending that come before this chunk's, a page at a time.
+                    while assembler.moveTo(seriesID: statement.int64(0), series: { SeriesKey(device: statement.text(1), metric: statement.text(2)) }, pageBound: true) {
+                        try sink.acceptBlocking(assembler.takePage())
+                    }
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
                         try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: statement.int64(0)) {
                             SeriesKey(device: statement.text(1), metric: statement.text(2))

@@ -137,6 +137,27 @@ private struct TestPart: UnflushedPart {
         }
     }
 
+    /// Series only pending that come before a stored one (a burst of new series not flushed
+    /// yet) are handed on a page at a time, not all at once when the stored one is reached;
+    /// the answer is every series once, in the store's order.
+    @Test func pendingSeriesBeforeAStoredOneComeAPageAtATime() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let stored = SeriesKey(device: "z", metric: "t")
+        try await store.write(FlushBatch(
+            buckets: [Bucket(series: stored, resolution: res("10s"), windowStart: t0, stats: stats([1], at: t0))],
+            series: [SeriesDelta(series: stored, readings: 1, lastSeen: t0)], checkpoints: [0: 1]))
+        let fresh = (0..<1_000).map { SeriesKey(device: "a\($0)", metric: "t") }
+        let pending = TestPart(shard: 0, position: 2, buckets: fresh.map { ($0, t0, stats([2], at: t0)) } + [(stored, t0, stats([3], at: t0))])
+        let sink = Pages(pageRows: 64)
+        try await store.aggregates(AggregateQuery(window: res("10s")), rowLimit: 10_000, unflushed: [pending], into: sink)
+        let pages = sink.pages
+        #expect(pages.allSatisfy { $0.count <= 64 }, "pages of \(Set(pages.map(\.count)).sorted()) rows")
+        #expect(pages.flatMap { $0 }.map(\.series) == fresh.sorted { UnflushedGroups.precedes($0, $1) } + [stored])
+        #expect(pages.last?.last?.stats.count == 2)
+    }
+
     /// Pending series are picked by the globs as the store's SQL picks stored ones
     /// (SQLite's GLOB), including where fnmatch(3) reads a pattern otherwise (`[!…]`, `\`).
     @Test func pendingSeriesArePickedAsTheStorePicksStoredOnes() async throws {
@@ -173,6 +194,26 @@ private final class Collected: AggregatePageSink {
 
     func acceptBlocking(_ page: [AggregateRow]) {
         collected.withLock { $0 += page }
+    }
+
+    func accept(_ page: [AggregateRow]) async {
+        acceptBlocking(page)
+    }
+}
+
+/// A sink that keeps the answer's pages as the store handed them on.
+private final class Pages: AggregatePageSink {
+    let pageRows: Int
+    private let collected = Mutex<[[AggregateRow]]>([])
+
+    init(pageRows: Int) {
+        self.pageRows = pageRows
+    }
+
+    var pages: [[AggregateRow]] { collected.withLock { $0 } }
+
+    func acceptBlocking(_ page: [AggregateRow]) {
+        collected.withLock { $0.append(page) }
     }
 
     func accept(_ page: [AggregateRow]) async {

@@ -22,6 +22,9 @@ package struct AggregateAssembler {
     private let unflushed: UnflushedGroups
     /// The next series of `unflushed` not reached yet.
     private var nextUnflushed = 0
+    /// Whether the series only unflushed buckets hold that come before the current series
+    /// are answered (``moveTo(seriesID:series:pageBound:)``).
+    private var caughtUp = true
     /// The current series' unflushed buckets, and the next one to add.
     private var currentUnflushed: (group: BucketGroup, next: Int)?
 
@@ -56,16 +59,7 @@ package struct AggregateAssembler {
     package mutating func add(
         chunk bytes: UnsafeRawBufferPointer, chunkStart: Int64, seriesID: Int64, series: () -> SeriesKey
     ) throws(ChunkCodec.Damage) {
-        if seriesID != currentID {
-            if currentID != nil { finishCurrentSeries() }
-            currentID = seriesID
-            currentSeries = series()
-            addUnflushedSeries(before: currentSeries)
-            if nextUnflushed < unflushed.count, UnflushedGroups.same(unflushed.key(nextUnflushed), currentSeries) {
-                currentUnflushed = unflushed.group(nextUnflushed).map { ($0, 0) }
-                nextUnflushed += 1
-            }
-        }
+        _ = moveTo(seriesID: seriesID, series: series, pageBound: false)
         var reader = try ChunkCodec.Reader(bytes, chunkStart: chunkStart, resolution: plan.resolution)
         while let bucket = try reader.next() {
             // Records are in ascending window order: past the range, the rest is too.
@@ -88,6 +82,33 @@ package struct AggregateAssembler {
                 merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
             }
         }
+    }
+
+    /// Makes the series with id `seriesID` the current one, unless it is: emits the last
+    /// windows of the one before, then the series only unflushed buckets hold that come
+    /// before it. With `pageBound`, those stop at a full page and this returns true: take
+    /// the page (``takePage()``) and call again before adding the series' chunk. Thousands
+    /// of series pending and not stored yet (a burst of new series) were emitted at once,
+    /// 6.7 MB of rows at the peak of such an answer (heaptrack).
+    package mutating func moveTo(seriesID: Int64, series: () -> SeriesKey, pageBound: Bool) -> Bool {
+        if seriesID != currentID {
+            if currentID != nil { finishCurrentSeries() }
+            currentID = seriesID
+            currentSeries = series()
+            caughtUp = false
+        }
+        guard !caughtUp else { return false }
+        addUnflushedSeries(before: currentSeries, untilFullPage: pageBound)
+        if pageBound, hasFullPage, nextUnflushed < unflushed.count,
+           UnflushedGroups.precedes(unflushed.key(nextUnflushed), currentSeries) {
+            return true
+        }
+        if nextUnflushed < unflushed.count, UnflushedGroups.same(unflushed.key(nextUnflushed), currentSeries) {
+            currentUnflushed = unflushed.group(nextUnflushed).map { ($0, 0) }
+            nextUnflushed += 1
+        }
+        caughtUp = true
+        return false
     }
 
     /// Once every chunk is added, the rows left, a page at a time (the last stored series'
@@ -125,10 +146,11 @@ package struct AggregateAssembler {
     }
 
     /// Answers the series only unflushed buckets hold that come before `series` in the
-    /// store's order (any, for nil), at most `limit` of them.
-    private mutating func addUnflushedSeries(before series: SeriesKey? = nil, limit: Int = .max) {
+    /// store's order (any, for nil), at most `limit` of them, or until a page is full.
+    private mutating func addUnflushedSeries(before series: SeriesKey? = nil, limit: Int = .max, untilFullPage: Bool = false) {
         var added = 0
-        while added < limit, nextUnflushed < unflushed.count, series.map({ UnflushedGroups.precedes(unflushed.key(nextUnflushed), $0) }) ?? true {
+        while added < limit, !(untilFullPage && hasFullPage), nextUnflushed < unflushed.count,
+              series.map({ UnflushedGroups.precedes(unflushed.key(nextUnflushed), $0) }) ?? true {
             added += 1
             let group = unflushed.group(nextUnflushed)
             nextUnflushed += 1
