@@ -266,7 +266,8 @@ private struct SeriesAccumulator: Sendable {
                 state = .few(first)
                 return (opened, 0)
             }
-            windowed = Self.windows(of: first, plan: plan, chains: chains)
+            windowed = Windowed(readings: Int64(first.count), lastSeen: first.latest(chains: chains),
+                                windows: Self.windows(of: first, plan: plan, chains: chains))
         case .windowed(let current):
             windowed = current
             // Out of `state` while it changes, so its lists are not copied on write.
@@ -294,7 +295,7 @@ private struct SeriesAccumulator: Sendable {
     /// counted when they were kept, so what adding them returns is not counted again. None
     /// of them is sealed: no window holds more than two of them. The readings chained in
     /// the shard's ``ReadingChains`` stay there until the flush takes them.
-    private static func windows(of first: FirstReadings, plan: RollupPlan, chains: ReadingChains) -> Windowed {
+    private static func windows(of first: FirstReadings, plan: RollupPlan, chains: ReadingChains) -> [WindowList] {
         var windows = Array(repeating: WindowList(), count: plan.resolutions.count)
         var unusedScratch: [UInt8] = []
         first.forEach(chains: chains) { value, timestamp in
@@ -307,7 +308,7 @@ private struct SeriesAccumulator: Sendable {
                 }
             }
         }
-        return Windowed(readings: Int64(first.count), lastSeen: first.latest(chains: chains), windows: windows)
+        return windows
     }
 
     /// Notes, for each resolution built from `index`, the window holding `windowStart`;
@@ -331,7 +332,7 @@ private struct SeriesAccumulator: Sendable {
     func built(plan: RollupPlan, only: Int? = nil, chains: ReadingChains) -> [WindowList] {
         var windows: [WindowList]
         switch state {
-        case .few(let first): windows = Self.windows(of: first, plan: plan, chains: chains).windows
+        case .few(let first): windows = Self.windows(of: first, plan: plan, chains: chains)
         case .windowed(let windowed): windows = windowed.windows
         }
         for index in plan.direct where only.map({ plan.sources[$0].contains(index) }) ?? true {
