@@ -22,34 +22,46 @@ enum JournalRecord {
     static let maximumPayload = 256 << 20
 
     /// Appends the record for `readings` to `buffer`. A record whose payload is larger than
-    /// ``maximumPayload`` cannot be replayed: the writer refuses it (``payloadSize(of:)``).
+    /// ``maximumPayload`` cannot be replayed: the writer refuses it.
+    ///
+    /// The record is sized first and then written in place: appended field by field, the
+    /// buffer's capacity and uniqueness were checked five times a reading.
     static func encode(_ readings: [Reading], mark: BatchMark? = nil, into buffer: inout [UInt8]) {
         let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: headerSize))
-        if let mark {
-            appendName(mark.identity.stream, to: &buffer)
-            append(mark.identity.ordinal, to: &buffer)
-            append(mark.part.shards, to: &buffer)
-            append(mark.part.index, to: &buffer)
-        }
-        append(UInt32(readings.count), to: &buffer)
+        var length = 4
+        if let mark { length += 1 + mark.identity.stream.utf8.count + 8 + 2 + 2 }
         for reading in readings {
-            appendName(reading.device, to: &buffer)
-            appendName(reading.metric, to: &buffer)
-            append(reading.value.bitPattern, to: &buffer)
-            append(UInt64(bitPattern: reading.timestamp), to: &buffer)
-            if let seq = reading.seq {
-                buffer.append(1)
-                append(seq, to: &buffer)
-            } else {
-                buffer.append(0)
-            }
+            length += 2 + reading.device.utf8.count + reading.metric.utf8.count + 17 + (reading.seq == nil ? 0 : 8)
         }
-        let length = buffer.count - start - headerSize
-        let crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
-        store(mark == nil ? magic : markedMagic, in: &buffer, at: start)
-        store(UInt32(truncatingIfNeeded: length), in: &buffer, at: start + 4)
-        store(crc, in: &buffer, at: start + 8)
+        buffer.append(contentsOf: repeatElement(0, count: headerSize + length))
+        buffer.withUnsafeMutableBytes { bytes in
+            let record = UnsafeMutableRawBufferPointer(rebasing: bytes[start...])
+            var payload = RecordWriter(bytes: UnsafeMutableRawBufferPointer(rebasing: record[headerSize...]))
+            if let mark {
+                payload.name(mark.identity.stream)
+                payload.integer(mark.identity.ordinal)
+                payload.integer(mark.part.shards)
+                payload.integer(mark.part.index)
+            }
+            payload.integer(UInt32(readings.count))
+            for reading in readings {
+                payload.name(reading.device)
+                payload.name(reading.metric)
+                payload.integer(reading.value.bitPattern)
+                payload.integer(UInt64(bitPattern: reading.timestamp))
+                if let seq = reading.seq {
+                    payload.integer(UInt8(1))
+                    payload.integer(seq)
+                } else {
+                    payload.integer(UInt8(0))
+                }
+            }
+            assert(payload.offset == length, "record sized as written")
+            var header = RecordWriter(bytes: record)
+            header.integer(mark == nil ? magic : markedMagic)
+            header.integer(UInt32(truncatingIfNeeded: length))
+            header.integer(CRC32C.checksum(UnsafeRawBufferPointer(payload.bytes)))
+        }
     }
 
     /// Decodes a payload whose checksum matched; nil when it does not parse (damage that
@@ -91,22 +103,27 @@ enum JournalRecord {
         for index in (0..<4).reversed() { value = value << 8 | UInt32(bytes[offset + index]) }
         return value
     }
+}
 
-    private static func appendName(_ name: String, to buffer: inout [UInt8]) {
-        // Names (and batch streams) are at most 128 bytes of ASCII, validated before.
+/// Little-endian writes into a record sized beforehand (``JournalRecord/encode(_:mark:into:)``).
+private struct RecordWriter {
+    let bytes: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
+    }
+
+    /// A length byte and the name's bytes: names (and batch streams) are at most 128 bytes
+    /// of ASCII, validated before.
+    mutating func name(_ name: String) {
         var name = name
         name.withUTF8 { utf8 in
-            buffer.append(UInt8(truncatingIfNeeded: utf8.count))
-            buffer.append(contentsOf: utf8)
+            integer(UInt8(truncatingIfNeeded: utf8.count))
+            UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            offset += utf8.count
         }
-    }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
-    }
-
-    private static func store(_ value: UInt32, in buffer: inout [UInt8], at offset: Int) {
-        for index in 0..<4 { buffer[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
     }
 }
 
