@@ -158,6 +158,27 @@ private struct TestPart: UnflushedPart {
         #expect(pages.last?.last?.stats.count == 2)
     }
 
+    /// A page is taken at the end of a chunk or of a pending series, a few rows past its
+    /// size: it starts with room for those, so it never doubles its buffer for its last rows.
+    @Test func pagesPastTheirSizeKeepTheRoomTheyStartedWith() async throws {
+        let dir = try TempDirectory()
+        let store = try SQLiteStore(path: dir.file("x.db"), mode: .readWrite)
+        try await store.registerResolutions([res("10s")])
+        let windows = [t0, t0 + 10 * second, t0 + 20 * second]
+        let stored = (0..<300).map { SeriesKey(device: "s\($0)", metric: "t") }
+        try await store.write(FlushBatch(
+            buckets: stored.flatMap { series in windows.map { Bucket(series: series, resolution: res("10s"), windowStart: $0, stats: stats([1], at: $0)) } },
+            series: stored.map { SeriesDelta(series: $0, readings: 3, lastSeen: windows[2]) }))
+        let fresh = (0..<300).map { SeriesKey(device: "p\($0)", metric: "t") }
+        let pending = TestPart(shard: 0, position: 1, buckets: fresh.flatMap { series in windows.map { (series, $0, stats([2], at: $0)) } })
+        let sink = Pages(pageRows: 256)
+        try await store.aggregates(AggregateQuery(window: res("10s")), rowLimit: 10_000, unflushed: [pending], into: sink)
+        let pages = sink.pages
+        #expect(pages.map(\.count).reduce(0, +) == 1_800)
+        #expect(pages.dropLast().allSatisfy { $0.count >= 256 && $0.count <= 256 + AggregateAssembler.pageSlack }, "pages of \(pages.map(\.count)) rows")
+        #expect(pages.allSatisfy { $0.capacity < 2 * 256 }, "pages in buffers of \(pages.map(\.capacity)) rows")
+    }
+
     /// Pending series are picked by the globs as the store's SQL picks stored ones
     /// (SQLite's GLOB), including where fnmatch(3) reads a pattern otherwise (`[!…]`, `\`).
     @Test func pendingSeriesArePickedAsTheStorePicksStoredOnes() async throws {
