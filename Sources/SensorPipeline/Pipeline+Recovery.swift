@@ -21,10 +21,10 @@ extension Pipeline {
         let state = try await store.recoveryState(batchesSince: now - BatchLedger.retention.microseconds)
         let slots = series.load(state.series)
         for (mark, takenAt) in state.takenBatches { batchLedger.record(mark, at: takenAt) }
-        for shard in shards {
-            shard.ingress.restore(windows: state.windows.lazy
-                .filter { Int(slots[$0.place].shard) == shard.index }
-                .map { (slots[$0.place].index, $0.window) })
+        // One pass, each window to its series' shard (a pass per shard was shards × windows).
+        for (place, window) in state.windows {
+            let slot = slots[place]
+            shards[Int(slot.shard)].ingress.restore(window, of: slot.index)
         }
         guard journal.enabled else {
             for shard in shards {

@@ -70,16 +70,17 @@ extension SQLiteStore: UnflushedAggregateReader {
                 statement.bind(5, plan.bucketHigh)
                 defer { statement.reset() }
                 var assembler = AggregateAssembler(plan: plan, expectedRows: Int(possible), pageRows: sink.pageRows, unflushed: unflushed)
+                // The row's series, read only when the assembler meets a new one.
+                let rowSeries = { SeriesKey(device: statement.text(1), metric: statement.text(2)) }
                 while try statement.step() {
                     let chunkStart = statement.int64(3)
+                    let seriesID = statement.int64(0)
                     // The series only pending that come before this chunk's, a page at a time.
-                    while assembler.moveTo(seriesID: statement.int64(0), series: { SeriesKey(device: statement.text(1), metric: statement.text(2)) }, pageBound: true) {
+                    while assembler.moveTo(seriesID: seriesID, series: rowSeries, pageBound: true) {
                         try sink.acceptBlocking(assembler.takePage())
                     }
                     try statement.withBlob(4) { bytes throws(ChunkCodec.Damage) in
-                        try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: statement.int64(0)) {
-                            SeriesKey(device: statement.text(1), metric: statement.text(2))
-                        }
+                        try assembler.add(chunk: bytes, chunkStart: chunkStart, seriesID: seriesID, series: rowSeries)
                     }
                     if assembler.hasFullPage { try sink.acceptBlocking(assembler.takePage()) }
                 }

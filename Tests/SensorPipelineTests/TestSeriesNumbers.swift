@@ -82,7 +82,7 @@ extension ShardIngress {
     }
 
     func restore(windows: [SeriesKey: SeqWindow]) {
-        restore(windows: windows.map { (TestSeriesNumbers.number(of: $0.key), $0.value) })
+        for (series, window) in windows { restore(window, of: TestSeriesNumbers.number(of: series)) }
     }
 }
 

@@ -39,13 +39,10 @@ final class ShardIngress: @unchecked Sendable {
         self.queue = queue
     }
 
-    /// Sets the seq windows committed with the last checkpoint (recovery, before the
-    /// replay), each with its series' number.
-    func restore(windows stored: some Sequence<(index: Int32, window: SeqWindow)>) {
-        withLock {
-            windows = SeqWindowTable()
-            for (index, window) in stored { windows.restore(window, of: index) }
-        }
+    /// Sets the seq window committed with the last checkpoint for the series numbered
+    /// `index` (recovery, before the replay).
+    func restore(_ window: SeqWindow, of index: Int32) {
+        withLock { windows.restore(window, of: index) }
     }
 
     /// Records the seqs of readings replayed from the journal in their windows (recovery).
