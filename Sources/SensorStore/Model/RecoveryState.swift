@@ -25,7 +25,8 @@ public struct RecoveryState: Sendable {
         series.append(key)
     }
 
-    /// The seq windows by series.
+    /// The seq windows by series, built on each call: for comparing what two stores
+    /// recover; recovery itself restores ``windows`` by place.
     public var seqWindows: [SeriesKey: SeqWindow] {
         Dictionary(uniqueKeysWithValues: windows.map { (series[$0.place], $0.window) })
     }
