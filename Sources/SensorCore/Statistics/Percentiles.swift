@@ -13,16 +13,16 @@ public struct Percentiles: Sendable, Equatable {
         self.p99 = p99
     }
 
-    /// The quantiles, in the order of the fields.
+    /// The quantiles, in the order of the fields (``ranks(count:)`` spells them out again,
+    /// as constants).
     public static let quantiles: [Double] = [0.50, 0.90, 0.95, 0.99]
 
     /// The 0-based ranks of the four quantiles among `count` (> 0) values, ascending:
     /// ⌊q·(count−1)⌋, the convention of ``QuantileSketch/quantile(_:clampedTo:)``.
     static func ranks(count: UInt64) -> SIMD4<UInt64> {
         let last = Double(count - 1)
-        var ranks = SIMD4<UInt64>()
-        for index in 0..<4 { ranks[index] = UInt64((quantiles[index] * last).rounded(.down)) }
-        return ranks
+        func rank(_ quantile: Double) -> UInt64 { UInt64((quantile * last).rounded(.down)) }
+        return SIMD4(rank(0.50), rank(0.90), rank(0.95), rank(0.99))
     }
 
     init(_ values: SIMD4<Double>) {

@@ -17,9 +17,9 @@ enum SketchRanks {
             positiveTotal: positiveTotal, clampedTo: bounds, negativeKeys: negativeKeys, positiveKeys: positiveKeys))
     }
 
-    /// The values of four 0-based ranks (monotonic, each below the total) among values
-    /// held as above. Each `…Keys` maps four ranks, in ascending key order, to the keys
-    /// holding them.
+    /// The values of four 0-based ranks (each below the total, in any order) among values
+    /// held as above. Each `…Keys` maps four ranks, counted in ascending key order, to the
+    /// keys holding them.
     static func values(
         atRanks ranks: SIMD4<UInt64>, negativeTotal: UInt64, zeroCount: UInt64, positiveTotal: UInt64,
         clampedTo bounds: ClosedRange<Double>?,
@@ -27,59 +27,88 @@ enum SketchRanks {
     ) -> SIMD4<Double> {
         // Negatives come first, most negative first: value rank r is key rank
         // (negativeTotal − 1 − r) among the ascending keys of their magnitudes.
+        let isNegative = ranks .< SIMD4(repeating: negativeTotal)
+        let isPositive = ranks .>= SIMD4(repeating: negativeTotal + zeroCount)
         var negativeRanks = SIMD4<UInt64>(repeating: 0)
+        negativeRanks.replace(with: SIMD4(repeating: negativeTotal &- 1) &- ranks, where: isNegative)
         var positiveRanks = SIMD4<UInt64>(repeating: 0)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            if rank < negativeTotal {
-                negativeRanks[index] = negativeTotal - 1 - rank
-            } else if rank >= negativeTotal + zeroCount {
-                positiveRanks[index] = rank - negativeTotal - zeroCount
-            }
-        }
+        positiveRanks.replace(with: ranks &- (negativeTotal + zeroCount), where: isPositive)
         let negative = negativeTotal > 0 ? negativeKeys(negativeRanks) : SIMD4(repeating: 0)
         let positive = positiveTotal > 0 ? positiveKeys(positiveRanks) : SIMD4(repeating: 0)
-        var values = SIMD4<Double>(repeating: 0)
-        for index in 0..<4 {
-            let rank = ranks[index]
-            var value: Double
-            if rank < negativeTotal {
-                value = -QuantileSketch.value(ofKey: negative[index])
-            } else if rank < negativeTotal + zeroCount {
-                value = 0
-            } else {
-                value = QuantileSketch.value(ofKey: positive[index])
+        // Neighbouring ranks often share a bin (all four do in a bucket of three readings):
+        // each bin's value is computed once.
+        var lastKey = Int32.min
+        var lastMagnitude = 0.0
+        func value(_ lane: Int) -> Double {
+            var value = 0.0
+            if isNegative[lane] || isPositive[lane] {
+                let key = isNegative[lane] ? negative[lane] : positive[lane]
+                if key != lastKey { (lastKey, lastMagnitude) = (key, QuantileSketch.value(ofKey: key)) }
+                value = isNegative[lane] ? -lastMagnitude : lastMagnitude
             }
             if let bounds { value = Swift.min(bounds.upperBound, Swift.max(bounds.lowerBound, value)) }
-            values[index] = value
+            return value
         }
-        return values
+        // Lane by lane with constant lanes: a lane written through a variable index goes
+        // through memory (see keys(atRanks:bins:lastKey:)).
+        return SIMD4(value(0), value(1), value(2), value(3))
     }
 
     /// The keys holding the values of four 0-based `ranks` among `bins` (ascending keys,
-    /// each with its count), in one walk. The ranks must be monotonic, as quantiles' are
-    /// (ascending, or descending for negatives); a rank past the last value gives
+    /// each with its count), in one walk (``RankWalk``). A rank past the last value gives
     /// `lastKey`, the last bin's key.
     static func keys(atRanks ranks: SIMD4<UInt64>, bins: some Sequence<(key: Int32, count: UInt64)>, lastKey: Int32) -> SIMD4<Int32> {
-        var keys = SIMD4<Int32>(repeating: lastKey)
-        let order: SIMD4<Int> = ranks[0] <= ranks[3] ? SIMD4(0, 1, 2, 3) : SIMD4(3, 2, 1, 0)
-        var next = 0
-        var seen: UInt64 = 0
-        for (key, count) in bins {
-            seen += count
-            while next < 4, seen > ranks[order[next]] {
-                keys[order[next]] = key
-                next += 1
-            }
-            if next == 4 { break }
-        }
-        return keys
+        var walk = RankWalk(ranks: ranks, lastKey: lastKey)
+        for (key, count) in bins where walk.take(key: key, count: count) { break }
+        return walk.keys
     }
 
     /// ``keys(atRanks:bins:lastKey:)`` over dense bins: `counts` of keys `offset`,
     /// `offset + 1`, …
     static func keys(atRanks ranks: SIMD4<UInt64>, offset: Int32, counts: [UInt64]) -> SIMD4<Int32> {
-        let bins = counts.indices.lazy.map { (key: offset + Int32($0), count: counts[$0]) }
-        return keys(atRanks: ranks, bins: bins, lastKey: offset + Int32(Swift.max(0, counts.count - 1)))
+        var walk = RankWalk(ranks: ranks, lastKey: offset + Int32(Swift.max(0, counts.count - 1)))
+        for index in counts.indices where walk.take(key: offset + Int32(index), count: counts[index]) { break }
+        return walk.keys
+    }
+}
+
+/// Finds the keys holding four 0-based ranks (in any order) in one walk over bins in
+/// ascending key order: each rank's key is the first bin whose running count passes it.
+struct RankWalk {
+    private var found: SIMD4<Int64>
+    /// The ranks not reached yet; reached ones are `.max`.
+    private var pending: SIMD4<UInt64>
+    /// The smallest of `pending`, so that a bin that reaches none costs one comparison.
+    private var next: UInt64
+    private var seen: UInt64 = 0
+
+    /// A walk whose ranks past the last value give `lastKey`.
+    init(ranks: SIMD4<UInt64>, lastKey: Int32) {
+        found = SIMD4(repeating: Int64(lastKey))
+        pending = ranks
+        next = ranks.min()
+    }
+
+    /// The keys found, by rank.
+    var keys: SIMD4<Int32> { SIMD4(truncatingIfNeeded: found) }
+
+    /// Counts the next bin; true once every rank is reached (the walk can stop).
+    @inline(__always)
+    mutating func take(key: Int32, count: UInt64) -> Bool {
+        seen += count
+        guard seen > next else { return false }
+        reach(key: key)
+        return next == .max
+    }
+
+    // Lane-wise masks, not a loop over the lanes: writing one lane of a vector through a
+    // variable index goes through memory and stalls (it was half of a stored bucket's
+    // percentiles).
+    @inline(__always)
+    private mutating func reach(key: Int32) {
+        let reached = pending .< SIMD4(repeating: seen)
+        found.replace(with: Int64(key), where: reached)
+        pending.replace(with: .max, where: reached)
+        next = pending.min()
     }
 }
