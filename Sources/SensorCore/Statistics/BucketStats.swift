@@ -44,7 +44,7 @@ public struct BucketStats: Sendable, Equatable {
     public init(
         count: Int64, sum: Double, min: Double, max: Double, mean: Double, m2: Double,
         firstTimestamp: Int64, first: Double, lastTimestamp: Int64, last: Double,
-        sketch: QuantileSketch = QuantileSketch()
+        sketch: QuantileSketch = .empty
     ) {
         self.count = count
         self.sum = sum

@@ -87,8 +87,10 @@ package enum ChunkCodec {
         }
 
         /// The bucket's statistics, with its percentiles read from its encoded sketch in
-        /// place (form 0: the statistics' own sketch is then empty).
-        package var statsAndPercentiles: (stats: BucketStats, percentiles: Percentiles?) {
+        /// place (form 0: the statistics' own sketch is then empty). Consuming: the
+        /// statistics move out of the bucket rather than being copied (a query's rows are
+        /// mostly such copies).
+        package consuming func statsAndPercentiles() -> (stats: BucketStats, percentiles: Percentiles?) {
             switch content {
             case .written(let stats, let sketch):
                 return (stats, EncodedSketchReader.percentiles(of: sketch, count: stats.count, clampedTo: stats.min...stats.max))
@@ -169,12 +171,16 @@ package enum ChunkCodec {
         }
 
         /// Sum, min, max, mean, m2, first and last of form 0.
+        // Inlined: the seven values stay in registers rather than going through memory.
+        @inline(__always)
         private mutating func nextDoubles() throws(Damage) -> (Double, Double, Double, Double, Double, Double, Double) {
             try need(56)
             return (nextDouble(), nextDouble(), nextDouble(), nextDouble(), nextDouble(), nextDouble(), nextDouble())
         }
 
         /// Sum, min, max, mean, m2, first and last of form 4.
+        // Inlined: the seven values stay in registers rather than going through memory.
+        @inline(__always)
         private mutating func nextDecimals(count: UInt64) throws(Damage) -> (Double, Double, Double, Double, Double, Double, Double) {
             try need(1)
             let scale = Int(reader.bytes[reader.offset])

@@ -31,7 +31,7 @@ package struct WindowMerger {
 
     /// A stored bucket that is a whole window (``windowsAreSingleBuckets``), with the
     /// percentiles of its sketch.
-    package func addSingleBucket(start: Int64, stats: BucketStats, percentiles: Percentiles?, of series: SeriesKey,
+    package func addSingleBucket(start: Int64, stats: consuming BucketStats, percentiles: Percentiles?, of series: SeriesKey,
                          into rows: inout [AggregateRow]) {
         let k = start / plan.step  // exact: bucket starts are multiples of the resolution = step
         guard k >= plan.firstWindow && k <= plan.lastWindow else { return }
