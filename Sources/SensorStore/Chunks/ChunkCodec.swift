@@ -51,10 +51,27 @@ package enum ChunkCodec {
         private var content: Content
 
         private enum Content {
-            /// Form 0: the scalars (their sketch empty) and the sketch's encoding.
-            case written(BucketStats, sketch: UnsafeRawBufferPointer)
+            /// Forms 0 and 4: the values and the sketch's encoding.
+            case written(WrittenValues, sketch: UnsafeRawBufferPointer)
             /// Forms 1–3: the readings whose adding, in this order, gives the bucket.
             case readings(AddedReading, AddedReading?)
+        }
+
+        /// The statistics forms 0 and 4 write besides the sketch: a bucket carries these,
+        /// less than half a ``BucketStats``, until asked for its statistics (a query reads
+        /// and moves thousands of buckets).
+        fileprivate struct WrittenValues {
+            var count: Int64
+            var sum, min, max, mean, m2: Double
+            var firstTimestamp: Int64
+            var first: Double
+            var lastTimestamp: Int64
+            var last: Double
+
+            func stats(sketch: QuantileSketch) -> BucketStats {
+                BucketStats(count: count, sum: sum, min: min, max: max, mean: mean, m2: m2, firstTimestamp: firstTimestamp,
+                            first: first, lastTimestamp: lastTimestamp, last: last, sketch: sketch)
+            }
         }
 
         private struct AddedReading {
@@ -62,9 +79,9 @@ package enum ChunkCodec {
             var timestamp: Int64
         }
 
-        fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, stats: BucketStats, sketch: UnsafeRawBufferPointer) {
+        fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, values: WrittenValues, sketch: UnsafeRawBufferPointer) {
             (self.index, self.windowStart, self.record) = (index, windowStart, record)
-            content = .written(stats, sketch: sketch)
+            content = .written(values, sketch: sketch)
         }
 
         fileprivate init(index: Int, windowStart: Int64, record: Range<Int>, adding first: (Double, Int64), then second: (Double, Int64)?) {
@@ -76,8 +93,8 @@ package enum ChunkCodec {
         /// existed) reads as empty: the bucket then gives no percentiles rather than wrong ones.
         package var decoded: BucketStats {
             switch content {
-            case .written(let stats, let sketch):
-                return stats.with(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
+            case .written(let values, let sketch):
+                return values.stats(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
             case .readings(let first, let second):
                 var stats = BucketStats()
                 stats.add(first.value, at: first.timestamp)
@@ -92,7 +109,8 @@ package enum ChunkCodec {
         /// mostly such copies).
         package consuming func statsAndPercentiles() -> (stats: BucketStats, percentiles: Percentiles?) {
             switch content {
-            case .written(let stats, let sketch):
+            case .written(let values, let sketch):
+                let stats = values.stats(sketch: .empty)
                 return (stats, EncodedSketchReader.percentiles(of: sketch, count: stats.count, clampedTo: stats.min...stats.max))
             case .readings:
                 let stats = decoded
@@ -149,10 +167,10 @@ package enum ChunkCodec {
                 }
                 let sketch = UnsafeRawBufferPointer(rebasing: reader.bytes[reader.offset..<(reader.offset + Int(sketchLength))])
                 reader.offset += Int(sketchLength)
-                let stats = BucketStats(
+                let values = EncodedBucket.WrittenValues(
                     count: Int64(count), sum: sum, min: min, max: max, mean: mean, m2: m2,
                     firstTimestamp: firstTimestamp, first: first, lastTimestamp: lastTimestamp, last: last)
-                return EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, stats: stats, sketch: sketch)
+                return EncodedBucket(index: index, windowStart: windowStart, record: start..<reader.offset, values: values, sketch: sketch)
             case .oneReading:
                 guard let timestamp = try nextTimestamp(windowStart) else { throw damage("bucket header") }
                 try need(8)
