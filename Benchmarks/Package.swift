@@ -36,6 +36,16 @@ let package = Package(
             path: "Benchmarks/SensorHubBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // One query of the query benchmarks' database timed in one process, to compare builds
+        // run alternately (QueryTimer/main.swift).
+        .executableTarget(
+            name: "QueryTimer",
+            dependencies: [
+                .product(name: "SensorCore", package: "SensorHub"),
+                .product(name: "SensorStore", package: "SensorHub"),
+            ],
+            path: "QueryTimer"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
