@@ -52,6 +52,16 @@ private func array(_ p: Percentiles) -> [Double] { [p.p50, p.p90, p.p95, p.p99] 
         }
     }
 
+    /// ``Percentiles/ranks(count:)`` spells the quantiles out again (as constants): it must
+    /// give the ranks of ``Percentiles/quantiles``.
+    @Test func ranksAreThoseOfTheQuantiles() {
+        for count in UInt64(1)...2_000 {
+            let ranks = Percentiles.ranks(count: count)
+            let want = Percentiles.quantiles.map { UInt64(($0 * Double(count - 1)).rounded(.down)) }
+            #expect([ranks[0], ranks[1], ranks[2], ranks[3]] == want, "\(count) values")
+        }
+    }
+
     @Test func encodedReaderRefusesWhatTheDecoderRefusesAndIncompleteSketches() {
         let values = [1.5, 2.5, -3, 0]
         let bytes = sketch(of: values).encoded

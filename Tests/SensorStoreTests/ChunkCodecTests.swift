@@ -22,7 +22,7 @@ import Testing
                 // The sketch's bytes point into `raw`: decode while they are valid.
                 read.append((bucket.index, bucket.decoded))
                 // Read in place, the statistics and percentiles are the decoded bucket's.
-                let (stats, percentiles) = bucket.statsAndPercentiles()
+                let (stats, percentiles) = bucket.statsAndPercentiles
                 #expect(stats.withoutSketch == bucket.decoded.withoutSketch)
                 #expect(percentiles == bucket.decoded.percentiles)
             }

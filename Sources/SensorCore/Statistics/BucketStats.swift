@@ -84,7 +84,7 @@ public struct BucketStats: Sendable, Equatable {
 
     /// The same stats without the sketch (nothing else changes): for merges that only need
     /// the other fields, at the cost of a few scalars instead of the bins.
-    public var withoutSketch: BucketStats { with(sketch: QuantileSketch()) }
+    public var withoutSketch: BucketStats { with(sketch: .empty) }
 
     /// The same stats with `sketch` (a stored bucket's, read apart from its scalars).
     public func with(sketch: QuantileSketch) -> BucketStats {

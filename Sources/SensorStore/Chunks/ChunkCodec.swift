@@ -94,7 +94,7 @@ package enum ChunkCodec {
         package var decoded: BucketStats {
             switch content {
             case .written(let values, let sketch):
-                return values.stats(sketch: QuantileSketch(encoded: sketch) ?? QuantileSketch())
+                return values.stats(sketch: QuantileSketch(encoded: sketch) ?? .empty)
             case .readings(let first, let second):
                 var stats = BucketStats()
                 stats.add(first.value, at: first.timestamp)
@@ -104,10 +104,8 @@ package enum ChunkCodec {
         }
 
         /// The bucket's statistics, with its percentiles read from its encoded sketch in
-        /// place (form 0: the statistics' own sketch is then empty). Consuming: the
-        /// statistics move out of the bucket rather than being copied (a query's rows are
-        /// mostly such copies).
-        package consuming func statsAndPercentiles() -> (stats: BucketStats, percentiles: Percentiles?) {
+        /// place (forms 0 and 4: the statistics' own sketch is then empty).
+        package var statsAndPercentiles: (stats: BucketStats, percentiles: Percentiles?) {
             switch content {
             case .written(let values, let sketch):
                 let stats = values.stats(sketch: .empty)

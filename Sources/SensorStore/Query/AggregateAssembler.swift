@@ -87,9 +87,8 @@ package struct AggregateAssembler {
                 }
                 merger.add(bucketStart: bucket.windowStart, stats: stats, of: currentSeries, into: &rows)
             } else if singleBuckets {
-                let start = bucket.windowStart
-                let (stats, percentiles) = bucket.statsAndPercentiles()
-                merger.addSingleBucket(start: start, stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
+                let (stats, percentiles) = bucket.statsAndPercentiles
+                merger.addSingleBucket(start: bucket.windowStart, stats: stats, percentiles: percentiles, of: currentSeries, into: &rows)
             } else {
                 merger.add(bucketStart: bucket.windowStart, stats: bucket.decoded, of: currentSeries, into: &rows)
             }
