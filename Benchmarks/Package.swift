@@ -36,8 +36,8 @@ let package = Package(
             path: "Benchmarks/SensorHubBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // One query of the query benchmarks' database timed in one process, to compare builds
-        // run alternately (QueryTimer/main.swift).
+        // One aggregate query of a database timed in one process, to compare builds run
+        // alternately (QueryTimer/main.swift).
         .executableTarget(
             name: "QueryTimer",
             dependencies: [
