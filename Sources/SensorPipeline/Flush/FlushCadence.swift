@@ -1,14 +1,6 @@
-/// When the timer asks for a flush: once a flush interval has passed since the oldest
-/// reading not flushed yet was applied, and sooner after a burst, once ingest has gone
-/// quiet.
+/// When the timer asks for a flush: once a flush interval has passed since the last one,
+/// and sooner after a burst, once ingest has gone quiet.
 ///
-/// The interval counts from the oldest pending reading, not from the last flush: a burst
-/// that starts after a quiet spell is not cut in two by a flush that happens to fall due
-/// in it (the harness's bursts of 400,000 readings last under a second, so one flush out
-/// of two or three fell inside them, and the next flush rewrote the same chunks). A
-/// reading waits no longer than before: at most an interval after it was applied. With
-/// nothing pending, the timer still asks once per interval (a flush that failed is
-/// retried then).
 /// Quiet means no reading was applied for a whole ``tick`` (50 ms) after some were; a
 /// burst is at least ``burst`` readings (1,000) since the last flush, or the readings
 /// after a flush that took a burst: a burst that paused for a tick was flushed then, and
@@ -31,10 +23,6 @@ struct FlushCadence {
     /// The least time between a flush and a quiet flush after it.
     let spacing: Duration
     private var lastFlush: Instant
-    private var lastLook: Instant
-    /// The last look before the readings pending now were seen: none was applied before
-    /// it. Nil while none is pending.
-    private var pendingSince: Instant?
     /// Readings applied (all shards) as of the last look and as of the last flush.
     private var appliedAtLastLook: Int
     private var appliedAtLastFlush: Int
@@ -48,33 +36,24 @@ struct FlushCadence {
         self.tick = min(interval, .milliseconds(50))
         self.spacing = interval / 10
         self.lastFlush = start
-        self.lastLook = start
         self.appliedAtLastLook = applied
         self.appliedAtLastFlush = applied
     }
 
-    /// When a flush falls due without quiet: an interval after the oldest pending
-    /// reading, or after the last flush while none is pending.
-    private var due: Instant { (pendingSince ?? lastFlush) + interval }
-
-    /// When to look next: the next tick, or when a flush falls due if that is sooner.
+    /// When to look next: the next tick, or the interval's end if that is sooner.
     func nextLook(after now: Instant) -> Instant {
-        min(now + tick, due)
+        min(now + tick, lastFlush + interval)
     }
 
     /// Whether to flush now, given how many readings the shards applied so far.
     mutating func shouldFlush(at now: Instant, applied: Int) -> Bool {
-        defer {
-            appliedAtLastLook = applied
-            lastLook = now
-        }
+        defer { appliedAtLastLook = applied }
+        let due = now >= lastFlush + interval
         let sinceFlush = applied - appliedAtLastFlush
-        if sinceFlush > 0, pendingSince == nil { pendingSince = lastLook }
         let inBurst = sinceFlush >= Self.burst || (lastFlushTookBurst && sinceFlush > 0)
         let quietAfterBurst = applied == appliedAtLastLook && inBurst && now >= lastFlush + spacing
-        guard now >= due || quietAfterBurst else { return false }
+        guard due || quietAfterBurst else { return false }
         lastFlush = now
-        pendingSince = nil
         appliedAtLastFlush = applied
         lastFlushTookBurst = sinceFlush >= Self.burst
         return true
