@@ -157,11 +157,23 @@ public struct Settings: Sendable, Equatable {
     /// `pipeline.*`: ingest sharding and back-pressure.
     public struct Pipeline: Sendable, Equatable {
         /// `pipeline.shards`: number of shards (queue + worker each), 1–1024.
-        /// Default: the number of active processors.
+        /// Default: one per four active processors (``defaultShards(processors:)``).
         public var shards: Int
         /// `pipeline.queue_capacity`: bound of each shard's queue in readings, 1–16 777 216.
         /// Default 65 536.
         public var queueCapacity: Int
+
+        /// The shards a daemon runs without `pipeline.shards`: one per four active
+        /// processors, at least one. Every batch whose series fall in several shards is
+        /// journaled, queued and handed to a worker once per shard, and a batch of a
+        /// fleet's gateway holds series of every shard: on two cores, one shard instead of
+        /// two took 13% less server CPU on W3 (HTTP batches of 100) and ran 20% faster, W2
+        /// 4% (Benchmarks/README.md, session 45). What more shards buy is workers
+        /// aggregating in parallel, and one worker aggregates millions of readings a second:
+        /// worth it only where many cores feed them.
+        public static func defaultShards(processors: Int) -> Int {
+            max(1, processors / 4)
+        }
         /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
         /// 1 000–100 000 000. Default 1 000 000: until the flush, a window of one or two
@@ -294,7 +306,7 @@ public struct Settings: Sendable, Equatable {
                 tlsCA: nil,
                 tlsClient: nil
             ),
-            pipeline: Pipeline(shards: max(1, ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 1_000_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
+            pipeline: Pipeline(shards: Pipeline.defaultShards(processors: ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 1_000_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text),

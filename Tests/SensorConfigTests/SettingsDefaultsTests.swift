@@ -25,12 +25,18 @@ import Testing
         #expect(settings.mqtt.reconnectMax == .seconds(30))
         #expect(settings.mqtt.receiveMaximum == 100)
         #expect(settings.mqtt.sessionExpiry == .seconds(86_400))
-        #expect(settings.pipeline.shards == max(1, ProcessInfo.processInfo.activeProcessorCount))
+        #expect(settings.pipeline.shards == Settings.Pipeline.defaultShards(processors: ProcessInfo.processInfo.activeProcessorCount))
         #expect(settings.pipeline.queueCapacity == 65_536)
         #expect(settings.pipeline.maxPendingBuckets == 1_000_000)
         #expect(settings.log.level == .info)
         #expect(settings.log.format == .text)
         #expect(settings == Settings.defaults)
+    }
+
+    /// One shard per four processors, at least one: a two-core machine runs one.
+    @Test func defaultShardsAreOnePerFourProcessors() {
+        let shards = [1, 2, 3, 4, 7, 8, 16, 64].map { Settings.Pipeline.defaultShards(processors: $0) }
+        #expect(shards == [1, 1, 1, 1, 1, 2, 4, 16])
     }
 
     @Test func environmentWithoutSensorHubNamesIsIgnored() throws {
