@@ -160,20 +160,11 @@ public struct Settings: Sendable, Equatable {
         /// Default: one per four active processors (``defaultShards(processors:)``).
         public var shards: Int
         /// `pipeline.queue_capacity`: bound of each shard's queue in readings, 1–16 777 216.
-        /// Default 65 536.
+        /// Default 131 072: room for a batch of the most readings the default payload limit
+        /// lets in (100,000; a larger batch is taken only by an empty queue) beside others,
+        /// and what the two shards of a 2-core machine held before it ran one (4 MiB of
+        /// queued readings).
         public var queueCapacity: Int
-
-        /// The shards a daemon runs without `pipeline.shards`: one per four active
-        /// processors, at least one. Every batch whose series fall in several shards is
-        /// journaled, queued and handed to a worker once per shard, and a batch of a
-        /// fleet's gateway holds series of every shard: on two cores, one shard instead of
-        /// two took 13% less server CPU on W3 (HTTP batches of 100) and ran 20% faster, W2
-        /// 4% (Benchmarks/README.md, session 45). What more shards buy is workers
-        /// aggregating in parallel, and one worker aggregates millions of readings a second:
-        /// worth it only where many cores feed them.
-        public static func defaultShards(processors: Int) -> Int {
-            max(1, processors / 4)
-        }
         /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.
         /// 1 000–100 000 000. Default 1 000 000: until the flush, a window of one or two
@@ -195,6 +186,19 @@ public struct Settings: Sendable, Equatable {
         /// `pipeline.max_future_skew`: readings whose event time is further than this ahead
         /// of the daemon's clock are refused (`future_ts`). Default 5m.
         public var maxFutureSkew: Duration
+
+        /// The shards a daemon runs without `pipeline.shards`: one per four active
+        /// processors, at least one. A fleet gateway's batch holds series of every shard,
+        /// and each shard it touches costs a journal append, a queue hand-off and a worker
+        /// woken. On two cores, one shard instead of two ran W3 (HTTP batches of 100) 20%
+        /// faster on 13% less server CPU; W2 was alike or a little slower
+        /// (Benchmarks/README.md, session 45). More shards buy workers aggregating in
+        /// parallel, and one worker here applies about three million readings a second (a
+        /// profile's estimate). Only two cores were measured: the one in four for larger
+        /// machines is a guess that keeps a worker per few cores feeding it.
+        public static func defaultShards(processors: Int) -> Int {
+            max(1, processors / 4)
+        }
     }
 
     /// `limits.*`: what one client may make the daemon hold or compute (CONTRACT §4).
@@ -280,7 +284,8 @@ public struct Settings: Sendable, Equatable {
     public var journalDirectory: String { journal.directory ?? store.path + ".journal" }
 
     /// The embedded defaults, what ``load(file:environment:flags:)`` returns when no source
-    /// sets anything. `pipeline.shards` is this machine's active processor count.
+    /// sets anything. `pipeline.shards` follows this machine's active processor count
+    /// (``Pipeline/defaultShards(processors:)``).
     public static var defaults: Settings {
         Settings(
             store: Store(path: "./sensorhub.db", url: nil, flushInterval: .seconds(1), resolutions: defaultResolutions, retention: [:], retentionInterval: .seconds(60)),
@@ -306,7 +311,7 @@ public struct Settings: Sendable, Equatable {
                 tlsCA: nil,
                 tlsClient: nil
             ),
-            pipeline: Pipeline(shards: Pipeline.defaultShards(processors: ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 65_536, maxPendingBuckets: 1_000_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
+            pipeline: Pipeline(shards: Pipeline.defaultShards(processors: ProcessInfo.processInfo.activeProcessorCount), queueCapacity: 131_072, maxPendingBuckets: 1_000_000, maxPendingBytes: 256 << 20, shutdownDeadline: .seconds(10), maxFutureSkew: .seconds(300)),
             limits: Limits(maxSeries: 100_000, maxMetricsPerDevice: 1_000, maxReadingsPerPayload: 100_000, maxQueryRows: 1_000_000),
             journal: Journal(directory: nil, fsync: .interval, fsyncInterval: .seconds(1), segmentSize: 64 << 20),
             log: Log(level: .info, format: .text),

@@ -26,7 +26,7 @@ import Testing
         #expect(settings.mqtt.receiveMaximum == 100)
         #expect(settings.mqtt.sessionExpiry == .seconds(86_400))
         #expect(settings.pipeline.shards == Settings.Pipeline.defaultShards(processors: ProcessInfo.processInfo.activeProcessorCount))
-        #expect(settings.pipeline.queueCapacity == 65_536)
+        #expect(settings.pipeline.queueCapacity == 131_072)
         #expect(settings.pipeline.maxPendingBuckets == 1_000_000)
         #expect(settings.log.level == .info)
         #expect(settings.log.format == .text)
@@ -118,7 +118,7 @@ import Testing
             + "mqtt.url=mqtt://127.0.0.1:1883 mqtt.enabled=true mqtt.topics=sensors/# mqtt.qos=1 mqtt.client_id=sensorhub-box mqtt.shared_group=<none> "
             + "mqtt.protocol=5 mqtt.keepalive=1m mqtt.reconnect_min=500ms mqtt.reconnect_max=30s mqtt.receive_maximum=100 "
             + "mqtt.session_expiry=1d mqtt.max_payload=1MiB mqtt.username=<none> mqtt.password_file=<none> mqtt.tls.ca=<none> mqtt.tls.cert=<none> "
-            + "mqtt.tls.key=<none> pipeline.shards=3 pipeline.queue_capacity=65536 pipeline.max_pending_buckets=1000000 pipeline.max_pending_bytes=256MiB "
+            + "mqtt.tls.key=<none> pipeline.shards=3 pipeline.queue_capacity=131072 pipeline.max_pending_buckets=1000000 pipeline.max_pending_bytes=256MiB "
             + "pipeline.shutdown_deadline=10s pipeline.max_future_skew=5m limits.max_series=100000 limits.max_metrics_per_device=1000 "
             + "limits.max_readings_per_payload=100000 limits.max_query_rows=1000000 journal.directory=./sensorhub.db.journal journal.fsync=interval "
             + "journal.fsync_interval=1s journal.segment_size=64MiB log.level=info log.format=text "

@@ -112,7 +112,7 @@ import SensorStore
 
     /// A crash after the append of one shard's part and before the others': sending the
     /// batch again takes exactly the parts missing, also after the shard count changed
-    /// (to one: a two-core machine's default before and after session 45).
+    /// (to one: a daemon of two shards started again with one).
     @Test(arguments: [1, 2, 3])
     func aPartlyTakenBatchTakesOnlyWhatIsMissing(shardsAfterRestart: Int) async throws {
         let site = Site()

@@ -438,50 +438,56 @@ private func waitUntilDrained(_ pipeline: Pipeline) async throws {
 
     // MARK: (d) shard count change
 
-    @Test func journalOfThreeShardsRecoveredByTwoGivesTheSameTotals() async throws {
+    /// A crash with `more` shards, a restart with `fewer` (3 → 2; 2 → 1, as when a daemon
+    /// started with two shards is started again on the default of a two-core machine),
+    /// then `more` again.
+    @Test(arguments: [(more: 3, fewer: 2), (more: 2, fewer: 1)])
+    func journalOfMoreShardsRecoveredByFewerGivesTheSameTotals(shards: (more: Int, fewer: Int)) async throws {
         let site = try Site()
         defer { site.remove() }
         var ledger = Ledger()
         var generator = SeededGenerator(seed: 0x3_2)
         let batches = randomBatches(&generator, count: 10, size: 150)
 
-        // Three shards, then a crash: nothing flushed, everything only in the journal.
+        // More shards, then a crash: nothing flushed, everything only in the journal.
         let firstStore = try await site.openStore()
-        let first = site.pipeline(store: firstStore, shards: 3)
+        let first = site.pipeline(store: firstStore, shards: shards.more)
         let firstRunner = await start(first)
-        await submitAll(batches, to: first, shards: 3, ledger: &ledger, "three shards")
+        await submitAll(batches, to: first, shards: shards.more, ledger: &ledger, "\(shards.more) shards")
         try await waitUntilDrained(first)
         #expect(try await firstStore.devices().isEmpty)
         try await firstStore.close()
-        let journalOfThree = ledger.journalBytes
-        #expect(journalOfThree.count == 3)
+        let journalOfMore = ledger.journalBytes
+        #expect(journalOfMore.count == shards.more)
         // Series that move to another shard: the replay must re-route them.
-        let moved = Set(batches.flatMap { $0 }.map(\.series)).filter { $0.stableHash % 3 != $0.stableHash % 2 }
+        let moved = Set(batches.flatMap { $0 }.map(\.series)).filter { $0.stableHash % UInt64(shards.more) != $0.stableHash % UInt64(shards.fewer) }
         #expect(!moved.isEmpty)
 
-        // Two shards.
+        // Fewer shards.
         let secondStore = try await site.openStore()
-        let second = site.pipeline(store: secondStore, shards: 2)
+        let second = site.pipeline(store: secondStore, shards: shards.fewer)
         let secondRunner = await start(second)
         #expect(second.isAccepting)
-        try await expectStored(ledger, in: secondStore, "recovered by two shards")
-        #expect(try await secondStore.recoveryState().checkpoints == journalOfThree, "shard 2's journal is checkpointed too")
-        try expectOnlyFreshSegments(site, positions: journalOfThree, shards: 2, "two shards")
-        #expect(try journalSegments(in: site.shardFolder(2)).isEmpty, "shard 2's replayed segments are deleted")
-        await expectSeqsAlreadyCounted(batches, by: second, "two shards")
-        await submitAll(randomBatches(&generator, count: 3, size: 100), to: second, shards: 2, ledger: &ledger, "two shards")
+        try await expectStored(ledger, in: secondStore, "recovered by \(shards.fewer) shards")
+        #expect(try await secondStore.recoveryState().checkpoints == journalOfMore, "the journals of the shards gone are checkpointed too")
+        try expectOnlyFreshSegments(site, positions: journalOfMore, shards: shards.fewer, "\(shards.fewer) shards")
+        for gone in shards.fewer..<shards.more {
+            #expect(try journalSegments(in: site.shardFolder(gone)).isEmpty, "shard \(gone)'s replayed segments are deleted")
+        }
+        await expectSeqsAlreadyCounted(batches, by: second, "\(shards.fewer) shards")
+        await submitAll(randomBatches(&generator, count: 3, size: 100), to: second, shards: shards.fewer, ledger: &ledger, "\(shards.fewer) shards")
         try await stop(second, secondRunner)
-        try await expectStored(ledger, in: secondStore, "after the two-shard run")
+        try await expectStored(ledger, in: secondStore, "after the run with \(shards.fewer) shards")
         try await secondStore.close()
 
-        // Back to three: shard 2 continues its journal at its checkpoint; nothing counts twice.
+        // Back to more: the shards gone continue their journals at their checkpoints; nothing counts twice.
         let thirdStore = try await site.openStore()
-        let third = site.pipeline(store: thirdStore, shards: 3)
+        let third = site.pipeline(store: thirdStore, shards: shards.more)
         let thirdRunner = await start(third)
-        try await expectStored(ledger, in: thirdStore, "three shards again")
-        try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: 3, "three shards again")
-        await expectSeqsAlreadyCounted(batches, by: third, "three shards again")
-        await submitAll(randomBatches(&generator, count: 3, size: 100), to: third, shards: 3, ledger: &ledger, "three shards again")
+        try await expectStored(ledger, in: thirdStore, "\(shards.more) shards again")
+        try expectOnlyFreshSegments(site, positions: ledger.journalBytes, shards: shards.more, "\(shards.more) shards again")
+        await expectSeqsAlreadyCounted(batches, by: third, "\(shards.more) shards again")
+        await submitAll(randomBatches(&generator, count: 3, size: 100), to: third, shards: shards.more, ledger: &ledger, "\(shards.more) shards again")
         try await stop(third, thirdRunner)
         try await expectStored(ledger, in: thirdStore, "after the last run")
         #expect(try await thirdStore.recoveryState().checkpoints == ledger.journalBytes)

@@ -5,7 +5,7 @@ internal import SensorCore
 /// (``SeriesNames``) to the few who need them.
 ///
 /// 32 bytes, where a `Reading` (two strings) and its series' number took 68: what a backlog
-/// holds in the queues (131,072 readings by default, over two shards) is the most memory a
+/// holds in the queues (131,072 readings by default) is the most memory a
 /// burst of many series takes besides their pending buckets (12 MB at the peak of the
 /// 100,000-series run of 1,600,000 readings in heaptrack).
 public struct QueuedReading: Sendable, Equatable {
