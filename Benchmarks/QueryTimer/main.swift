@@ -20,16 +20,15 @@ let store = try SQLiteStore(path: arguments[0], mode: .readOnly)
 let query = try AggregateQuery(device: arguments[1], metric: arguments[2], window: arguments[3],
                                step: arguments[4] == "-" ? nil : arguments[4], from: arguments[5], to: arguments[6])
 let calls = arguments.count == 8 ? Int(arguments[7]) ?? 1000 : 1000
-var microseconds: [Double] = []
+var microseconds: [Int64] = []
 var rowCount = 0
 for _ in 0..<calls {
     let start = ContinuousClock.now
     let rows = try await store.aggregates(query)
-    let elapsed = ContinuousClock.now - start
+    microseconds.append((ContinuousClock.now - start).microseconds)
     rowCount = rows.count
-    microseconds.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
 }
 let sorted = microseconds.sorted()
-let percentile = { (q: Double) in Int(sorted[Int(q * Double(sorted.count - 1))]) }
+let percentile = { (q: Double) in sorted[Int(q * Double(sorted.count - 1))] }
 print("\(rowCount) rows, \(calls) calls: p0 \(percentile(0)) p25 \(percentile(0.25)) p50 \(percentile(0.5))"
       + " p90 \(percentile(0.9)) p99 \(percentile(0.99)) µs")
