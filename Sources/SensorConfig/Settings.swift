@@ -162,8 +162,8 @@ public struct Settings: Sendable, Equatable {
         /// `pipeline.queue_capacity`: bound of each shard's queue in readings, 1–16 777 216.
         /// Default 131 072 (4 MiB of queued readings): room for a batch of the most readings
         /// the default payload limit lets in (100,000) beside others. A batch larger than
-        /// this is taken only by an empty queue, which HTTP's wait (`http.queue_wait`) may
-        /// not see under steady load.
+        /// this is taken only by an empty queue: it waits in the queue's line (HTTP up to
+        /// `http.queue_wait`) until the batches before it are taken.
         public var queueCapacity: Int
         /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.

@@ -8,19 +8,17 @@ extension Pipeline {
     /// ``SubmitOutcome/queueFull`` (HTTP's 503 path). Only through ``IngestEntry``, which
     /// checks the rules first.
     func submit(_ readings: [Reading], slots: [SeriesSlot], identity: BatchIdentity? = nil, waitingUpTo wait: Duration) async -> SubmitOutcome {
+        guard phase == .accepting else { return .unavailable(phase) }
         let parts = partition(readings, slots: slots)
-        let deadline = ContinuousClock.now + wait
-        while true {
-            guard phase == .accepting else { return .unavailable(phase) }
-            if reserveAll(parts, using: { $0.tryReserve($1) }) {
-                let outcome = admit(parts, identity: identity)
-                if case .journalFailed = outcome { cancelReservations(parts) }
-                return outcome
-            }
-            guard ContinuousClock.now < deadline else { return .queueFull }
-            // Room frees up as workers take batches; a short poll keeps this path simple
-            // and costs nothing while the queues have room.
-            try? await Task.sleep(for: .milliseconds(2))
+        switch await reserveAll(parts, until: ContinuousClock.now + wait) {
+        case .admitted:
+            let outcome = admit(parts, identity: identity)
+            if case .journalFailed = outcome { cancelReservations(parts) }
+            return outcome
+        case .timedOut:
+            return .queueFull
+        case .finished:
+            return .unavailable(phase)
         }
     }
 
@@ -32,7 +30,7 @@ extension Pipeline {
     func submitBlocking(_ readings: [Reading], slots: [SeriesSlot]) -> SubmitOutcome {
         guard isAccepting else { return .unavailable(phase) }
         let parts = partition(readings, slots: slots)
-        guard reserveAll(parts, using: { $0.reserveBlocking($1) }) else { return .unavailable(phase) }
+        guard reserveBlocking(parts) else { return .unavailable(phase) }
         while true {
             let outcome = admit(parts)
             if case .accepted = outcome { return outcome }
@@ -161,21 +159,38 @@ extension Pipeline {
         return parts
     }
 
-    /// Reserves room for every part with `reserve` (waiting or not) or for none.
-    private func reserveAll(_ parts: [ShardPart], using reserve: (IngestQueue, Int) -> Bool) -> Bool {
+    /// Reserves room for every part, waiting in each queue's line until `deadline`, or for
+    /// none. Shards are reserved in index order, as ``reserveBlocking(_:)`` does, so no two
+    /// producers each hold room the other waits for.
+    private func reserveAll(_ parts: [ShardPart], until deadline: ContinuousClock.Instant) async -> IngestQueue.Admission {
         for (index, part) in parts.enumerated() where !part.isEmpty {
-            guard reserve(shards[index].queue, part.count) else {
-                // The parts before this one hold their reservations.
-                for done in 0..<index where !parts[done].isEmpty { shards[done].queue.cancelReservation(parts[done].count) }
+            let admission = await shards[index].queue.reserve(part.count, until: deadline)
+            guard admission == .admitted else {
+                releaseReservations(parts, before: index)
+                return admission
+            }
+        }
+        return .admitted
+    }
+
+    /// Reserves room for every part, blocking the thread while a queue is full; false,
+    /// reserving nothing, once a queue was finished.
+    private func reserveBlocking(_ parts: [ShardPart]) -> Bool {
+        for (index, part) in parts.enumerated() where !part.isEmpty {
+            guard shards[index].queue.reserveBlocking(part.count) else {
+                releaseReservations(parts, before: index)
                 return false
             }
         }
         return true
     }
 
+    /// Gives back the reservations of the parts before `index`.
+    private func releaseReservations(_ parts: [ShardPart], before index: Int) {
+        for done in 0..<index where !parts[done].isEmpty { shards[done].queue.cancelReservation(parts[done].count) }
+    }
+
     private func cancelReservations(_ parts: [ShardPart]) {
-        for (index, part) in parts.enumerated() where !part.isEmpty {
-            shards[index].queue.cancelReservation(part.count)
-        }
+        releaseReservations(parts, before: parts.count)
     }
 }

@@ -100,6 +100,73 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
         #expect(await queue.next() == nil)
     }
 
+    /// Waits (generously) until `count` producers stand in the queue's line.
+    private func waitUntil(_ queue: IngestQueue, hasWaiting count: Int) async {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while queue.waitingProducers < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(queue.waitingProducers == count)
+    }
+
+    /// A batch larger than the whole queue gets in once the queue drains, and smaller ones
+    /// asking after it wait behind it instead of keeping the queue from ever draining.
+    @Test func anOversizedBatchWaitingInLineIsNotOvertakenBySmallerOnes() async {
+        let queue = IngestQueue(capacity: 10)
+        #expect(queue.tryReserve(8))
+        let large = Task { await queue.reserve(25, until: .now + .seconds(60)) }
+        await waitUntil(queue, hasWaiting: 1)
+        #expect(!queue.tryReserve(1), "room for one, but the large batch asked first")
+        let small = Task { await queue.reserve(1, until: .now + .seconds(60)) }
+        await waitUntil(queue, hasWaiting: 2)
+        queue.cancelReservation(8)
+        #expect(await large.value == .admitted)
+        #expect(queue.depth == 25 && queue.waitingProducers == 1)
+        queue.cancelReservation(25)
+        #expect(await small.value == .admitted)
+        #expect(queue.depth == 1)
+    }
+
+    /// A producer whose deadline passes leaves the line with nothing reserved, and those
+    /// behind it that fit get in.
+    @Test func aWaiterWhoseDeadlinePassesLeavesTheLineAndLetsTheOnesBehindIn() async {
+        let queue = IngestQueue(capacity: 10)
+        #expect(queue.tryReserve(5))
+        let large = Task { await queue.reserve(25, until: .now + .milliseconds(200)) }
+        await waitUntil(queue, hasWaiting: 1)
+        let small = Task { await queue.reserve(3, until: .now + .seconds(60)) }
+        #expect(await large.value == .timedOut)
+        #expect(await small.value == .admitted)
+        #expect(queue.depth == 8 && queue.waitingProducers == 0)
+    }
+
+    @Test func aPassedDeadlineAnswersAtOnceWhenThereIsNoRoom() async {
+        let queue = IngestQueue(capacity: 4)
+        #expect(queue.tryReserve(4))
+        #expect(await queue.reserve(1, until: .now - .seconds(1)) == .timedOut)
+        #expect(queue.waitingProducers == 0 && queue.depth == 4)
+    }
+
+    @Test func cancellingAWaitingProducerEndsItsWait() async {
+        let queue = IngestQueue(capacity: 4)
+        #expect(queue.tryReserve(4))
+        let waiting = Task { await queue.reserve(2, until: .now + .seconds(600)) }
+        await waitUntil(queue, hasWaiting: 1)
+        waiting.cancel()
+        #expect(await waiting.value == .timedOut)
+        #expect(queue.waitingProducers == 0 && queue.depth == 4)
+    }
+
+    @Test func finishRefusesAProducerWaitingWithADeadline() async {
+        let queue = IngestQueue(capacity: 4)
+        #expect(queue.tryReserve(4))
+        let waiting = Task { await queue.reserve(2, until: .now + .seconds(600)) }
+        await waitUntil(queue, hasWaiting: 1)
+        queue.finish()
+        #expect(await waiting.value == .finished)
+        #expect(queue.depth == 4)
+    }
+
     @Test func manyProducersLoseNothing() async {
         let queue = IngestQueue(capacity: 64)
         let producers = 8, perProducer = 500

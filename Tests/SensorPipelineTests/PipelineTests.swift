@@ -50,19 +50,57 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
         #expect(await pipeline.submit(readings, waitingUpTo: .zero) == .unavailable(.stopping))
     }
 
-    @Test func fullQueueAnswersQueueFullAndTakesNothing() async throws {
-        let (store, directory) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        // Not running: nothing drains the queue.
+    /// One shard whose queue holds ten readings, open for readings but not running: no
+    /// worker takes from the queue.
+    private func openedPipelineOfTenReadings(store: SQLiteStore, directory: URL) async throws -> Pipeline {
         let pipeline = Pipeline(
             configuration: PipelineConfiguration(shards: 1, queueCapacity: 10, resolutions: resolutions, flushInterval: .seconds(1)),
             journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
         try await pipeline.open()
+        return pipeline
+    }
+
+    @Test func fullQueueAnswersQueueFullAndTakesNothing() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Not running: nothing drains the queue.
+        let pipeline = try await openedPipelineOfTenReadings(store: store, directory: directory)
         let eight = (0..<8).map { Reading(device: "d", metric: "m", value: 1, timestamp: Int64($0)) }
         #expect(await pipeline.submit(eight, waitingUpTo: .zero) == .accepted(accepted: 8, duplicates: 0))
         #expect(await pipeline.submit(eight, waitingUpTo: .milliseconds(20)) == .queueFull)
         #expect(pipeline.queuedReadings == 8)
+    }
+
+    /// An HTTP batch larger than the queue (payload limit above `queue_capacity`) waits in
+    /// the queue's line: once the queue drains it gets in, before a smaller batch sent
+    /// after it, where polling for room let smaller batches keep the queue from draining.
+    @Test func aBatchLargerThanTheQueueGetsInWhenTheQueueDrains() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Not running: the test takes from the queue itself.
+        let pipeline = try await openedPipelineOfTenReadings(store: store, directory: directory)
+        func readings(_ count: Int, from start: Int) -> [Reading] {
+            (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) }
+        }
+        let queue = pipeline.shards[0].queue
+        func waitUntilWaiting(_ count: Int) async {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while queue.waitingProducers < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+            #expect(queue.waitingProducers == count)
+        }
+        #expect(await pipeline.submit(readings(8, from: 0), waitingUpTo: .zero) == .accepted(accepted: 8, duplicates: 0))
+        let large = Task { await pipeline.submit(readings(25, from: 8), waitingUpTo: .seconds(60)) }
+        await waitUntilWaiting(1)
+        let small = Task { await pipeline.submit(readings(1, from: 33), waitingUpTo: .seconds(60)) }
+        await waitUntilWaiting(2)
+        var taken: [Double] = []
+        while taken.count < 34, let batches = await queue.next() {
+            taken += batches.flatMap(\.readings).map(\.value)
+        }
+        #expect(await large.value == .accepted(accepted: 25, duplicates: 0))
+        #expect(await small.value == .accepted(accepted: 1, duplicates: 0))
+        #expect(taken == (0..<34).map(Double.init), "in the order they asked for room")
     }
 
     @Test func tooManyPendingBucketsFlushBeforeTheInterval() async throws {

@@ -6,22 +6,35 @@ internal import Dispatch
 /// A bounded multi-producer, single-consumer queue of reading batches for one shard.
 ///
 /// Capacity is counted in readings, not batches, so memory stays bounded whatever the
-/// batch sizes. Producers either suspend until there is room (``send(_:)``, the
-/// backpressure path), block their thread until there is room (``reserveBlocking(_:)``,
-/// for libmosquitto's thread, which must not return before the readings are queued) or
-/// reserve room without waiting (``tryReserve(_:)``, the HTTP path that answers 503
-/// instead of waiting long). The consumer takes everything queued at once
-/// (``next()``), so one wake-up covers many batches.
+/// batch sizes. Producers either suspend until there is room, up to a deadline
+/// (``reserve(_:until:)``, the HTTP path that answers 503 once its wait is up), block
+/// their thread until there is room (``reserveBlocking(_:)``, for libmosquitto's thread,
+/// which must not return before the readings are queued) or reserve room without waiting
+/// (``tryReserve(_:)``). Waiting producers of both kinds stand in one FIFO line, so a
+/// batch larger than the capacity, which only an empty queue takes, gets in when the
+/// queue drains instead of losing every race for room to smaller ones. The consumer takes
+/// everything queued at once (``next()``), so one wake-up covers many batches.
 ///
 /// Thread-safety: all state sits behind one `Mutex`; continuations are resumed outside it.
 public final class IngestQueue: Sendable {
     public let capacity: Int
 
-    /// A producer waiting for room: a suspended task or a blocked thread, resumed with
-    /// true when admitted and false when the queue was finished.
+    /// What a producer that asked for room got.
+    public enum Admission: Sendable, Equatable {
+        /// The room is reserved: ``enqueueReserved(_:)`` or ``cancelReservation(_:)`` follows.
+        case admitted
+        /// The deadline passed first; nothing is reserved.
+        case timedOut
+        /// The queue was finished (``finish()``); nothing is reserved.
+        case finished
+    }
+
+    /// A producer waiting for room: a suspended task or a blocked thread, resumed once
+    /// with what it got. `id` finds it again when its deadline passes.
     private struct Waiter {
+        let id: UInt64
         let count: Int
-        let resume: @Sendable (Bool) -> Void
+        let resume: @Sendable (Admission) -> Void
     }
 
     private struct State {
@@ -29,6 +42,7 @@ public final class IngestQueue: Sendable {
         /// Readings queued plus readings reserved but not yet enqueued.
         var depth = 0
         var waiters = Deque<Waiter>()
+        var nextWaiterID: UInt64 = 0
         var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
         var finished = false
         /// When the oldest reading the consumer took with its last ``next()`` was
@@ -45,6 +59,9 @@ public final class IngestQueue: Sendable {
 
     /// Readings queued or reserved right now (for the depth gauge).
     public var depth: Int { state.withLock { $0.depth } }
+
+    /// Producers standing in line for room right now.
+    var waitingProducers: Int { state.withLock { $0.waiters.count } }
 
     /// When the oldest reading that is queued, or taken by the consumer and not yet
     /// applied, was accepted; nil when there is none. Every reading accepted before it has
@@ -80,11 +97,12 @@ public final class IngestQueue: Sendable {
             }
             return (admitWaiters(&state), consumer)
         }
-        for resume in woken { resume(true) }
+        for resume in woken { resume(.admitted) }
         consumer?.resume(returning: nil)
     }
 
-    /// Enqueues a batch whose room was reserved with ``tryReserve(_:)`` or ``reserve(_:)``.
+    /// Enqueues a batch whose room was reserved with ``tryReserve(_:)``, ``reserve(_:until:)`` or
+    /// ``reserveBlocking(_:)``.
     /// Always succeeds, also after ``finish()``: reserved readings are never dropped.
     public func enqueueReserved(_ batch: JournaledBatch) {
         let consumer = state.withLock { state -> CheckedContinuation<[JournaledBatch]?, Never>? in
@@ -96,23 +114,60 @@ public final class IngestQueue: Sendable {
         if let consumer { consumer.resume(returning: takeAll()) }
     }
 
-    /// Reserves room for `count` readings, suspending while the queue is full (FIFO among
-    /// waiting producers). Returns false only when the queue was finished.
-    public func reserve(_ count: Int) async -> Bool {
-        if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate }
-        return await withCheckedContinuation { continuation in
-            let admitted: Bool? = state.withLock { state in
-                if let admitted = reserveNow(count, &state) { return admitted }
-                state.waiters.append(Waiter(count: count) { continuation.resume(returning: $0) })
-                return nil
+    /// Reserves room for `count` readings, suspending while the queue is full, in the FIFO
+    /// line of waiting producers, until `deadline` (without one, for as long as it takes).
+    /// With a deadline, cancelling the task ends the wait as the deadline would.
+    public func reserve(_ count: Int, until deadline: ContinuousClock.Instant? = nil) async -> Admission {
+        if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate ? .admitted : .finished }
+        let id = state.withLock { state in
+            defer { state.nextWaiterID &+= 1 }
+            return state.nextWaiterID
+        }
+        guard let deadline else { return await standInLine(id: id, count: count, deadline: nil) }
+        return await withTaskGroup(of: Void.self) { timer in
+            timer.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                self.expire(id)
             }
-            if let admitted { continuation.resume(returning: admitted) }
+            let admission = await standInLine(id: id, count: count, deadline: deadline)
+            timer.cancelAll()
+            return admission
         }
     }
 
-    /// Like ``reserve(_:)`` but blocks the calling thread; for threads outside Swift
-    /// concurrency only (libmosquitto's), never from a task, where it would hold a
-    /// cooperative thread hostage. Returns false only when the queue was finished.
+    /// Suspends as waiter `id` until it is admitted, refused or expired.
+    private func standInLine(id: UInt64, count: Int, deadline: ContinuousClock.Instant?) async -> Admission {
+        await withCheckedContinuation { continuation in
+            let immediate: Admission? = state.withLock { state in
+                if let admitted = reserveNow(count, &state) { return admitted ? .admitted : .finished }
+                // The timer may have fired (deadline or cancellation) before the waiter
+                // stood in line: it found nothing to expire, so the waiter must not stand
+                // in line now.
+                if let deadline, ContinuousClock.now >= deadline || Task.isCancelled { return .timedOut }
+                state.waiters.append(Waiter(id: id, count: count) { continuation.resume(returning: $0) })
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+
+    /// A waiter's deadline passed (or its task was cancelled): it leaves the line with
+    /// ``Admission/timedOut``, unless it was admitted or refused already. The producers
+    /// behind it may fit now.
+    private func expire(_ id: UInt64) {
+        let (expired, woken) = state.withLock { state -> ((@Sendable (Admission) -> Void)?, [@Sendable (Admission) -> Void]) in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return (nil, []) }
+            let expired = state.waiters.remove(at: index).resume
+            return (expired, admitWaiters(&state))
+        }
+        expired?(.timedOut)
+        for resume in woken { resume(.admitted) }
+    }
+
+    /// Like ``reserve(_:until:)`` without a deadline, but blocks the calling thread; for
+    /// threads outside Swift concurrency only (libmosquitto's), never from a task, where it
+    /// would hold a cooperative thread hostage. Returns false only when the queue was
+    /// finished.
     public func reserveBlocking(_ count: Int) -> Bool {
         if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate }
         // Only a producer that has to wait gets a semaphore: at one MQTT message per
@@ -120,10 +175,11 @@ public final class IngestQueue: Sendable {
         let admission = BlockingAdmission()
         let admitted: Bool? = state.withLock { state in
             if let admitted = reserveNow(count, &state) { return admitted }
-            state.waiters.append(Waiter(count: count) { admitted in
-                admission.admitted.store(admitted, ordering: .releasing)
+            state.waiters.append(Waiter(id: state.nextWaiterID, count: count) { outcome in
+                admission.admitted.store(outcome == .admitted, ordering: .releasing)
                 admission.semaphore.signal()
             })
+            state.nextWaiterID &+= 1
             return nil
         }
         if let admitted { return admitted }
@@ -142,7 +198,7 @@ public final class IngestQueue: Sendable {
 
     /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
     public func send(_ batch: JournaledBatch) async -> Bool {
-        guard await reserve(batch.readings.count) else { return false }
+        guard await reserve(batch.readings.count) == .admitted else { return false }
         enqueueReserved(batch)
         return true
     }
@@ -155,7 +211,7 @@ public final class IngestQueue: Sendable {
         let ready = takeAll()
         if !ready.isEmpty { return ready }
         return await withCheckedContinuation { continuation in
-            let (result, woken): ([JournaledBatch]??, [@Sendable (Bool) -> Void]) = state.withLock { state in
+            let (result, woken): ([JournaledBatch]??, [@Sendable (Admission) -> Void]) = state.withLock { state in
                 if !state.batches.isEmpty {
                     let taken = takeAllLocked(&state)
                     return (.some(taken.batches), taken.woken)
@@ -164,7 +220,7 @@ public final class IngestQueue: Sendable {
                 state.consumer = continuation
                 return (.none, [])
             }
-            for resume in woken { resume(true) }
+            for resume in woken { resume(.admitted) }
             if let result { continuation.resume(returning: result) }
         }
     }
@@ -183,17 +239,17 @@ public final class IngestQueue: Sendable {
             }
             return (waiters, consumer)
         }
-        for waiter in waiters { waiter(false) }
+        for waiter in waiters { waiter(.finished) }
         consumer?.resume(returning: nil)
     }
 
     private func takeAll() -> [JournaledBatch] {
         let (batches, woken) = state.withLock { takeAllLocked(&$0) }
-        for resume in woken { resume(true) }
+        for resume in woken { resume(.admitted) }
         return batches
     }
 
-    private func takeAllLocked(_ state: inout State) -> (batches: [JournaledBatch], woken: [@Sendable (Bool) -> Void]) {
+    private func takeAllLocked(_ state: inout State) -> (batches: [JournaledBatch], woken: [@Sendable (Admission) -> Void]) {
         guard !state.batches.isEmpty else { return ([], []) }
         let batches = Array(state.batches)
         state.batches.removeAll(keepingCapacity: true)
@@ -203,8 +259,8 @@ public final class IngestQueue: Sendable {
     }
 
     /// Hands freed room to waiting producers in FIFO order.
-    private func admitWaiters(_ state: inout State) -> [@Sendable (Bool) -> Void] {
-        var admitted: [@Sendable (Bool) -> Void] = []
+    private func admitWaiters(_ state: inout State) -> [@Sendable (Admission) -> Void] {
+        var admitted: [@Sendable (Admission) -> Void] = []
         while let waiter = state.waiters.first, fits(waiter.count, depth: state.depth) {
             state.waiters.removeFirst()
             state.depth += waiter.count
