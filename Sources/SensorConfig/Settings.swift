@@ -49,7 +49,8 @@ public struct Settings: Sendable, Equatable {
         /// `http.max_body`: largest accepted request body in bytes (413 above). Default 8 MiB.
         public var maxBodyBytes: Int
         /// `http.queue_wait`: how long an HTTP ingest may wait for queue room before 503.
-        /// Default 250 ms; 0 answers 503 at once when the queue is full.
+        /// Default 250 ms; 0 answers 503 at once when there is no room now (the queue is
+        /// full, or producers wait before it in the queue's line).
         public var queueWait: Duration
         /// `http.stream_buffer`: bucket updates buffered per live subscriber (`/v1/stream`,
         /// `/v1/ws`); past it the oldest are dropped and the subscriber is sent a `lagged`
@@ -163,7 +164,7 @@ public struct Settings: Sendable, Equatable {
         /// Default 131 072 (4 MiB of queued readings): room for a batch of the most readings
         /// the default payload limit lets in (100,000) beside others. A batch larger than
         /// this is taken only by an empty queue: it waits in the queue's line (HTTP up to
-        /// `http.queue_wait`) until the batches before it are taken.
+        /// `http.queue_wait`) until everything queued before it was taken.
         public var queueCapacity: Int
         /// `pipeline.max_pending_buckets`: buckets touched since the last flush that trigger
         /// a flush before the interval is up; bounds memory when backlogs arrive in bursts.

@@ -11,7 +11,7 @@ extension Pipeline {
         guard phase == .accepting else { return .unavailable(phase) }
         let parts = partition(readings, slots: slots)
         switch await reserveAll(parts, until: ContinuousClock.now + wait) {
-        case .admitted:
+        case .reserved:
             let outcome = admit(parts, identity: identity)
             if case .journalFailed = outcome { cancelReservations(parts) }
             return outcome
@@ -161,16 +161,18 @@ extension Pipeline {
 
     /// Reserves room for every part, waiting in each queue's line until `deadline`, or for
     /// none. Shards are reserved in index order, as ``reserveBlocking(_:)`` does, so no two
-    /// producers each hold room the other waits for.
-    private func reserveAll(_ parts: [ShardPart], until deadline: ContinuousClock.Instant) async -> IngestQueue.Admission {
+    /// producers each hold room the other waits for. The room of the shards before one
+    /// that has to wait stays reserved meanwhile (up to `http.queue_wait`): while one
+    /// shard's queue is stuck full, batches spanning it hold room in the others too.
+    private func reserveAll(_ parts: [ShardPart], until deadline: ContinuousClock.Instant) async -> IngestQueue.Reservation {
         for (index, part) in parts.enumerated() where !part.isEmpty {
-            let admission = await shards[index].queue.reserve(part.count, until: deadline)
-            guard admission == .admitted else {
+            let reservation = await shards[index].queue.reserve(part.count, until: deadline)
+            guard reservation == .reserved else {
                 releaseReservations(parts, before: index)
-                return admission
+                return reservation
             }
         }
-        return .admitted
+        return .reserved
     }
 
     /// Reserves room for every part, blocking the thread while a queue is full; false,

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SensorCore
 @testable import SensorPipeline
@@ -8,6 +9,30 @@ private func readings(_ count: Int, start: Int = 0) -> [Reading] {
 
 private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
     JournaledBatch(readings: readings(count, start: start), position: Int64(start + count), acceptedAt: .now)
+}
+
+extension IngestQueue {
+    /// Room for `count` readings if there is some now, without waiting.
+    fileprivate func reserveNow(_ count: Int) async -> Bool {
+        await reserve(count, until: .now) == .reserved
+    }
+
+    /// Waits (a minute at most) for room, then enqueues the batch; false if the queue
+    /// refused it.
+    fileprivate func send(_ batch: JournaledBatch) async -> Bool {
+        guard await reserve(batch.readings.count, until: .now + .seconds(60)) == .reserved else { return false }
+        enqueueReserved(batch)
+        return true
+    }
+
+    /// Waits (a minute at most) until `count` producers stand in line.
+    fileprivate func waitUntilWaiting(_ count: Int) async {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while waitingProducers < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(waitingProducers == count)
+    }
 }
 
 @Suite struct IngestQueueTests {
@@ -47,29 +72,29 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
         #expect(queue.oldestUnapplied == nil)
     }
 
-    @Test func tryReserveRefusesWhenFullAndCancelGivesRoomBack() {
+    @Test func aFullQueueRefusesAtOnceAndCancellingGivesRoomBack() async {
         let queue = IngestQueue(capacity: 10)
-        #expect(queue.tryReserve(8))
-        #expect(!queue.tryReserve(3))
+        #expect(await queue.reserveNow(8))
+        #expect(await !queue.reserveNow(3))
+        #expect(await queue.reserve(3, until: .now - .seconds(1)) == .timedOut, "a deadline already past")
+        #expect(queue.waitingProducers == 0)
         queue.cancelReservation(8)
-        #expect(queue.tryReserve(10))
+        #expect(await queue.reserveNow(10))
         #expect(queue.depth == 10)
     }
 
-    @Test func oversizedBatchFitsOnlyAnEmptyQueue() {
+    @Test func oversizedBatchFitsOnlyAnEmptyQueue() async {
         let queue = IngestQueue(capacity: 10)
-        #expect(queue.tryReserve(25))
-        #expect(!queue.tryReserve(1))
+        #expect(await queue.reserveNow(25))
+        #expect(await !queue.reserveNow(1))
     }
 
-    @Test func sendSuspendsWhileFullAndResumesWhenTheConsumerTakes() async {
+    @Test func aProducerWaitsWhileFullAndGetsInWhenTheConsumerTakes() async {
         let queue = IngestQueue(capacity: 4)
         #expect(await queue.send(batch(4)))
         let blocked = Task { await queue.send(batch(2, start: 4)) }
-        // The producer cannot get in while the queue is full...
-        try? await Task.sleep(for: .milliseconds(50))
-        #expect(queue.depth == 4)
-        // ...and gets in as soon as the consumer takes the first batch.
+        await queue.waitUntilWaiting(1)
+        #expect(queue.depth == 4, "the waiting producer holds no room")
         let first = await queue.next()
         #expect(first?.flatMap(\.readings).count == 4)
         #expect(await blocked.value)
@@ -80,91 +105,96 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
     @Test func finishRefusesWaitingProducersButDeliversWhatWasQueued() async {
         let queue = IngestQueue(capacity: 2)
         #expect(await queue.send(batch(2)))
-        let waiting = Task { await queue.send(batch(1, start: 2)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        let waiting = Task { await queue.reserve(1, until: .now + .seconds(60)) }
+        await queue.waitUntilWaiting(1)
         queue.finish()
-        #expect(await waiting.value == false)
+        #expect(await waiting.value == .finished)
         #expect(await queue.next()?.flatMap(\.readings).count == 2)
         #expect(await queue.next() == nil)
-        #expect(!queue.tryReserve(1))
+        #expect(await queue.reserve(1, until: .now + .seconds(60)) == .finished)
+        #expect(queue.depth == 0)
     }
 
     @Test func reservedReadingsAreDeliveredAfterFinish() async {
         let queue = IngestQueue(capacity: 5)
-        #expect(queue.tryReserve(3))
+        #expect(await queue.reserveNow(3))
         queue.finish()
+        // The consumer may ask before or after the batch comes: either way it gets it.
         let consumer = Task { await queue.next() }
-        try? await Task.sleep(for: .milliseconds(20))
         queue.enqueueReserved(batch(3))
         #expect(await consumer.value?.flatMap(\.readings).count == 3)
         #expect(await queue.next() == nil)
-    }
-
-    /// Waits (generously) until `count` producers stand in the queue's line.
-    private func waitUntil(_ queue: IngestQueue, hasWaiting count: Int) async {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while queue.waitingProducers < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        #expect(queue.waitingProducers == count)
     }
 
     /// A batch larger than the whole queue gets in once the queue drains, and smaller ones
     /// asking after it wait behind it instead of keeping the queue from ever draining.
     @Test func anOversizedBatchWaitingInLineIsNotOvertakenBySmallerOnes() async {
         let queue = IngestQueue(capacity: 10)
-        #expect(queue.tryReserve(8))
+        #expect(await queue.reserveNow(8))
         let large = Task { await queue.reserve(25, until: .now + .seconds(60)) }
-        await waitUntil(queue, hasWaiting: 1)
-        #expect(!queue.tryReserve(1), "room for one, but the large batch asked first")
+        await queue.waitUntilWaiting(1)
+        #expect(await !queue.reserveNow(1), "room for one, but the large batch asked first")
         let small = Task { await queue.reserve(1, until: .now + .seconds(60)) }
-        await waitUntil(queue, hasWaiting: 2)
+        await queue.waitUntilWaiting(2)
         queue.cancelReservation(8)
-        #expect(await large.value == .admitted)
+        #expect(await large.value == .reserved)
         #expect(queue.depth == 25 && queue.waitingProducers == 1)
         queue.cancelReservation(25)
-        #expect(await small.value == .admitted)
+        #expect(await small.value == .reserved)
         #expect(queue.depth == 1)
     }
 
-    /// A producer whose deadline passes leaves the line with nothing reserved, and those
-    /// behind it that fit get in.
-    @Test func aWaiterWhoseDeadlinePassesLeavesTheLineAndLetsTheOnesBehindIn() async {
+    /// A producer that leaves the line (cancelled, as when its deadline passes) reserves
+    /// nothing, and those behind it that fit get in at once.
+    @Test func aProducerLeavingTheLineLetsTheOnesBehindIn() async {
         let queue = IngestQueue(capacity: 10)
-        #expect(queue.tryReserve(5))
-        let large = Task { await queue.reserve(25, until: .now + .milliseconds(200)) }
-        await waitUntil(queue, hasWaiting: 1)
+        #expect(await queue.reserveNow(5))
+        let large = Task { await queue.reserve(25, until: .now + .seconds(60)) }
+        await queue.waitUntilWaiting(1)
         let small = Task { await queue.reserve(3, until: .now + .seconds(60)) }
+        await queue.waitUntilWaiting(2)
+        large.cancel()
         #expect(await large.value == .timedOut)
-        #expect(await small.value == .admitted)
+        #expect(await small.value == .reserved)
         #expect(queue.depth == 8 && queue.waitingProducers == 0)
     }
 
-    @Test func aPassedDeadlineAnswersAtOnceWhenThereIsNoRoom() async {
+    @Test func aProducerWhoseDeadlinePassesLeavesTheLineWithNothing() async {
         let queue = IngestQueue(capacity: 4)
-        #expect(queue.tryReserve(4))
-        #expect(await queue.reserve(1, until: .now - .seconds(1)) == .timedOut)
+        #expect(await queue.reserveNow(4))
+        #expect(await queue.reserve(1, until: .now + .milliseconds(50)) == .timedOut)
         #expect(queue.waitingProducers == 0 && queue.depth == 4)
     }
 
-    @Test func cancellingAWaitingProducerEndsItsWait() async {
+    @Test func aProducerCancelledBeforeItAsksGetsOnlyRoomThereIsNow() async {
         let queue = IngestQueue(capacity: 4)
-        #expect(queue.tryReserve(4))
-        let waiting = Task { await queue.reserve(2, until: .now + .seconds(600)) }
-        await waitUntil(queue, hasWaiting: 1)
-        waiting.cancel()
-        #expect(await waiting.value == .timedOut)
+        let (roomNow, noRoom) = await Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            let roomNow = await queue.reserve(4, until: .now + .seconds(60))
+            let noRoom = await queue.reserve(1, until: .now + .seconds(60))
+            return (roomNow, noRoom)
+        }.value
+        #expect(roomNow == .reserved && noRoom == .timedOut)
         #expect(queue.waitingProducers == 0 && queue.depth == 4)
     }
 
-    @Test func finishRefusesAProducerWaitingWithADeadline() async {
-        let queue = IngestQueue(capacity: 4)
-        #expect(queue.tryReserve(4))
-        let waiting = Task { await queue.reserve(2, until: .now + .seconds(600)) }
-        await waitUntil(queue, hasWaiting: 1)
-        queue.finish()
-        #expect(await waiting.value == .finished)
-        #expect(queue.depth == 4)
+    /// libmosquitto's blocked thread stands in the same line as tasks: when a task before
+    /// it leaves, the thread gets its room.
+    @Test func aBlockedThreadBehindATaskThatLeavesGetsItsRoom() async {
+        let queue = IngestQueue(capacity: 10)
+        #expect(await queue.reserveNow(5))
+        let large = Task { await queue.reserve(25, until: .now + .seconds(60)) }
+        await queue.waitUntilWaiting(1)
+        let thread = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            Thread.detachNewThread { done.resume(returning: queue.reserveBlocking(3)) }
+            Task {
+                await queue.waitUntilWaiting(2)
+                large.cancel()
+            }
+        }
+        #expect(thread)
+        #expect(await large.value == .timedOut)
+        #expect(queue.depth == 8)
     }
 
     @Test func manyProducersLoseNothing() async {
@@ -179,7 +209,7 @@ private func batch(_ count: Int, start: Int = 0) -> JournaledBatch {
             for producer in 0..<producers {
                 group.addTask {
                     for index in 0..<perProducer {
-                        _ = await queue.send(batch(3, start: producer * 10_000 + index * 3))
+                        #expect(await queue.send(batch(3, start: producer * 10_000 + index * 3)))
                     }
                 }
             }

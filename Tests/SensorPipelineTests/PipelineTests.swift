@@ -50,11 +50,11 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
         #expect(await pipeline.submit(readings, waitingUpTo: .zero) == .unavailable(.stopping))
     }
 
-    /// One shard whose queue holds ten readings, open for readings but not running: no
-    /// worker takes from the queue.
-    private func openedPipelineOfTenReadings(store: SQLiteStore, directory: URL) async throws -> Pipeline {
+    /// Shards whose queues hold ten readings each, open for readings but not running: no
+    /// worker takes from the queues.
+    private func openedPipelineOfTenReadings(store: SQLiteStore, directory: URL, shards: Int = 1) async throws -> Pipeline {
         let pipeline = Pipeline(
-            configuration: PipelineConfiguration(shards: 1, queueCapacity: 10, resolutions: resolutions, flushInterval: .seconds(1)),
+            configuration: PipelineConfiguration(shards: shards, queueCapacity: 10, resolutions: resolutions, flushInterval: .seconds(1)),
             journal: JournalConfiguration(directory: directory.appendingPathComponent("journal").path),
             store: store, logger: Logger(label: "test"))
         try await pipeline.open()
@@ -74,7 +74,7 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
 
     /// An HTTP batch larger than the queue (payload limit above `queue_capacity`) waits in
     /// the queue's line: once the queue drains it gets in, before a smaller batch sent
-    /// after it, where polling for room let smaller batches keep the queue from draining.
+    /// after it, which would fit sooner.
     @Test func aBatchLargerThanTheQueueGetsInWhenTheQueueDrains() async throws {
         let (store, directory) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -94,13 +94,35 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
         await waitUntilWaiting(1)
         let small = Task { await pipeline.submit(readings(1, from: 33), waitingUpTo: .seconds(60)) }
         await waitUntilWaiting(2)
+        // Both are in line: taking what is queued lets them in, one after the other.
         var taken: [Double] = []
-        while taken.count < 34, let batches = await queue.next() {
-            taken += batches.flatMap(\.readings).map(\.value)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while taken.count < 34, ContinuousClock.now < deadline {
+            if queue.depth == 0 { try? await Task.sleep(for: .milliseconds(2)); continue }
+            taken += (await queue.next() ?? []).flatMap(\.readings).map(\.value)
         }
         #expect(await large.value == .accepted(accepted: 25, duplicates: 0))
         #expect(await small.value == .accepted(accepted: 1, duplicates: 0))
         #expect(taken == (0..<34).map(Double.init), "in the order they asked for room")
+    }
+
+    /// A batch spanning two shards, one of them full, gives up at its deadline holding
+    /// nothing: the room it had in the other shard is given back.
+    @Test func aBatchThatTimesOutOnOneShardHoldsNoRoomInTheOthers() async throws {
+        let (store, directory) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pipeline = try await openedPipelineOfTenReadings(store: store, directory: directory, shards: 2)
+        func device(inShard shard: UInt64) -> String {
+            (0...).lazy.map { "dev-\($0)" }.first { SeriesKey(device: $0, metric: "m").stableHash % 2 == shard }!
+        }
+        func readings(_ count: Int, device: String) -> [Reading] {
+            (0..<count).map { Reading(device: device, metric: "m", value: 1, timestamp: Int64($0)) }
+        }
+        let first = device(inShard: 0), second = device(inShard: 1)
+        #expect(await pipeline.submit(readings(10, device: second), waitingUpTo: .zero) == .accepted(accepted: 10, duplicates: 0))
+        let spanning = readings(3, device: first) + readings(2, device: second)
+        #expect(await pipeline.submit(spanning, waitingUpTo: .milliseconds(50)) == .queueFull)
+        #expect(pipeline.shards[0].queue.depth == 0 && pipeline.shards[1].queue.depth == 10)
     }
 
     @Test func tooManyPendingBucketsFlushBeforeTheInterval() async throws {

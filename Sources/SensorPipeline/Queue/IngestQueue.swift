@@ -6,35 +6,35 @@ internal import Dispatch
 /// A bounded multi-producer, single-consumer queue of reading batches for one shard.
 ///
 /// Capacity is counted in readings, not batches, so memory stays bounded whatever the
-/// batch sizes. Producers either suspend until there is room, up to a deadline
-/// (``reserve(_:until:)``, the HTTP path that answers 503 once its wait is up), block
-/// their thread until there is room (``reserveBlocking(_:)``, for libmosquitto's thread,
-/// which must not return before the readings are queued) or reserve room without waiting
-/// (``tryReserve(_:)``). Waiting producers of both kinds stand in one FIFO line, so a
-/// batch larger than the capacity, which only an empty queue takes, gets in when the
-/// queue drains instead of losing every race for room to smaller ones. The consumer takes
-/// everything queued at once (``next()``), so one wake-up covers many batches.
+/// batch sizes. Producers reserve room before they enqueue: a task suspends until there is
+/// room or its deadline passes (``reserve(_:until:)``, HTTP's path, which answers 503 once
+/// its wait is up), and libmosquitto's thread blocks until there is room
+/// (``reserveBlocking(_:)``: it must not return before the readings are queued). Waiting
+/// producers of both kinds stand in one FIFO line, so a batch larger than the capacity,
+/// which only an empty queue takes, gets in when the queue drains instead of losing every
+/// race for room to smaller ones. The consumer takes everything queued at once
+/// (``next()``), so one wake-up covers many batches.
 ///
 /// Thread-safety: all state sits behind one `Mutex`; continuations are resumed outside it.
 public final class IngestQueue: Sendable {
     public let capacity: Int
 
     /// What a producer that asked for room got.
-    public enum Admission: Sendable, Equatable {
+    public enum Reservation: Sendable, Equatable {
         /// The room is reserved: ``enqueueReserved(_:)`` or ``cancelReservation(_:)`` follows.
-        case admitted
-        /// The deadline passed first; nothing is reserved.
+        case reserved
+        /// The deadline passed, or the waiting task was cancelled, first; nothing is reserved.
         case timedOut
         /// The queue was finished (``finish()``); nothing is reserved.
         case finished
     }
 
     /// A producer waiting for room: a suspended task or a blocked thread, resumed once
-    /// with what it got. `id` finds it again when its deadline passes.
+    /// with what it got. `id` finds a task again when its deadline passes.
     private struct Waiter {
         let id: UInt64
         let count: Int
-        let resume: @Sendable (Admission) -> Void
+        let resume: @Sendable (Reservation) -> Void
     }
 
     private struct State {
@@ -43,6 +43,9 @@ public final class IngestQueue: Sendable {
         var depth = 0
         var waiters = Deque<Waiter>()
         var nextWaiterID: UInt64 = 0
+        /// Waiting tasks whose timer fired while they were not in line: one that has yet
+        /// to stand in line must not.
+        var expired: Set<UInt64> = []
         var consumer: CheckedContinuation<[JournaledBatch]?, Never>?
         var finished = false
         /// When the oldest reading the consumer took with its last ``next()`` was
@@ -79,13 +82,6 @@ public final class IngestQueue: Sendable {
         depth == 0 || depth + count <= capacity
     }
 
-    /// Reserves room for `count` readings without waiting; false when the queue is full or
-    /// finished. A successful reservation must be followed by ``enqueueReserved(_:)`` or
-    /// ``cancelReservation(_:)``.
-    public func tryReserve(_ count: Int) -> Bool {
-        state.withLock { reserveNow(count, &$0) == true }
-    }
-
     /// Gives back a reservation that will not be used.
     public func cancelReservation(_ count: Int) {
         let (woken, consumer) = state.withLock { state in
@@ -97,13 +93,13 @@ public final class IngestQueue: Sendable {
             }
             return (admitWaiters(&state), consumer)
         }
-        for resume in woken { resume(.admitted) }
+        for resume in woken { resume(.reserved) }
         consumer?.resume(returning: nil)
     }
 
-    /// Enqueues a batch whose room was reserved with ``tryReserve(_:)``, ``reserve(_:until:)`` or
-    /// ``reserveBlocking(_:)``.
-    /// Always succeeds, also after ``finish()``: reserved readings are never dropped.
+    /// Enqueues a batch whose room was reserved with ``reserve(_:until:)`` or
+    /// ``reserveBlocking(_:)``. Always succeeds, also after ``finish()``: reserved readings
+    /// are never dropped.
     public func enqueueReserved(_ batch: JournaledBatch) {
         let consumer = state.withLock { state -> CheckedContinuation<[JournaledBatch]?, Never>? in
             state.batches.append(batch)
@@ -114,36 +110,43 @@ public final class IngestQueue: Sendable {
         if let consumer { consumer.resume(returning: takeAll()) }
     }
 
-    /// Reserves room for `count` readings, suspending while the queue is full, in the FIFO
-    /// line of waiting producers, until `deadline` (without one, for as long as it takes).
-    /// With a deadline, cancelling the task ends the wait as the deadline would.
-    public func reserve(_ count: Int, until deadline: ContinuousClock.Instant? = nil) async -> Admission {
-        if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate ? .admitted : .finished }
-        let id = state.withLock { state in
+    /// Reserves room for `count` readings, suspending while there is none, in the FIFO
+    /// line of waiting producers, until `deadline`. Cancelling the task ends the wait as
+    /// the deadline would. A deadline already past answers at once: room now, or
+    /// ``Reservation/timedOut``.
+    ///
+    /// A producer can time out while the queue has room for it: the line is FIFO, and a
+    /// larger batch before it waits for more.
+    public func reserve(_ count: Int, until deadline: ContinuousClock.Instant) async -> Reservation {
+        let (answer, id) = state.withLock { state -> (Reservation?, UInt64) in
+            if let reserved = reserveNow(count, &state) { return (reserved ? .reserved : .finished, 0) }
+            if deadline <= .now { return (.timedOut, 0) }
             defer { state.nextWaiterID &+= 1 }
-            return state.nextWaiterID
+            return (nil, state.nextWaiterID)
         }
-        guard let deadline else { return await standInLine(id: id, count: count, deadline: nil) }
-        return await withTaskGroup(of: Void.self) { timer in
+        if let answer { return answer }
+        let reservation = await withTaskGroup(of: Void.self) { timer in
             timer.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
                 self.expire(id)
             }
-            let admission = await standInLine(id: id, count: count, deadline: deadline)
+            let reservation = await standInLine(id: id, count: count)
             timer.cancelAll()
-            return admission
+            return reservation
         }
+        // The group waited for its timer: if that fired once this producer had left the
+        // line, its mark is forgotten here.
+        state.withLock { _ = $0.expired.remove(id) }
+        return reservation
     }
 
-    /// Suspends as waiter `id` until it is admitted, refused or expired.
-    private func standInLine(id: UInt64, count: Int, deadline: ContinuousClock.Instant?) async -> Admission {
+    /// Suspends as waiter `id` until it is given room, refused or expired.
+    private func standInLine(id: UInt64, count: Int) async -> Reservation {
         await withCheckedContinuation { continuation in
-            let immediate: Admission? = state.withLock { state in
-                if let admitted = reserveNow(count, &state) { return admitted ? .admitted : .finished }
-                // The timer may have fired (deadline or cancellation) before the waiter
-                // stood in line: it found nothing to expire, so the waiter must not stand
-                // in line now.
-                if let deadline, ContinuousClock.now >= deadline || Task.isCancelled { return .timedOut }
+            let immediate: Reservation? = state.withLock { state in
+                let expired = state.expired.remove(id) != nil
+                if let reserved = reserveNow(count, &state) { return reserved ? .reserved : .finished }
+                if expired { return .timedOut }
                 state.waiters.append(Waiter(id: id, count: count) { continuation.resume(returning: $0) })
                 return nil
             }
@@ -151,40 +154,43 @@ public final class IngestQueue: Sendable {
         }
     }
 
-    /// A waiter's deadline passed (or its task was cancelled): it leaves the line with
-    /// ``Admission/timedOut``, unless it was admitted or refused already. The producers
-    /// behind it may fit now.
+    /// Waiter `id`'s deadline passed (or its task was cancelled): it leaves the line with
+    /// ``Reservation/timedOut``, and the producers behind it may fit now. One not in line
+    /// (not yet, or no longer) is marked expired instead.
     private func expire(_ id: UInt64) {
-        let (expired, woken) = state.withLock { state -> ((@Sendable (Admission) -> Void)?, [@Sendable (Admission) -> Void]) in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return (nil, []) }
+        let (expired, woken) = state.withLock { state -> ((@Sendable (Reservation) -> Void)?, [@Sendable (Reservation) -> Void]) in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                state.expired.insert(id)
+                return (nil, [])
+            }
             let expired = state.waiters.remove(at: index).resume
             return (expired, admitWaiters(&state))
         }
         expired?(.timedOut)
-        for resume in woken { resume(.admitted) }
+        for resume in woken { resume(.reserved) }
     }
 
     /// Like ``reserve(_:until:)`` without a deadline, but blocks the calling thread; for
     /// threads outside Swift concurrency only (libmosquitto's), never from a task, where it
-    /// would hold a cooperative thread hostage. Returns false only when the queue was
-    /// finished.
+    /// would hold a cooperative thread hostage. Returns false, having reserved nothing, only
+    /// when the queue was finished.
     public func reserveBlocking(_ count: Int) -> Bool {
         if let immediate = state.withLock({ reserveNow(count, &$0) }) { return immediate }
         // Only a producer that has to wait gets a semaphore: at one MQTT message per
         // reading, making one every time cost three allocations per reading.
-        let admission = BlockingAdmission()
-        let admitted: Bool? = state.withLock { state in
-            if let admitted = reserveNow(count, &state) { return admitted }
-            state.waiters.append(Waiter(id: state.nextWaiterID, count: count) { outcome in
-                admission.admitted.store(outcome == .admitted, ordering: .releasing)
-                admission.semaphore.signal()
+        let wait = BlockingWait()
+        let immediate: Bool? = state.withLock { state in
+            if let reserved = reserveNow(count, &state) { return reserved }
+            state.waiters.append(Waiter(id: state.nextWaiterID, count: count) { reservation in
+                wait.reserved.store(reservation == .reserved, ordering: .releasing)
+                wait.semaphore.signal()
             })
             state.nextWaiterID &+= 1
             return nil
         }
-        if let admitted { return admitted }
-        admission.semaphore.wait()
-        return admission.admitted.load(ordering: .acquiring)
+        if let immediate { return immediate }
+        wait.semaphore.wait()
+        return wait.reserved.load(ordering: .acquiring)
     }
 
     /// Under the lock: false when the queue was finished; true, having reserved the room,
@@ -196,13 +202,6 @@ public final class IngestQueue: Sendable {
         return true
     }
 
-    /// Suspends until the batch fits, then enqueues it. False when the queue was finished.
-    public func send(_ batch: JournaledBatch) async -> Bool {
-        guard await reserve(batch.readings.count) == .admitted else { return false }
-        enqueueReserved(batch)
-        return true
-    }
-
     /// Waits for queued batches and takes all of them; nil once the queue is finished and
     /// empty. Only one consumer may call this.
     public func next() async -> [JournaledBatch]? {
@@ -211,7 +210,7 @@ public final class IngestQueue: Sendable {
         let ready = takeAll()
         if !ready.isEmpty { return ready }
         return await withCheckedContinuation { continuation in
-            let (result, woken): ([JournaledBatch]??, [@Sendable (Admission) -> Void]) = state.withLock { state in
+            let (result, woken): ([JournaledBatch]??, [@Sendable (Reservation) -> Void]) = state.withLock { state in
                 if !state.batches.isEmpty {
                     let taken = takeAllLocked(&state)
                     return (.some(taken.batches), taken.woken)
@@ -220,13 +219,14 @@ public final class IngestQueue: Sendable {
                 state.consumer = continuation
                 return (.none, [])
             }
-            for resume in woken { resume(.admitted) }
+            for resume in woken { resume(.reserved) }
             if let result { continuation.resume(returning: result) }
         }
     }
 
-    /// Stops admitting new readings: waiting producers get false. Already reserved
-    /// readings may still be enqueued; the consumer gets nil once all are taken.
+    /// Stops admitting new readings: waiting producers are refused (``Reservation/finished``,
+    /// or false from ``reserveBlocking(_:)``). Already reserved readings may still be
+    /// enqueued; the consumer gets nil once all are taken.
     public func finish() {
         let (waiters, consumer) = state.withLock { state in
             state.finished = true
@@ -245,11 +245,11 @@ public final class IngestQueue: Sendable {
 
     private func takeAll() -> [JournaledBatch] {
         let (batches, woken) = state.withLock { takeAllLocked(&$0) }
-        for resume in woken { resume(.admitted) }
+        for resume in woken { resume(.reserved) }
         return batches
     }
 
-    private func takeAllLocked(_ state: inout State) -> (batches: [JournaledBatch], woken: [@Sendable (Admission) -> Void]) {
+    private func takeAllLocked(_ state: inout State) -> (batches: [JournaledBatch], woken: [@Sendable (Reservation) -> Void]) {
         guard !state.batches.isEmpty else { return ([], []) }
         let batches = Array(state.batches)
         state.batches.removeAll(keepingCapacity: true)
@@ -259,8 +259,8 @@ public final class IngestQueue: Sendable {
     }
 
     /// Hands freed room to waiting producers in FIFO order.
-    private func admitWaiters(_ state: inout State) -> [@Sendable (Admission) -> Void] {
-        var admitted: [@Sendable (Admission) -> Void] = []
+    private func admitWaiters(_ state: inout State) -> [@Sendable (Reservation) -> Void] {
+        var admitted: [@Sendable (Reservation) -> Void] = []
         while let waiter = state.waiters.first, fits(waiter.count, depth: state.depth) {
             state.waiters.removeFirst()
             state.depth += waiter.count
@@ -270,10 +270,10 @@ public final class IngestQueue: Sendable {
     }
 }
 
-/// Where a blocked thread learns whether it was admitted.
-private final class BlockingAdmission: Sendable {
+/// Where a blocked thread learns whether it got its room.
+private final class BlockingWait: Sendable {
     let semaphore = DispatchSemaphore(value: 0)
-    let admitted = Atomic<Bool>(false)
+    let reserved = Atomic<Bool>(false)
 }
 
 /// Readings of one journal record on their way to the shard's worker, with the journal
