@@ -26,7 +26,7 @@ internal import Synchronization
 /// acknowledgement never leaves before its readings are in the journal, and a burst of
 /// single-reading messages is not a journal write per message.
 ///
-/// Backpressure: the submit blocks this thread while a shard queue is full, so a full
+/// Backpressure: the submit blocks this thread while a shard queue has no room, so a full
 /// pipeline delays the acknowledgements and the broker holds the backlog (persistent
 /// session: clean session off, stable client id, MQTT 5 session expiry). The MQTT 5
 /// receive maximum caps what the broker sends before our acknowledgements.

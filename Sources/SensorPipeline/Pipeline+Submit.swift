@@ -23,10 +23,10 @@ extension Pipeline {
     }
 
     /// Submits a batch from a thread outside Swift concurrency (libmosquitto's network
-    /// thread), blocking it until the batch is durable and queued: while a queue is full
-    /// or the journal cannot be written, the MQTT acknowledgement is not sent and the
-    /// broker keeps the backlog. Answers `unavailable`, having taken nothing, when the
-    /// pipeline is not accepting (recovering or shutting down).
+    /// thread), blocking it until the batch is durable and queued: while a queue has no
+    /// room for it or the journal cannot be written, the MQTT acknowledgement is not sent
+    /// and the broker keeps the backlog. Answers `unavailable`, having taken nothing, when
+    /// the pipeline is not accepting (recovering or shutting down).
     func submitBlocking(_ readings: [Reading], slots: [SeriesSlot]) -> SubmitOutcome {
         guard isAccepting else { return .unavailable(phase) }
         let parts = partition(readings, slots: slots)
@@ -175,7 +175,7 @@ extension Pipeline {
         return .reserved
     }
 
-    /// Reserves room for every part, blocking the thread while a queue is full; false,
+    /// Reserves room for every part, blocking the thread while a queue has none; false,
     /// reserving nothing, once a queue was finished.
     private func reserveBlocking(_ parts: [ShardPart]) -> Bool {
         for (index, part) in parts.enumerated() where !part.isEmpty {

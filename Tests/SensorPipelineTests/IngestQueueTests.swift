@@ -35,7 +35,8 @@ extension IngestQueue {
     }
 }
 
-@Suite struct IngestQueueTests {
+/// A producer that a bug left in line would wait forever: the limit makes that a failure.
+@Suite(.timeLimit(.minutes(2))) struct IngestQueueTests {
     /// A queued reading is as small as its comment says: its series by number, no names.
     @Test func aQueuedReadingTakes32Bytes() {
         #expect(MemoryLayout<QueuedReading>.stride == 32)
@@ -163,6 +164,17 @@ extension IngestQueue {
         let queue = IngestQueue(capacity: 4)
         #expect(await queue.reserveNow(4))
         #expect(await queue.reserve(1, until: .now + .milliseconds(50)) == .timedOut)
+        #expect(queue.waitingProducers == 0 && queue.depth == 4)
+    }
+
+    /// The timer of a waiting producer can fire before the producer stands in line (its
+    /// task cancelled at once, say): the producer then leaves at once instead of standing
+    /// in line with no timer left.
+    @Test func aTimerThatFiresBeforeItsProducerStandsInLineEndsTheWait() async {
+        let queue = IngestQueue(capacity: 4)
+        #expect(await queue.reserveNow(4))
+        queue.expire(7)
+        #expect(await queue.standInLine(id: 7, count: 1) == .timedOut)
         #expect(queue.waitingProducers == 0 && queue.depth == 4)
     }
 

@@ -75,7 +75,7 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
     /// An HTTP batch larger than the queue (payload limit above `queue_capacity`) waits in
     /// the queue's line: once the queue drains it gets in, before a smaller batch sent
     /// after it, which would fit sooner.
-    @Test func aBatchLargerThanTheQueueGetsInWhenTheQueueDrains() async throws {
+    @Test(.timeLimit(.minutes(2))) func aBatchLargerThanTheQueueGetsInWhenTheQueueDrains() async throws {
         let (store, directory) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Not running: the test takes from the queue itself.
@@ -106,9 +106,9 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
         #expect(taken == (0..<34).map(Double.init), "in the order they asked for room")
     }
 
-    /// A batch spanning two shards, one of them full, gives up at its deadline holding
-    /// nothing: the room it had in the other shard is given back.
-    @Test func aBatchThatTimesOutOnOneShardHoldsNoRoomInTheOthers() async throws {
+    /// A batch spanning two shards, one of them full, holds its room in the other while it
+    /// waits (shards are reserved in order), and gives it back when it gives up.
+    @Test(.timeLimit(.minutes(2))) func aBatchThatGivesUpOnOneShardHoldsNoRoomInTheOthers() async throws {
         let (store, directory) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: directory) }
         let pipeline = try await openedPipelineOfTenReadings(store: store, directory: directory, shards: 2)
@@ -119,10 +119,15 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
             (0..<count).map { Reading(device: device, metric: "m", value: 1, timestamp: Int64($0)) }
         }
         let first = device(inShard: 0), second = device(inShard: 1)
+        let (shard0, shard1) = (pipeline.shards[0].queue, pipeline.shards[1].queue)
         #expect(await pipeline.submit(readings(10, device: second), waitingUpTo: .zero) == .accepted(accepted: 10, duplicates: 0))
-        let spanning = readings(3, device: first) + readings(2, device: second)
-        #expect(await pipeline.submit(spanning, waitingUpTo: .milliseconds(50)) == .queueFull)
-        #expect(pipeline.shards[0].queue.depth == 0 && pipeline.shards[1].queue.depth == 10)
+        let spanning = Task { await pipeline.submit(readings(3, device: first) + readings(2, device: second), waitingUpTo: .seconds(60)) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while shard1.waitingProducers < 1, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+        #expect(shard1.waitingProducers == 1 && shard0.depth == 3, "shard 0's room held while it waits for shard 1's")
+        spanning.cancel()
+        #expect(await spanning.value == .queueFull)
+        #expect(shard0.depth == 0 && shard1.depth == 10 && shard1.waitingProducers == 0)
     }
 
     @Test func tooManyPendingBucketsFlushBeforeTheInterval() async throws {

@@ -10,8 +10,8 @@ internal import SensorPipeline
 ///
 /// Answers (CONTRACT.md §2): 202 `{"accepted": N, "duplicates": D}` once durable; 400 with
 /// the reason and index of the first bad item; 413 over the body or reading limit; 415 for
-/// an unknown content type; 503 with `Retry-After` while the queue stays full, the journal
-/// cannot be written, or during recovery and shutdown; 403 with the index of the first
+/// an unknown content type; 503 with `Retry-After` when the queue has no room for the batch
+/// within `http.queue_wait`, the journal cannot be written, or during recovery and shutdown; 403 with the index of the first
 /// item for a device the request's ingest token may not write (nothing of the batch taken,
 /// CONTRACT.md §5). Every rejection is counted under its reason (by the entry).
 ///
@@ -91,7 +91,7 @@ struct IngestRoutes<Context: AuthorizedRequestContext>: Sendable {
         case .rejected(let error):
             throw Self.apiError(error)
         case .queueFull:
-            var error = APIError(.serviceUnavailable, "ingest queue is full, retry later", reason: .queueFull)
+            var error = APIError(.serviceUnavailable, "no room in the ingest queue within http.queue_wait, retry later", reason: .queueFull)
             error.headers[.retryAfter] = "1"
             throw error
         case .unavailable(let phase):

@@ -118,7 +118,7 @@ public struct IngestEntry: Sendable {
     }
 
     /// … then the gathered readings, which passed ``check(_:)``, in one submit. Like
-    /// ``submit(_:waitingUpTo:)`` but it blocks the thread while a queue is full or the
+    /// ``submit(_:waitingUpTo:)`` but it blocks the thread while a queue has no room or the
     /// journal cannot be written, so the MQTT acknowledgements wait and the broker keeps
     /// the backlog. Never answers `queueFull` or `journalFailed`.
     public func submitCheckedBlocking(_ batch: PreparedBatch) -> Pipeline.SubmitOutcome {

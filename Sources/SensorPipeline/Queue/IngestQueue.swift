@@ -141,7 +141,7 @@ public final class IngestQueue: Sendable {
     }
 
     /// Suspends as waiter `id` until it is given room, refused or expired.
-    private func standInLine(id: UInt64, count: Int) async -> Reservation {
+    func standInLine(id: UInt64, count: Int) async -> Reservation {
         await withCheckedContinuation { continuation in
             let immediate: Reservation? = state.withLock { state in
                 let expired = state.expired.remove(id) != nil
@@ -157,7 +157,7 @@ public final class IngestQueue: Sendable {
     /// Waiter `id`'s deadline passed (or its task was cancelled): it leaves the line with
     /// ``Reservation/timedOut``, and the producers behind it may fit now. One not in line
     /// (not yet, or no longer) is marked expired instead.
-    private func expire(_ id: UInt64) {
+    func expire(_ id: UInt64) {
         let (expired, woken) = state.withLock { state -> ((@Sendable (Reservation) -> Void)?, [@Sendable (Reservation) -> Void]) in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
                 state.expired.insert(id)
