@@ -24,15 +24,6 @@ extension IngestQueue {
         enqueueReserved(batch)
         return true
     }
-
-    /// Waits (a minute at most) until `count` producers stand in line.
-    fileprivate func waitUntilWaiting(_ count: Int) async {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while waitingProducers < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        #expect(waitingProducers == count)
-    }
 }
 
 /// A producer that a bug left in line would wait forever: the limit makes that a failure.

@@ -84,16 +84,11 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
             (start..<(start + count)).map { Reading(device: "d", metric: "m", value: Double($0), timestamp: Int64($0)) }
         }
         let queue = pipeline.shards[0].queue
-        func waitUntilWaiting(_ count: Int) async {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while queue.waitingProducers < count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
-            #expect(queue.waitingProducers == count)
-        }
         #expect(await pipeline.submit(readings(8, from: 0), waitingUpTo: .zero) == .accepted(accepted: 8, duplicates: 0))
         let large = Task { await pipeline.submit(readings(25, from: 8), waitingUpTo: .seconds(60)) }
-        await waitUntilWaiting(1)
+        await queue.waitUntilWaiting(1)
         let small = Task { await pipeline.submit(readings(1, from: 33), waitingUpTo: .seconds(60)) }
-        await waitUntilWaiting(2)
+        await queue.waitUntilWaiting(2)
         // Both are in line: taking what is queued lets them in, one after the other.
         var taken: [Double] = []
         let deadline = ContinuousClock.now + .seconds(60)
@@ -122,9 +117,8 @@ private func temporaryStore() throws -> (SQLiteStore, URL) {
         let (shard0, shard1) = (pipeline.shards[0].queue, pipeline.shards[1].queue)
         #expect(await pipeline.submit(readings(10, device: second), waitingUpTo: .zero) == .accepted(accepted: 10, duplicates: 0))
         let spanning = Task { await pipeline.submit(readings(3, device: first) + readings(2, device: second), waitingUpTo: .seconds(60)) }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while shard1.waitingProducers < 1, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
-        #expect(shard1.waitingProducers == 1 && shard0.depth == 3, "shard 0's room held while it waits for shard 1's")
+        await shard1.waitUntilWaiting(1)
+        #expect(shard0.depth == 3, "shard 0's room held while it waits for shard 1's")
         spanning.cancel()
         #expect(await spanning.value == .queueFull)
         #expect(shard0.depth == 0 && shard1.depth == 10 && shard1.waitingProducers == 0)

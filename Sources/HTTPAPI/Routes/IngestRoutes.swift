@@ -11,9 +11,10 @@ internal import SensorPipeline
 /// Answers (CONTRACT.md §2): 202 `{"accepted": N, "duplicates": D}` once durable; 400 with
 /// the reason and index of the first bad item; 413 over the body or reading limit; 415 for
 /// an unknown content type; 503 with `Retry-After` when the queue has no room for the batch
-/// within `http.queue_wait`, the journal cannot be written, or during recovery and shutdown; 403 with the index of the first
-/// item for a device the request's ingest token may not write (nothing of the batch taken,
-/// CONTRACT.md §5). Every rejection is counted under its reason (by the entry).
+/// within `http.queue_wait`, the journal cannot be written, or during recovery and shutdown;
+/// 403 with the index of the first item for a device the request's ingest token may not
+/// write (nothing of the batch taken, CONTRACT.md §5). Every rejection is counted under its
+/// reason (by the entry).
 ///
 /// A request may name its batch with the header `SensorHub-Batch: <stream>/<ordinal>`
 /// (``BatchIdentity``): the readings of a batch already taken under that name answer as
