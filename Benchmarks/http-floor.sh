@@ -22,12 +22,12 @@ for tool in curl python3 cc swift; do
 done
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+source Benchmarks/bench-lib.sh
 loadgen=$work/loadgen
-cc -O2 -o "$loadgen" ../shared/bench/loadgen.c -lmosquitto -lpthread -lm
+bench_build_loadgen "$loadgen"
 (cd Benchmarks/experiments/http-floor && flock /tmp/sensorhub-build.lock swift build -c release > "$work/build.log" 2>&1) \
     || { echo "http-floor: building experiments/http-floor failed; see $work/build.log" >&2; exit 1; }
 floor=Benchmarks/experiments/http-floor/.build/release/http-floor
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; }
 
 # run LABEL PORT COMMAND...: one load against the server COMMAND starts on PORT.
@@ -38,8 +38,7 @@ run() {
     for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$http/healthz" > /dev/null && break; sleep 0.05; done
     sleep 0.5
     local before; before=$(cpu_ms "$server")
-    "$loadgen" http --port "$http" --batch 100 --conns 16 --devices 1000 --metrics 4 --count 400000 \
-        --start $(( $(date +%s) - 3600 )) --span-s 600 --seed 1 > "$work/loadgen.out" 2> /dev/null
+    bench_load "$loadgen" w3 - "$http" "$work/loadgen.out" 2> /dev/null
     local after; after=$(cpu_ms "$server")
     kill "$server"; wait "$server" 2> /dev/null || true
     python3 -c 'import json, sys
@@ -50,8 +49,8 @@ print("%-10s %12s readings/s  ok %7d  server CPU %s ms" % (sys.argv[2], format(r
 
 for rep in $(seq 1 "$reps"); do
     echo "repetition $rep"
-    http=$(port); run plain "$http" "$floor" "$http" plain
-    http=$(port); run ws "$http" "$floor" "$http" ws
-    http=$(port); rm -rf "$work"/sensorhub.db*
+    http=$(bench_port); run plain "$http" "$floor" "$http" plain
+    http=$(bench_port); run ws "$http" "$floor" "$http" ws
+    http=$(bench_port); rm -rf "$work"/sensorhub.db*
     run sensorhub "$http" env SENSORHUB_STORE_FLUSH_INTERVAL=10s SENSORHUB_MQTT_ENABLED=false "$daemon" serve --db "$work/sensorhub.db" --http-port "$http"
 done

@@ -22,11 +22,9 @@ done
 count=${COUNT:-400000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-# The shared harness's C load generator, built here so that the harness folder stays untouched.
+source Benchmarks/bench-lib.sh
 loadgen=$work/loadgen
-cc -O2 -o "$loadgen" ../shared/bench/loadgen.c -lmosquitto -lpthread -lm
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-counted() { curl -sf "http://127.0.0.1:$1/v1/devices" | python3 -c 'import json,sys; print(sum(d["readings"] for d in json.load(sys.stdin)))' 2> /dev/null || echo 0; }
+bench_build_loadgen "$loadgen"
 
 results=$work/results
 for rep in $(seq "$reps"); do
@@ -34,11 +32,8 @@ for rep in $(seq "$reps"); do
         for build in "$@"; do
             label=${build%%=*} binary=${build#*=}
             run=$work/run && rm -rf "$run" && mkdir "$run"
-            mqtt=$(port) http=$(port)
-            printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n' "$mqtt" > "$run/mosquitto.conf"
-            [ "$(id -u)" != 0 ] || echo "user root" >> "$run/mosquitto.conf"
-            mosquitto -c "$run/mosquitto.conf" > /dev/null 2>&1 &
-            broker=$!
+            mqtt=$(bench_port) http=$(bench_port)
+            bench_start_broker "$run" "$mqtt"
             SENSORHUB_STORE_FLUSH_INTERVAL=1h "$binary" serve --db "$run/sensorhub.db" --mqtt-url "mqtt://127.0.0.1:$mqtt" \
                 --http-port "$http" > "$run/server.log" 2>&1 &
             server=$!
@@ -48,15 +43,10 @@ for rep in $(seq "$reps"); do
             perf stat -e task-clock -x, -o "$run/stat" -p "$server" &
             stat=$!
             sleep 0.2
-            args=(--devices 1000 --metrics 4 --count "$count" --start $(( $(date +%s) / 60 * 60 - 600 )) --span-s 600 --seed 1)
-            if [ "$workload" = w3 ]; then
-                "$loadgen" http --port "$http" --batch 100 --conns 16 "${args[@]}" > "$run/loadgen.out"
-            else
-                "$loadgen" mqtt --port "$mqtt" --qos 1 --payload batch --batch 100 --batch-topic sensors/gw/1/batch "${args[@]}" > "$run/loadgen.out"
-            fi
-            for _ in $(seq 600); do [ "$(counted "$http")" -ge "$count" ] && break; sleep 0.1; done
+            bench_load "$loadgen" "$workload" "$mqtt" "$http" "$run/loadgen.out"
+            for _ in $(seq 600); do [ "$(bench_counted "$http")" -ge "$count" ] && break; sleep 0.1; done
             kill -INT "$stat"; wait "$stat" || true
-            got=$(counted "$http")
+            got=$(bench_counted "$http")
             kill "$server" "$broker"; wait "$server" "$broker" 2> /dev/null || true
             [ "$got" -eq "$count" ] || { echo "ingest-cpu: $label $workload counted $got of $count readings" >&2; exit 1; }
             ms=$(grep task-clock "$run/stat" | cut -d, -f1)

@@ -6,8 +6,8 @@
 #   Benchmarks/profile-load.sh w2|w3 [BINARY]        (BINARY defaults to .build/release/sensorhub)
 #
 # A private mosquitto that keeps every QoS 1 message for a subscriber that falls behind
-# (max_queued_messages 0, as deploy/mosquitto.conf; mosquitto's default drops them past
-# 1,000, and the profile would then be of fewer messages than were sent), the daemon with
+# (bench-lib.sh; with mosquitto's defaults the profile would be of fewer messages than
+# were sent), the daemon with
 # store.flush_interval 10s (no interval's flush inside the load; the flush after it, once
 # ingest is quiet, is recorded and shown apart), the load generator with the harness's
 # defaults (400,000 readings of 1,000 devices × 4 metrics over 600 s; COUNT, SPAN change
@@ -23,16 +23,12 @@ count=${COUNT:-400000}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 trap 'kill $(jobs -p) 2>/dev/null' EXIT
+source Benchmarks/bench-lib.sh
 loadgen=$out/loadgen
-cc -O2 -o "$loadgen" ../shared/bench/loadgen.c -lmosquitto -lpthread -lm
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-counted() { curl -sf "http://127.0.0.1:$1/v1/devices" | python3 -c 'import json,sys; print(sum(d["readings"] for d in json.load(sys.stdin)))' 2> /dev/null || echo 0; }
+bench_build_loadgen "$loadgen"
 
-mqtt=$(port) http=$(port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n' "$mqtt" > "$out/mosquitto.conf"
-[ "$(id -u)" != 0 ] || echo "user root" >> "$out/mosquitto.conf"
-mosquitto -c "$out/mosquitto.conf" > /dev/null 2>&1 &
-broker=$!
+mqtt=$(bench_port) http=$(bench_port)
+bench_start_broker "$out" "$mqtt"
 rm -rf "$out"/sensorhub.db*
 SENSORHUB_STORE_FLUSH_INTERVAL=10s "$binary" serve --db "$out/sensorhub.db" --mqtt-url "mqtt://127.0.0.1:$mqtt" \
     --http-port "$http" > "$out/server.log" 2>&1 &
@@ -42,17 +38,12 @@ sleep 2
 perf record -F "${FREQ:-4000}" -g -p "$server" -o "$out/perf.data" > /dev/null 2>&1 &
 recorder=$!
 sleep 0.3
-args=(--devices 1000 --metrics 4 --count "$count" --start $(( $(date +%s) / 60 * 60 - 600 )) --span-s "${SPAN:-600}" --seed 1)
-if [ "$workload" = w3 ]; then
-    "$loadgen" http --port "$http" --batch 100 --conns 16 "${args[@]}" > "$out/loadgen.out"
-else
-    "$loadgen" mqtt --port "$mqtt" --qos 1 --payload batch --batch 100 --batch-topic sensors/gw/1/batch "${args[@]}" > "$out/loadgen.out"
-fi
-for _ in $(seq 600); do [ "$(counted "$http")" -ge "$count" ] && break; sleep 0.1; done
+bench_load "$loadgen" "$workload" "$mqtt" "$http" "$out/loadgen.out"
+for _ in $(seq 600); do [ "$(bench_counted "$http")" -ge "$count" ] && break; sleep 0.1; done
 # The flush after the load (quiet for 50 ms, then at least a tenth of the interval after the last).
 sleep 3
 kill -INT "$recorder"; wait "$recorder" || true
-got=$(counted "$http")
+got=$(bench_counted "$http")
 kill "$server" "$broker"; wait "$server" "$broker" 2> /dev/null || true
 [ "$got" -eq "$count" ] || { echo "profile-load: counted $got of $count readings" >&2; exit 1; }
 perf script -i "$out/perf.data" -F comm,time,ip,sym > "$out/perf.txt" 2> /dev/null
